@@ -1,0 +1,1 @@
+# Unit tests (cmocka), plugin tests against the fake host, loader fixtures.
