@@ -1,0 +1,1 @@
+# JSON module unit test.
