@@ -266,6 +266,8 @@ fake_entry_next(struct cairn_source *source, const struct cairn_entry **entry,
 	}
 	fh->current = ++fh->next_entry;
 	fh->block_served = 0;
+	fh->extent_next = 0;
+	fh->extent_position = 0;
 	*entry = &fh->entries[fh->current - 1].meta;
 	return 1;
 }
@@ -283,6 +285,31 @@ fake_entry_read(struct cairn_source *source, const void **data,
 		return -1;
 	}
 	entry = &fh->entries[fh->current - 1];
+	if (entry->meta.extent_count > 0) {
+		const struct cairn_extent *extent;
+		size_t bytes;
+
+		/* Zero-length extents carry no block. */
+		while (fh->extent_next < entry->meta.extent_count &&
+		       entry->meta.extents[fh->extent_next].length == 0)
+			fh->extent_next++;
+		if (fh->extent_next >= entry->meta.extent_count)
+			return 0;
+		extent = &entry->meta.extents[fh->extent_next++];
+		bytes = (size_t)extent->length;
+		if (fh->extent_position + bytes > entry->length) {
+			snprintf(err->message, sizeof(err->message),
+				 "entry '%s': extents hold more than the "
+				 "%zu bytes written",
+				 entry->meta.name, entry->length);
+			return -1;
+		}
+		*data = entry->data + fh->extent_position;
+		*length = bytes;
+		*offset = extent->offset;
+		fh->extent_position += bytes;
+		return 1;
+	}
 	if (fh->block_served || entry->length == 0)
 		return 0;
 	fh->block_served = 1;

@@ -15,7 +15,11 @@
 
 struct fake_entry {
 	struct cairn_entry meta; /* strings owned by the fake host */
-	unsigned char *data;     /* logical content, holes as zeros */
+	/*
+	 * What the plugin wrote: the logical content, or for a sparse
+	 * entry (meta.extent_count > 0) its data regions back to back.
+	 */
+	unsigned char *data;
 	size_t length;
 };
 
@@ -39,6 +43,13 @@ struct fake_host {
 	size_t next_entry;
 	size_t current;   /* index + 1 of the entry being read, 0 if none */
 	int block_served; /* whether the current entry's data was returned */
+	/*
+	 * Sparse entries are replayed one extent per block, at the
+	 * extent's offset: the next extent to serve and where its bytes
+	 * start in `data`.
+	 */
+	size_t extent_next;
+	size_t extent_position;
 };
 
 /* Initialises fh; release with fake_host_release. */
