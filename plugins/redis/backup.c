@@ -522,6 +522,13 @@ backup_from_replication(struct backup *b, struct cairn_error *err)
 	if (replication_start(&repl, b->c, b->address, b->config->timeout,
 			      &size, err) == -1)
 		return -1;
+	if (size == CAIRN_SIZE_UNKNOWN)
+		b->host->log(b->host, CAIRN_LOG_INFO,
+			     "diskless transfer: the size is known at its end");
+	else
+		b->host->log(b->host, CAIRN_LOG_INFO,
+			     "disk-based transfer of %lld bytes",
+			     (long long)size);
 	memset(&entry, 0, sizeof(entry));
 	entry.name = REDIS_ENTRY;
 	entry.type = CAIRN_ENTRY_FILE;

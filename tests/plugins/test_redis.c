@@ -789,6 +789,22 @@ restore_into(struct fake_host *fh, const char *target, int force,
 	cairn_plugin_entry.release(st);
 }
 
+/* With TEST_REDIS_VERBOSE set, what the plugin logged and reported. */
+static void
+dump_host(const struct fake_host *fh)
+{
+	size_t i;
+
+	if (getenv("TEST_REDIS_VERBOSE") == NULL)
+		return;
+	for (i = 0; i < fh->log_count; i++)
+		fprintf(stderr, "# %s\n", fh->log_lines[i]);
+	for (i = 0; i < fh->report_count; i++)
+		fprintf(stderr, "# %s\n", fh->report_lines[i]);
+	for (i = 0; i < fh->fact_count; i++)
+		fprintf(stderr, "# fact %s\n", fh->facts[i]);
+}
+
 static void
 test_real_server(void **state)
 {
@@ -864,9 +880,13 @@ test_real_server(void **state)
 		assert_int_equal(system(command), 0);
 	}
 
-	/* The replication fallback gives the same snapshot. */
+	/* The replication fallback gives the same snapshot, disk-based... */
+	c = server_connect(&source);
+	command(c, "CONFIG SET repl-diskless-sync no");
+	redisFree(c);
 	fake_host_init(&remote);
 	backup_of(&remote, &source, "remote");
+	assert_true(fake_host_logged(&remote, "disk-based transfer"));
 	assert_string_equal(fake_host_fact(&remote, "source"), "replication");
 	server_start(&target, NULL, NULL);
 	xsnprintf(url, sizeof(url), "redis://127.0.0.1:%d", target.port);
@@ -875,14 +895,16 @@ test_real_server(void **state)
 	assert_string_equal(got, want);
 	free(got);
 	server_stop(&target);
+	dump_host(&remote);
 	fake_host_release(&remote);
 
-	/* Diskless replication. */
+	/* ... and diskless. */
 	c = server_connect(&source);
 	command(c, "CONFIG SET repl-diskless-sync yes");
 	redisFree(c);
 	fake_host_init(&remote);
 	backup_of(&remote, &source, "remote");
+	assert_true(fake_host_logged(&remote, "diskless transfer"));
 	server_start(&target, NULL, NULL);
 	xsnprintf(url, sizeof(url), "redis://127.0.0.1:%d", target.port);
 	restore_into(&remote, url, 0, 0);
@@ -913,6 +935,7 @@ test_real_server(void **state)
 		xsnprintf(command, sizeof(command), "rm -rf '%s'", scratch);
 		assert_int_equal(system(command), 0);
 	}
+	dump_host(&remote);
 	fake_host_release(&remote);
 
 	/* A stale rdb-path is refused. */
@@ -926,6 +949,7 @@ test_real_server(void **state)
 			 "cp '%s/dump.rdb' '%s' && touch -d '2000-01-01' '%s'",
 			 source.dir, stale, stale);
 		assert_int_equal(system(command), 0);
+		dump_host(&fh);
 		fake_host_release(&fh);
 		fake_host_init(&fh);
 		st = configure_job(&fh, &source, stale);
@@ -936,6 +960,7 @@ test_real_server(void **state)
 		assert_non_null(strstr(err.message, "not written by the save"));
 		cairn_plugin_entry.release(st);
 	}
+	dump_host(&fh);
 	fake_host_release(&fh);
 	free(want);
 	server_stop(&source);
