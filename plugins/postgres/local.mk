@@ -1,8 +1,34 @@
-# The postgres plugin.
+# The postgres plugin, and its tests against the fake host.
+postgres_sources = \
+	plugins/postgres/postgres.h \
+	plugins/postgres/postgres.c \
+	plugins/postgres/pg_util.c \
+	plugins/postgres/pg_config.c \
+	plugins/postgres/pg_conn.c \
+	plugins/postgres/pg_spawn.c \
+	plugins/postgres/pg_backup.c \
+	plugins/postgres/pg_restore.c
+
 if BUILD_POSTGRES
 plugins_LTLIBRARIES += plugins/postgres/postgres.la
-plugins_postgres_postgres_la_SOURCES = plugins/postgres/postgres.c
-plugins_postgres_postgres_la_CFLAGS = $(AM_CFLAGS) $(POSTGRES_DEP_CFLAGS)
-plugins_postgres_postgres_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
+plugins_postgres_postgres_la_SOURCES = $(postgres_sources)
+plugins_postgres_postgres_la_CFLAGS = $(AM_CFLAGS) $(POSTGRES_DEP_CFLAGS) \
+	-pthread
+plugins_postgres_postgres_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS) \
+	-pthread
 plugins_postgres_postgres_la_LIBADD = $(POSTGRES_DEP_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/plugins/test_postgres
+TESTS += tests/plugins/test_postgres
+tests_plugins_test_postgres_SOURCES = tests/plugins/test_postgres.c \
+	tests/plugins/fake_host.c tests/plugins/fake_host.h \
+	$(postgres_sources)
+tests_plugins_test_postgres_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/postgres -I$(top_srcdir)/tests/plugins
+tests_plugins_test_postgres_CFLAGS = $(AM_CFLAGS) $(POSTGRES_DEP_CFLAGS) \
+	$(CMOCKA_CFLAGS) -pthread
+tests_plugins_test_postgres_LDADD = $(POSTGRES_DEP_LIBS) $(CMOCKA_LIBS) \
+	-lpthread
+endif
 endif
