@@ -78,14 +78,14 @@ postgres_count_rows(PGconn *conn, const char *what,
 {
 	/* Ordinary tables the dump carries: not catalogs, not extensions'. */
 	static const char list_sql[] =
-		"SELECT n.nspname, c.relname FROM pg_class c "
-		"JOIN pg_namespace n ON n.oid = c.relnamespace "
-		"WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
-		"AND n.nspname <> 'information_schema' "
-		"AND n.nspname !~ '^pg_' "
-		"AND NOT EXISTS (SELECT 1 FROM pg_depend d "
-		"WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
-		"AND d.deptype = 'e') ORDER BY 1, 2";
+	    "SELECT n.nspname, c.relname FROM pg_class c "
+	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
+	    "AND n.nspname <> 'information_schema' "
+	    "AND n.nspname !~ '^pg_' "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+	    "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
+	    "AND d.deptype = 'e') ORDER BY 1, 2";
 	PGresult *list = NULL, *res = NULL;
 	char *schema = NULL, *table = NULL, *sql = NULL, *end;
 	size_t length;
@@ -111,10 +111,9 @@ postgres_count_rows(PGconn *conn, const char *what,
 			goto oom;
 		if (postgres_query(conn, what, sql, 0, NULL, &res, err) == -1)
 			goto out;
-		if (postgres_rowcounts_add(rc, PQgetvalue(list, i, 0),
-					   PQgetvalue(list, i, 1),
-					   strtoll(PQgetvalue(res, 0, 0), &end,
-						   10)) == -1)
+		if (postgres_rowcounts_add(
+			rc, PQgetvalue(list, i, 0), PQgetvalue(list, i, 1),
+			strtoll(PQgetvalue(res, 0, 0), &end, 10)) == -1)
 			goto oom;
 		PQclear(res);
 		res = NULL;
@@ -282,12 +281,10 @@ postgres_dump_one(struct postgres_backup_run *run, struct postgres_db *db,
 		postgres_error(err, "cannot dump %s: %s", what, inner.message);
 		goto out;
 	}
-	if (postgres_stream_child(run, &child, db->entry, db->size, inline_,
-				  &db->dumped, buf,
-				  run->cfg->format == POSTGRES_FORMAT_CUSTOM
-					  ? "PGDMP"
-					  : NULL,
-				  &inner) == -1) {
+	if (postgres_stream_child(
+		run, &child, db->entry, db->size, inline_, &db->dumped, buf,
+		run->cfg->format == POSTGRES_FORMAT_CUSTOM ? "PGDMP" : NULL,
+		&inner) == -1) {
 		postgres_error(err, "cannot dump %s: %s", what, inner.message);
 		goto out;
 	}
@@ -401,8 +398,7 @@ postgres_dump_all(struct postgres_backup_run *run, struct cairn_error *err)
 }
 
 static int
-postgres_dump_globals(struct postgres_backup_run *run,
-		      struct cairn_error *err)
+postgres_dump_globals(struct postgres_backup_run *run, struct cairn_error *err)
 {
 	const struct postgres_session *s = run->session;
 	struct postgres_child child;
@@ -434,8 +430,9 @@ postgres_dump_globals(struct postgres_backup_run *run,
 				 &inner) == -1 ||
 	    postgres_stream_child(run, &child, "globals.sql", -1, 1, &bytes,
 				  buf, NULL, &inner) == -1) {
-		postgres_error(err, "cannot dump the roles and tablespaces of "
-				    "'%s': %s",
+		postgres_error(err,
+			       "cannot dump the roles and tablespaces of "
+			       "'%s': %s",
 			       s->ep.label, inner.message);
 		goto out;
 	}
@@ -452,11 +449,11 @@ postgres_select(struct postgres_backup_run *run, PGconn *conn,
 		struct cairn_error *err)
 {
 	static const char sql[] =
-		"SELECT datname, CASE WHEN has_database_privilege(oid, "
-		"'CONNECT') THEN pg_database_size(oid) END, "
-		"pg_encoding_to_char(encoding), pg_get_userbyid(datdba), "
-		"datcollate, datctype, datistemplate "
-		"FROM pg_database WHERE datallowconn ORDER BY datname";
+	    "SELECT datname, CASE WHEN has_database_privilege(oid, "
+	    "'CONNECT') THEN pg_database_size(oid) END, "
+	    "pg_encoding_to_char(encoding), pg_get_userbyid(datdba), "
+	    "datcollate, datctype, datistemplate "
+	    "FROM pg_database WHERE datallowconn ORDER BY datname";
 	const struct postgres_config *cfg = run->cfg;
 	const char *label = run->session->ep.label;
 	PGresult *res = NULL;
@@ -583,8 +580,7 @@ postgres_write_rowcounts(struct postgres_backup_run *run,
 	postgres_fact(run, db->encoded, "tables", number);
 	snprintf(number, sizeof(number), "%" PRId64, rows);
 	postgres_fact(run, db->encoded, "rows", number);
-	snprintf(number, sizeof(number), "%" PRId64,
-		 db->counts.large_objects);
+	snprintf(number, sizeof(number), "%" PRId64, db->counts.large_objects);
 	postgres_fact(run, db->encoded, "large-objects", number);
 	rc = 0;
 out:
@@ -597,11 +593,11 @@ postgres_server_facts(struct postgres_backup_run *run, PGconn *conn,
 		      struct cairn_error *err)
 {
 	static const char sql[] =
-		"SELECT r.rolsuper, CASE WHEN EXISTS (SELECT 1 FROM pg_roles "
-		"WHERE rolname = 'pg_read_all_data') THEN "
-		"pg_has_role('pg_read_all_data', 'USAGE') ELSE false END, "
-		"pg_is_in_recovery() FROM pg_roles r "
-		"WHERE r.rolname = current_user";
+	    "SELECT r.rolsuper, CASE WHEN EXISTS (SELECT 1 FROM pg_roles "
+	    "WHERE rolname = 'pg_read_all_data') THEN "
+	    "pg_has_role('pg_read_all_data', 'USAGE') ELSE false END, "
+	    "pg_is_in_recovery() FROM pg_roles r "
+	    "WHERE r.rolname = current_user";
 	const char *label = run->session->ep.label;
 	const char *version;
 	char what[600], number[32];
@@ -632,7 +628,7 @@ postgres_server_facts(struct postgres_backup_run *run, PGconn *conn,
 	postgres_fact(run, NULL, "server.version-num", number);
 	postgres_fact(run, NULL, "server.recovery",
 		      strcmp(PQgetvalue(res, 0, 2), "t") == 0 ? "standby"
-							     : "primary");
+							      : "primary");
 	postgres_fact(run, NULL, "globals.role-passwords",
 		      run->superuser ? "yes" : "no");
 	PQclear(res);
@@ -665,8 +661,8 @@ postgres_backup(void *state, const struct cairn_host *host,
 		goto out;
 	if (postgres_server_facts(&run, conn, err) == -1 ||
 	    postgres_select(&run, conn, err) == -1 ||
-	    postgres_session_choose_client(&session, cfg,
-					   PQserverVersion(conn), err) == -1)
+	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
+					   err) == -1)
 		goto out;
 	PQfinish(conn);
 	conn = NULL;
@@ -714,8 +710,9 @@ postgres_backup(void *state, const struct cairn_host *host,
 		host->log(host, CAIRN_LOG_INFO,
 			  "database '%s': %s dumped, %zu tables%s", db->name,
 			  size, db->counts.count,
-			  db->snapshot ? "" : " (row counts outside the "
-					      "dump's snapshot)");
+			  db->snapshot ? ""
+				       : " (row counts outside the "
+					 "dump's snapshot)");
 	}
 	postgres_fact(&run, NULL, "databases", list);
 	snprintf(number, sizeof(number), "%" PRId64, total);

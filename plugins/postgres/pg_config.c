@@ -17,23 +17,23 @@
 #include <unistd.h>
 
 const char *const postgres_keys[] = {
-	"host",
-	"port",
-	"user",
-	"password-file",
-	"service",
-	"sslmode",
-	"sslrootcert",
-	"sslcert",
-	"sslkey",
-	"databases",
-	"exclude-databases",
-	"format",
-	"jobs",
-	"pg-bin-dir",
-	"connect-timeout",
-	"drill-target",
-	NULL,
+    "host",
+    "port",
+    "user",
+    "password-file",
+    "service",
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "databases",
+    "exclude-databases",
+    "format",
+    "jobs",
+    "pg-bin-dir",
+    "connect-timeout",
+    "drill-target",
+    NULL,
 };
 
 /* Job keys passed to libpq as they are, under libpq's keyword. */
@@ -41,9 +41,9 @@ static const struct {
 	const char *key;
 	const char *keyword;
 } postgres_libpq_keys[] = {
-	{"host", "host"},		{"user", "user"},
-	{"service", "service"},		{"sslrootcert", "sslrootcert"},
-	{"sslcert", "sslcert"},		{"sslkey", "sslkey"},
+    {"host", "host"},       {"user", "user"},
+    {"service", "service"}, {"sslrootcert", "sslrootcert"},
+    {"sslcert", "sslcert"}, {"sslkey", "sslkey"},
 };
 
 static int
@@ -126,8 +126,8 @@ postgres_config_setting(struct postgres_config *cfg,
 		err->setting = s;
 		return -1;
 	}
-	for (i = 0; i < sizeof(postgres_libpq_keys) /
-				sizeof(postgres_libpq_keys[0]);
+	for (i = 0;
+	     i < sizeof(postgres_libpq_keys) / sizeof(postgres_libpq_keys[0]);
 	     i++) {
 		if (strcmp(k, postgres_libpq_keys[i].key) != 0)
 			continue;
@@ -150,8 +150,8 @@ postgres_config_setting(struct postgres_config *cfg,
 			goto oom;
 	} else if (strcmp(k, "sslmode") == 0) {
 		static const char *const modes[] = {
-			"disable", "allow",     "prefer",
-			"require", "verify-ca", "verify-full",
+		    "disable", "allow",     "prefer",
+		    "require", "verify-ca", "verify-full",
 		};
 
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -174,8 +174,7 @@ postgres_config_setting(struct postgres_config *cfg,
 		if (cfg->password_file == NULL)
 			goto oom;
 	} else if (strcmp(k, "databases") == 0) {
-		if (postgres_list_parse(s->value, &cfg->databases, err) ==
-		    -1) {
+		if (postgres_list_parse(s->value, &cfg->databases, err) == -1) {
 			char copy[CAIRN_ERROR_MESSAGE_SIZE - 32];
 
 			memcpy(copy, err->message, sizeof(copy) - 1);

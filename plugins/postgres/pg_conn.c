@@ -82,12 +82,11 @@ postgres_endpoint_init(struct postgres_endpoint *ep,
 		options = PQconninfoParse(target, &message);
 		if (options == NULL) {
 			postgres_trim_message(message, text, sizeof(text));
-			postgres_error(err,
-				       "'%s' is not a libpq connection URI: "
-				       "%s",
-				       target,
-				       message != NULL ? text
-						       : "out of memory");
+			postgres_error(
+			    err,
+			    "'%s' is not a libpq connection URI: "
+			    "%s",
+			    target, message != NULL ? text : "out of memory");
 			goto out;
 		}
 		for (o = options; o->keyword != NULL; o++) {
@@ -104,8 +103,7 @@ postgres_endpoint_init(struct postgres_endpoint *ep,
 			} else {
 				if (strcmp(o->keyword, "user") == 0)
 					target_user = o->val;
-				if (postgres_params_set(&ep->params,
-							o->keyword,
+				if (postgres_params_set(&ep->params, o->keyword,
 							o->val) == -1)
 					goto oom;
 			}
@@ -119,8 +117,8 @@ postgres_endpoint_init(struct postgres_endpoint *ep,
 	if (ep->password == NULL && cfg->password_file != NULL &&
 	    (target_user == NULL ||
 	     (job_user != NULL && strcmp(job_user, target_user) == 0))) {
-		if (host->secret_read(host, cfg->password_file, &secret,
-				      err) == -1)
+		if (host->secret_read(host, cfg->password_file, &secret, err) ==
+		    -1)
 			goto out;
 		ep->password = strdup(secret);
 		host->secret_free(secret);
@@ -171,6 +169,14 @@ postgres_endpoint_admin_db(const struct postgres_endpoint *ep,
 	return db;
 }
 
+/* Plugins never print: libpq's default would write notices to stderr. */
+static void
+postgres_notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int
 postgres_connect(const struct postgres_endpoint *ep, const char *dbname,
 		 PGconn **conn, struct cairn_error *err)
@@ -206,12 +212,14 @@ postgres_connect(const struct postgres_endpoint *ep, const char *dbname,
 	if (PQstatus(*conn) != CONNECTION_OK) {
 		postgres_trim_message(PQerrorMessage(*conn), text,
 				      sizeof(text));
-		postgres_error(err, "cannot connect to '%s' (database '%s'): %s",
+		postgres_error(err,
+			       "cannot connect to '%s' (database '%s'): %s",
 			       ep->label, dbname, text);
 		PQfinish(*conn);
 		*conn = NULL;
 		return -1;
 	}
+	PQsetNoticeProcessor(*conn, postgres_notice_ignore, NULL);
 	return 0;
 }
 
@@ -225,8 +233,7 @@ postgres_result_error(PGconn *conn, PGresult *res, const char *what,
 					  : PQerrorMessage(conn),
 			      text, sizeof(text));
 	if (text[0] == '\0')
-		postgres_trim_message(PQerrorMessage(conn), text,
-				      sizeof(text));
+		postgres_trim_message(PQerrorMessage(conn), text, sizeof(text));
 	postgres_error(err, "%s: %s", what, text);
 }
 
@@ -389,8 +396,8 @@ postgres_session_init(struct postgres_session *s,
 		s->passfile = strdup(path);
 		if (s->passfile == NULL)
 			goto oom;
-		if (postgres_passfile_write(s->passfile, s->ep.password,
-					    err) == -1)
+		if (postgres_passfile_write(s->passfile, s->ep.password, err) ==
+		    -1)
 			goto out;
 	}
 	defaults = PQconndefaults();
@@ -413,8 +420,8 @@ postgres_session_init(struct postgres_session *s,
 			goto oom;
 	}
 	if (s->passfile != NULL) {
-		len = snprintf(path, sizeof(path), "PGPASSFILE=%s",
-			       s->passfile);
+		len =
+		    snprintf(path, sizeof(path), "PGPASSFILE=%s", s->passfile);
 		if (len < 0 || (size_t)len >= sizeof(path) ||
 		    (set[n++] = strdup(path)) == NULL)
 			goto oom;
@@ -455,8 +462,8 @@ postgres_session_release(struct postgres_session *s)
 
 				memset(zeros, 0, sizeof(zeros));
 				while (left > 0) {
-					size_t chunk = left > 256 ? 256
-								  : (size_t)left;
+					size_t chunk =
+					    left > 256 ? 256 : (size_t)left;
 
 					if (write(fd, zeros, chunk) <= 0)
 						break;
@@ -479,9 +486,9 @@ postgres_session_release(struct postgres_session *s)
 }
 
 int
-postgres_tool_version(const char *bin_dir, const char *prog,
-		      char *const *envp, int *version, char *text,
-		      size_t text_size, struct cairn_error *err)
+postgres_tool_version(const char *bin_dir, const char *prog, char *const *envp,
+		      int *version, char *text, size_t text_size,
+		      struct cairn_error *err)
 {
 	const char *argv[] = {prog, "--version", NULL};
 	struct postgres_child child;
@@ -492,8 +499,7 @@ postgres_tool_version(const char *bin_dir, const char *prog,
 	if (postgres_child_spawn(&child, bin_dir, prog, argv, envp,
 				 POSTGRES_CHILD_STDOUT, err) == -1)
 		return -1;
-	if (postgres_child_read(&child, buf, sizeof(buf) - 1, &n, err) ==
-	    -1) {
+	if (postgres_child_read(&child, buf, sizeof(buf) - 1, &n, err) == -1) {
 		postgres_child_kill(&child);
 		return -1;
 	}
@@ -515,8 +521,8 @@ postgres_tool_version(const char *bin_dir, const char *prog,
 
 		snprintf(text, text_size, "%s",
 			 p != NULL && strncmp(buf, prog, strlen(prog)) == 0
-				 ? p + 2
-				 : buf);
+			     ? p + 2
+			     : buf);
 	}
 	return 0;
 }
@@ -582,11 +588,10 @@ postgres_session_choose_client(struct postgres_session *s,
 
 	postgres_version_major_text(server_version, major, sizeof(major));
 	if (cfg->bin_dir != NULL) {
-		if (postgres_tool_version(cfg->bin_dir, "pg_dump", s->envp,
-					  &s->client_version,
-					  s->client_version_text,
-					  sizeof(s->client_version_text),
-					  err) == -1)
+		if (postgres_tool_version(
+			cfg->bin_dir, "pg_dump", s->envp, &s->client_version,
+			s->client_version_text, sizeof(s->client_version_text),
+			err) == -1)
 			return -1;
 		if (postgres_version_major(s->client_version) <
 		    postgres_version_major(server_version)) {

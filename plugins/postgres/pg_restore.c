@@ -116,7 +116,7 @@ postgres_rplan_load(struct postgres_rplan *plan, const struct cairn_host *host,
 		return -1;
 	}
 	plan->format = strcmp(format, "plain") == 0 ? POSTGRES_FORMAT_PLAIN
-						     : POSTGRES_FORMAT_CUSTOM;
+						    : POSTGRES_FORMAT_CUSTOM;
 	if (postgres_list_parse(list, &names, err) == -1)
 		return -1;
 	plan->dbs = calloc(names.count + 1, sizeof(*plan->dbs));
@@ -210,8 +210,7 @@ postgres_psql_line(void *arg, const char *line)
 		return;
 	}
 	if (f->error_count++ == 0)
-		snprintf(f->first_error, sizeof(f->first_error), "%s",
-			 message);
+		snprintf(f->first_error, sizeof(f->first_error), "%s", message);
 }
 
 /* Feeds the current entry to a running child's stdin. */
@@ -242,9 +241,9 @@ postgres_entry_to_child(const struct cairn_host *host,
 
 /* Reads the current entry into memory (small entries only). */
 static int
-postgres_entry_slurp(const struct cairn_host *host,
-		     struct cairn_source *source, size_t max, char **text,
-		     size_t *total, struct cairn_error *err)
+postgres_entry_slurp(const struct cairn_host *host, struct cairn_source *source,
+		     size_t max, char **text, size_t *total,
+		     struct cairn_error *err)
 {
 	const void *data;
 	size_t length;
@@ -304,8 +303,7 @@ postgres_run_fed(const struct postgres_session *s,
 			       feed.message);
 		return -1;
 	}
-	if (postgres_entry_to_child(host, source, entry, &child, &feed) ==
-	    -1) {
+	if (postgres_entry_to_child(host, source, entry, &child, &feed) == -1) {
 		/* The child's status says more than a broken pipe. */
 		if (postgres_child_wait(&child, &wait) == -1 &&
 		    strstr(feed.message, "stopped reading") != NULL)
@@ -353,19 +351,19 @@ postgres_db_probe(const struct postgres_endpoint *ep, struct postgres_rdb *db,
 		  struct cairn_error *err)
 {
 	static const char exists_sql[] =
-		"SELECT datallowconn FROM pg_database WHERE datname = $1";
+	    "SELECT datallowconn FROM pg_database WHERE datname = $1";
 	static const char empty_sql[] =
-		"SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
-		"ON n.oid = c.relnamespace WHERE n.nspname <> "
-		"'information_schema' AND n.nspname !~ '^pg_') + "
-		"(SELECT count(*) FROM pg_proc p JOIN pg_namespace n "
-		"ON n.oid = p.pronamespace WHERE n.nspname <> "
-		"'information_schema' AND n.nspname !~ '^pg_') + "
-		"(SELECT count(*) FROM pg_namespace WHERE nspname <> "
-		"'information_schema' AND nspname !~ '^pg_' AND nspname <> "
-		"'public') + (SELECT count(*) FROM pg_largeobject_metadata) + "
-		"(SELECT count(*) FROM pg_extension WHERE extname <> "
-		"'plpgsql')";
+	    "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+	    "ON n.oid = c.relnamespace WHERE n.nspname <> "
+	    "'information_schema' AND n.nspname !~ '^pg_') + "
+	    "(SELECT count(*) FROM pg_proc p JOIN pg_namespace n "
+	    "ON n.oid = p.pronamespace WHERE n.nspname <> "
+	    "'information_schema' AND n.nspname !~ '^pg_') + "
+	    "(SELECT count(*) FROM pg_namespace WHERE nspname <> "
+	    "'information_schema' AND nspname !~ '^pg_' AND nspname <> "
+	    "'public') + (SELECT count(*) FROM pg_largeobject_metadata) + "
+	    "(SELECT count(*) FROM pg_extension WHERE extname <> "
+	    "'plpgsql')";
 	const char *params[1] = {db->name};
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
@@ -376,8 +374,7 @@ postgres_db_probe(const struct postgres_endpoint *ep, struct postgres_rdb *db,
 		 db->name, ep->label);
 	if (postgres_connect(ep, postgres_endpoint_admin_db(ep, db->name),
 			     &conn, err) == -1 ||
-	    postgres_query(conn, what, exists_sql, 1, params, &res, err) ==
-		    -1)
+	    postgres_query(conn, what, exists_sql, 1, params, &res, err) == -1)
 		goto out;
 	db->exists = PQntuples(res) > 0;
 	db->empty = 1;
@@ -415,8 +412,8 @@ postgres_db_drop(const struct postgres_endpoint *ep, const char *name,
 	char what[600], *ident = NULL;
 	int rc = -1;
 
-	snprintf(what, sizeof(what), "cannot drop database '%s' on '%s'",
-		 name, ep->label);
+	snprintf(what, sizeof(what), "cannot drop database '%s' on '%s'", name,
+		 ep->label);
 	if (postgres_connect(ep, postgres_endpoint_admin_db(ep, name), &conn,
 			     err) == -1)
 		goto out;
@@ -437,8 +434,8 @@ postgres_db_drop(const struct postgres_endpoint *ep, const char *name,
 		goto out;
 	if (postgres_execf(conn, what, err,
 			   PQserverVersion(conn) >= 130000
-				   ? "DROP DATABASE %s WITH (FORCE)"
-				   : "DROP DATABASE %s",
+			       ? "DROP DATABASE %s WITH (FORCE)"
+			       : "DROP DATABASE %s",
 			   ident, NULL) == -1)
 		goto out;
 	rc = 0;
@@ -467,8 +464,8 @@ postgres_db_create(const struct postgres_endpoint *ep,
 	encoding = postgres_fact(host, source, encoded, "encoding");
 	collate = postgres_fact(host, source, encoded, "collate");
 	ctype = postgres_fact(host, source, encoded, "ctype");
-	owner = with_owner ? postgres_fact(host, source, encoded, "owner")
-			   : NULL;
+	owner =
+	    with_owner ? postgres_fact(host, source, encoded, "owner") : NULL;
 	snprintf(what, sizeof(what), "cannot create database '%s' on '%s'",
 		 name, ep->label);
 	if (postgres_connect(ep, postgres_endpoint_admin_db(ep, name), &conn,
@@ -491,8 +488,8 @@ postgres_db_create(const struct postgres_endpoint *ep,
 		     "CREATE DATABASE %s WITH TEMPLATE template0 ENCODING %s"
 		     "%s%s%s%s%s%s",
 		     ident, enc, col ? " LC_COLLATE " : "", col ? col : "",
-		     ct ? " LC_CTYPE " : "", ct ? ct : "",
-		     own ? " OWNER " : "", own ? own : "");
+		     ct ? " LC_CTYPE " : "", ct ? ct : "", own ? " OWNER " : "",
+		     own ? own : "");
 	if (n < 0 || (size_t)n >= sizeof(sql)) {
 		postgres_error(err, "%s: statement too long", what);
 		goto out;
@@ -603,10 +600,9 @@ postgres_restore_globals(const struct postgres_session *s,
 			postgres_error(err, "out of memory");
 			goto out;
 		}
-		if (readable_after &&
-		    !((before == NULL && after == NULL) ||
-		      (before != NULL && after != NULL &&
-		       strcmp(before, after) == 0))) {
+		if (readable_after && !((before == NULL && after == NULL) ||
+					(before != NULL && after != NULL &&
+					 strcmp(before, after) == 0))) {
 			user = postgres_ident(conn, PQuser(conn));
 			if (before != NULL)
 				lit = PQescapeLiteral(conn, before,
@@ -678,8 +674,8 @@ postgres_restore_db(const struct postgres_session *s,
 		/* pg_restore creates it, with its properties and grants. */
 		create = !db->exists;
 		dbarg = postgres_dbname_arg(
-			create ? postgres_endpoint_admin_db(&s->ep, db->name)
-			       : db->name);
+		    create ? postgres_endpoint_admin_db(&s->ep, db->name)
+			   : db->name);
 		if (dbarg == NULL)
 			goto oom;
 		argv[argc++] = "pg_restore";
@@ -692,8 +688,8 @@ postgres_restore_db(const struct postgres_session *s,
 		argv[argc] = NULL;
 		host->log(host, CAIRN_LOG_INFO, "restoring %s%s", what,
 			  create ? "" : " into the existing empty database");
-		if (postgres_run_fed(s, host, source, entry, "pg_restore",
-				     argv, NULL, what, err) == -1)
+		if (postgres_run_fed(s, host, source, entry, "pg_restore", argv,
+				     NULL, what, err) == -1)
 			goto out;
 	} else {
 		if (!db->exists &&
@@ -712,8 +708,8 @@ postgres_restore_db(const struct postgres_session *s,
 		argv[argc++] = dbarg;
 		argv[argc] = NULL;
 		host->log(host, CAIRN_LOG_INFO, "restoring %s", what);
-		if (postgres_run_fed(s, host, source, entry, "psql", argv,
-				     NULL, what, err) == -1)
+		if (postgres_run_fed(s, host, source, entry, "psql", argv, NULL,
+				     what, err) == -1)
 			goto out;
 	}
 	db->done = 1;
@@ -737,7 +733,7 @@ postgres_check_client(const struct postgres_session *s,
 	char major[16];
 
 	if (archive <= 0 || postgres_version_major(archive) <=
-				    postgres_version_major(s->client_version))
+				postgres_version_major(s->client_version))
 		return 0;
 	postgres_version_major_text(archive, major, sizeof(major));
 	postgres_error(err,
@@ -769,8 +765,8 @@ postgres_restore(void *state, const struct cairn_host *host,
 	if (postgres_rplan_load(&plan, host, source, err) == -1 ||
 	    postgres_rplan_select(&plan, options, err) == -1)
 		goto out;
-	if (postgres_session_init(&session, cfg, host, options->target,
-				  err) == -1)
+	if (postgres_session_init(&session, cfg, host, options->target, err) ==
+	    -1)
 		goto out;
 	have_session = 1;
 	if (options->target == NULL && !options->force && !options->dry_run) {
@@ -782,8 +778,8 @@ postgres_restore(void *state, const struct cairn_host *host,
 		goto out;
 	}
 	if (postgres_connect(&session.ep, NULL, &conn, err) == -1 ||
-	    postgres_session_choose_client(&session, cfg,
-					   PQserverVersion(conn), err) == -1 ||
+	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
+					   err) == -1 ||
 	    postgres_check_client(&session, host, source, err) == -1)
 		goto out;
 	PQfinish(conn);
@@ -831,8 +827,8 @@ postgres_restore(void *state, const struct cairn_host *host,
 				  "would %s database '%s' on '%s'",
 				  !db->exists ? "create and restore"
 				  : db->empty && !options->force
-					  ? "restore into the existing empty"
-					  : "drop, recreate and restore",
+				      ? "restore into the existing empty"
+				      : "drop, recreate and restore",
 				  db->name, session.ep.label);
 		}
 		rc = 0;
@@ -901,10 +897,10 @@ postgres_drill_restore(const struct postgres_session *s,
 	int rc = -1;
 
 	memset(&filter, 0, sizeof(filter));
-	snprintf(what, sizeof(what), "database '%s' as '%s' on '%s'",
-		 db->name, db->scratch, s->ep.label);
-	if (postgres_db_create(&s->ep, host, source, db->encoded,
-			       db->scratch, 0, err) == -1)
+	snprintf(what, sizeof(what), "database '%s' as '%s' on '%s'", db->name,
+		 db->scratch, s->ep.label);
+	if (postgres_db_create(&s->ep, host, source, db->encoded, db->scratch,
+			       0, err) == -1)
 		goto out;
 	db->created = 1;
 	dbarg = postgres_dbname_arg(db->scratch);
@@ -922,8 +918,8 @@ postgres_drill_restore(const struct postgres_session *s,
 		argv[argc++] = "--dbname";
 		argv[argc++] = dbarg;
 		argv[argc] = NULL;
-		if (postgres_run_fed(s, host, source, entry, "pg_restore",
-				     argv, NULL, what, err) == -1)
+		if (postgres_run_fed(s, host, source, entry, "pg_restore", argv,
+				     NULL, what, err) == -1)
 			goto out;
 	} else {
 		/* Roles are not restored in a drill: skip what needs them. */
@@ -987,14 +983,13 @@ postgres_drill_compare(const struct cairn_host *host,
 					     want->table);
 			problems++;
 		} else if (got->rows != want->rows) {
-			host->report_problem(report,
-					     "database '%s': table '%s.%s' has "
-					     "%" PRId64 " rows after the "
-					     "restore, %" PRId64
-					     " at backup time",
-					     db->name, want->schema,
-					     want->table, got->rows,
-					     want->rows);
+			host->report_problem(
+			    report,
+			    "database '%s': table '%s.%s' has "
+			    "%" PRId64 " rows after the "
+			    "restore, %" PRId64 " at backup time",
+			    db->name, want->schema, want->table, got->rows,
+			    want->rows);
 			problems++;
 		}
 	}
@@ -1005,8 +1000,7 @@ postgres_drill_compare(const struct cairn_host *host,
 			host->report_problem(report,
 					     "database '%s': table '%s.%s' "
 					     "appeared after the restore",
-					     db->name, got->schema,
-					     got->table);
+					     db->name, got->schema, got->table);
 			problems++;
 		}
 	}
@@ -1021,8 +1015,7 @@ postgres_drill_compare(const struct cairn_host *host,
 	}
 	snprintf(key, sizeof(key), "database %s", db->name);
 	snprintf(value, sizeof(value),
-		 "%s: %zu tables, %" PRId64 " rows, %" PRId64
-		 " large objects",
+		 "%s: %zu tables, %" PRId64 " rows, %" PRId64 " large objects",
 		 problems == 0 ? "ok" : "MISMATCH", db->expected.count, rows,
 		 db->expected.large_objects);
 	host->report_item(report, key, value);
@@ -1037,8 +1030,8 @@ postgres_drill(void *state, const struct cairn_host *host,
 {
 	const struct postgres_config *cfg = state;
 	const char *target = options->drill_target != NULL
-				     ? options->drill_target
-				     : cfg->drill_target;
+				 ? options->drill_target
+				 : cfg->drill_target;
 	const struct cairn_entry *entry;
 	struct postgres_session session;
 	struct postgres_rplan plan;
@@ -1066,8 +1059,8 @@ postgres_drill(void *state, const struct cairn_host *host,
 		goto out;
 	have_session = 1;
 	if (postgres_connect(&session.ep, NULL, &conn, err) == -1 ||
-	    postgres_session_choose_client(&session, cfg,
-					   PQserverVersion(conn), err) == -1 ||
+	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
+					   err) == -1 ||
 	    postgres_check_client(&session, host, source, err) == -1)
 		goto out;
 	PQfinish(conn);
@@ -1116,11 +1109,10 @@ postgres_drill(void *state, const struct cairn_host *host,
 						 &length, err) == -1)
 				goto out;
 			memset(&inner, 0, sizeof(inner));
-			if (postgres_rowcounts_parse(text, length,
-						     &db->expected,
-						     &inner) == -1) {
-				host->report_problem(report,
-						     "'%s': %s", entry->name,
+			if (postgres_rowcounts_parse(
+				text, length, &db->expected, &inner) == -1) {
+				host->report_problem(report, "'%s': %s",
+						     entry->name,
 						     inner.message);
 				failures++;
 			} else {
@@ -1131,8 +1123,8 @@ postgres_drill(void *state, const struct cairn_host *host,
 			continue;
 		}
 		memset(&inner, 0, sizeof(inner));
-		if (postgres_drill_restore(&session, host, source, entry,
-					   &plan, db, report, &inner) == -1)
+		if (postgres_drill_restore(&session, host, source, entry, &plan,
+					   db, report, &inner) == -1)
 			failures++;
 	}
 	if (r == -1)
@@ -1149,10 +1141,11 @@ postgres_drill(void *state, const struct cairn_host *host,
 			continue;
 		}
 		if (!db->have_expected) {
-			host->report_problem(report,
-					     "database '%s': the archive has no "
-					     "row counts to compare with",
-					     db->name);
+			host->report_problem(
+			    report,
+			    "database '%s': the archive has no "
+			    "row counts to compare with",
+			    db->name);
 			failures++;
 			continue;
 		}

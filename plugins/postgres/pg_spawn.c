@@ -33,7 +33,10 @@ extern char **environ;
 
 /* Environment variables children get from us, never from our caller. */
 static const char *const postgres_env_replaced[] = {
-	"PGPASSWORD", "LC_ALL", "LANGUAGE", NULL,
+    "PGPASSWORD",
+    "LC_ALL",
+    "LANGUAGE",
+    NULL,
 };
 
 static int
@@ -122,6 +125,8 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
 	char path[PATH_MAX];
 	sigset_t mask, defaults;
+	const char **args = NULL;
+	size_t argc, i;
 	int n, rc = -1, have_actions = 0, have_attr = 0;
 
 	c->pid = 0;
@@ -191,12 +196,23 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 	if (posix_spawnattr_setsigmask(&attr, &mask) != 0 ||
 	    posix_spawnattr_setsigdefault(&attr, &defaults) != 0 ||
 	    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						    POSIX_SPAWN_SETSIGDEF) !=
-		    0)
+						POSIX_SPAWN_SETSIGDEF) != 0)
 		goto oom;
 
+	/*
+	 * argv[0] is the full path: pg_dumpall and pg_restore find their
+	 * siblings from it, and a bare name would send them to PATH.
+	 */
+	for (argc = 0; argv[argc] != NULL; argc++)
+		;
+	args = calloc(argc + 1, sizeof(*args));
+	if (args == NULL)
+		goto oom;
+	args[0] = path;
+	for (i = 1; i < argc; i++)
+		args[i] = argv[i];
 	n = posix_spawn(&c->pid, path, &actions, &attr,
-			(char *const *)(uintptr_t)argv, envp);
+			(char *const *)(uintptr_t)args, envp);
 	if (n != 0) {
 		c->pid = 0;
 		postgres_error(err, "cannot run '%s': %s", path, strerror(n));
@@ -213,6 +229,7 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 oom:
 	postgres_error(err, "cannot prepare to run '%s': out of memory", prog);
 out:
+	free(args);
 	if (have_actions)
 		posix_spawn_file_actions_destroy(&actions);
 	if (have_attr)
@@ -271,8 +288,7 @@ postgres_child_drain_stderr(struct postgres_child *c)
 }
 
 static int
-postgres_child_aborted(const struct postgres_child *c,
-		       struct cairn_error *err)
+postgres_child_aborted(const struct postgres_child *c, struct cairn_error *err)
 {
 	if (c->abort_flag != NULL && *c->abort_flag) {
 		postgres_error(err, "'%s' stopped: another dump failed",
@@ -283,8 +299,8 @@ postgres_child_aborted(const struct postgres_child *c,
 }
 
 int
-postgres_child_read(struct postgres_child *c, void *buf, size_t size,
-		    size_t *n, struct cairn_error *err)
+postgres_child_read(struct postgres_child *c, void *buf, size_t size, size_t *n,
+		    struct cairn_error *err)
 {
 	struct pollfd fds[2];
 	size_t have = 0;
@@ -306,8 +322,8 @@ postgres_child_read(struct postgres_child *c, void *buf, size_t size,
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0) {
-			postgres_error(err, "cannot wait for '%s': %s",
-				       c->name, strerror(errno));
+			postgres_error(err, "cannot wait for '%s': %s", c->name,
+				       strerror(errno));
 			return -1;
 		}
 		if (nfds > 1 && fds[1].revents != 0)
@@ -357,8 +373,8 @@ postgres_child_write_all(struct postgres_child *c, const char *data,
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0) {
-			postgres_error(err, "cannot wait for '%s': %s",
-				       c->name, strerror(errno));
+			postgres_error(err, "cannot wait for '%s': %s", c->name,
+				       strerror(errno));
 			return -1;
 		}
 		if (nfds > 1 && fds[1].revents != 0)
@@ -369,7 +385,8 @@ postgres_child_write_all(struct postgres_child *c, const char *data,
 		if (put < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (put < 0) {
-			postgres_error(err, "'%s' stopped reading its input: %s",
+			postgres_error(err,
+				       "'%s' stopped reading its input: %s",
 				       c->name, strerror(errno));
 			return -1;
 		}
@@ -380,8 +397,8 @@ postgres_child_write_all(struct postgres_child *c, const char *data,
 }
 
 int
-postgres_child_write(struct postgres_child *c, const void *data,
-		     size_t length, struct cairn_error *err)
+postgres_child_write(struct postgres_child *c, const void *data, size_t length,
+		     struct cairn_error *err)
 {
 	sigset_t pipe_set, old;
 	struct timespec zero = {0, 0};
@@ -482,13 +499,13 @@ postgres_child_wait(struct postgres_child *c, struct cairn_error *err)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))
-		postgres_error(err, "'%s' was killed by signal %d%s%s",
-			       c->name, WTERMSIG(status),
-			       text[0] != '\0' ? ": " : "", text);
+		postgres_error(err, "'%s' was killed by signal %d%s%s", c->name,
+			       WTERMSIG(status), text[0] != '\0' ? ": " : "",
+			       text);
 	else
 		postgres_error(err, "'%s' exited with status %d%s%s", c->name,
-			       WEXITSTATUS(status),
-			       text[0] != '\0' ? ": " : "", text);
+			       WEXITSTATUS(status), text[0] != '\0' ? ": " : "",
+			       text);
 	return -1;
 }
 

@@ -311,7 +311,7 @@ postgres_client_pick(const int *versions, size_t n, int server_version)
 	for (i = 0; i < n; i++) {
 		if (versions[i] <= 0 ||
 		    postgres_version_major(versions[i]) <
-			    postgres_version_major(server_version))
+			postgres_version_major(server_version))
 			continue;
 		if (best == -1 || versions[i] > versions[best])
 			best = (int)i;
@@ -320,8 +320,7 @@ postgres_client_pick(const int *versions, size_t n, int server_version)
 }
 
 int
-postgres_psql_sqlstate(const char *line, char sqlstate[6],
-		       const char **message)
+postgres_psql_sqlstate(const char *line, char sqlstate[6], const char **message)
 {
 	const char *p;
 	size_t i;
@@ -392,8 +391,7 @@ postgres_field_append(char **buf, size_t *length, size_t *capacity,
 }
 
 char *
-postgres_rowcounts_format(const struct postgres_rowcounts *rc,
-			  size_t *length)
+postgres_rowcounts_format(const struct postgres_rowcounts *rc, size_t *length)
 {
 	size_t capacity = 256, i;
 	char *buf;
@@ -493,8 +491,7 @@ postgres_rowcounts_add(struct postgres_rowcounts *rc, const char *schema,
 
 int
 postgres_rowcounts_parse(const char *text, size_t length,
-			 struct postgres_rowcounts *rc,
-			 struct cairn_error *err)
+			 struct postgres_rowcounts *rc, struct cairn_error *err)
 {
 	char *copy, *line, *next, *fields[4];
 	size_t nfields, lineno = 0;
@@ -539,8 +536,8 @@ postgres_rowcounts_parse(const char *text, size_t length,
 			goto bad;
 		errno = 0;
 		rows = strtoll(fields[3], &end, 10);
-		if (errno != 0 || end == fields[3] || *end != '\0' || rows < 0 ||
-		    postgres_field_decode(fields[1]) == -1 ||
+		if (errno != 0 || end == fields[3] || *end != '\0' ||
+		    rows < 0 || postgres_field_decode(fields[1]) == -1 ||
 		    postgres_field_decode(fields[2]) == -1)
 			goto bad;
 		if (postgres_rowcounts_add(rc, fields[1], fields[2], rows) ==
@@ -578,8 +575,8 @@ postgres_rowcounts_free(struct postgres_rowcounts *rc)
 }
 
 const struct postgres_rowcount *
-postgres_rowcounts_find(const struct postgres_rowcounts *rc,
-			const char *schema, const char *table)
+postgres_rowcounts_find(const struct postgres_rowcounts *rc, const char *schema,
+			const char *table)
 {
 	size_t i;
 

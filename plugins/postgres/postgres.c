@@ -41,9 +41,9 @@ postgres_check_databases(const struct postgres_config *cfg,
 			 struct cairn_error *err)
 {
 	static const char sql[] =
-		"SELECT datname, CASE WHEN has_database_privilege(oid, "
-		"'CONNECT') THEN pg_database_size(oid) END, datistemplate "
-		"FROM pg_database WHERE datallowconn ORDER BY datname";
+	    "SELECT datname, CASE WHEN has_database_privilege(oid, "
+	    "'CONNECT') THEN pg_database_size(oid) END, datistemplate "
+	    "FROM pg_database WHERE datallowconn ORDER BY datname";
 	PGresult *res = NULL;
 	char what[600], value[128], size[32];
 	int64_t total = 0;
@@ -56,9 +56,9 @@ postgres_check_databases(const struct postgres_config *cfg,
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
 		if (cfg->databases.count > 0
-			    ? !postgres_list_contains(&cfg->databases,
-						      PQgetvalue(res, i, 0))
-			    : strcmp(PQgetvalue(res, i, 2), "t") == 0)
+			? !postgres_list_contains(&cfg->databases,
+						  PQgetvalue(res, i, 0))
+			: strcmp(PQgetvalue(res, i, 2), "t") == 0)
 			continue;
 		count++;
 		total += strtoll(PQgetvalue(res, i, 1), NULL, 10);
@@ -88,10 +88,10 @@ postgres_check(void *state, const struct cairn_host *host,
 	       struct cairn_report *report, struct cairn_error *err)
 {
 	static const char sql[] =
-		"SELECT pg_is_in_recovery(), "
-		"(SELECT count(*) FROM pg_stat_activity), "
-		"current_setting('max_connections'), "
-		"(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)";
+	    "SELECT pg_is_in_recovery(), "
+	    "(SELECT count(*) FROM pg_stat_activity), "
+	    "current_setting('max_connections'), "
+	    "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)";
 	const struct postgres_config *cfg = state;
 	struct postgres_session session;
 	struct cairn_error client_err;
@@ -113,8 +113,8 @@ postgres_check(void *state, const struct cairn_host *host,
 		goto out;
 	host->report_item(report, "recovery",
 			  strcmp(PQgetvalue(res, 0, 0), "t") == 0
-				  ? "standby (in recovery)"
-				  : "primary");
+			      ? "standby (in recovery)"
+			      : "primary");
 	snprintf(value, sizeof(value), "%s of %s", PQgetvalue(res, 0, 1),
 		 PQgetvalue(res, 0, 2));
 	host->report_item(report, "connections", value);
@@ -126,20 +126,19 @@ postgres_check(void *state, const struct cairn_host *host,
 				     PQgetvalue(res, 0, 2));
 	host->report_item(report, "superuser",
 			  strcmp(PQgetvalue(res, 0, 3), "t") == 0 ? "yes"
-								 : "no");
+								  : "no");
 	if (strcmp(PQgetvalue(res, 0, 3), "t") != 0)
 		host->report_problem(report,
 				     "user '%s' is not a superuser on '%s': "
 				     "role passwords cannot be backed up",
 				     PQuser(conn), session.ep.label);
-	if (postgres_check_databases(cfg, host, conn, session.ep.label,
-				     report, err) == -1)
+	if (postgres_check_databases(cfg, host, conn, session.ep.label, report,
+				     err) == -1)
 		goto out;
 	memset(&client_err, 0, sizeof(client_err));
 	postgres_version_major_text(PQserverVersion(conn), major,
 				    sizeof(major));
-	if (postgres_session_choose_client(&session, cfg,
-					   PQserverVersion(conn),
+	if (postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
 					   &client_err) == -1) {
 		host->report_item(report, "pg_dump", "none suitable");
 		host->report_problem(report, "%s", client_err.message);
@@ -158,16 +157,16 @@ out:
 }
 
 const struct cairn_plugin cairn_plugin_entry = {
-	.abi_version = CAIRN_PLUGIN_ABI_VERSION,
-	.name = "postgres",
-	.version = "1.0",
-	.description = "PostgreSQL clusters: roles, then one pg_dump per "
-		       "database",
-	.keys = postgres_keys,
-	.configure = postgres_configure,
-	.check = postgres_check,
-	.backup = postgres_backup,
-	.restore = postgres_restore,
-	.drill = postgres_drill,
-	.release = postgres_release,
+    .abi_version = CAIRN_PLUGIN_ABI_VERSION,
+    .name = "postgres",
+    .version = "1.0",
+    .description = "PostgreSQL clusters: roles, then one pg_dump per "
+		   "database",
+    .keys = postgres_keys,
+    .configure = postgres_configure,
+    .check = postgres_check,
+    .backup = postgres_backup,
+    .restore = postgres_restore,
+    .drill = postgres_drill,
+    .release = postgres_release,
 };

@@ -134,14 +134,13 @@ struct postgres_rowcounts {
 
 void postgres_error(struct cairn_error *err, const char *format, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 char *postgres_strdup(const char *s);
 void postgres_list_free(struct postgres_list *list);
 int postgres_list_add(struct postgres_list *list, const char *item);
-int postgres_list_contains(const struct postgres_list *list,
-			   const char *item);
+int postgres_list_contains(const struct postgres_list *list, const char *item);
 
 /*
  * Splits a list of database names separated by blanks or commas; a name
@@ -205,8 +204,8 @@ int postgres_rowcounts_add(struct postgres_rowcounts *rc, const char *schema,
 			   const char *table, int64_t rows);
 void postgres_rowcounts_free(struct postgres_rowcounts *rc);
 const struct postgres_rowcount *
-postgres_rowcounts_find(const struct postgres_rowcounts *rc,
-			const char *schema, const char *table);
+postgres_rowcounts_find(const struct postgres_rowcounts *rc, const char *schema,
+			const char *table);
 
 /* Human sizes: "1.5 GiB". */
 void postgres_size_text(int64_t bytes, char *buf, size_t size);
@@ -254,8 +253,8 @@ int postgres_connect(const struct postgres_endpoint *ep, const char *dbname,
 int postgres_exec(PGconn *conn, const char *what, const char *sql,
 		  struct cairn_error *err);
 /* Runs a query returning rows; *res owned by the caller (PQclear). */
-int postgres_query(PGconn *conn, const char *what, const char *sql,
-		   int nparams, const char *const *params, PGresult **res,
+int postgres_query(PGconn *conn, const char *what, const char *sql, int nparams,
+		   const char *const *params, PGresult **res,
 		   struct cairn_error *err);
 /* The SQLSTATE of the last failure on conn, "" if none. */
 
@@ -289,8 +288,7 @@ char *postgres_dbname_arg(const char *dbname);
 void postgres_child_init(struct postgres_child *c);
 int postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 			 const char *prog, const char *const *argv,
-			 char *const *envp, int flags,
-			 struct cairn_error *err);
+			 char *const *envp, int flags, struct cairn_error *err);
 /*
  * Reads the child's stdout into buf until at least POSTGRES_READ_MIN bytes
  * (or size) are there or the output ends; *n is 0 at the end.

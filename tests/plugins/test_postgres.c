@@ -22,11 +22,15 @@
 #include "fake_host.h"
 #include "postgres.h"
 
-#define SETTINGS(...)                                                       \
-	struct cairn_setting settings[] = {__VA_ARGS__};                    \
-	struct cairn_job_config config = {                                  \
-		"db", "cairn.conf", 10, settings,                           \
-		sizeof(settings) / sizeof(settings[0]), 0}
+#define SETTINGS(...)                                                          \
+	struct cairn_setting settings[] = {__VA_ARGS__};                       \
+	struct cairn_job_config config = {                                     \
+	    "db",                                                              \
+	    "cairn.conf",                                                      \
+	    10,                                                                \
+	    settings,                                                          \
+	    sizeof(settings) / sizeof(settings[0]),                            \
+	    0}
 
 static struct postgres_config *
 configure_ok(const struct cairn_job_config *config)
@@ -59,26 +63,25 @@ configure_fails(const struct cairn_job_config *config, size_t index,
 static void
 test_config_full(void **state)
 {
-	SETTINGS({"host", "127.0.0.1", 11}, {"port", "40432", 12},
-		 {"user", "postgres", 13},
-		 {"password-file", "/etc/cairn/secrets/pg", 14},
-		 {"databases", "payment_gateway, merchant \"Legacy Reports\"",
-		  15},
-		 {"exclude-databases", "tmp_*", 16}, {"format", "plain", 17},
-		 {"jobs", "4", 18}, {"sslmode", "verify-full", 19},
-		 {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20});
+	SETTINGS(
+	    {"host", "127.0.0.1", 11}, {"port", "40432", 12},
+	    {"user", "postgres", 13},
+	    {"password-file", "/etc/cairn/secrets/pg", 14},
+	    {"databases", "payment_gateway, merchant \"Legacy Reports\"", 15},
+	    {"exclude-databases", "tmp_*", 16}, {"format", "plain", 17},
+	    {"jobs", "4", 18}, {"sslmode", "verify-full", 19},
+	    {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20});
 	struct postgres_config *cfg;
 
 	(void)state;
 	cfg = configure_ok(&config);
 	assert_string_equal(postgres_params_get(&cfg->params, "host"),
 			    "127.0.0.1");
-	assert_string_equal(postgres_params_get(&cfg->params, "port"),
-			    "40432");
+	assert_string_equal(postgres_params_get(&cfg->params, "port"), "40432");
 	assert_string_equal(postgres_params_get(&cfg->params, "sslmode"),
 			    "verify-full");
 	assert_string_equal(
-		postgres_params_get(&cfg->params, "connect_timeout"), "10");
+	    postgres_params_get(&cfg->params, "connect_timeout"), "10");
 	assert_null(postgres_params_get(&cfg->params, "password"));
 	assert_string_equal(cfg->password_file, "/etc/cairn/secrets/pg");
 	assert_int_equal(cfg->databases.count, 3);
@@ -198,8 +201,8 @@ static void
 test_name_encoding(void **state)
 {
 	static const char *const names[] = {
-		"payment_gateway", "Legacy Reports", "a/b", "100%",
-		"tab\there",       "ünïcode",        "..",  ".cairn",
+	    "payment_gateway", "Legacy Reports", "a/b", "100%",
+	    "tab\there",       "ünïcode",        "..",  ".cairn",
 	};
 	char *encoded, *decoded, *name;
 	const char *suffix;
@@ -229,26 +232,21 @@ test_name_encoding(void **state)
 	assert_string_equal(suffix, "dump");
 	free(name);
 	assert_int_equal(
-		postgres_entry_parse("databases/a.b.rowcounts", &name, &suffix),
-		0);
+	    postgres_entry_parse("databases/a.b.rowcounts", &name, &suffix), 0);
 	assert_string_equal(name, "a.b");
 	assert_string_equal(suffix, "rowcounts");
 	free(name);
-	assert_int_equal(postgres_entry_parse("databases/x.sql", &name,
-					      &suffix),
-			 0);
+	assert_int_equal(
+	    postgres_entry_parse("databases/x.sql", &name, &suffix), 0);
 	free(name);
 	assert_int_equal(postgres_entry_parse("globals.sql", &name, &suffix),
 			 -1);
-	assert_int_equal(postgres_entry_parse("databases/x.tar", &name,
-					      &suffix),
-			 -1);
-	assert_int_equal(postgres_entry_parse("databases/a/b.dump", &name,
-					      &suffix),
-			 -1);
-	assert_int_equal(postgres_entry_parse("databases/.dump", &name,
-					      &suffix),
-			 -1);
+	assert_int_equal(
+	    postgres_entry_parse("databases/x.tar", &name, &suffix), -1);
+	assert_int_equal(
+	    postgres_entry_parse("databases/a/b.dump", &name, &suffix), -1);
+	assert_int_equal(
+	    postgres_entry_parse("databases/.dump", &name, &suffix), -1);
 }
 
 static void
@@ -257,10 +255,10 @@ test_versions(void **state)
 	char text[16];
 
 	(void)state;
-	assert_int_equal(postgres_version_parse(
-				 "pg_dump (PostgreSQL) 15.20 (Debian "
-				 "15.20-0+deb12u1)"),
-			 150020);
+	assert_int_equal(
+	    postgres_version_parse("pg_dump (PostgreSQL) 15.20 (Debian "
+				   "15.20-0+deb12u1)"),
+	    150020);
 	assert_int_equal(postgres_version_parse("16.1"), 160001);
 	assert_int_equal(postgres_version_parse("17beta1"), 170000);
 	assert_int_equal(postgres_version_parse("9.6.24"), 90624);
@@ -298,23 +296,23 @@ test_psql_sqlstate(void **state)
 	const char *message;
 
 	(void)state;
-	assert_int_equal(postgres_psql_sqlstate(
-				 "psql:<stdin>:14: ERROR:  42710: role "
-				 "\"alice\" already exists",
-				 sqlstate, &message),
-			 1);
+	assert_int_equal(
+	    postgres_psql_sqlstate("psql:<stdin>:14: ERROR:  42710: role "
+				   "\"alice\" already exists",
+				   sqlstate, &message),
+	    1);
 	assert_string_equal(sqlstate, "42710");
 	assert_string_equal(message, "role \"alice\" already exists");
 	assert_true(postgres_sqlstate_is_error(sqlstate));
-	assert_int_equal(postgres_psql_sqlstate(
-				 "psql:<stdin>:3: NOTICE:  00000: role "
-				 "\"a\" is already a member",
-				 sqlstate, &message),
-			 1);
+	assert_int_equal(
+	    postgres_psql_sqlstate("psql:<stdin>:3: NOTICE:  00000: role "
+				   "\"a\" is already a member",
+				   sqlstate, &message),
+	    1);
 	assert_false(postgres_sqlstate_is_error(sqlstate));
-	assert_int_equal(postgres_psql_sqlstate("LOCATION:  foo.c:12",
-						sqlstate, &message),
-			 0);
+	assert_int_equal(
+	    postgres_psql_sqlstate("LOCATION:  foo.c:12", sqlstate, &message),
+	    0);
 	assert_int_equal(postgres_psql_sqlstate("psql:<stdin>:3: ERROR:  "
 						"syntax",
 						sqlstate, &message),
@@ -333,8 +331,8 @@ test_rowcounts(void **state)
 	(void)state;
 	memset(&rc, 0, sizeof(rc));
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(postgres_rowcounts_add(&rc, "public", "orders", 200000),
-			 0);
+	assert_int_equal(
+	    postgres_rowcounts_add(&rc, "public", "orders", 200000), 0);
 	assert_int_equal(postgres_rowcounts_add(&rc, "odd\tschema",
 						"100% \"quoted\"\ntable", 3),
 			 0);
@@ -350,8 +348,8 @@ test_rowcounts(void **state)
 					"100% \"quoted\"\ntable");
 	assert_non_null(found);
 	assert_int_equal(found->rows, 3);
-	assert_int_equal(postgres_rowcounts_find(&back, "public", "orders")->rows,
-			 200000);
+	assert_int_equal(
+	    postgres_rowcounts_find(&back, "public", "orders")->rows, 200000);
 	postgres_rowcounts_free(&back);
 	free(text);
 	postgres_rowcounts_free(&rc);
@@ -360,9 +358,9 @@ test_rowcounts(void **state)
 	{
 		const char *bad = "cairn-rowcounts 1\ntable\ta\tb\tx\n";
 
-		assert_int_equal(postgres_rowcounts_parse(bad, strlen(bad),
-							  &back, &err),
-				 -1);
+		assert_int_equal(
+		    postgres_rowcounts_parse(bad, strlen(bad), &back, &err),
+		    -1);
 	}
 	assert_non_null(strstr(err.message, "line 2"));
 }
@@ -412,12 +410,12 @@ test_endpoint_target(void **state)
 
 	/* A target URI wins, its password too; TLS settings stay. */
 	assert_int_equal(
-		postgres_endpoint_init(
-			&ep, cfg, &fh.host,
-			"postgresql://restorer:uri%3Asecret@127.0.0.1:5433/"
-			"admin?sslmode=disable",
-			&err),
-		0);
+	    postgres_endpoint_init(
+		&ep, cfg, &fh.host,
+		"postgresql://restorer:uri%3Asecret@127.0.0.1:5433/"
+		"admin?sslmode=disable",
+		&err),
+	    0);
 	assert_string_equal(ep.label, "127.0.0.1:5433");
 	assert_string_equal(postgres_params_get(&ep.params, "user"),
 			    "restorer");
@@ -536,11 +534,11 @@ test_child(void **state)
 	(void)state;
 	memset(&err, 0, sizeof(err));
 	postgres_child_init(&c);
-	assert_int_equal(postgres_child_spawn(&c, "/bin", "cat", cat, envp,
-					      POSTGRES_CHILD_STDIN |
-						      POSTGRES_CHILD_STDOUT,
-					      &err),
-			 0);
+	assert_int_equal(
+	    postgres_child_spawn(&c, "/bin", "cat", cat, envp,
+				 POSTGRES_CHILD_STDIN | POSTGRES_CHILD_STDOUT,
+				 &err),
+	    0);
 	assert_int_equal(postgres_child_write(&c, "hello", 5, &err), 0);
 	close(c.in_fd);
 	c.in_fd = -1;
@@ -561,9 +559,8 @@ test_child(void **state)
 	assert_string_equal(err.message, "'sh' exited with status 3: oops");
 
 	postgres_child_init(&c);
-	assert_int_equal(postgres_child_spawn(&c, "/bin", "sh", kill_self,
-					      envp, POSTGRES_CHILD_STDOUT,
-					      &err),
+	assert_int_equal(postgres_child_spawn(&c, "/bin", "sh", kill_self, envp,
+					      POSTGRES_CHILD_STDOUT, &err),
 			 0);
 	assert_int_equal(postgres_child_read(&c, buf, sizeof(buf), &n, &err),
 			 0);
@@ -579,7 +576,7 @@ test_child(void **state)
 		static char big[4 << 20];
 
 		assert_int_equal(
-			postgres_child_write(&c, big, sizeof(big), &err), -1);
+		    postgres_child_write(&c, big, sizeof(big), &err), -1);
 	}
 	assert_int_equal(postgres_child_wait(&c, &err), -1);
 	postgres_child_kill(&c);
@@ -599,8 +596,54 @@ live_port(void)
 	const char *port = getenv("CAIRN_TEST_PG_PORT");
 
 	return port != NULL && getenv("CAIRN_TEST_PG_PASSWORD_FILE") != NULL
-		       ? port
-		       : NULL;
+		   ? port
+		   : NULL;
+}
+
+/* Runs SQL on the live server as the test user; returns the first value. */
+static char *
+live_sql(const char *port, const char *dbname, const char *sql)
+{
+	const char *keys[] = {"host",   "port",    "user", "passfile",
+			      "dbname", "options", NULL};
+	const char *values[] = {"127.0.0.1", port,
+				"postgres",  NULL,
+				dbname,      "-c client_min_messages=warning",
+				NULL};
+	char passfile[] = "/tmp/test_postgres.pgpass.XXXXXX";
+	struct fake_host fh;
+	struct cairn_error err;
+	char *password = NULL, *value = NULL;
+	PGresult *res;
+	PGconn *conn;
+	FILE *file;
+	int fd;
+
+	fake_host_init(&fh);
+	assert_int_equal(
+	    fh.host.secret_read(&fh.host, getenv("CAIRN_TEST_PG_PASSWORD_FILE"),
+				&password, &err),
+	    0);
+	fd = mkstemp(passfile);
+	assert_true(fd >= 0);
+	file = fdopen(fd, "w");
+	fprintf(file, "*:*:*:*:%s\n", password);
+	fclose(file);
+	fh.host.secret_free(password);
+	values[3] = passfile;
+	conn = PQconnectdbParams(keys, values, 0);
+	unlink(passfile);
+	assert_int_equal(PQstatus(conn), CONNECTION_OK);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(conn));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+		value = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(conn);
+	fake_host_release(&fh);
+	return value;
 }
 
 static void
@@ -624,16 +667,26 @@ test_live_roundtrip(void **state)
 	snprintf(target, sizeof(target), "postgresql://postgres@127.0.0.1:%s",
 		 port);
 	{
-		SETTINGS({"host", "127.0.0.1", 1}, {"port", port, 2},
-			 {"user", "postgres", 3},
-			 {"password-file",
-			  getenv("CAIRN_TEST_PG_PASSWORD_FILE"), 4},
-			 {"jobs", "2", 5}, {"drill-target", target, 6});
+		SETTINGS(
+		    {"host", "127.0.0.1", 1}, {"port", port, 2},
+		    {"user", "postgres", 3},
+		    {"password-file", getenv("CAIRN_TEST_PG_PASSWORD_FILE"), 4},
+		    {"jobs", "2", 5}, {"drill-target", target, 6});
 
+		free(live_sql(port, "postgres",
+			      "DROP DATABASE IF EXISTS \"cairn fake/test\""));
+		free(live_sql(port, "postgres",
+			      "CREATE DATABASE \"cairn fake/test\""));
+		free(live_sql(
+		    port, "cairn fake/test",
+		    "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v "
+		    "FROM generate_series(1, 5000) g"));
+		free(live_sql(port, "cairn fake/test",
+			      "SELECT lo_from_bytea(0, 'large object')"));
 		fake_host_init(&fh);
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(cairn_plugin_entry.configure(
-					 &fh.host, &config, &plugin_state, &err),
+				     &fh.host, &config, &plugin_state, &err),
 				 0);
 	}
 	if (cairn_plugin_entry.check(plugin_state, &fh.host,
@@ -658,6 +711,14 @@ test_live_roundtrip(void **state)
 	ropts.target = target;
 	ropts.dry_run = 1;
 	fake_host_rewind(&fh);
+	/* Without --force the live databases refuse even a dry run. */
+	assert_int_equal(cairn_plugin_entry.restore(plugin_state, &fh.host,
+						    fake_host_source(&fh),
+						    &ropts, &err),
+			 -1);
+	assert_non_null(strstr(err.message, "give --force"));
+	ropts.force = 1;
+	fake_host_rewind(&fh);
 	if (cairn_plugin_entry.restore(plugin_state, &fh.host,
 				       fake_host_source(&fh), &ropts,
 				       &err) == -1)
@@ -671,11 +732,42 @@ test_live_roundtrip(void **state)
 		ropts.only_count = 1;
 		fake_host_rewind(&fh);
 		assert_int_equal(cairn_plugin_entry.restore(
-					 plugin_state, &fh.host,
-					 fake_host_source(&fh), &ropts, &err),
+				     plugin_state, &fh.host,
+				     fake_host_source(&fh), &ropts, &err),
 				 -1);
 		assert_non_null(strstr(err.message, "'no_such_db'"));
 		assert_non_null(strstr(err.message, "'postgres'"));
+	}
+
+	/* A real restore of one database over itself, with --force. */
+	{
+		const char *only[] = {"cairn fake/test"};
+		char *value;
+
+		free(live_sql(port, "cairn fake/test", "DELETE FROM t"));
+		ropts.only = only;
+		ropts.only_count = 1;
+		ropts.dry_run = 0;
+		ropts.force = 1;
+		fake_host_rewind(&fh);
+		if (cairn_plugin_entry.restore(plugin_state, &fh.host,
+					       fake_host_source(&fh), &ropts,
+					       &err) == -1)
+			fail_msg("restore: %s", err.message);
+		value =
+		    live_sql(port, "cairn fake/test", "SELECT count(*) FROM t");
+		assert_string_equal(value, "5000");
+		free(value);
+		value =
+		    live_sql(port, "cairn fake/test",
+			     "SELECT count(*) FROM pg_largeobject_metadata");
+		assert_string_equal(value, "1");
+		free(value);
+		assert_non_null(
+		    fake_host_entry(&fh, "databases/cairn%20fake%2Ftest.dump"));
+		assert_string_equal(
+		    fake_host_fact(&fh, "database.cairn%20fake%2Ftest.name"),
+		    "cairn fake/test");
 	}
 
 	memset(&dopts, 0, sizeof(dopts));
@@ -690,26 +782,27 @@ test_live_roundtrip(void **state)
 	}
 	cairn_plugin_entry.release(plugin_state);
 	fake_host_release(&fh);
+	free(live_sql(port, "postgres", "DROP DATABASE \"cairn fake/test\""));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_full),
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_list_parse),
-		cmocka_unit_test(test_name_encoding),
-		cmocka_unit_test(test_versions),
-		cmocka_unit_test(test_client_pick),
-		cmocka_unit_test(test_psql_sqlstate),
-		cmocka_unit_test(test_rowcounts),
-		cmocka_unit_test(test_endpoint_target),
-		cmocka_unit_test(test_session_passfile),
-		cmocka_unit_test(test_dbname_arg),
-		cmocka_unit_test(test_child),
-		cmocka_unit_test(test_live_roundtrip),
+	    cmocka_unit_test(test_config_full),
+	    cmocka_unit_test(test_config_defaults),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_list_parse),
+	    cmocka_unit_test(test_name_encoding),
+	    cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_client_pick),
+	    cmocka_unit_test(test_psql_sqlstate),
+	    cmocka_unit_test(test_rowcounts),
+	    cmocka_unit_test(test_endpoint_target),
+	    cmocka_unit_test(test_session_passfile),
+	    cmocka_unit_test(test_dbname_arg),
+	    cmocka_unit_test(test_child),
+	    cmocka_unit_test(test_live_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
