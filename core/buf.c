@@ -1,0 +1,156 @@
+/*
+ * The growable buffer of buf.h and the aborting allocators.
+ */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+out_of_memory(void)
+{
+	fputs("cairn: out of memory\n", stderr);
+	abort();
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *
+xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *
+xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t length)
+{
+	char *copy = xmalloc(length + 1);
+
+	memcpy(copy, s, length);
+	copy[length] = '\0';
+	return copy;
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->length = 0;
+	b->capacity = 0;
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->length = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t needed = b->length + extra + 1;
+
+	if (needed < b->length)
+		out_of_memory();
+	if (needed <= b->capacity)
+		return;
+	b->capacity = b->capacity ? b->capacity : 64;
+	while (b->capacity < needed)
+		b->capacity *= 2;
+	b->data = xrealloc(b->data, b->capacity);
+}
+
+void
+buf_append(struct buf *b, const void *data, size_t length)
+{
+	buf_grow(b, length);
+	memcpy(b->data + b->length, data, length);
+	b->length += length;
+	b->data[b->length] = '\0';
+}
+
+void
+buf_append_str(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_append_char(struct buf *b, char c)
+{
+	buf_append(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *format, ...)
+{
+	va_list ap;
+	int needed;
+
+	va_start(ap, format);
+	needed = vsnprintf(NULL, 0, format, ap);
+	va_end(ap);
+	if (needed < 0)
+		return;
+	buf_grow(b, (size_t)needed);
+	va_start(ap, format);
+	vsnprintf(b->data + b->length, (size_t)needed + 1, format, ap);
+	va_end(ap);
+	b->length += (size_t)needed;
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *data = b->data;
+
+	if (data == NULL)
+		data = xstrdup("");
+	buf_init(b);
+	return data;
+}
+
+const char *
+buf_str(const struct buf *b)
+{
+	return b->data ? b->data : "";
+}

@@ -1,0 +1,317 @@
+/*
+ * `cairn backup [JOB...]`: every job's plugin is loaded and configured
+ * before anything runs (a configuration error stops everything), then the
+ * repository is locked and the jobs run one after the other, each into
+ * its own archive, each committed to the catalogue as soon as it is
+ * complete, so a later failure never loses an earlier success.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive_id.h"
+#include "archive_writer.h"
+#include "commands.h"
+#include "error.h"
+#include "hook.h"
+#include "host.h"
+#include "json.h"
+#include "lock.h"
+#include "log.h"
+#include "progress.h"
+#include "timefmt.h"
+
+struct job_run {
+	const struct job_config *job;
+	struct loaded_plugin plugin;
+	int ok;
+	char id[ARCHIVE_ID_SIZE];
+	char error[CAIRN_ERROR_MESSAGE_SIZE];
+	uint64_t bytes;
+	uint64_t stored;
+	double duration;
+	struct manifest manifest;
+};
+
+static void
+capture_warning(void *context, const char *message)
+{
+	manifest_add_warning(context, message);
+}
+
+static void
+manifest_start(struct manifest *m, const struct job_run *run,
+	       const char *run_id, const struct config *config)
+{
+	char host[256] = "";
+
+	manifest_init(m);
+	archive_id_new(m->id);
+	memcpy(m->run, run_id, ARCHIVE_ID_SIZE);
+	m->job = xstrdup(run->job->name);
+	m->plugin = xstrdup(run->plugin.plugin.descriptor->name);
+	m->plugin_version = xstrdup(run->plugin.plugin.descriptor->version
+					    ? run->plugin.plugin.descriptor->version
+					    : "");
+	gethostname(host, sizeof(host) - 1);
+	m->host = xstrdup(host);
+	m->cairn_version = xstrdup(PACKAGE_VERSION);
+	m->started = timefmt_now();
+	m->compressed = config->compression == COMPRESSION_ZSTD;
+	m->level = config->level;
+}
+
+/* Writes the archive; 0 when it is committed. */
+static int
+write_archive(struct context *ctx, struct repository *repo,
+	      struct job_run *run, struct buf *relative,
+	      struct cairn_error *err)
+{
+	const struct cairn_plugin *d = run->plugin.plugin.descriptor;
+	struct buf temporary = BUF_INIT, directory = BUF_INIT, final = BUF_INIT;
+	struct archive_writer writer;
+	struct job_host host;
+	int rc = -1;
+
+	if (repository_job_dir(repo, run->job->name, &directory, err) != 0)
+		goto out;
+	repository_archive_names(repo, run->job->name, run->manifest.id,
+				 run->manifest.started.tv_sec, relative,
+				 &temporary);
+	repository_path(repo, buf_str(relative), &final);
+	hook_set_partial(buf_str(&temporary));
+	if (archive_writer_open(&writer, buf_str(&temporary), &run->manifest,
+				ctx->config.compression == COMPRESSION_ZSTD,
+				ctx->config.level, ctx->config.threads,
+				err) != 0)
+		goto out;
+	job_host_init(&host, run->job->name);
+	error_clear(err);
+	if (d->backup(run->plugin.state, &host.host, host_sink(&writer), err) !=
+	    0) {
+		/* The writer's own failure says more than the plugin's. */
+		if (writer.failed && err->message[0] == '\0')
+			*err = writer.error;
+		if (err->message[0] == '\0')
+			error_set(err, "plugin '%s' failed without saying why",
+				  d->name);
+		archive_writer_abort(&writer);
+		goto out;
+	}
+	if (archive_writer_commit(&writer, buf_str(&final), &run->stored,
+				  err) != 0)
+		goto out;
+	run->bytes = run->manifest.bytes;
+	rc = 0;
+out:
+	hook_set_partial(NULL);
+	buf_release(&temporary);
+	buf_release(&directory);
+	buf_release(&final);
+	return rc;
+}
+
+static void
+run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
+	struct job_run *run, const char *run_id)
+{
+	struct buf relative = BUF_INIT;
+	struct catalog_record record;
+	struct cairn_error err;
+	int committed = 0;
+
+	manifest_start(&run->manifest, run, run_id, &ctx->config);
+	memcpy(run->id, run->manifest.id, ARCHIVE_ID_SIZE);
+	log_info("%s: starting (%s)", run->job->name,
+		 run->plugin.plugin.descriptor->name);
+	progress_start(run->job->name);
+	log_set_capture(capture_warning, &run->manifest);
+	error_clear(&err);
+	if (run->job->before != NULL) {
+		hook_arm(run->job->name, run->job->after);
+		if (hook_run(run->job->before, run->job->name, "running",
+			     &err) != 0) {
+			error_prefix(&err, "'before' hook");
+			goto done;
+		}
+	}
+	committed = write_archive(ctx, repo, run, &relative, &err) == 0;
+done:
+	log_set_capture(NULL, NULL);
+	progress_finish();
+	if (committed) {
+		catalog_record_from_manifest(&record, &run->manifest,
+					     buf_str(&relative), run->stored);
+		catalog_add(catalog, &record);
+		if (catalog_save(catalog, repo->path, &err) != 0) {
+			/* The archive is durable and will be found again. */
+			log_warning("%s: %s", run->job->name, err.message);
+			error_clear(&err);
+		}
+	}
+	run->ok = committed;
+	if (!committed)
+		snprintf(run->error, sizeof(run->error), "%s", err.message);
+	if (hook_run_after(committed ? "ok" : "failed", &err) != 0) {
+		run->ok = 0;
+		error_prefix(&err, "'after' hook");
+		snprintf(run->error, sizeof(run->error), "%s", err.message);
+	}
+	run->duration = timefmt_seconds_between(run->manifest.started,
+						timefmt_now());
+	buf_release(&relative);
+}
+
+static void
+report_run(const struct job_run *run)
+{
+	char bytes[32], stored[32], duration[32];
+
+	format_bytes(run->bytes, bytes, sizeof(bytes));
+	format_bytes(run->stored, stored, sizeof(stored));
+	timefmt_duration(run->duration, duration, sizeof(duration));
+	if (run->ok)
+		log_info("%s: ok, archive %s, %llu entries, %s (%s stored) "
+			 "in %s, %zu warnings",
+			 run->job->name, run->id,
+			 (unsigned long long)run->manifest.entries, bytes,
+			 stored, duration, run->manifest.warning_count);
+	else
+		log_error("%s: failed: %s", run->job->name, run->error);
+}
+
+static void
+print_json(const struct job_run *runs, size_t count)
+{
+	struct json_value *array = json_new_array();
+	char *text;
+	size_t i, w;
+
+	for (i = 0; i < count; i++) {
+		const struct job_run *run = &runs[i];
+		struct json_value *o = json_new_object();
+		struct json_value *warnings = json_new_array();
+
+		json_object_set_string(o, "job", run->job->name);
+		json_object_set_string(o, "status", run->ok ? "ok" : "failed");
+		if (run->ok)
+			json_object_set_string(o, "id", run->id);
+		else
+			json_object_set_string(o, "error", run->error);
+		json_object_set_int64(o, "bytes", (int64_t)run->bytes);
+		json_object_set_int64(o, "stored", (int64_t)run->stored);
+		json_object_set(o, "duration", json_new_double(run->duration));
+		for (w = 0; w < run->manifest.warning_count; w++)
+			json_array_append(warnings, json_new_string(
+							    run->manifest.warnings[w]));
+		json_object_set(o, "warnings", warnings);
+		json_array_append(array, o);
+	}
+	text = json_serialize(array, JSON_PRETTY, NULL);
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_free(array);
+}
+
+static void
+print_table(const struct job_run *runs, size_t count)
+{
+	size_t i;
+
+	printf("%-20s %-7s %-36s %10s %10s %9s %s\n", "JOB", "STATUS", "ID",
+	       "BYTES", "STORED", "SECONDS", "WARNINGS");
+	for (i = 0; i < count; i++) {
+		char bytes[32], stored[32];
+
+		format_bytes(runs[i].bytes, bytes, sizeof(bytes));
+		format_bytes(runs[i].stored, stored, sizeof(stored));
+		printf("%-20s %-7s %-36s %10s %10s %9.1f %zu\n",
+		       runs[i].job->name, runs[i].ok ? "ok" : "failed",
+		       runs[i].ok ? runs[i].id : "-", bytes, stored,
+		       runs[i].duration, runs[i].manifest.warning_count);
+	}
+}
+
+/* The jobs named on the command line, or all of them. */
+static int
+select_jobs(struct context *ctx, struct job_run **runs, size_t *count)
+{
+	struct options *o = ctx->options;
+	size_t i;
+
+	*count = o->arg_count ? o->arg_count : ctx->config.job_count;
+	*runs = xcalloc(*count, sizeof(**runs));
+	if (*count == 0) {
+		log_error("'%s' defines no job", ctx->config.file);
+		return EXIT_CONFIG;
+	}
+	for (i = 0; i < *count; i++) {
+		const struct job_config *job =
+			o->arg_count ? config_find_job(&ctx->config, o->args[i])
+				     : &ctx->config.jobs[i];
+
+		if (job == NULL) {
+			log_error("no job '%s' in '%s'", o->args[i],
+				  ctx->config.file);
+			return EXIT_NOT_FOUND;
+		}
+		(*runs)[i].job = job;
+	}
+	return EXIT_OK;
+}
+
+int
+cmd_backup(struct context *ctx)
+{
+	struct job_run *runs = NULL;
+	struct repository repo = {NULL};
+	struct catalog catalog = {NULL, 0, 0};
+	struct repo_lock lock = {-1};
+	struct cairn_error err;
+	char run_id[ARCHIVE_ID_SIZE];
+	size_t count = 0, i, failed = 0;
+	int status, locked;
+
+	status = select_jobs(ctx, &runs, &count);
+	for (i = 0; i < count && status == EXIT_OK; i++)
+		status = context_load_plugin(ctx, runs[i].job, NULL,
+					     &runs[i].plugin);
+	if (status != EXIT_OK)
+		goto out;
+	status = context_open_catalog(ctx, &repo, &catalog, 1);
+	if (status != EXIT_OK)
+		goto out;
+	locked = lock_acquire(&lock, repo.path, ctx->options->wait, &err);
+	if (locked != 0) {
+		log_error("%s", err.message);
+		status = locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
+		goto out;
+	}
+	repository_remove_partials(&repo);
+	archive_id_new(run_id);
+	for (i = 0; i < count; i++) {
+		run_job(ctx, &repo, &catalog, &runs[i], run_id);
+		report_run(&runs[i]);
+		failed += !runs[i].ok;
+	}
+	if (ctx->options->json)
+		print_json(runs, count);
+	else if (isatty(STDOUT_FILENO) || ctx->options->verbosity > 0)
+		print_table(runs, count);
+	status = failed ? EXIT_JOB_FAILED : EXIT_OK;
+out:
+	lock_release(&lock);
+	for (i = 0; i < count; i++) {
+		context_release_plugin(&runs[i].plugin);
+		if (runs[i].manifest.facts != NULL)
+			manifest_release(&runs[i].manifest);
+	}
+	free(runs);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return status;
+}

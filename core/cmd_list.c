@@ -1,0 +1,81 @@
+/*
+ * `cairn list [--job JOB]`: the catalogue, newest first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+#include "timefmt.h"
+
+static const char *
+record_status(const struct catalog_record *r)
+{
+	return r->missing ? "missing" : r->status;
+}
+
+static void
+print_json(const struct catalog *c, const char *job)
+{
+	struct json_value *array = json_new_array();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < c->count; i++) {
+		struct json_value *o;
+
+		if (job != NULL && strcmp(c->records[i].job, job) != 0)
+			continue;
+		o = catalog_record_to_json(&c->records[i]);
+		json_object_set_string(o, "status", record_status(&c->records[i]));
+		json_array_append(array, o);
+	}
+	text = json_serialize(array, JSON_PRETTY, NULL);
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_free(array);
+}
+
+static void
+print_table(const struct catalog *c, const char *job)
+{
+	size_t i;
+
+	printf("%-36s %-20s %-20s %10s %10s %8s %s\n", "ID", "JOB", "CREATED",
+	       "BYTES", "STORED", "ENTRIES", "STATUS");
+	for (i = 0; i < c->count; i++) {
+		const struct catalog_record *r = &c->records[i];
+		char when[TIMEFMT_RFC3339_SIZE], bytes[32], stored[32];
+
+		if (job != NULL && strcmp(r->job, job) != 0)
+			continue;
+		timefmt_rfc3339(r->created, 0, when, sizeof(when));
+		format_bytes(r->bytes, bytes, sizeof(bytes));
+		format_bytes(r->stored, stored, sizeof(stored));
+		printf("%-36s %-20s %-20s %10s %10s %8llu %s%s\n", r->id, r->job,
+		       when, bytes, stored, (unsigned long long)r->entries,
+		       record_status(r), r->warnings ? " (warnings)" : "");
+	}
+}
+
+int
+cmd_list(struct context *ctx)
+{
+	struct repository repo;
+	struct catalog catalog;
+	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+
+	if (status != EXIT_OK)
+		return status;
+	catalog_sort(&catalog);
+	if (ctx->options->json)
+		print_json(&catalog, ctx->options->job);
+	else
+		print_table(&catalog, ctx->options->job);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return EXIT_OK;
+}

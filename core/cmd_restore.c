@@ -1,0 +1,112 @@
+/*
+ * `cairn restore ID [--to TARGET] [--only NAME]... [--dry-run] [--force]`:
+ * the archive's entries, checked as they are read, handed to the plugin
+ * of the archive's job, configured as the configuration defines that job
+ * today (credentials, TLS files); --to changes only where the data goes.
+ * Without --to the job's own source is overwritten, which needs --force.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "archive_source.h"
+#include "commands.h"
+#include "error.h"
+#include "host.h"
+#include "log.h"
+#include "progress.h"
+
+static int
+restore(struct context *ctx, const char *path, const struct catalog_record *r)
+{
+	const struct options *o = ctx->options;
+	const struct job_config *job = config_find_job(&ctx->config, r->job);
+	struct cairn_restore_options options;
+	struct archive_source source;
+	struct loaded_plugin lp;
+	struct cairn_error err;
+	struct job_host host;
+	struct manifest m;
+	int status;
+
+	if (job != NULL && strcmp(job->plugin, r->plugin) != 0) {
+		log_error("archive '%s' was made by plugin '%s' but job '%s' now "
+			  "uses '%s': restore it with --to",
+			  r->id, r->plugin, r->job, job->plugin);
+		return EXIT_CONFIG;
+	}
+	if (job == NULL && o->to == NULL) {
+		log_error("job '%s' of archive '%s' is not in '%s': say where to "
+			  "restore with --to",
+			  r->job, r->id, ctx->config.file);
+		return EXIT_USAGE;
+	}
+	if (o->to == NULL && !o->force && !o->dry_run) {
+		log_error("restoring archive '%s' into the live source of job "
+			  "'%s' overwrites it: add --force, or restore "
+			  "elsewhere with --to",
+			  r->id, r->job);
+		return EXIT_USAGE;
+	}
+	status = context_load_plugin(ctx, job, r->plugin, &lp);
+	if (status != EXIT_OK)
+		return status;
+	manifest_init(&m);
+	if (archive_read_manifest(path, r->id, &m, &err) != 0 ||
+	    archive_source_open(&source, path, r->id, &m, &err) != 0) {
+		log_error("%s", err.message);
+		manifest_release(&m);
+		context_release_plugin(&lp);
+		return EXIT_DAMAGED;
+	}
+	memset(&options, 0, sizeof(options));
+	options.target = o->to;
+	options.only = o->only;
+	options.only_count = o->only_count;
+	options.dry_run = o->dry_run;
+	options.force = o->force;
+	job_host_init(&host, r->job);
+	host.manifest = &m;
+	error_clear(&err);
+	progress_start(r->job);
+	if (lp.plugin.descriptor->restore(lp.state, &host.host,
+					  host_source(&source), &options,
+					  &err) != 0) {
+		progress_finish();
+		log_error("%s: restore of archive '%s' failed: %s", r->job,
+			  r->id,
+			  err.message[0] ? err.message : "no reason given");
+		status = EXIT_JOB_FAILED;
+	} else {
+		progress_finish();
+		log_info("%s: archive '%s' %s", r->job, r->id,
+			 o->dry_run ? "checked (dry run, nothing written)"
+				    : "restored");
+		status = EXIT_OK;
+	}
+	archive_source_close(&source);
+	manifest_release(&m);
+	context_release_plugin(&lp);
+	return status;
+}
+
+int
+cmd_restore(struct context *ctx)
+{
+	struct repository repo;
+	struct catalog catalog;
+	struct buf path = BUF_INIT;
+	size_t index;
+	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+
+	if (status != EXIT_OK)
+		return status;
+	status = context_resolve(ctx, &catalog, ctx->options->args[0], &index);
+	if (status == EXIT_OK) {
+		repository_path(&repo, catalog.records[index].file, &path);
+		status = restore(ctx, buf_str(&path), &catalog.records[index]);
+	}
+	buf_release(&path);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return status;
+}

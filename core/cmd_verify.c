@@ -1,0 +1,121 @@
+/*
+ * `cairn verify [ID...]`: re-reads archives (default: all) and checks
+ * every frame and entry checksum; exit 65 when any is damaged or missing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive_verify.h"
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+
+struct verify_outcome {
+	const struct catalog_record *record;
+	const char *status; /* ok, damaged, missing */
+	char error[CAIRN_ERROR_MESSAGE_SIZE];
+	struct verify_totals totals;
+};
+
+static void
+verify_one(const struct repository *repo, const struct catalog_record *r,
+	   struct verify_outcome *out)
+{
+	struct buf path = BUF_INIT;
+	struct cairn_error err;
+
+	out->record = r;
+	repository_path(repo, r->file, &path);
+	if (r->missing) {
+		out->status = "missing";
+		snprintf(out->error, sizeof(out->error),
+			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
+	} else if (archive_verify(buf_str(&path), r->id, &out->totals, &err) !=
+		   0) {
+		out->status = "damaged";
+		snprintf(out->error, sizeof(out->error), "%s", err.message);
+	} else {
+		out->status = "ok";
+	}
+	buf_release(&path);
+}
+
+static void
+print_json(const struct verify_outcome *outcomes, size_t count)
+{
+	struct json_value *array = json_new_array();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct json_value *o = json_new_object();
+
+		json_object_set_string(o, "id", outcomes[i].record->id);
+		json_object_set_string(o, "job", outcomes[i].record->job);
+		json_object_set_string(o, "status", outcomes[i].status);
+		json_object_set_int64(o, "entries",
+				      (int64_t)outcomes[i].totals.entries);
+		json_object_set_int64(o, "bytes",
+				      (int64_t)outcomes[i].totals.bytes);
+		if (outcomes[i].error[0] != '\0')
+			json_object_set_string(o, "error", outcomes[i].error);
+		json_array_append(array, o);
+	}
+	text = json_serialize(array, JSON_PRETTY, NULL);
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_free(array);
+}
+
+int
+cmd_verify(struct context *ctx)
+{
+	const struct options *o = ctx->options;
+	struct verify_outcome *outcomes = NULL;
+	struct repository repo;
+	struct catalog catalog;
+	size_t i, count = 0, bad = 0, index;
+	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+
+	if (status != EXIT_OK)
+		return status;
+	catalog_sort(&catalog);
+	outcomes = xcalloc(o->arg_count ? o->arg_count : catalog.count + 1,
+			   sizeof(*outcomes));
+	for (i = 0; i < (o->arg_count ? o->arg_count : catalog.count); i++) {
+		if (o->arg_count) {
+			status = context_resolve(ctx, &catalog, o->args[i],
+						 &index);
+			if (status != EXIT_OK)
+				goto out;
+		} else {
+			index = i;
+		}
+		verify_one(&repo, &catalog.records[index], &outcomes[count]);
+		if (strcmp(outcomes[count].status, "ok") != 0) {
+			log_error("%s", outcomes[count].error);
+			bad++;
+		} else if (!o->json) {
+			printf("ok       %s  %-20s %llu entries\n",
+			       catalog.records[index].id,
+			       catalog.records[index].job,
+			       (unsigned long long)outcomes[count].totals.entries);
+		}
+		if (!o->json && bad && outcomes[count].error[0] != '\0')
+			printf("%-8s %s  %-20s %s\n", outcomes[count].status,
+			       catalog.records[index].id,
+			       catalog.records[index].job,
+			       outcomes[count].error);
+		count++;
+	}
+	if (o->json)
+		print_json(outcomes, count);
+	status = bad ? EXIT_DAMAGED : EXIT_OK;
+out:
+	free(outcomes);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return status;
+}

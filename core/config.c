@@ -1,0 +1,642 @@
+/*
+ * Configuration loading of config.h.
+ *
+ * inih calls a handler per key but neither tells the line nor announces
+ * sections, and it silently splits lines longer than its buffer. So the
+ * file is fed to inih through a reader that counts lines, rejects lines
+ * too long and binary junk, records every section header (to catch
+ * duplicate and empty sections) and tells continuation lines (indented
+ * lines that extend the previous value) from repeated keys.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fsutil.h"
+#include "timefmt.h"
+
+/* Far above any real configuration, low enough to refuse a wrong file. */
+#define CONFIG_MAX_SIZE (16 * 1024 * 1024)
+
+struct config_parser {
+	struct config *config;
+	struct cairn_error *err;
+	int failed;
+
+	/* The reader's view of the text. */
+	const char *text;
+	size_t length;
+	size_t position;
+	int line;
+	int line_is_continuation;
+
+	/* The key the previous handler call set, for continuations. */
+	char *last_section;
+	char *last_key;
+	int repository_seen;
+	int retention_seen;
+};
+
+static const char *const retention_keys[] = {
+	"keep-last", "keep-hourly", "keep-daily", "keep-weekly",
+	"keep-monthly", "keep-yearly", "keep-within", NULL,
+};
+
+static int
+key_in(const char *key, const char *const *keys)
+{
+	for (; *keys != NULL; keys++)
+		if (strcmp(key, *keys) == 0)
+			return 1;
+	return 0;
+}
+
+int
+config_is_core_job_key(const char *key)
+{
+	static const char *const core_keys[] = {"plugin", "before", "after",
+						"max-age", NULL};
+
+	return key_in(key, core_keys) || key_in(key, retention_keys);
+}
+
+static void
+parser_fail(struct config_parser *parser, const char *section,
+	    const char *key, const char *format, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+parser_fail(struct config_parser *parser, const char *section,
+	    const char *key, const char *format, ...)
+{
+	char what[768];
+	va_list ap;
+
+	if (parser->failed)
+		return;
+	parser->failed = 1;
+	va_start(ap, format);
+	vsnprintf(what, sizeof(what), format, ap);
+	va_end(ap);
+	if (key != NULL)
+		error_set(parser->err, "%s:%d: [%s] %s: %s",
+			  parser->config->file, parser->line, section, key,
+			  what);
+	else if (section != NULL)
+		error_set(parser->err, "%s:%d: [%s]: %s",
+			  parser->config->file, parser->line, section, what);
+	else
+		error_set(parser->err, "%s:%d: %s", parser->config->file,
+			  parser->line, what);
+}
+
+static void
+retention_unset(struct retention *r)
+{
+	r->keep_last = -1;
+	r->keep_hourly = -1;
+	r->keep_daily = -1;
+	r->keep_weekly = -1;
+	r->keep_monthly = -1;
+	r->keep_yearly = -1;
+	r->keep_within = -1;
+}
+
+static int
+parse_count(const char *value, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 0 ||
+	    n > 1000000)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+set_retention(struct config_parser *parser, struct retention *r,
+	      const char *section, const char *key, const char *value)
+{
+	int *field = NULL;
+
+	if (strcmp(key, "keep-within") == 0) {
+		if (timefmt_parse_duration(value, &r->keep_within) != 0) {
+			parser_fail(parser, section, key,
+				    "'%s' is not a duration (e.g. 12h, 2d)",
+				    value);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "keep-last") == 0)
+		field = &r->keep_last;
+	else if (strcmp(key, "keep-hourly") == 0)
+		field = &r->keep_hourly;
+	else if (strcmp(key, "keep-daily") == 0)
+		field = &r->keep_daily;
+	else if (strcmp(key, "keep-weekly") == 0)
+		field = &r->keep_weekly;
+	else if (strcmp(key, "keep-monthly") == 0)
+		field = &r->keep_monthly;
+	else if (strcmp(key, "keep-yearly") == 0)
+		field = &r->keep_yearly;
+	if (field == NULL || parse_count(value, field) != 0) {
+		parser_fail(parser, section, key,
+			    "'%s' is not a count from 0 to 1000000", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_int_range(const char *value, long low, long high, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < low ||
+	    n > high)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static void
+set_string(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+static int
+handle_repository(struct config_parser *parser, const char *key,
+		  const char *value)
+{
+	struct config *config = parser->config;
+	long n;
+
+	if (strcmp(key, "path") == 0) {
+		if (value[0] != '/') {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not an absolute path", value);
+			return -1;
+		}
+		set_string(&config->repository, value);
+		config->repository_line = parser->line;
+	} else if (strcmp(key, "compression") == 0) {
+		if (strcmp(value, "zstd") == 0)
+			config->compression = COMPRESSION_ZSTD;
+		else if (strcmp(value, "none") == 0)
+			config->compression = COMPRESSION_NONE;
+		else {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not one of zstd, none", value);
+			return -1;
+		}
+	} else if (strcmp(key, "level") == 0) {
+		if (parse_int_range(value, 1, 19, &n) != 0) {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not a zstd level from 1 to 19",
+				    value);
+			return -1;
+		}
+		config->level = (int)n;
+	} else if (strcmp(key, "threads") == 0) {
+		if (parse_int_range(value, 0, 256, &n) != 0) {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not a thread count from 0 to 256",
+				    value);
+			return -1;
+		}
+		config->threads = (int)n;
+	} else if (strcmp(key, "plugin-dir") == 0) {
+		set_string(&config->plugin_dir, value);
+	} else if (strcmp(key, "metrics") == 0) {
+		if (value[0] != '/') {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not an absolute path", value);
+			return -1;
+		}
+		set_string(&config->metrics, value);
+	} else if (strcmp(key, "log") == 0) {
+		if (strcmp(value, "stderr") == 0)
+			config->log_syslog = 0;
+		else if (strcmp(value, "syslog") == 0)
+			config->log_syslog = 1;
+		else {
+			parser_fail(parser, "repository", key,
+				    "'%s' is not one of stderr, syslog",
+				    value);
+			return -1;
+		}
+	} else {
+		parser_fail(parser, "repository", key, "unknown key");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+valid_job_name(const char *name)
+{
+	const char *p;
+
+	if (*name == '\0' || *name == '.' || strlen(name) > 64)
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return 0;
+	return 1;
+}
+
+static struct job_config *
+add_job(struct config_parser *parser, const char *name)
+{
+	struct config *config = parser->config;
+	struct job_config *job;
+
+	config->jobs = xrealloc(config->jobs,
+				(config->job_count + 1) * sizeof(*job));
+	job = &config->jobs[config->job_count++];
+	memset(job, 0, sizeof(*job));
+	job->name = xstrdup(name);
+	job->line = parser->line;
+	retention_unset(&job->retention);
+	return job;
+}
+
+static struct cairn_setting *
+find_setting(struct job_config *job, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < job->setting_count; i++)
+		if (strcmp(job->settings[i].key, key) == 0)
+			return &job->settings[i];
+	return NULL;
+}
+
+static int
+handle_job(struct config_parser *parser, const char *section,
+	   const char *key, const char *value)
+{
+	struct job_config *job = config_find_job(parser->config, section);
+	struct cairn_setting *setting;
+
+	if (job == NULL) /* the reader registers every section */
+		job = add_job(parser, section);
+	if (strcmp(key, "plugin") == 0) {
+		set_string(&job->plugin, value);
+	} else if (strcmp(key, "before") == 0) {
+		set_string(&job->before, value);
+	} else if (strcmp(key, "after") == 0) {
+		set_string(&job->after, value);
+	} else if (strcmp(key, "max-age") == 0) {
+		if (timefmt_parse_duration(value, &job->max_age) != 0) {
+			parser_fail(parser, section, key,
+				    "'%s' is not a duration (e.g. 26h)", value);
+			return -1;
+		}
+	} else if (key_in(key, retention_keys)) {
+		return set_retention(parser, &job->retention, section, key,
+				     value);
+	} else {
+		job->settings = xrealloc(job->settings,
+					 (job->setting_count + 1) *
+						 sizeof(*job->settings));
+		setting = &job->settings[job->setting_count++];
+		setting->key = xstrdup(key);
+		setting->value = xstrdup(value);
+		setting->line = parser->line;
+	}
+	return 0;
+}
+
+/* Appends a continuation line to the value the previous line set. */
+static int
+handle_continuation(struct config_parser *parser, const char *section,
+		    const char *key, const char *value)
+{
+	struct job_config *job = config_find_job(parser->config, section);
+	struct cairn_setting *setting;
+	struct buf joined = BUF_INIT;
+
+	setting = job ? find_setting(job, key) : NULL;
+	if (setting == NULL) {
+		parser_fail(parser, section, key,
+			    "a continued value is only allowed for plugin "
+			    "keys such as paths");
+		return -1;
+	}
+	buf_printf(&joined, "%s %s", setting->value, value);
+	free((char *)(uintptr_t)setting->value);
+	setting->value = buf_detach(&joined);
+	return 0;
+}
+
+static int
+config_handler(void *user, const char *section, const char *key,
+	       const char *value)
+{
+	struct config_parser *parser = user;
+	int continued;
+
+	if (parser->failed)
+		return 0;
+	continued = parser->line_is_continuation && parser->last_key &&
+		    strcmp(parser->last_key, key) == 0 &&
+		    strcmp(parser->last_section, section) == 0;
+	if (!continued) {
+		struct job_config *job;
+
+		/* A key given twice is a mistake an operator must see. */
+		job = config_find_job(parser->config, section);
+		if (job != NULL && (find_setting(job, key) != NULL ||
+				    (strcmp(key, "plugin") == 0 &&
+				     job->plugin != NULL))) {
+			parser_fail(parser, section, key,
+				    "key given twice (first on an earlier "
+				    "line)");
+			return 0;
+		}
+	}
+	free(parser->last_section);
+	free(parser->last_key);
+	parser->last_section = xstrdup(section);
+	parser->last_key = xstrdup(key);
+
+	if (*section == '\0') {
+		parser_fail(parser, NULL, NULL,
+			    "key '%s' outside of any section", key);
+		return 0;
+	}
+	if (strcmp(section, "repository") == 0)
+		return handle_repository(parser, key, value) == 0;
+	if (strcmp(section, "retention") == 0) {
+		if (!key_in(key, retention_keys)) {
+			parser_fail(parser, section, key, "unknown key");
+			return 0;
+		}
+		return set_retention(parser, &parser->config->retention,
+				     section, key, value) == 0;
+	}
+	if (continued)
+		return handle_continuation(parser, section, key, value) == 0;
+	return handle_job(parser, section, key, value) == 0;
+}
+
+/* Reads one section header seen by the reader: "[name]" with spaces. */
+static void
+reader_section(struct config_parser *parser, const char *line, size_t length)
+{
+	const char *close = memchr(line, ']', length);
+	char name[256];
+	size_t name_length;
+
+	if (close == NULL)
+		return; /* inih reports the missing bracket itself */
+	line++;
+	while (line < close && isspace((unsigned char)*line))
+		line++;
+	name_length = (size_t)(close - line);
+	while (name_length > 0 && isspace((unsigned char)line[name_length - 1]))
+		name_length--;
+	if (name_length >= sizeof(name)) {
+		parser_fail(parser, NULL, NULL, "section name too long");
+		return;
+	}
+	memcpy(name, line, name_length);
+	name[name_length] = '\0';
+	if (strcmp(name, "repository") == 0 || strcmp(name, "retention") == 0) {
+		int *seen = strcmp(name, "repository") == 0
+				    ? &parser->repository_seen
+				    : &parser->retention_seen;
+		if (*seen)
+			parser_fail(parser, name, NULL,
+				    "section given twice");
+		*seen = 1;
+		return;
+	}
+	if (!valid_job_name(name)) {
+		parser_fail(parser, name, NULL,
+			    "a job name is made of letters, digits, '-', "
+			    "'_' and '.' (at most 64, not starting with '.')");
+		return;
+	}
+	if (config_find_job(parser->config, name) != NULL) {
+		parser_fail(parser, name, NULL, "section given twice");
+		return;
+	}
+	add_job(parser, name);
+}
+
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct config_parser *parser = stream;
+	const char *start, *newline;
+	size_t length, skip;
+
+	if (parser->failed || parser->position >= parser->length)
+		return NULL;
+	start = parser->text + parser->position;
+	newline = memchr(start, '\n', parser->length - parser->position);
+	length = newline ? (size_t)(newline - start)
+			 : parser->length - parser->position;
+	skip = newline ? length + 1 : length;
+	parser->line++;
+	if (memchr(start, '\0', length) != NULL) {
+		parser_fail(parser, NULL, NULL,
+			    "binary data (a NUL byte) in the file");
+		return NULL;
+	}
+	if (length + 2 > (size_t)num) {
+		parser_fail(parser, NULL, NULL,
+			    "line longer than %d characters (continue a long "
+			    "value on indented lines)",
+			    num - 2);
+		return NULL;
+	}
+	memcpy(str, start, length);
+	str[length] = '\n';
+	str[length + 1] = '\0';
+	parser->position += skip;
+	parser->line_is_continuation =
+		length > 0 && (start[0] == ' ' || start[0] == '\t');
+	{
+		const char *p = start;
+
+		while (p < start + length && isspace((unsigned char)*p))
+			p++;
+		if (p < start + length && *p == '[')
+			reader_section(parser, p, length - (size_t)(p - start));
+	}
+	return str;
+}
+
+static void
+config_defaults(struct config *config)
+{
+	config->compression = COMPRESSION_ZSTD;
+	config->level = 3;
+	config->threads = 0;
+	retention_unset(&config->retention);
+}
+
+static int
+config_validate(struct config_parser *parser)
+{
+	struct config *config = parser->config;
+	size_t i;
+
+	for (i = 0; i < config->job_count; i++) {
+		struct job_config *job = &config->jobs[i];
+
+		if (job->plugin == NULL) {
+			parser->line = job->line;
+			parser_fail(parser, job->name, NULL,
+				    "missing required key 'plugin'");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+config_load(struct config *config, const char *path, int missing_ok,
+	    struct cairn_error *err)
+{
+	struct config_parser parser;
+	char *text = NULL;
+	size_t length = 0;
+	int rc;
+
+	memset(config, 0, sizeof(*config));
+	config_defaults(config);
+	config->file = xstrdup(path);
+	if (fsutil_read_file(path, CONFIG_MAX_SIZE, &text, &length, err) != 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		config_release(config);
+		return -1;
+	}
+	memset(&parser, 0, sizeof(parser));
+	parser.config = config;
+	parser.err = err;
+	parser.text = text;
+	parser.length = length;
+	rc = ini_parse_stream(config_reader, &parser, config_handler, &parser);
+	if (rc != 0 && !parser.failed) {
+		parser.line = rc > 0 ? rc : parser.line;
+		parser_fail(&parser, NULL, NULL,
+			    rc > 0 ? "syntax error (expected '[section]' or "
+				     "'key = value')"
+				   : "cannot parse the file");
+	}
+	if (!parser.failed)
+		config_validate(&parser);
+	free(parser.last_section);
+	free(parser.last_key);
+	free(text);
+	if (parser.failed) {
+		config_release(config);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_release(struct config *config)
+{
+	size_t i, j;
+
+	for (i = 0; i < config->job_count; i++) {
+		struct job_config *job = &config->jobs[i];
+
+		free(job->name);
+		free(job->plugin);
+		free(job->before);
+		free(job->after);
+		for (j = 0; j < job->setting_count; j++) {
+			free((char *)(uintptr_t)job->settings[j].key);
+			free((char *)(uintptr_t)job->settings[j].value);
+		}
+		free(job->settings);
+	}
+	free(config->jobs);
+	free(config->file);
+	free(config->repository);
+	free(config->plugin_dir);
+	free(config->metrics);
+	memset(config, 0, sizeof(*config));
+}
+
+struct job_config *
+config_find_job(const struct config *config, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config->job_count; i++)
+		if (strcmp(config->jobs[i].name, name) == 0)
+			return &config->jobs[i];
+	return NULL;
+}
+
+const char *
+config_job_setting(const struct job_config *job, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < job->setting_count; i++)
+		if (strcmp(job->settings[i].key, key) == 0)
+			return job->settings[i].value;
+	return NULL;
+}
+
+static int
+pick(int job_value, int default_value, int builtin)
+{
+	if (job_value >= 0)
+		return job_value;
+	return default_value >= 0 ? default_value : builtin;
+}
+
+struct retention
+config_effective_retention(const struct config *config,
+			   const struct job_config *job)
+{
+	const struct retention *d = &config->retention;
+	const struct retention *j;
+	struct retention none, r;
+
+	retention_unset(&none);
+	j = job ? &job->retention : &none;
+
+	/* The built-in defaults are the SPEC's example policy. */
+	r.keep_last = pick(j->keep_last, d->keep_last, 3);
+	r.keep_hourly = pick(j->keep_hourly, d->keep_hourly, 0);
+	r.keep_daily = pick(j->keep_daily, d->keep_daily, 7);
+	r.keep_weekly = pick(j->keep_weekly, d->keep_weekly, 4);
+	r.keep_monthly = pick(j->keep_monthly, d->keep_monthly, 12);
+	r.keep_yearly = pick(j->keep_yearly, d->keep_yearly, 0);
+	r.keep_within = j->keep_within >= 0   ? j->keep_within
+			: d->keep_within >= 0 ? d->keep_within
+					      : 0;
+	return r;
+}

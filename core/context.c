@@ -1,0 +1,213 @@
+/*
+ * The shared steps of the commands, context.h.
+ */
+#include "context.h"
+
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive_id.h"
+#include "buf.h"
+#include "commands.h"
+#include "error.h"
+#include "host.h"
+#include "log.h"
+
+int
+context_open(struct context *ctx, struct options *o)
+{
+	struct cairn_error err;
+	const char *path = o->config;
+	int explicit_path = path != NULL;
+	struct stat st;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->options = o;
+	if (path == NULL && getenv("CAIRN_CONFIG") != NULL &&
+	    getenv("CAIRN_CONFIG")[0] != '\0') {
+		path = getenv("CAIRN_CONFIG");
+		explicit_path = 1;
+	}
+	if (path == NULL)
+		path = SYSCONFDIR "/cairn/cairn.conf";
+	/* With -r, a command may run without any configuration. */
+	if (config_load(&ctx->config, path,
+			!explicit_path && o->repository != NULL, &err) != 0) {
+		log_error("%s", err.message);
+		return EXIT_CONFIG;
+	}
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0 &&
+	    (st.st_mode & 077) != 044 && (st.st_mode & 077) != 004 &&
+	    (st.st_mode & 077) != 040)
+		log_warning("configuration '%s' is writable by group or "
+			    "others (mode %04o)",
+			    path, (unsigned int)(st.st_mode & 07777));
+	if (ctx->config.log_syslog)
+		log_set_destination(LOG_TO_SYSLOG);
+	ctx->repository_path = o->repository ? o->repository
+					     : ctx->config.repository;
+	ctx->plugin_dir = getenv("CAIRN_PLUGIN_DIR");
+	if (ctx->plugin_dir == NULL || ctx->plugin_dir[0] == '\0')
+		ctx->plugin_dir = ctx->config.plugin_dir ? ctx->config.plugin_dir
+							 : PLUGINDIR;
+	return EXIT_OK;
+}
+
+void
+context_release(struct context *ctx)
+{
+	config_release(&ctx->config);
+}
+
+int
+context_open_catalog(struct context *ctx, struct repository *repo,
+		     struct catalog *catalog, int create)
+{
+	struct cairn_error err;
+	int added, rc;
+
+	memset(catalog, 0, sizeof(*catalog));
+	if (ctx->repository_path == NULL) {
+		log_error("no repository: give -r DIR or set [repository] path "
+			  "in '%s'",
+			  ctx->config.file);
+		return EXIT_CONFIG;
+	}
+	rc = repository_open(repo, ctx->repository_path, create, &err);
+	if (rc != 0) {
+		log_error("%s", err.message);
+		return rc > 0 ? EXIT_NOT_FOUND : EXIT_JOB_FAILED;
+	}
+	if (catalog_load(catalog, repo->path, &err) != 0) {
+		log_error("%s", err.message);
+		repository_release(repo);
+		return EXIT_DAMAGED;
+	}
+	if (catalog->recovered_from_copy)
+		log_warning("the catalogue of '%s' was damaged: using its copy",
+			    repo->path);
+	repository_reconcile(repo, catalog, &added, &err);
+	return EXIT_OK;
+}
+
+int
+context_resolve(struct context *ctx, const struct catalog *catalog,
+		const char *spec, size_t *index)
+{
+	struct cairn_error err;
+
+	(void)ctx;
+	switch (archive_id_resolve(catalog, spec, index, &err)) {
+	case ARCHIVE_ID_FOUND:
+		return EXIT_OK;
+	case ARCHIVE_ID_INVALID:
+		log_error("%s", err.message);
+		return EXIT_USAGE;
+	default:
+		log_error("%s", err.message);
+		return EXIT_NOT_FOUND;
+	}
+}
+
+static void
+log_setting_error(const struct config *config, const struct job_config *job,
+		  const struct cairn_error *err)
+{
+	if (err->setting != NULL)
+		log_error("%s:%d: [%s] %s: %s", config->file,
+			  err->setting->line, job->name, err->setting->key,
+			  err->message);
+	else
+		log_error("%s:%d: [%s]: %s", config->file, job->line, job->name,
+			  err->message);
+}
+
+int
+context_load_plugin(struct context *ctx, const struct job_config *job,
+		    const char *plugin_name, struct loaded_plugin *lp)
+{
+	struct cairn_job_config jc;
+	struct job_host host;
+	struct cairn_error err;
+	size_t i;
+
+	memset(lp, 0, sizeof(*lp));
+	memset(&jc, 0, sizeof(jc));
+	error_clear(&err);
+	if (plugin_loader_open_named(&lp->plugin, ctx->plugin_dir,
+				     job ? job->plugin : plugin_name,
+				     &err) != 0) {
+		if (job != NULL)
+			log_error("%s:%d: [%s] plugin: %s", ctx->config.file,
+				  job->line, job->name, err.message);
+		else
+			log_error("%s", err.message);
+		return EXIT_CONFIG;
+	}
+	if (job != NULL) {
+		for (i = 0; i < job->setting_count; i++)
+			if (!plugin_accepts_key(&lp->plugin,
+						job->settings[i].key)) {
+				log_error("%s:%d: [%s] %s: unknown key for "
+					  "plugin '%s'",
+					  ctx->config.file,
+					  job->settings[i].line, job->name,
+					  job->settings[i].key,
+					  job->plugin);
+				plugin_loader_close(&lp->plugin);
+				return EXIT_CONFIG;
+			}
+		jc.job = job->name;
+		jc.section_line = job->line;
+		jc.settings = job->settings;
+		jc.count = job->setting_count;
+	} else {
+		jc.job = plugin_name;
+		jc.restore_only = 1;
+	}
+	jc.file = ctx->config.file;
+	job_host_init(&host, jc.job);
+	if (lp->plugin.descriptor->configure(&host.host, &jc, &lp->state,
+					     &err) != 0) {
+		if (job != NULL)
+			log_setting_error(&ctx->config, job, &err);
+		else
+			log_error("plugin '%s': %s", plugin_name, err.message);
+		plugin_loader_close(&lp->plugin);
+		return EXIT_CONFIG;
+	}
+	return EXIT_OK;
+}
+
+void
+context_release_plugin(struct loaded_plugin *lp)
+{
+	if (lp->plugin.descriptor != NULL && lp->state != NULL)
+		lp->plugin.descriptor->release(lp->state);
+	lp->state = NULL;
+	plugin_loader_close(&lp->plugin);
+}
+
+void
+format_bytes(unsigned long long bytes, char *out, size_t size)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					    "PiB"};
+	double value = (double)bytes;
+	size_t unit = 0;
+
+	while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(*units)) {
+		value /= 1024;
+		unit++;
+	}
+	if (unit == 0)
+		snprintf(out, size, "%llu B", bytes);
+	else
+		snprintf(out, size, "%.1f %s", value, units[unit]);
+}

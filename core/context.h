@@ -1,0 +1,59 @@
+/*
+ * What every command starts from: the parsed options, the configuration
+ * (found through -c, $CAIRN_CONFIG or the default path), the repository
+ * path (-r over [repository] path) and the plugin directory
+ * ($CAIRN_PLUGIN_DIR over [repository] plugin-dir over the built-in one),
+ * and the steps several commands share. Functions returning int return an
+ * exit status of commands.h, having logged why.
+ */
+#ifndef CAIRN_CONTEXT_H
+#define CAIRN_CONTEXT_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "options.h"
+#include "plugin_loader.h"
+#include "repository.h"
+
+struct context {
+	struct options *options;
+	struct config config;
+	const char *repository_path; /* not owned */
+	const char *plugin_dir;      /* not owned */
+};
+
+/* Loads the configuration. */
+int context_open(struct context *ctx, struct options *o);
+void context_release(struct context *ctx);
+
+/*
+ * Opens the repository and its catalogue, adding archives that the
+ * catalogue lost (in memory; saved only by commands holding the lock).
+ * `create`: create the repository when missing.
+ */
+int context_open_catalog(struct context *ctx, struct repository *repo,
+			 struct catalog *catalog, int create);
+
+/* Resolves an archive id given on the command line. */
+int context_resolve(struct context *ctx, const struct catalog *catalog,
+		    const char *spec, size_t *index);
+
+/*
+ * A job's plugin, loaded and configured. `job` may be NULL for an archive
+ * whose job left the configuration: `plugin_name` is then loaded and
+ * configured restore-only. Release with context_release_plugin.
+ */
+struct loaded_plugin {
+	struct plugin plugin;
+	void *state;
+};
+int context_load_plugin(struct context *ctx, const struct job_config *job,
+			const char *plugin_name, struct loaded_plugin *lp);
+void context_release_plugin(struct loaded_plugin *lp);
+
+/* Formats byte counts for tables: "1.5 GiB". */
+void format_bytes(unsigned long long bytes, char *out, size_t size);
+
+#endif

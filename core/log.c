@@ -1,0 +1,97 @@
+/*
+ * The log of log.h. One mutex serialises lines, since plugins may log from
+ * their own threads; the progress display is erased before a line is
+ * written so the two never mix.
+ */
+#include "log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+static int log_threshold = CAIRN_LOG_WARNING;
+static int log_verbose;
+static enum log_destination log_destination = LOG_TO_STDERR;
+static log_capture_fn log_capture;
+static void *log_capture_context;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+log_setup(int verbosity)
+{
+	if (verbosity < 0)
+		log_threshold = CAIRN_LOG_ERROR;
+	else if (verbosity >= 2)
+		log_threshold = CAIRN_LOG_DEBUG;
+	else if (verbosity == 1 || isatty(STDERR_FILENO))
+		log_threshold = CAIRN_LOG_INFO;
+	else
+		log_threshold = CAIRN_LOG_WARNING;
+	log_verbose = verbosity > 0;
+}
+
+void
+log_set_destination(enum log_destination destination)
+{
+	log_destination = destination;
+	if (destination == LOG_TO_SYSLOG) {
+		openlog("cairn", LOG_PID, LOG_DAEMON);
+		/* The journal is where the report of each job belongs. */
+		if (log_threshold < CAIRN_LOG_INFO)
+			log_threshold = CAIRN_LOG_INFO;
+	}
+}
+
+void
+log_set_capture(log_capture_fn capture, void *context)
+{
+	pthread_mutex_lock(&log_lock);
+	log_capture = capture;
+	log_capture_context = context;
+	pthread_mutex_unlock(&log_lock);
+}
+
+int
+log_is_verbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_vmessage(enum cairn_log_level level, const char *format, va_list ap)
+{
+	static const char *const prefixes[] = {"error: ", "warning: ", "",
+					       "debug: "};
+	static const int priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO,
+					 LOG_DEBUG};
+	char message[4096];
+
+	vsnprintf(message, sizeof(message), format, ap);
+	pthread_mutex_lock(&log_lock);
+	if (level == CAIRN_LOG_WARNING && log_capture != NULL)
+		log_capture(log_capture_context, message);
+	if ((int)level <= log_threshold) {
+		if (log_destination == LOG_TO_SYSLOG) {
+			syslog(priorities[level], "%s", message);
+		} else {
+			progress_erase();
+			fprintf(stderr, "cairn: %s%s\n", prefixes[level],
+				message);
+		}
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_message(enum cairn_log_level level, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_vmessage(level, format, ap);
+	va_end(ap);
+}

@@ -1,0 +1,242 @@
+/*
+ * The repository layout of repository.h.
+ */
+#include "repository.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive_reader.h"
+#include "error.h"
+#include "fsutil.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define ARCHIVE_SUFFIX ".tar.zst"
+#define PARTIAL_SUFFIX ".partial"
+
+int
+repository_open(struct repository *repo, const char *path, int create,
+		struct cairn_error *err)
+{
+	struct buf archives = BUF_INIT;
+	struct stat st;
+
+	repo->path = NULL;
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT) {
+			error_errno(err, errno, "repository '%s'", path);
+			return -1;
+		}
+		if (!create) {
+			error_set(err, "no repository at '%s'", path);
+			return 1;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		error_set(err, "repository '%s' is not a directory", path);
+		return -1;
+	}
+	if (create) {
+		buf_printf(&archives, "%s/archives", path);
+		if (fsutil_mkdir_p(buf_str(&archives), 0700, err) != 0) {
+			buf_release(&archives);
+			return -1;
+		}
+		buf_release(&archives);
+	}
+	repo->path = xstrdup(path);
+	return 0;
+}
+
+void
+repository_release(struct repository *repo)
+{
+	free(repo->path);
+	repo->path = NULL;
+}
+
+int
+repository_job_dir(const struct repository *repo, const char *job,
+		   struct buf *out, struct cairn_error *err)
+{
+	buf_reset(out);
+	buf_printf(out, "%s/archives/%s", repo->path, job);
+	if (mkdir(buf_str(out), 0700) != 0 && errno != EEXIST) {
+		error_errno(err, errno, "cannot create '%s'", buf_str(out));
+		return -1;
+	}
+	return 0;
+}
+
+void
+repository_archive_names(const struct repository *repo, const char *job,
+			 const char *id, time_t started, struct buf *relative,
+			 struct buf *temporary)
+{
+	char stamp[32];
+
+	timefmt_stamp(started, stamp, sizeof(stamp));
+	buf_reset(relative);
+	buf_printf(relative, "archives/%s/%s-%s%s", job, stamp, id,
+		   ARCHIVE_SUFFIX);
+	buf_reset(temporary);
+	buf_printf(temporary, "%s/archives/%s/.%s%s", repo->path, job, id,
+		   PARTIAL_SUFFIX);
+}
+
+void
+repository_path(const struct repository *repo, const char *relative,
+		struct buf *out)
+{
+	buf_reset(out);
+	buf_printf(out, "%s/%s", repo->path, relative);
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Calls visit(job, file name) for every file of every job directory. */
+static int
+repository_walk(const struct repository *repo,
+		int (*visit)(const struct repository *, const char *,
+			     const char *, void *),
+		void *context)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *job, *file;
+	DIR *top, *dir;
+	int rc = 0;
+
+	buf_printf(&path, "%s/archives", repo->path);
+	top = opendir(buf_str(&path));
+	if (top == NULL) {
+		buf_release(&path);
+		return 0;
+	}
+	while ((job = readdir(top)) != NULL) {
+		if (job->d_name[0] == '.')
+			continue;
+		buf_reset(&path);
+		buf_printf(&path, "%s/archives/%s", repo->path, job->d_name);
+		dir = opendir(buf_str(&path));
+		if (dir == NULL)
+			continue;
+		while ((file = readdir(dir)) != NULL)
+			if (strcmp(file->d_name, ".") != 0 &&
+			    strcmp(file->d_name, "..") != 0)
+				rc |= visit(repo, job->d_name, file->d_name,
+					    context);
+		closedir(dir);
+	}
+	closedir(top);
+	buf_release(&path);
+	return rc;
+}
+
+static int
+remove_partial(const struct repository *repo, const char *job,
+	       const char *name, void *context)
+{
+	struct buf path = BUF_INIT;
+	int *removed = context;
+
+	if (name[0] == '.' && ends_with(name, PARTIAL_SUFFIX)) {
+		buf_printf(&path, "%s/archives/%s/%s", repo->path, job, name);
+		if (unlink(buf_str(&path)) == 0) {
+			log_info("removed '%s', left by an interrupted backup",
+				 buf_str(&path));
+			(*removed)++;
+		}
+		buf_release(&path);
+	}
+	return 0;
+}
+
+int
+repository_remove_partials(const struct repository *repo)
+{
+	int removed = 0;
+
+	repository_walk(repo, remove_partial, &removed);
+	return removed;
+}
+
+struct reconcile {
+	struct catalog *catalog;
+	int added;
+};
+
+static int
+adopt_archive(const struct repository *repo, const char *job,
+	      const char *name, void *context)
+{
+	struct reconcile *rc = context;
+	struct buf relative = BUF_INIT, path = BUF_INIT;
+	struct catalog_record record;
+	struct cairn_error err;
+	struct manifest m;
+	struct stat st;
+	size_t length = strlen(name);
+	char id[ARCHIVE_ID_SIZE];
+
+	if (name[0] == '.' || !ends_with(name, ARCHIVE_SUFFIX) ||
+	    length < strlen(ARCHIVE_SUFFIX) + ARCHIVE_ID_SIZE - 1)
+		return 0;
+	memcpy(id, name + length - strlen(ARCHIVE_SUFFIX) - (ARCHIVE_ID_SIZE - 1),
+	       ARCHIVE_ID_SIZE - 1);
+	id[ARCHIVE_ID_SIZE - 1] = '\0';
+	if (catalog_find(rc->catalog, id) >= 0)
+		return 0;
+	buf_printf(&relative, "archives/%s/%s", job, name);
+	repository_path(repo, buf_str(&relative), &path);
+	manifest_init(&m);
+	if (stat(buf_str(&path), &st) != 0 ||
+	    archive_read_manifest(buf_str(&path), id, &m, &err) != 0) {
+		log_warning("'%s' is not in the catalogue and cannot be read: "
+			    "%s",
+			    buf_str(&path), err.message);
+	} else if (strcmp(m.id, id) != 0) {
+		log_warning("'%s' holds archive '%s', not the one its name says",
+			    buf_str(&path), m.id);
+	} else {
+		catalog_record_from_manifest(&record, &m, buf_str(&relative),
+					     (uint64_t)st.st_size);
+		catalog_add(rc->catalog, &record);
+		log_info("archive '%s' was missing from the catalogue: added",
+			 id);
+		rc->added++;
+	}
+	manifest_release(&m);
+	buf_release(&relative);
+	buf_release(&path);
+	return 0;
+}
+
+int
+repository_reconcile(const struct repository *repo, struct catalog *c,
+		     int *added, struct cairn_error *err)
+{
+	struct reconcile context = {c, 0};
+	struct buf path = BUF_INIT;
+	struct stat st;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < c->count; i++) {
+		repository_path(repo, c->records[i].file, &path);
+		c->records[i].missing = stat(buf_str(&path), &st) != 0;
+	}
+	buf_release(&path);
+	repository_walk(repo, adopt_archive, &context);
+	*added = context.added;
+	return 0;
+}

@@ -1,0 +1,344 @@
+/*
+ * The compressed container of zstd_io.h, on libzstd's streaming API.
+ */
+#include "zstd_io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fsutil.h"
+
+#define ZSTD_MAGIC 0xFD2FB528U
+#define TRAILER_MAGIC 0x184D2A50U
+static const char trailer_tag[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', '1'};
+
+/* Bytes read from the file at a time: large reads, few system calls. */
+#define READ_SIZE (1024 * 1024)
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int
+writer_output(struct zstd_writer *w, const void *data, size_t length,
+	      struct cairn_error *err)
+{
+	if (fsutil_write_all(w->fd, data, length) != 0) {
+		error_errno(err, errno, "cannot write the archive");
+		return -1;
+	}
+	w->offset += length;
+	return 0;
+}
+
+int
+zstd_writer_open(struct zstd_writer *w, int fd, int compress, int level,
+		 int threads, struct cairn_error *err)
+{
+	ZSTD_CCtx *cctx;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	if (!compress)
+		return 0;
+	if (threads == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = cores > 0 ? (int)cores : 1;
+	}
+	cctx = ZSTD_createCCtx();
+	if (cctx == NULL) {
+		error_set(err, "cannot create a zstd context");
+		return -1;
+	}
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	/* Without libzstd's thread support this fails: one thread then. */
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, threads);
+	w->cctx = cctx;
+	w->out_size = ZSTD_CStreamOutSize();
+	w->out = xmalloc(w->out_size);
+	return 0;
+}
+
+static int
+writer_compress(struct zstd_writer *w, const void *data, size_t length,
+		ZSTD_EndDirective mode, struct cairn_error *err)
+{
+	ZSTD_inBuffer in = {data, length, 0};
+	size_t remaining;
+
+	do {
+		ZSTD_outBuffer out = {w->out, w->out_size, 0};
+
+		remaining = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+		if (ZSTD_isError(remaining)) {
+			error_set(err, "zstd: %s",
+				  ZSTD_getErrorName(remaining));
+			return -1;
+		}
+		if (out.pos > 0 && writer_output(w, w->out, out.pos, err) != 0)
+			return -1;
+	} while (mode == ZSTD_e_continue ? in.pos < in.size : remaining != 0);
+	return 0;
+}
+
+int
+zstd_writer_write(struct zstd_writer *w, const void *data, size_t length,
+		  struct cairn_error *err)
+{
+	w->frame_input += length;
+	w->total_input += length;
+	if (w->cctx == NULL)
+		return writer_output(w, data, length, err);
+	return writer_compress(w, data, length, ZSTD_e_continue, err);
+}
+
+int
+zstd_writer_end_frame(struct zstd_writer *w, struct cairn_error *err)
+{
+	if (w->frame_input == 0)
+		return 0;
+	if (w->cctx != NULL &&
+	    writer_compress(w, NULL, 0, ZSTD_e_end, err) != 0)
+		return -1;
+	w->frame_input = 0;
+	w->frame_start = w->offset;
+	return 0;
+}
+
+uint64_t
+zstd_writer_frame_offset(const struct zstd_writer *w)
+{
+	/* Without compression any entry boundary is a place to start. */
+	return w->cctx == NULL ? w->offset : w->frame_start;
+}
+
+int
+zstd_writer_finish(struct zstd_writer *w, uint64_t manifest_offset,
+		   struct cairn_error *err)
+{
+	unsigned char trailer[ZSTD_IO_TRAILER_SIZE];
+	int i;
+
+	if (zstd_writer_end_frame(w, err) != 0)
+		return -1;
+	put_le32(trailer, TRAILER_MAGIC);
+	put_le32(trailer + 4, 16);
+	memcpy(trailer + 8, trailer_tag, sizeof(trailer_tag));
+	for (i = 0; i < 8; i++)
+		trailer[16 + i] = (unsigned char)(manifest_offset >> (8 * i));
+	return writer_output(w, trailer, sizeof(trailer), err);
+}
+
+void
+zstd_writer_release(struct zstd_writer *w)
+{
+	ZSTD_freeCCtx(w->cctx);
+	free(w->out);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+static int
+read_at(int fd, void *data, size_t length, uint64_t offset)
+{
+	size_t done = 0;
+
+	while (done < length) {
+		ssize_t n = pread(fd, (char *)data + done, length - done,
+				  (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+zstd_io_read_trailer(int fd, const char *name, uint64_t *manifest_offset,
+		     int *compressed, struct cairn_error *err)
+{
+	unsigned char trailer[ZSTD_IO_TRAILER_SIZE], head[4];
+	struct stat st;
+	uint64_t offset = 0;
+	int i;
+
+	if (fstat(fd, &st) != 0) {
+		error_errno(err, errno, "archive '%s'", name);
+		return -1;
+	}
+	if (st.st_size < ZSTD_IO_TRAILER_SIZE + 4 ||
+	    read_at(fd, trailer, sizeof(trailer),
+		    (uint64_t)st.st_size - sizeof(trailer)) != 0 ||
+	    get_le32(trailer) != TRAILER_MAGIC ||
+	    get_le32(trailer + 4) != 16 ||
+	    memcmp(trailer + 8, trailer_tag, sizeof(trailer_tag)) != 0) {
+		error_set(err,
+			  "archive '%s' is truncated or not a cairn archive "
+			  "(no index at its end)",
+			  name);
+		return -1;
+	}
+	for (i = 0; i < 8; i++)
+		offset |= (uint64_t)trailer[16 + i] << (8 * i);
+	if (offset >= (uint64_t)st.st_size - sizeof(trailer)) {
+		error_set(err, "archive '%s' has a damaged index", name);
+		return -1;
+	}
+	if (read_at(fd, head, sizeof(head), 0) != 0) {
+		error_errno(err, errno, "cannot read archive '%s'", name);
+		return -1;
+	}
+	*compressed = get_le32(head) == ZSTD_MAGIC;
+	*manifest_offset = offset;
+	return 0;
+}
+
+int
+zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
+		 uint64_t offset, struct cairn_error *err)
+{
+	uint64_t manifest_offset;
+	int compressed;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	if (zstd_io_read_trailer(fd, name, &manifest_offset, &compressed,
+				 err) != 0)
+		return -1;
+	r->file_end = (uint64_t)lseek(fd, 0, SEEK_END) - ZSTD_IO_TRAILER_SIZE;
+	r->file_offset = offset;
+	r->in_size = READ_SIZE;
+	r->in = xmalloc(r->in_size);
+	if (!compressed)
+		return 0;
+	r->dctx = ZSTD_createDCtx();
+	if (r->dctx == NULL) {
+		error_set(err, "cannot create a zstd context");
+		zstd_reader_release(r);
+		return -1;
+	}
+	r->out_size = ZSTD_DStreamOutSize() * 8;
+	r->out = xmalloc(r->out_size);
+	return 0;
+}
+
+/* Refills the input buffer; 0 at the end of the archive's frames. */
+static int
+reader_fill(struct zstd_reader *r, struct cairn_error *err)
+{
+	size_t want = r->in_size;
+	ssize_t n;
+
+	if (r->file_offset >= r->file_end)
+		return 0;
+	if (r->file_end - r->file_offset < want)
+		want = (size_t)(r->file_end - r->file_offset);
+	do
+		n = pread(r->fd, r->in, want, (off_t)r->file_offset);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		error_errno(err, errno, "cannot read archive '%s'", r->name);
+		return -1;
+	}
+	if (n == 0) {
+		error_set(err, "archive '%s' is truncated", r->name);
+		return -1;
+	}
+	r->file_offset += (uint64_t)n;
+	r->in_pos = 0;
+	r->in_length = (size_t)n;
+	return 1;
+}
+
+int
+zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
+		 struct cairn_error *err)
+{
+	for (;;) {
+		ZSTD_inBuffer in;
+		ZSTD_outBuffer out;
+		size_t hint;
+
+		if (r->in_pos == r->in_length) {
+			int filled = reader_fill(r, err);
+
+			if (filled < 0)
+				return -1;
+			if (filled == 0) {
+				if (r->dctx != NULL && r->frame_remaining != 0) {
+					error_set(err,
+						  "archive '%s' is truncated "
+						  "(its last zstd frame is "
+						  "incomplete)",
+						  r->name);
+					return -1;
+				}
+				return 0;
+			}
+		}
+		if (r->dctx == NULL) {
+			*data = r->in + r->in_pos;
+			*length = r->in_length - r->in_pos;
+			r->in_pos = r->in_length;
+			return 1;
+		}
+		in.src = r->in;
+		in.size = r->in_length;
+		in.pos = r->in_pos;
+		out.dst = r->out;
+		out.size = r->out_size;
+		out.pos = 0;
+		hint = ZSTD_decompressStream(r->dctx, &out, &in);
+		r->in_pos = in.pos;
+		if (ZSTD_isError(hint)) {
+			error_set(err,
+				  "archive '%s' is damaged near byte %llu: "
+				  "zstd: %s",
+				  r->name,
+				  (unsigned long long)(r->file_offset -
+						       r->in_length + in.pos),
+				  ZSTD_getErrorName(hint));
+			return -1;
+		}
+		r->frame_remaining = hint;
+		if (out.pos > 0) {
+			*data = r->out;
+			*length = out.pos;
+			return 1;
+		}
+	}
+}
+
+void
+zstd_reader_release(struct zstd_reader *r)
+{
+	ZSTD_freeDCtx(r->dctx);
+	free(r->in);
+	free(r->out);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
