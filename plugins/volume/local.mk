@@ -1,8 +1,26 @@
-# The volume plugin.
+# The volume plugin: directory trees with their full metadata. It uses
+# libarchive only to write restored files to disk, and libcrypto for the
+# drill's SHA-256.
 if BUILD_VOLUME
 plugins_LTLIBRARIES += plugins/volume/volume.la
 plugins_volume_volume_la_SOURCES = plugins/volume/volume.c
-plugins_volume_volume_la_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS)
+plugins_volume_volume_la_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
+	$(CRYPTO_CFLAGS)
 plugins_volume_volume_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
-plugins_volume_volume_la_LIBADD = $(VOLUME_DEP_LIBS)
+plugins_volume_volume_la_LIBADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS)
+
+if HAVE_CMOCKA
+# The plugin's code is compiled into its test, which drives it through
+# the fake host.
+check_PROGRAMS += tests/plugins/test_volume
+TESTS += tests/plugins/test_volume
+tests_plugins_test_volume_SOURCES = tests/plugins/test_volume.c \
+	tests/plugins/fake_host.c tests/plugins/fake_host.h \
+	plugins/volume/volume.c
+tests_plugins_test_volume_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
+	$(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
+tests_plugins_test_volume_LDADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS) \
+	$(CMOCKA_LIBS)
 endif
+endif
+

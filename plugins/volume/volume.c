@@ -29,7 +29,7 @@
  * regular file back and compares its SHA-256 with the SHA-256 of what the
  * archive delivered (holes counted as zeros), then removes the directory.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -128,6 +128,18 @@ struct volume_walk {
 	int64_t problems;
 };
 
+/* The metadata of a directory to apply after its content is restored. */
+struct volume_fixup {
+	char *name;
+	unsigned int mode;
+	int64_t uid;
+	int64_t gid;
+	struct timespec times[2]; /* atime, mtime */
+	struct cairn_xattr *xattrs; /* names and values owned */
+	size_t xattr_count;
+	char *acl[2]; /* access, default */
+};
+
 /* One restore or drill. */
 struct volume_restore {
 	const struct volume *vol;
@@ -141,6 +153,13 @@ struct volume_restore {
 
 	struct archive *disk;
 	struct archive_entry *entry;
+	/*
+	 * Directories that existed before a --force restore: libarchive
+	 * leaves their metadata alone, so it is applied here at the end.
+	 */
+	struct volume_fixup *fixups;
+	size_t fixup_count;
+	size_t fixup_capacity;
 	int64_t total;
 	int64_t done;
 	int64_t entries;
@@ -823,6 +842,10 @@ volume_read_xattrs(struct volume_walk *w, int fd, struct cairn_entry *entry)
 	size_t count = 0, used = 0, i;
 	char *name;
 
+	/* With no buffer at all, listxattr would only return a size. */
+	if (volume_grow((void **)&w->xnames, &w->xnames_capacity, 4096, 1) ==
+	    -1)
+		goto nomem;
 	for (;;) {
 		listed = fd >= 0 ? flistxattr(fd, w->xnames, w->xnames_capacity)
 				 : llistxattr(w->path, w->xnames,
@@ -1408,9 +1431,11 @@ volume_walk_root(struct volume_walk *w, const char *root)
 
 	w->root = root;
 	w->root_length = strlen(root);
-	w->path_length = 0;
-	if (volume_walk_push(w, "") == -1)
+	if (volume_grow((void **)&w->path, &w->path_capacity,
+			w->root_length + 1, 1) == -1) {
+		volume_error(w->err, "out of memory");
 		return -1;
+	}
 	memcpy(w->path, root, w->root_length + 1);
 	w->path_length = w->root_length;
 	fd = volume_open_read(AT_FDCWD, root,
@@ -1989,6 +2014,247 @@ digest:
 	return -1;
 }
 
+/*
+ * Encodes a POSIX.1e text ACL (entries separated by newlines or commas,
+ * "tag:qualifier:permissions", qualifiers numeric or names) into a
+ * system.posix_acl_* value. Returns its size, or -1.
+ */
+static ssize_t
+volume_acl_encode(const char *text, unsigned char *out, size_t size)
+{
+	size_t count = 0, i, j;
+	const char *p = text;
+
+	if (size < 4)
+		return -1;
+	out[0] = 2;
+	out[1] = out[2] = out[3] = 0;
+	while (*p != '\0') {
+		char field[3][256];
+		size_t length = strcspn(p, ",\n"), k = 0, f = 0;
+		unsigned int tag, perm = 0;
+		uint32_t id = 0xffffffff;
+		unsigned char *e;
+		const char *c;
+
+		memset(field, 0, sizeof(field));
+		for (c = p; c < p + length && *c != '#'; c++) {
+			if (*c == ':') {
+				if (++f >= 3)
+					break;
+				k = 0;
+			} else if (k + 1 < sizeof(field[0]) && *c != ' ' &&
+				   *c != '\t') {
+				field[f][k++] = *c;
+			}
+		}
+		p += length;
+		if (*p != '\0')
+			p++;
+		if (field[0][0] == '\0')
+			continue;
+		if (f < 2)
+			return -1;
+		if (strcmp(field[0], "user") == 0 || strcmp(field[0], "u") == 0)
+			tag = field[1][0] != '\0' ? 0x02 : 0x01;
+		else if (strcmp(field[0], "group") == 0 ||
+			 strcmp(field[0], "g") == 0)
+			tag = field[1][0] != '\0' ? 0x08 : 0x04;
+		else if (strcmp(field[0], "mask") == 0 ||
+			 strcmp(field[0], "m") == 0)
+			tag = 0x10;
+		else if (strcmp(field[0], "other") == 0 ||
+			 strcmp(field[0], "o") == 0)
+			tag = 0x20;
+		else
+			return -1;
+		if (tag == 0x02 || tag == 0x08) {
+			char *end;
+			unsigned long n = strtoul(field[1], &end, 10);
+
+			if (*end == '\0') {
+				id = (uint32_t)n;
+			} else {
+				la_int64_t found =
+					tag == 0x02
+						? volume_lookup_uid(NULL,
+								    field[1],
+								    -1)
+						: volume_lookup_gid(NULL,
+								    field[1],
+								    -1);
+
+				if (found < 0)
+					return -1;
+				id = (uint32_t)found;
+			}
+		}
+		for (c = field[2]; *c != '\0'; c++)
+			perm |= *c == 'r' ? 4 : *c == 'w' ? 2 : *c == 'x' ? 1
+									  : 0;
+		if (4 + (count + 1) * 8 > size)
+			return -1;
+		e = out + 4 + count * 8;
+		e[0] = tag & 0xff;
+		e[1] = 0;
+		e[2] = perm & 0xff;
+		e[3] = 0;
+		e[4] = id & 0xff;
+		e[5] = (id >> 8) & 0xff;
+		e[6] = (id >> 16) & 0xff;
+		e[7] = id >> 24;
+		count++;
+	}
+	/* The kernel wants entries ordered by tag, then id. */
+	for (i = 1; i < count; i++) {
+		for (j = i; j > 0; j--) {
+			unsigned char *a = out + 4 + (j - 1) * 8, *b = a + 8;
+			uint64_t ka = (uint64_t)(a[0] | a[1] << 8) << 32 |
+				      (uint32_t)(a[4] | a[5] << 8 | a[6] << 16 |
+						 (uint32_t)a[7] << 24);
+			uint64_t kb = (uint64_t)(b[0] | b[1] << 8) << 32 |
+				      (uint32_t)(b[4] | b[5] << 8 | b[6] << 16 |
+						 (uint32_t)b[7] << 24);
+			unsigned char t[8];
+
+			if (ka <= kb)
+				break;
+			memcpy(t, a, 8);
+			memcpy(a, b, 8);
+			memcpy(b, t, 8);
+		}
+	}
+	return (ssize_t)(4 + count * 8);
+}
+
+static void
+volume_fixup_free(struct volume_fixup *fx)
+{
+	size_t i;
+
+	free(fx->name);
+	for (i = 0; i < fx->xattr_count; i++) {
+		free((void *)(uintptr_t)fx->xattrs[i].name);
+		free((void *)(uintptr_t)fx->xattrs[i].value);
+	}
+	free(fx->xattrs);
+	free(fx->acl[0]);
+	free(fx->acl[1]);
+}
+
+/* Remembers the metadata of a directory entry that already exists. */
+static int
+volume_fixup_add(struct volume_restore *r, const struct cairn_entry *e)
+{
+	struct volume_fixup *fx;
+	size_t i;
+
+	if (volume_grow((void **)&r->fixups, &r->fixup_capacity,
+			r->fixup_count + 1, sizeof(*r->fixups)) == -1)
+		goto nomem;
+	fx = &r->fixups[r->fixup_count];
+	memset(fx, 0, sizeof(*fx));
+	fx->mode = e->mode & 07777;
+	fx->uid = e->uid;
+	fx->gid = e->gid;
+	fx->times[0] = e->atime;
+	fx->times[1] = e->mtime;
+	if (e->atime.tv_sec == 0 && e->atime.tv_nsec == 0)
+		fx->times[0].tv_nsec = UTIME_OMIT;
+	if (e->mtime.tv_sec == 0 && e->mtime.tv_nsec == 0)
+		fx->times[1].tv_nsec = UTIME_OMIT;
+	if ((fx->name = strdup(e->name)) == NULL)
+		goto nomem;
+	r->fixup_count++;
+	if (e->acl_access != NULL &&
+	    (fx->acl[0] = strdup(e->acl_access)) == NULL)
+		goto nomem;
+	if (e->acl_default != NULL &&
+	    (fx->acl[1] = strdup(e->acl_default)) == NULL)
+		goto nomem;
+	if (e->xattr_count == 0)
+		return 0;
+	fx->xattrs = calloc(e->xattr_count, sizeof(*fx->xattrs));
+	if (fx->xattrs == NULL)
+		goto nomem;
+	for (i = 0; i < e->xattr_count; i++) {
+		void *value = malloc(e->xattrs[i].size + 1);
+
+		if (value != NULL)
+			memcpy(value, e->xattrs[i].value, e->xattrs[i].size);
+		fx->xattrs[i].name = strdup(e->xattrs[i].name);
+		fx->xattrs[i].value = value;
+		fx->xattrs[i].size = e->xattrs[i].size;
+		fx->xattr_count++;
+		if (value == NULL || fx->xattrs[i].name == NULL)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	volume_error(r->err, "out of memory");
+	return -1;
+}
+
+/*
+ * Applies the remembered metadata, deepest directories first, in the
+ * order libarchive uses: owner, mode, attributes, ACLs, times.
+ */
+static void
+volume_fixup_apply(struct volume_restore *r)
+{
+	unsigned char acl[4 + 8 * 1024];
+	size_t i = r->fixup_count, j;
+
+	while (i-- > 0) {
+		struct volume_fixup *fx = &r->fixups[i];
+		int fd = open(fx->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+
+		if (fd == -1) {
+			volume_failure(r, "cannot set the metadata of '%s': %s",
+				       fx->name, strerror(errno));
+			continue;
+		}
+		if (geteuid() == 0 &&
+		    fchown(fd, (uid_t)fx->uid, (gid_t)fx->gid) == -1)
+			r->host->log(r->host, CAIRN_LOG_WARNING,
+				     "cannot restore the owner of '%s': %s",
+				     fx->name, strerror(errno));
+		if (fchmod(fd, fx->mode) == -1)
+			volume_failure(r, "cannot restore the mode of '%s': %s",
+				       fx->name, strerror(errno));
+		for (j = 0; j < fx->xattr_count; j++)
+			if (fsetxattr(fd, fx->xattrs[j].name,
+				      fx->xattrs[j].value, fx->xattrs[j].size,
+				      0) == -1)
+				r->host->log(r->host, CAIRN_LOG_WARNING,
+					     "cannot restore attribute '%s' "
+					     "of '%s': %s",
+					     fx->xattrs[j].name, fx->name,
+					     strerror(errno));
+		for (j = 0; j < 2; j++) {
+			ssize_t size;
+
+			if (fx->acl[j] == NULL || fx->acl[j][0] == '\0')
+				continue;
+			size = volume_acl_encode(fx->acl[j], acl, sizeof(acl));
+			if (size < 0 ||
+			    fsetxattr(fd, j == 0 ? VOLUME_ACL_ACCESS
+						 : VOLUME_ACL_DEFAULT,
+				      acl, (size_t)size, 0) == -1)
+				r->host->log(r->host, CAIRN_LOG_WARNING,
+					     "cannot restore the %s ACL of "
+					     "'%s'",
+					     j == 0 ? "access" : "default",
+					     fx->name);
+		}
+		if (futimens(fd, fx->times) == -1)
+			volume_failure(r, "cannot restore the times of '%s': %s",
+				       fx->name, strerror(errno));
+		close(fd);
+	}
+}
+
 /* Refuses names that would land outside the target. */
 static int
 volume_restore_vet(struct volume_restore *r, const struct cairn_entry *e)
@@ -2058,6 +2324,19 @@ volume_restore_entry(struct volume_restore *r, const struct cairn_entry *e)
 			     "not selected",
 			     e->name, e->link);
 		return 0;
+	}
+	if (e->type == CAIRN_ENTRY_DIRECTORY && r->options->force &&
+	    fstatat(AT_FDCWD, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		if (volume_fixup_add(r, e) == -1)
+			return -1;
+		/* Its content is replaced: open it up until the fixup. */
+		if ((st.st_mode & 0700) != 0700 && geteuid() != 0 &&
+		    fchmodat(AT_FDCWD, e->name, (st.st_mode & 07777) | 0700,
+			     0) == -1)
+			r->host->log(r->host, CAIRN_LOG_WARNING,
+				     "cannot make '%s' writable: %s", e->name,
+				     strerror(errno));
 	}
 	volume_to_archive(r, e);
 	status = archive_write_header(r->disk, r->entry);
@@ -2256,6 +2535,7 @@ volume_restore_run(struct volume_restore *r)
 	const struct cairn_entry *e;
 	const char *fact;
 	int target = -1, cwd = -1, flags, status, rc = -1;
+	size_t i;
 
 	r->err->message[0] = '\0';
 	if (options->target == NULL && volume_restore_roots(r) == -1)
@@ -2321,6 +2601,7 @@ volume_restore_run(struct volume_restore *r)
 			if (status == ARCHIVE_FATAL)
 				goto out;
 		}
+		volume_fixup_apply(r);
 	}
 	if (r->failed > 0) {
 		volume_error(r->err,
@@ -2339,6 +2620,11 @@ out:
 	}
 	archive_entry_free(r->entry);
 	r->entry = NULL;
+	for (i = 0; i < r->fixup_count; i++)
+		volume_fixup_free(&r->fixups[i]);
+	free(r->fixups);
+	r->fixups = NULL;
+	r->fixup_count = r->fixup_capacity = 0;
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rc == 0) {
 			volume_error(r->err,
