@@ -292,7 +292,11 @@ entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 	free(st->acl_default);
 	st->acl_access = NULL;
 	st->acl_default = NULL;
-	e->name = archive_entry_pathname(ae);
+	free(st->name);
+	st->name = xstrdup(archive_entry_pathname(ae));
+	for (n = strlen(st->name); n > 1 && st->name[n - 1] == '/'; n--)
+		st->name[n - 1] = '\0';
+	e->name = st->name;
 	e->type = entry_type_of(ae);
 	e->mode = archive_entry_perm(ae) & 07777;
 	e->uid = archive_entry_uid(ae);
@@ -352,9 +356,23 @@ entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 void
 entry_storage_release(struct entry_storage *st)
 {
+	free(st->name);
 	free(st->xattrs);
 	free(st->extents);
 	free(st->acl_access);
 	free(st->acl_default);
 	memset(st, 0, sizeof(*st));
+}
+
+int
+archive_name_is(const char *pathname, const char *name)
+{
+	size_t length = strlen(name);
+
+	if (strncmp(pathname, name, length) != 0)
+		return 0;
+	pathname += length;
+	while (*pathname == '/')
+		pathname++;
+	return *pathname == '\0';
 }

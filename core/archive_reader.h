@@ -74,6 +74,7 @@ void index_cursor_release(struct index_cursor *c);
 /* Fills a plugin-facing entry from a libarchive header; strings point
  * into `ae` or into `storage` (reset first), valid while both live. */
 struct entry_storage {
+	char *name;
 	struct cairn_xattr *xattrs;
 	size_t xattr_capacity;
 	struct cairn_extent *extents;
@@ -84,5 +85,11 @@ struct entry_storage {
 void entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 			struct entry_storage *storage);
 void entry_storage_release(struct entry_storage *storage);
+
+/*
+ * Whether the tar header's path names the entry `name`: libarchive gives
+ * directories a trailing '/', which entry names do not have.
+ */
+int archive_name_is(const char *pathname, const char *name);
 
 #endif

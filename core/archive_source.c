@@ -73,7 +73,7 @@ position_data(struct archive_source *s, struct cairn_error *err)
 	/* Whole entries come in index order: anything before the wanted
 	 * one is a part or cairn's own. */
 	while ((rc = archive_reader_next(&s->data, &ae, err)) > 0) {
-		if (strcmp(archive_entry_pathname(ae), s->record.name) == 0)
+		if (archive_name_is(archive_entry_pathname(ae), s->record.name))
 			break;
 	}
 	if (rc < 0)

@@ -293,6 +293,8 @@ verify_entry(struct verifier *v, struct archive_reader *r,
 
 	memset(&e, 0, sizeof(e));
 	e.name = xstrdup(archive_entry_pathname(ae));
+	for (base = strlen(e.name); base > 1 && e.name[base - 1] == '/'; base--)
+		e.name[base - 1] = '\0';
 	e.type = CAIRN_ENTRY_FILE;
 	if (hardlink != NULL)
 		e.type = CAIRN_ENTRY_HARDLINK;
