@@ -770,6 +770,24 @@ test_live_roundtrip(void **state)
 		    "cairn fake/test");
 	}
 
+	/* A full restore into a second server, when there is one. */
+	if (getenv("CAIRN_TEST_PG_TARGET") != NULL) {
+		memset(&ropts, 0, sizeof(ropts));
+		ropts.target = getenv("CAIRN_TEST_PG_TARGET");
+		fake_host_rewind(&fh);
+		if (cairn_plugin_entry.restore(plugin_state, &fh.host,
+					       fake_host_source(&fh), &ropts,
+					       &err) == -1) {
+			for (i = 0; i < fh.log_count; i++)
+				print_message("%s\n", fh.log_lines[i]);
+			fail_msg("full restore: %s", err.message);
+		}
+		assert_true(fake_host_logged(&fh, "restored"));
+		if (getenv("CAIRN_TEST_VERBOSE") != NULL)
+			for (i = 0; i < fh.log_count; i++)
+				print_message("%s\n", fh.log_lines[i]);
+	}
+
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.scratch_dir = "/tmp";
 	fake_host_rewind(&fh);
