@@ -24,3 +24,5 @@ tests_plugins_test_volume_LDADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS) \
 endif
 endif
 
+EXTRA_DIST += tests/integration/volume.sh tests/integration/treecmp.py \
+	man/plugin-volume.roff
