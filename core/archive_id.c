@@ -18,14 +18,6 @@ archive_id_new(char *out)
 	uuid_unparse_lower(uuid, out);
 }
 
-static int
-newer(const struct catalog_record *a, const struct catalog_record *b)
-{
-	if (a->created.tv_sec != b->created.tv_sec)
-		return a->created.tv_sec > b->created.tv_sec;
-	return a->created.tv_nsec > b->created.tv_nsec;
-}
-
 static enum archive_id_result
 resolve_latest(const struct catalog *c, const char *job, size_t *index,
 	       struct cairn_error *err)
@@ -41,7 +33,7 @@ resolve_latest(const struct catalog *c, const char *job, size_t *index,
 		job_seen = 1;
 		if (strcmp(r->status, "ok") != 0)
 			continue;
-		if (best < 0 || newer(r, &c->records[best]))
+		if (best < 0 || catalog_record_newer(r, &c->records[best]))
 			best = (long)i;
 	}
 	if (best < 0) {

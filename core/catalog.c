@@ -73,6 +73,15 @@ catalog_find(const struct catalog *c, const char *id)
 	return -1;
 }
 
+int
+catalog_record_newer(const struct catalog_record *a,
+		     const struct catalog_record *b)
+{
+	if (a->created.tv_sec != b->created.tv_sec)
+		return a->created.tv_sec > b->created.tv_sec;
+	return a->created.tv_nsec > b->created.tv_nsec;
+}
+
 static int
 newest_first(const void *a, const void *b)
 {

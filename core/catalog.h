@@ -68,6 +68,9 @@ void catalog_add(struct catalog *c, struct catalog_record *r);
 void catalog_remove(struct catalog *c, size_t index);
 /* The index of the record with this id, or -1. */
 long catalog_find(const struct catalog *c, const char *id);
+/* Whether a was created after b (to the microsecond). */
+int catalog_record_newer(const struct catalog_record *a,
+			 const struct catalog_record *b);
 /* Sorts newest first (by creation time, then id). */
 void catalog_sort(struct catalog *c);
 

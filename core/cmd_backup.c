@@ -21,6 +21,7 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "progress.h"
 #include "timefmt.h"
 
@@ -296,8 +297,12 @@ cmd_backup(struct context *ctx)
 	for (i = 0; i < count; i++) {
 		run_job(ctx, &repo, &catalog, &runs[i], run_id);
 		report_run(&runs[i]);
+		metrics_record_attempt(&repo, runs[i].job->name, runs[i].ok,
+				       runs[i].manifest.started,
+				       runs[i].duration, runs[i].error);
 		failed += !runs[i].ok;
 	}
+	metrics_update(ctx, &repo, &catalog);
 	if (ctx->options->json)
 		print_json(runs, count);
 	else if (isatty(STDOUT_FILENO) || ctx->options->verbosity > 0)

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 
 struct verify_outcome {
 	const struct catalog_record *record;
@@ -113,6 +114,7 @@ cmd_verify(struct context *ctx)
 	if (o->json)
 		print_json(outcomes, count);
 	status = bad ? EXIT_DAMAGED : EXIT_OK;
+	metrics_update(ctx, &repo, &catalog);
 out:
 	free(outcomes);
 	catalog_release(&catalog);

@@ -25,5 +25,9 @@ int cmd_cat(struct context *ctx);
 int cmd_restore(struct context *ctx);
 int cmd_verify(struct context *ctx);
 int cmd_plugins(struct context *ctx);
+int cmd_prune(struct context *ctx);
+int cmd_check(struct context *ctx);
+int cmd_drill(struct context *ctx);
+int cmd_catalog(struct context *ctx);
 
 #endif

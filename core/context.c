@@ -69,8 +69,9 @@ int
 context_open_catalog(struct context *ctx, struct repository *repo,
 		     struct catalog *catalog, int create)
 {
+	struct reconcile_outcome outcome;
 	struct cairn_error err;
-	int added, rc;
+	int rc;
 
 	memset(catalog, 0, sizeof(*catalog));
 	if (ctx->repository_path == NULL) {
@@ -92,7 +93,7 @@ context_open_catalog(struct context *ctx, struct repository *repo,
 	if (catalog->recovered_from_copy)
 		log_warning("the catalogue of '%s' was damaged: using its copy",
 			    repo->path);
-	repository_reconcile(repo, catalog, &added, &err);
+	repository_reconcile(repo, catalog, &outcome);
 	return EXIT_OK;
 }
 

@@ -33,6 +33,14 @@ run_command(struct context *ctx)
 		return cmd_verify(ctx);
 	case COMMAND_PLUGINS:
 		return cmd_plugins(ctx);
+	case COMMAND_PRUNE:
+		return cmd_prune(ctx);
+	case COMMAND_CHECK:
+		return cmd_check(ctx);
+	case COMMAND_DRILL:
+		return cmd_drill(ctx);
+	case COMMAND_CATALOG:
+		return cmd_catalog(ctx);
 	default:
 		log_error("'%s' is not available in this version",
 			  ctx->options->command_name);
@@ -74,6 +82,9 @@ main(int argc, char **argv)
 		       CAIRN_PLUGIN_ABI_VERSION);
 		return EXIT_OK;
 	}
+	/* A dry run exists to be read: its plan is informational lines. */
+	if (options.dry_run && options.verbosity == 0)
+		options.verbosity = 1;
 	log_setup(options.verbosity);
 	progress_enable(!options.no_progress && !options.json &&
 			options.verbosity >= 0);

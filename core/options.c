@@ -152,7 +152,8 @@ options_parse(struct options *o, int argc, char **argv,
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	unsigned int used = 0; /* command-specific options seen */
+	/* Command-specific options seen, one bit per kind of option. */
+	int used_job = 0, used_restore = 0, used_dry_run = 0, used_wait = 0;
 	size_t index, i;
 	int c;
 
@@ -182,25 +183,25 @@ options_parse(struct options *o, int argc, char **argv,
 			break;
 		case OPT_JOB:
 			o->job = optarg;
-			used |= ALLOW_JOB;
+			used_job = 1;
 			break;
 		case OPT_TO:
 			o->to = optarg;
-			used |= ALLOW_RESTORE;
+			used_restore = 1;
 			break;
 		case OPT_ONLY:
 			o->only = xrealloc(o->only, (o->only_count + 1) *
 							    sizeof(*o->only));
 			o->only[o->only_count++] = optarg;
-			used |= ALLOW_RESTORE;
+			used_restore = 1;
 			break;
 		case OPT_DRY_RUN:
 			o->dry_run = 1;
-			used |= ALLOW_DRY_RUN;
+			used_dry_run = 1;
 			break;
 		case OPT_FORCE:
 			o->force = 1;
-			used |= ALLOW_RESTORE;
+			used_restore = 1;
 			break;
 		case OPT_WAIT:
 			if (parse_seconds(optarg, &o->wait) != 0) {
@@ -209,7 +210,7 @@ options_parse(struct options *o, int argc, char **argv,
 					  optarg);
 				return -1;
 			}
-			used |= ALLOW_WAIT;
+			used_wait = 1;
 			break;
 		case 'h':
 			o->command = COMMAND_HELP;
@@ -248,21 +249,21 @@ options_parse(struct options *o, int argc, char **argv,
 			  o->command_name);
 		return -1;
 	}
-	if ((used & ALLOW_JOB) && !(ALLOW_JOB & (1u << o->command))) {
+	if (used_job && !(ALLOW_JOB & (1u << o->command))) {
 		error_set(err, "--job does not apply to '%s'", o->command_name);
 		return -1;
 	}
-	if ((used & ALLOW_RESTORE) && !(ALLOW_RESTORE & (1u << o->command))) {
+	if (used_restore && !(ALLOW_RESTORE & (1u << o->command))) {
 		error_set(err, "--to, --only and --force apply to 'restore' "
 			       "only");
 		return -1;
 	}
-	if ((used & ALLOW_DRY_RUN) && !(ALLOW_DRY_RUN & (1u << o->command))) {
+	if (used_dry_run && !(ALLOW_DRY_RUN & (1u << o->command))) {
 		error_set(err, "--dry-run does not apply to '%s'",
 			  o->command_name);
 		return -1;
 	}
-	if ((used & ALLOW_WAIT) && !(ALLOW_WAIT & (1u << o->command))) {
+	if (used_wait && !(ALLOW_WAIT & (1u << o->command))) {
 		error_set(err, "--wait does not apply to '%s'",
 			  o->command_name);
 		return -1;

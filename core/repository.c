@@ -172,7 +172,7 @@ repository_remove_partials(const struct repository *repo)
 
 struct reconcile {
 	struct catalog *catalog;
-	int added;
+	struct reconcile_outcome *outcome;
 };
 
 static int
@@ -204,16 +204,18 @@ adopt_archive(const struct repository *repo, const char *job,
 		log_warning("'%s' is not in the catalogue and cannot be read: "
 			    "%s",
 			    buf_str(&path), err.message);
+		rc->outcome->unreadable++;
 	} else if (strcmp(m.id, id) != 0) {
 		log_warning("'%s' holds archive '%s', not the one its name says",
 			    buf_str(&path), m.id);
+		rc->outcome->unreadable++;
 	} else {
 		catalog_record_from_manifest(&record, &m, buf_str(&relative),
 					     (uint64_t)st.st_size);
 		catalog_add(rc->catalog, &record);
 		log_info("archive '%s' was missing from the catalogue: added",
 			 id);
-		rc->added++;
+		rc->outcome->added++;
 	}
 	manifest_release(&m);
 	buf_release(&relative);
@@ -221,22 +223,21 @@ adopt_archive(const struct repository *repo, const char *job,
 	return 0;
 }
 
-int
+void
 repository_reconcile(const struct repository *repo, struct catalog *c,
-		     int *added, struct cairn_error *err)
+		     struct reconcile_outcome *outcome)
 {
-	struct reconcile context = {c, 0};
+	struct reconcile context = {c, outcome};
 	struct buf path = BUF_INIT;
 	struct stat st;
 	size_t i;
 
-	(void)err;
+	memset(outcome, 0, sizeof(*outcome));
 	for (i = 0; i < c->count; i++) {
 		repository_path(repo, c->records[i].file, &path);
 		c->records[i].missing = stat(buf_str(&path), &st) != 0;
+		outcome->missing += c->records[i].missing;
 	}
 	buf_release(&path);
 	repository_walk(repo, adopt_archive, &context);
-	*added = context.added;
-	return 0;
 }

@@ -50,10 +50,15 @@ int repository_remove_partials(const struct repository *repo);
 /*
  * Marks records whose file is missing, and adds archives that are in the
  * repository but not in the catalogue (a line lost in a crash), read from
- * their manifests. *added counts those. Unreadable files are reported
- * through the log and skipped.
+ * their manifests. Unreadable files are reported through the log and
+ * skipped. The counts go to `outcome`.
  */
-int repository_reconcile(const struct repository *repo, struct catalog *c,
-			 int *added, struct cairn_error *err);
+struct reconcile_outcome {
+	int added;
+	int unreadable;
+	int missing;
+};
+void repository_reconcile(const struct repository *repo, struct catalog *c,
+			  struct reconcile_outcome *outcome);
 
 #endif

@@ -1,0 +1,256 @@
+/*
+ * `cairn drill [JOB...]`: the monthly restore test. The newest archive of
+ * each job is restored by its plugin into a scratch target (a private
+ * temporary directory, and the job's drill-target for servers) and
+ * checked against what the archive recorded; the outcome is written into
+ * the catalogue (shown by list and show). Exit 1 when any drill failed.
+ * A plugin without a drill of its own gets a full verify instead.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive_source.h"
+#include "archive_verify.h"
+#include "commands.h"
+#include "error.h"
+#include "host.h"
+#include "json.h"
+#include "lock.h"
+#include "log.h"
+#include "metrics.h"
+#include "timefmt.h"
+
+struct drill_outcome {
+	const char *job;
+	char id[ARCHIVE_ID_SIZE];
+	int ok;
+	struct report report;
+};
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		log_warning("cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static void
+remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static long
+newest_index(const struct catalog *c, const char *job)
+{
+	long best = -1;
+	size_t i;
+
+	for (i = 0; i < c->count; i++) {
+		const struct catalog_record *r = &c->records[i];
+
+		if (strcmp(r->job, job) != 0 || strcmp(r->status, "ok") != 0 ||
+		    r->missing)
+			continue;
+		if (best < 0 || catalog_record_newer(r, &c->records[best]))
+			best = (long)i;
+	}
+	return best;
+}
+
+/* Runs the plugin's drill on one archive; 0 when it passed. */
+static int
+drill_archive(struct context *ctx, const struct job_config *job,
+	      const char *path, const struct catalog_record *r,
+	      struct report *report)
+{
+	struct cairn_drill_options options;
+	struct archive_source source;
+	struct verify_totals totals;
+	struct loaded_plugin lp;
+	struct cairn_error err;
+	struct job_host host;
+	struct manifest m;
+	char scratch[4096];
+	const char *tmp = getenv("TMPDIR");
+	int rc = -1, n;
+
+	if (context_load_plugin(ctx, job, NULL, &lp) != EXIT_OK) {
+		report_add_problem(report, "plugin cannot be loaded");
+		return -1;
+	}
+	if (lp.plugin.descriptor->drill == NULL) {
+		report_add_item(report, "method", "verify (no plugin drill)");
+		if (archive_verify(path, r->id, &totals, &err) != 0)
+			report_add_problem(report, err.message);
+		else
+			rc = 0;
+		context_release_plugin(&lp);
+		return rc;
+	}
+	n = snprintf(scratch, sizeof(scratch), "%s/cairn-drill-%s-XXXXXX",
+		     tmp && tmp[0] ? tmp : "/var/tmp", job->name);
+	if (n < 0 || (size_t)n >= sizeof(scratch) || mkdtemp(scratch) == NULL) {
+		report_add_problem(report, "cannot create a scratch directory");
+		context_release_plugin(&lp);
+		return -1;
+	}
+	manifest_init(&m);
+	if (archive_read_manifest(path, r->id, &m, &err) != 0 ||
+	    archive_source_open(&source, path, r->id, &m, &err) != 0) {
+		report_add_problem(report, err.message);
+		goto out;
+	}
+	options.scratch_dir = scratch;
+	options.drill_target = config_job_setting(job, "drill-target");
+	job_host_init(&host, job->name);
+	host.manifest = &m;
+	error_clear(&err);
+	if (lp.plugin.descriptor->drill(lp.state, &host.host,
+					host_source(&source), &options,
+					host_report(report), &err) != 0)
+		report_add_problem(report, err.message[0] ? err.message
+							  : "drill failed");
+	else
+		rc = report->problem_count ? -1 : 0;
+	archive_source_close(&source);
+out:
+	manifest_release(&m);
+	remove_tree(scratch);
+	context_release_plugin(&lp);
+	return rc;
+}
+
+static void
+record_outcome(struct catalog_record *r, const struct drill_outcome *o)
+{
+	struct json_value *drill = json_new_object();
+	char when[TIMEFMT_RFC3339_SIZE];
+
+	timefmt_rfc3339(timefmt_now(), 0, when, sizeof(when));
+	json_object_set_string(drill, "time", when);
+	json_object_set_string(drill, "status", o->ok ? "ok" : "failed");
+	if (o->report.problem_count > 0)
+		json_object_set_string(drill, "detail", o->report.problems[0]);
+	if (r->extra == NULL)
+		r->extra = json_new_object();
+	json_object_set(r->extra, "drill", drill);
+}
+
+static void
+print_outcomes(struct context *ctx, struct drill_outcome *outcomes,
+	       size_t count)
+{
+	size_t i, j;
+
+	if (ctx->options->json) {
+		struct json_value *array = json_new_array();
+		char *text;
+
+		for (i = 0; i < count; i++) {
+			struct json_value *o = report_to_json(&outcomes[i].report);
+
+			json_object_set_string(o, "job", outcomes[i].job);
+			json_object_set_string(o, "id", outcomes[i].id);
+			json_object_set_string(o, "status",
+					       outcomes[i].ok ? "ok" : "failed");
+			json_array_append(array, o);
+		}
+		text = json_serialize(array, JSON_PRETTY, NULL);
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+		json_free(array);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		const struct report *r = &outcomes[i].report;
+
+		printf("%s: %s (archive %s)\n", outcomes[i].job,
+		       outcomes[i].ok ? "ok" : "FAILED",
+		       outcomes[i].id[0] ? outcomes[i].id : "none");
+		for (j = 0; j < r->item_count; j++)
+			printf("  %-22s %s\n", r->keys[j], r->values[j]);
+		for (j = 0; j < r->problem_count; j++)
+			printf("  problem: %s\n", r->problems[j]);
+	}
+}
+
+int
+cmd_drill(struct context *ctx)
+{
+	const struct options *o = ctx->options;
+	struct drill_outcome *outcomes;
+	struct repository repo = {NULL};
+	struct catalog catalog;
+	struct repo_lock lock = {-1};
+	struct cairn_error err;
+	struct buf path = BUF_INIT;
+	size_t count = 0, i, total, failed = 0;
+	int status, locked;
+
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
+	if (status != EXIT_OK)
+		return status;
+	total = o->arg_count ? o->arg_count : ctx->config.job_count;
+	outcomes = xcalloc(total + 1, sizeof(*outcomes));
+	locked = lock_acquire(&lock, repo.path, o->wait, &err);
+	if (locked != 0) {
+		log_error("%s", err.message);
+		status = locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
+		goto out;
+	}
+	for (i = 0; i < total; i++) {
+		const struct job_config *job =
+			o->arg_count ? config_find_job(&ctx->config, o->args[i])
+				     : &ctx->config.jobs[i];
+		struct drill_outcome *out = &outcomes[count];
+		long index;
+
+		if (job == NULL) {
+			log_error("no job '%s' in '%s'", o->args[i],
+				  ctx->config.file);
+			status = EXIT_NOT_FOUND;
+			goto out;
+		}
+		out->job = job->name;
+		report_init(&out->report);
+		count++;
+		index = newest_index(&catalog, job->name);
+		if (index < 0) {
+			report_add_problem(&out->report, "no archive to drill");
+			failed++;
+			continue;
+		}
+		memcpy(out->id, catalog.records[index].id, ARCHIVE_ID_SIZE);
+		repository_path(&repo, catalog.records[index].file, &path);
+		log_info("%s: drilling archive '%s'", job->name, out->id);
+		out->ok = drill_archive(ctx, job, buf_str(&path),
+					&catalog.records[index],
+					&out->report) == 0;
+		failed += !out->ok;
+		record_outcome(&catalog.records[index], out);
+	}
+	if (catalog_save(&catalog, repo.path, &err) != 0)
+		log_warning("cannot record the drills: %s", err.message);
+	metrics_update(ctx, &repo, &catalog);
+	print_outcomes(ctx, outcomes, count);
+	status = failed ? EXIT_JOB_FAILED : EXIT_OK;
+out:
+	lock_release(&lock);
+	for (i = 0; i < count; i++)
+		report_release(&outcomes[i].report);
+	free(outcomes);
+	buf_release(&path);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return status;
+}
