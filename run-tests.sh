@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds cairn from this tree and runs every test: the unit tests (cmocka),
+# the plugin tests and the integration scripts against real servers.
+# Ends with the line "N passed, N failed"; exits 0 only when none failed.
+#
+#   ./run-tests.sh                 warnings as errors
+#   ./run-tests.sh --sanitizers    AddressSanitizer and UBSan build
+#   ./run-tests.sh --valgrind      every cairn run under valgrind memcheck
+#
+# Set CAIRN_TESTS to a space-separated list of integration script names
+# (e.g. "core volume") to run only those.
+set -u
+top=$(cd "$(dirname "$0")" && pwd)
+. "$top/scripts/common.sh"
+
+build=werror
+configure_flags=(--enable-werror)
+valgrind=0
+for arg in "$@"; do
+	case $arg in
+	--sanitizers) build=sanitizers; configure_flags+=(--enable-sanitizers) ;;
+	--valgrind) valgrind=1 ;;
+	*) echo "usage: $0 [--sanitizers] [--valgrind]" >&2; exit 64 ;;
+	esac
+done
+
+install_dependencies || exit 1
+echo "building ($build)..." >&2
+build_cairn "$build" "${configure_flags[@]}" || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+log_dir="$CAIRN_BUILD_DIR/test-logs"
+rm -rf "$log_dir"
+mkdir -p "$log_dir"
+
+# count_tap NAME LOG STATUS: adds a TAP log's results to the totals.
+count_tap() {
+	local name=$1 log=$2 status=$3 ok bad
+	ok=$(grep -cE '^ok ' "$log")
+	bad=$(grep -cE '^not ok ' "$log")
+	if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1 # died before reporting what failed
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$bad" -eq 0 ]; then
+		echo "  $name: $ok ok" >&2
+	else
+		echo "  $name: $ok ok, $bad FAILED (log: $log)" >&2
+		grep -E '^not ok|^#' "$log" | head -n 20 | sed 's/^/    /' >&2
+	fi
+}
+
+echo "unit and plugin tests:" >&2
+(cd "$CAIRN_BUILD_DIR" && make -j"$(nproc)" check TESTS= >>make.log 2>&1) ||
+	{ echo "  building the tests failed (see $CAIRN_BUILD_DIR/make.log)" >&2; failed=$((failed + 1)); }
+for program in $(cd "$CAIRN_BUILD_DIR" && make -s print-tests 2>/dev/null); do
+	log="$log_dir/$(basename "$program").log"
+	(cd "$CAIRN_BUILD_DIR" && CMOCKA_MESSAGE_OUTPUT=TAP "./$program") >"$log" 2>&1
+	count_tap "$program" "$log" $?
+done
+
+echo "integration tests:" >&2
+if [ "$valgrind" -eq 1 ]; then
+	export CAIRN_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+fi
+for script in "$top"/tests/integration/*.sh; do
+	name=$(basename "$script" .sh)
+	[ "$name" = lib ] && continue
+	if [ -n "${CAIRN_TESTS:-}" ] && ! [[ " $CAIRN_TESTS " == *" $name "* ]]; then
+		continue
+	fi
+	log="$log_dir/$name.log"
+	timeout 1800 bash "$script" >"$log" 2>&1
+	count_tap "$name" "$log" $?
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
