@@ -16,7 +16,7 @@
  * the sink: a truncated snapshot or a bad CRC fails the backup, and the
  * core then discards the whole archive.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "rdb.h"
 #include "redis.h"

@@ -4,7 +4,7 @@
  * save succeed and when, is AOF on, and will a backup read the RDB file
  * from here or fall back to the replication protocol.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "redis.h"
 

@@ -7,7 +7,7 @@
  * Passwords only pass through here on their way to AUTH: they are read
  * through the host's secret service and wiped as soon as AUTH returned.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "redis.h"
 

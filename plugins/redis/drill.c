@@ -6,7 +6,7 @@
  * compared with the counts the backup recorded in the manifest. The
  * server is then stopped by its process id.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "rdb.h"
 #include "redis.h"

@@ -14,7 +14,7 @@
  * buffer[tapped, pos) holds consumed bytes not yet given to the tap and
  * the CRC; every consumed byte goes through reader_flush exactly once.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "rdb.h"
 

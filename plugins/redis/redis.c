@@ -9,7 +9,7 @@
  * or save); rdb-path (auto, a path, or remote); timeout and
  * connect-timeout (seconds); drill-target (a redis-server binary).
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "redis.h"
 

@@ -11,7 +11,7 @@
  * last 40 bytes received are held back until more data shows they are not
  * the mark, so the snapshot handed on never includes it.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "replication.h"
 

@@ -17,7 +17,7 @@
  * Commands are pipelined, hundreds in flight. A non-empty target is
  * refused unless --force, which flushes it first.
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include "rdb.h"
 #include "redis.h"
