@@ -539,6 +539,14 @@ backup_from_replication(struct backup *b, struct cairn_error *err)
 	return backup_stream(b, replication_fill, &repl, &entry, err);
 }
 
+/* Whether a failed save was refused rather than attempted. */
+static int
+backup_save_refused(const struct cairn_error *err)
+{
+	return strstr(err->message, "NOPERM") != NULL ||
+	       strstr(err->message, "unknown command") != NULL;
+}
+
 static int
 backup_server_facts(struct backup *b, struct cairn_error *err)
 {
@@ -575,7 +583,7 @@ redis_backup_run(const struct redis_config *config,
 	long long save_start = 0;
 	struct stat st;
 	int64_t deadline;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, saved;
 
 	memset(&b, 0, sizeof(b));
 	b.config = config;
@@ -602,12 +610,24 @@ redis_backup_run(const struct redis_config *config,
 		deadline = redis_now_ms() + (int64_t)config->timeout * 1000;
 		if (backup_server_time(&b, &save_start, err) == -1)
 			goto out;
-		if (config->mode == REDIS_MODE_SAVE) {
-			if (backup_save_blocking(&b, deadline, err) == -1)
-				goto out;
-		} else if (backup_bgsave(&b, deadline, err) == -1) {
+		if (config->mode == REDIS_MODE_SAVE)
+			saved = backup_save_blocking(&b, deadline, err);
+		else
+			saved = backup_bgsave(&b, deadline, err);
+		if (saved == -1 && config->rdb_path == NULL &&
+		    backup_save_refused(err)) {
+			/* No right to save (ACL, renamed command): a
+			 * replication transfer makes its own snapshot. */
+			b.host->log(b.host, CAIRN_LOG_INFO,
+				    "%s: fetching the snapshot over "
+				    "replication",
+				    err->message);
+			file = NULL;
+		} else if (saved == -1) {
 			goto out;
 		}
+	}
+	if (file != NULL) {
 		fd = backup_open_file(&b, file, config->rdb_path != NULL,
 				      save_start, &st, err);
 		if (fd == -2)

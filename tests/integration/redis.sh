@@ -88,7 +88,6 @@ host = 127.0.0.1
 port = $acl_port
 user = backup
 password-file = $SCRATCH/secrets/acl
-rdb-path = remote
 
 [cache-wrong]
 plugin = redis
@@ -187,10 +186,11 @@ stop_pid "$REDIS_PID"
 # An ACL user with a password file, and a wrong password.
 REDISCLI_AUTH=admin-pass start_redis "$SCRATCH/acl" "$acl_port" \
 	--requirepass admin-pass \
-	--user backup on '>secret-for-backup' '~*' '&*' '+@all'
+	--user backup on '>secret-for-backup' '~*' '&*' '+@all' '-bgsave'
 acl_pid=$REDIS_PID
 cli "$acl_port" -a admin-pass SET protected value >/dev/null
-expect "backup as an ACL user" "$CAIRN" -c "$conf" backup cache-acl
+expect "backup as an ACL user without BGSAVE" "$CAIRN" -c "$conf" -v backup cache-acl
+expect_stderr 'over replication' "a refused BGSAVE falls back to replication"
 if grep -rq 'secret-for-backup' "$SCRATCH/last.err" "$SCRATCH/repo" 2>/dev/null; then
 	not_ok "the password appears in logs or the catalogue"
 else

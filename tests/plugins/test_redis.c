@@ -860,6 +860,28 @@ test_real_server(void **state)
 	assert_string_equal(fake_host_fact(&fh, "aof_enabled"), "0");
 	assert_string_equal(fake_host_fact(&fh, "role"), "master");
 
+	/* SAVE mode gives a snapshot too. */
+	{
+		struct fake_host saved;
+		char port[16];
+		const struct cairn_setting settings[2] = {{"port", port, 2},
+							  {"mode", "save", 3}};
+		struct cairn_error err;
+		void *st;
+
+		xsnprintf(port, sizeof(port), "%d", source.port);
+		fake_host_init(&saved);
+		assert_int_equal(configure(&saved, settings, 2, &st, &err), 0);
+		if (cairn_plugin_entry.backup(st, &saved.host,
+					      fake_host_sink(&saved), &err) != 0)
+			fail_msg("backup in save mode: %s", err.message);
+		assert_true(fake_host_logged(&saved, "running SAVE"));
+		assert_string_equal(fake_host_fact(&saved, "keys"),
+				    fake_host_fact(&fh, "keys"));
+		cairn_plugin_entry.release(st);
+		fake_host_release(&saved);
+	}
+
 	/* Restore into a second server. */
 	server_start(&target, NULL, NULL);
 	xsnprintf(url, sizeof(url), "redis://127.0.0.1:%d", target.port);
