@@ -159,7 +159,9 @@ options_parse(struct options *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets where an earlier parse stopped inside
+	 * an argument (its scan pointer would point into that argv). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:r:qvh", long_options, NULL)) !=
 	       -1) {
 		switch (c) {
