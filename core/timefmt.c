@@ -76,6 +76,7 @@ timefmt_parse_duration(const char *text, int64_t *seconds)
 		return -1;
 	while (*p != '\0') {
 		int64_t number = 0, unit;
+		const char *start = p;
 
 		if (!isdigit((unsigned char)*p))
 			return -1;
@@ -87,7 +88,7 @@ timefmt_parse_duration(const char *text, int64_t *seconds)
 		switch (*p) {
 		case '\0':
 			/* A bare number is seconds, but only on its own. */
-			if (p != text && total != 0)
+			if (start != text)
 				return -1;
 			unit = 1;
 			break;
