@@ -337,6 +337,12 @@ entry_name_check(const char *name, struct cairn_error *err)
 		error_set(err, "entry '%s' has an absolute name", name);
 		return -1;
 	}
+	/* "a/" would be stored as "a/" but read back as "a". */
+	if (name[length - 1] == '/') {
+		error_set(err, "entry '%s' ends with an empty component",
+			  name);
+		return -1;
+	}
 	if (strncmp(name, ".cairn", 6) == 0) {
 		error_set(err, "entry '%s' uses the reserved name '.cairn'",
 			  name);
