@@ -2,11 +2,15 @@
  * Configuration loading of config.h.
  *
  * inih calls a handler per key but neither tells the line nor announces
- * sections, and it silently splits lines longer than its buffer. So the
+ * sections, it silently splits lines longer than its buffer and cuts
+ * section names to 49 bytes, and it goes on after a syntax error. So the
  * file is fed to inih through a reader that counts lines, rejects lines
- * too long and binary junk, records every section header (to catch
- * duplicate and empty sections) and tells continuation lines (indented
- * lines that extend the previous value) from repeated keys.
+ * too long, binary junk and lines that are neither a section header nor
+ * a key (at their own line, before a later line can fail instead),
+ * records every section header (to catch duplicate and empty sections,
+ * and to give the handler the whole, trimmed section name) and tells
+ * continuation lines (indented lines that extend the previous value)
+ * from repeated keys.
  */
 #include "config.h"
 
@@ -44,6 +48,18 @@ struct config_parser {
 	char *last_key;
 	int repository_seen;
 	int retention_seen;
+
+	/* The section of the line being parsed, as the reader read it. */
+	char section[256];
+	int key_in_section; /* an indented line now continues a value */
+
+	/* Every key set so far, to refuse one given twice. */
+	struct seen_key {
+		char *section;
+		char *key;
+		int line;
+	} *seen;
+	size_t seen_count;
 };
 
 static const char *const retention_keys[] = {
@@ -328,6 +344,27 @@ handle_job(struct config_parser *parser, const char *section,
 	return 0;
 }
 
+/* Where `key` of `section` was set before, or 0 after recording it. */
+static int
+seen_before(struct config_parser *parser, const char *section,
+	    const char *key)
+{
+	struct seen_key *k;
+	size_t i;
+
+	for (i = 0; i < parser->seen_count; i++)
+		if (strcmp(parser->seen[i].section, section) == 0 &&
+		    strcmp(parser->seen[i].key, key) == 0)
+			return parser->seen[i].line;
+	parser->seen = xrealloc(parser->seen, (parser->seen_count + 1) *
+						      sizeof(*parser->seen));
+	k = &parser->seen[parser->seen_count++];
+	k->section = xstrdup(section);
+	k->key = xstrdup(key);
+	k->line = parser->line;
+	return 0;
+}
+
 /* Appends a continuation line to the value the previous line set. */
 static int
 handle_continuation(struct config_parser *parser, const char *section,
@@ -351,30 +388,35 @@ handle_continuation(struct config_parser *parser, const char *section,
 }
 
 static int
-config_handler(void *user, const char *section, const char *key,
+config_handler(void *user, const char *inih_section, const char *key,
 	       const char *value)
 {
 	struct config_parser *parser = user;
-	int continued;
+	/* inih's copy of the name is untrimmed and cut to 49 bytes. */
+	const char *section = parser->section;
+	int continued, first_line;
 
+	(void)inih_section;
 	if (parser->failed)
 		return 0;
 	continued = parser->line_is_continuation && parser->last_key &&
 		    strcmp(parser->last_key, key) == 0 &&
 		    strcmp(parser->last_section, section) == 0;
 	if (!continued) {
-		struct job_config *job;
-
 		/* A key given twice is a mistake an operator must see. */
-		job = config_find_job(parser->config, section);
-		if (job != NULL && (find_setting(job, key) != NULL ||
-				    (strcmp(key, "plugin") == 0 &&
-				     job->plugin != NULL))) {
+		first_line = seen_before(parser, section, key);
+		if (first_line > 0) {
 			parser_fail(parser, section, key,
-				    "key given twice (first on an earlier "
-				    "line)");
+				    "key given twice (first on line %d)",
+				    first_line);
 			return 0;
 		}
+	} else if (strcmp(section, "repository") == 0 ||
+		   strcmp(section, "retention") == 0) {
+		parser_fail(parser, section, key,
+			    "a continued value is only allowed for plugin "
+			    "keys such as paths");
+		return 0;
 	}
 	free(parser->last_section);
 	free(parser->last_key);
@@ -406,11 +448,15 @@ static void
 reader_section(struct config_parser *parser, const char *line, size_t length)
 {
 	const char *close = memchr(line, ']', length);
-	char name[256];
+	char name[sizeof(parser->section)];
 	size_t name_length;
 
-	if (close == NULL)
-		return; /* inih reports the missing bracket itself */
+	if (close == NULL) {
+		parser_fail(parser, NULL, NULL,
+			    "syntax error (a section header without its "
+			    "closing ']')");
+		return;
+	}
 	line++;
 	while (line < close && isspace((unsigned char)*line))
 		line++;
@@ -423,6 +469,7 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 	}
 	memcpy(name, line, name_length);
 	name[name_length] = '\0';
+	memcpy(parser->section, name, name_length + 1);
 	if (strcmp(name, "repository") == 0 || strcmp(name, "retention") == 0) {
 		int *seen = strcmp(name, "repository") == 0
 				    ? &parser->repository_seen
@@ -444,6 +491,42 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 		return;
 	}
 	add_job(parser, name);
+}
+
+/*
+ * Looks at a line as inih will: a comment or blank line, a section
+ * header, a continuation of the previous value (indented, after a key of
+ * the same section), or a key with '=' or ':'. Anything else is a syntax
+ * error reported at this line.
+ */
+static void
+reader_check_line(struct config_parser *parser, const char *line,
+		  size_t length)
+{
+	const char *p = line, *end = line + length;
+
+	if (parser->line == 1 && length >= 3 &&
+	    memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3; /* a UTF-8 byte order mark, which inih skips */
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	if (p == end || *p == ';' || *p == '#')
+		return;
+	if (*p == '[') {
+		reader_section(parser, p, (size_t)(end - p));
+		parser->key_in_section = 0;
+		return;
+	}
+	if (p > line && parser->key_in_section)
+		return;
+	if (memchr(p, '=', (size_t)(end - p)) == NULL &&
+	    memchr(p, ':', (size_t)(end - p)) == NULL) {
+		parser_fail(parser, NULL, NULL,
+			    "syntax error (expected '[section]' or "
+			    "'key = value')");
+		return;
+	}
+	parser->key_in_section = 1;
 }
 
 static char *
@@ -479,15 +562,8 @@ config_reader(char *str, int num, void *stream)
 	parser->position += skip;
 	parser->line_is_continuation =
 		length > 0 && (start[0] == ' ' || start[0] == '\t');
-	{
-		const char *p = start;
-
-		while (p < start + length && isspace((unsigned char)*p))
-			p++;
-		if (p < start + length && *p == '[')
-			reader_section(parser, p, length - (size_t)(p - start));
-	}
-	return str;
+	reader_check_line(parser, start, length);
+	return parser->failed ? NULL : str;
 }
 
 static void
@@ -553,6 +629,11 @@ config_load(struct config *config, const char *path, int missing_ok,
 		config_validate(&parser);
 	free(parser.last_section);
 	free(parser.last_key);
+	for (size_t i = 0; i < parser.seen_count; i++) {
+		free(parser.seen[i].section);
+		free(parser.seen[i].key);
+	}
+	free(parser.seen);
 	free(text);
 	if (parser.failed) {
 		config_release(config);
