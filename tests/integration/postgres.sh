@@ -343,6 +343,6 @@ failure pg-killed "payment_gateway.*127\.0\.0\.1:$src_port.*killed by signal 9" 
 # last, stop the source and check that even check fails loudly.
 stop_pid "$src_pid"
 expect_exit 1 "check of a stopped server fails" cairn check pg
-expect_stderr "127\.0\.0\.1:$src_port" "check names the server"
+expect_stdout "127\.0\.0\.1:$src_port" "check names the server"
 
 finish
