@@ -30,22 +30,25 @@ build_cairn "$build" "${configure_flags[@]}" || { echo "0 passed, 1 failed"; exi
 
 passed=0
 failed=0
+skipped=0
 log_dir="$CAIRN_BUILD_DIR/test-logs"
 rm -rf "$log_dir"
 mkdir -p "$log_dir"
 
 # count_tap NAME LOG STATUS: adds a TAP log's results to the totals.
 count_tap() {
-	local name=$1 log=$2 status=$3 ok bad
-	ok=$(grep -cE '^ok ' "$log")
-	bad=$(grep -cE '^not ok ' "$log")
+	local name=$1 log=$2 status=$3 ok bad skip
+	skip=$(grep -cE '^(not )?ok .*# SKIP' "$log")
+	ok=$(grep -E '^ok ' "$log" | grep -cv '# SKIP')
+	bad=$(grep -E '^not ok ' "$log" | grep -cv '# SKIP')
+	skipped=$((skipped + skip))
 	if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
 		bad=1 # died before reporting what failed
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	if [ "$bad" -eq 0 ]; then
-		echo "  $name: $ok ok" >&2
+		echo "  $name: $ok ok, $skip skipped" >&2
 	else
 		echo "  $name: $ok ok, $bad FAILED (log: $log)" >&2
 		grep -E '^not ok|^#' "$log" | head -n 20 | sed 's/^/    /' >&2
@@ -76,5 +79,5 @@ for script in "$top"/tests/integration/*.sh; do
 	count_tap "$name" "$log" $?
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
