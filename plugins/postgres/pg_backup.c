@@ -17,7 +17,7 @@
  * connection exports a snapshot that pg_dump imports (--snapshot), and
  * counts rows in that same snapshot after pg_dump is done.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

@@ -4,7 +4,7 @@
  * can name the file and line. Nothing here opens a connection or reads a
  * secret: configure runs for every command, even `list`.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

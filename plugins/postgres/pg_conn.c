@@ -7,7 +7,7 @@
  * 0700 directory: never through a command line. The directory is removed
  * by postgres_session_release on every path.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

@@ -26,7 +26,7 @@
  * with the rowcounts entries and drops the scratch databases on every
  * path.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

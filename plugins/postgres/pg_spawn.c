@@ -11,7 +11,7 @@
  * unreaped child; every fd is -1 or open; postgres_child_wait and
  * postgres_child_kill leave pid 0 and every fd -1.
  */
-#include "config.h"
+#include "autoconfig.h"
 #include "postgres.h"
 
 #include <errno.h>

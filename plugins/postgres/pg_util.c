@@ -4,7 +4,7 @@
  * entry names, version numbers and the choice of a client, the row count
  * file format, SQLSTATEs in psql's messages, and libpq parameter lists.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

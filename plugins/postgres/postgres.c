@@ -5,7 +5,7 @@
  * with stock tools if need be. This file holds the descriptor, configure,
  * check and release; see postgres.h for the map of the other files.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "postgres.h"
 

@@ -6,7 +6,7 @@
  * CAIRN_TEST_PG_PASSWORD_FILE name a running server (user postgres on
  * 127.0.0.1), a backup, a dry-run restore and a drill run against it too.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
