@@ -4,7 +4,9 @@
  * parsing and the choice of a client, target URIs, row count files,
  * psql's SQLSTATEs and child processes. When CAIRN_TEST_PG_PORT and
  * CAIRN_TEST_PG_PASSWORD_FILE name a running server (user postgres on
- * 127.0.0.1), a backup, a dry-run restore and a drill run against it too.
+ * 127.0.0.1), a backup, restores and a drill run against it too, and
+ * when CAIRN_TEST_PG_TARGET is the URI of a second, empty server, a full
+ * restore into it.
  */
 #include "autoconfig.h"
 
