@@ -18,6 +18,9 @@
 #define TRAILER_MAGIC 0x184D2A50U
 static const char trailer_tag[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', '1'};
 
+/* Input per compression job of a worker thread. */
+#define JOB_SIZE (4 * 1024 * 1024)
+
 /* Bytes read from the file at a time: large reads, few system calls. */
 #define READ_SIZE (1024 * 1024)
 
@@ -73,6 +76,9 @@ zstd_writer_open(struct zstd_writer *w, int fd, int compress, int level,
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	/* Without libzstd's thread support this fails: one thread then. */
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, threads);
+	/* Jobs of a few window sizes keep every worker busy while bounding
+	 * the buffers each one holds (the default grows with the level). */
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_jobSize, JOB_SIZE);
 	w->cctx = cctx;
 	w->out_size = ZSTD_CStreamOutSize();
 	w->out = xmalloc(w->out_size);
