@@ -131,13 +131,13 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 	progress_start(run->job->name);
 	log_set_capture(capture_warning, &run->manifest);
 	error_clear(&err);
-	if (run->job->before != NULL) {
+	/* From here on `after` is owed, even if `before` fails. */
+	if (run->job->before != NULL || run->job->after != NULL)
 		hook_arm(run->job->name, run->job->after);
-		if (hook_run(run->job->before, run->job->name, "running",
-			     &err) != 0) {
-			error_prefix(&err, "'before' hook");
-			goto done;
-		}
+	if (run->job->before != NULL &&
+	    hook_run(run->job->before, run->job->name, "running", &err) != 0) {
+		error_prefix(&err, "'before' hook");
+		goto done;
 	}
 	committed = write_archive(ctx, repo, run, &relative, &err) == 0;
 done:

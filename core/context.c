@@ -42,11 +42,10 @@ context_open(struct context *ctx, struct options *o)
 		log_error("%s", err.message);
 		return EXIT_CONFIG;
 	}
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0 &&
-	    (st.st_mode & 077) != 044 && (st.st_mode & 077) != 004 &&
-	    (st.st_mode & 077) != 040)
-		log_warning("configuration '%s' is writable by group or "
-			    "others (mode %04o)",
+	/* It names the secret files and the hooks that run as root. */
+	if (stat(path, &st) == 0 && (st.st_mode & 026) != 0)
+		log_warning("configuration '%s' is readable by others or "
+			    "writable by group (mode %04o): chmod 640 it",
 			    path, (unsigned int)(st.st_mode & 07777));
 	if (ctx->config.log_syslog)
 		log_set_destination(LOG_TO_SYSLOG);
