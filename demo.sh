@@ -98,6 +98,7 @@ port = $redis_port
 plugin = kong
 admin-url = $kong_url
 CONF
+chmod 600 "$demo/cairn.conf"
 cairn() { "$CAIRN" -c "$demo/cairn.conf" "$@"; }
 
 step "cairn backup"
