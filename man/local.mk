@@ -1,1 +1,12 @@
-# Manual pages.
+# Manual pages. The plugin sections of cairn.conf(5) and the plugin
+# examples of cairn(8) are merged by hand from the fragments each plugin
+# keeps beside them, man/plugin-<name>.roff; the fragments are shipped so
+# that they can be merged again. tests/integration/manpages.sh renders
+# every page and checks it against the code.
+dist_man_MANS = man/cairn.8 man/cairn.conf.5 man/cairn-plugin.7
+
+EXTRA_DIST += \
+	man/plugin-volume.roff \
+	man/plugin-postgres.roff \
+	man/plugin-redis.roff \
+	tests/integration/manpages.sh
