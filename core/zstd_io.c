@@ -222,36 +222,6 @@ zstd_io_read_trailer(int fd, const char *name, uint64_t *manifest_offset,
 	return 0;
 }
 
-int
-zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
-		 uint64_t offset, struct cairn_error *err)
-{
-	uint64_t manifest_offset;
-	int compressed;
-
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->name = name;
-	if (zstd_io_read_trailer(fd, name, &manifest_offset, &compressed,
-				 err) != 0)
-		return -1;
-	r->file_end = (uint64_t)lseek(fd, 0, SEEK_END) - ZSTD_IO_TRAILER_SIZE;
-	r->file_offset = offset;
-	r->in_size = READ_SIZE;
-	r->in = xmalloc(r->in_size);
-	if (!compressed)
-		return 0;
-	r->dctx = ZSTD_createDCtx();
-	if (r->dctx == NULL) {
-		error_set(err, "cannot create a zstd context");
-		zstd_reader_release(r);
-		return -1;
-	}
-	r->out_size = ZSTD_DStreamOutSize() * 8;
-	r->out = xmalloc(r->out_size);
-	return 0;
-}
-
 /* Refills the input buffer; 0 at the end of the archive's frames. */
 static int
 reader_fill(struct zstd_reader *r, struct cairn_error *err)
@@ -280,13 +250,14 @@ reader_fill(struct zstd_reader *r, struct cairn_error *err)
 	return 1;
 }
 
-int
-zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
-		 struct cairn_error *err)
+/* Decompresses the next block into out: 1, 0 at the end, -1. */
+static int
+reader_decode(struct zstd_reader *r, unsigned char *out, size_t out_size,
+	      size_t *length, struct cairn_error *err)
 {
 	for (;;) {
 		ZSTD_inBuffer in;
-		ZSTD_outBuffer out;
+		ZSTD_outBuffer o;
 		size_t hint;
 
 		if (r->in_pos == r->in_length) {
@@ -307,18 +278,21 @@ zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
 			}
 		}
 		if (r->dctx == NULL) {
-			*data = r->in + r->in_pos;
-			*length = r->in_length - r->in_pos;
-			r->in_pos = r->in_length;
+			size_t n = r->in_length - r->in_pos;
+
+			n = n < out_size ? n : out_size;
+			memcpy(out, r->in + r->in_pos, n);
+			r->in_pos += n;
+			*length = n;
 			return 1;
 		}
 		in.src = r->in;
 		in.size = r->in_length;
 		in.pos = r->in_pos;
-		out.dst = r->out;
-		out.size = r->out_size;
-		out.pos = 0;
-		hint = ZSTD_decompressStream(r->dctx, &out, &in);
+		o.dst = out;
+		o.size = out_size;
+		o.pos = 0;
+		hint = ZSTD_decompressStream(r->dctx, &o, &in);
 		r->in_pos = in.pos;
 		if (ZSTD_isError(hint)) {
 			error_set(err,
@@ -331,20 +305,145 @@ zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
 			return -1;
 		}
 		r->frame_remaining = hint;
-		if (out.pos > 0) {
-			*data = r->out;
-			*length = out.pos;
+		if (o.pos > 0) {
+			*length = o.pos;
 			return 1;
 		}
 	}
 }
 
+/* The reader thread: fills free slots until the end, an error or stop. */
+static void *
+reader_thread(void *arg)
+{
+	struct zstd_reader *r = arg;
+	struct cairn_error err;
+	size_t slot, length = 0;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (r->ready == ZSTD_READER_SLOTS && !r->stopping)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->stopping) {
+			pthread_mutex_unlock(&r->lock);
+			return NULL;
+		}
+		slot = (r->head + r->ready) % ZSTD_READER_SLOTS;
+		pthread_mutex_unlock(&r->lock);
+
+		/* Only this thread touches a slot that is not ready. */
+		rc = reader_decode(r, r->slots[slot], r->slot_size, &length,
+				   &err);
+
+		pthread_mutex_lock(&r->lock);
+		if (rc > 0) {
+			r->slot_length[slot] = length;
+			r->ready++;
+		} else {
+			r->finished = 1;
+			if (rc < 0) {
+				r->failed = 1;
+				r->error = err;
+			}
+		}
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->lock);
+		if (rc <= 0)
+			return NULL;
+	}
+}
+
+int
+zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
+		 uint64_t offset, struct cairn_error *err)
+{
+	uint64_t manifest_offset;
+	int compressed;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->changed, NULL);
+	if (zstd_io_read_trailer(fd, name, &manifest_offset, &compressed,
+				 err) != 0)
+		goto fail;
+	r->file_end = (uint64_t)lseek(fd, 0, SEEK_END) - ZSTD_IO_TRAILER_SIZE;
+	r->file_offset = offset;
+	r->in_size = READ_SIZE;
+	r->in = xmalloc(r->in_size);
+	if (compressed) {
+		r->dctx = ZSTD_createDCtx();
+		if (r->dctx == NULL) {
+			error_set(err, "cannot create a zstd context");
+			goto fail;
+		}
+	}
+	r->slot_size = READ_SIZE;
+	for (i = 0; i < ZSTD_READER_SLOTS; i++)
+		r->slots[i] = xmalloc(r->slot_size);
+	if (pthread_create(&r->thread, NULL, reader_thread, r) != 0) {
+		error_set(err, "cannot start a decompression thread");
+		goto fail;
+	}
+	r->thread_started = 1;
+	return 0;
+fail:
+	zstd_reader_release(r);
+	return -1;
+}
+
+int
+zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
+		 struct cairn_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->holding) {
+		/* The caller is done with the block it had. */
+		r->head = (r->head + 1) % ZSTD_READER_SLOTS;
+		r->ready--;
+		r->holding = 0;
+		pthread_cond_broadcast(&r->changed);
+	}
+	while (r->ready == 0 && !r->finished)
+		pthread_cond_wait(&r->changed, &r->lock);
+	if (r->ready > 0) {
+		*data = r->slots[r->head];
+		*length = r->slot_length[r->head];
+		r->holding = 1;
+		rc = 1;
+	} else if (r->failed) {
+		*err = r->error;
+		rc = -1;
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
 void
 zstd_reader_release(struct zstd_reader *r)
 {
+	size_t i;
+
+	if (r->thread_started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = 1;
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->changed);
 	ZSTD_freeDCtx(r->dctx);
 	free(r->in);
-	free(r->out);
+	for (i = 0; i < ZSTD_READER_SLOTS; i++)
+		free(r->slots[i]);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }

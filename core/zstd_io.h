@@ -18,6 +18,7 @@
 #define CAIRN_ZSTD_IO_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,18 +51,34 @@ int zstd_writer_finish(struct zstd_writer *w, uint64_t manifest_offset,
 		       struct cairn_error *err);
 void zstd_writer_release(struct zstd_writer *w);
 
+/* Decompressed blocks the reader thread may hold ready. */
+#define ZSTD_READER_SLOTS 4
+
 struct zstd_reader {
 	int fd;
 	void *dctx; /* ZSTD_DCtx, NULL for a plain tar file */
 	unsigned char *in;
 	size_t in_size, in_pos, in_length;
-	unsigned char *out;
-	size_t out_size;
-	uint64_t file_offset; /* next byte to read from fd */
-	uint64_t file_end;    /* where the trailer starts */
-	size_t frame_remaining; /* ZSTD hint: 0 at a frame boundary */
-	int at_end;
-	const char *name; /* for messages, not owned */
+	uint64_t file_offset;   /* next byte to read from fd */
+	uint64_t file_end;      /* where the trailer starts */
+	size_t frame_remaining; /* zstd's hint: 0 at a frame boundary */
+	const char *name;       /* for messages, not owned */
+
+	/*
+	 * Decompression runs ahead in its own thread, so that it overlaps
+	 * with what the caller does with the blocks (hashing, extracting).
+	 * The caller holds the block at `head` until its next read.
+	 */
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	unsigned char *slots[ZSTD_READER_SLOTS];
+	size_t slot_length[ZSTD_READER_SLOTS];
+	size_t slot_size;
+	size_t head, ready;
+	int holding, finished, failed, stopping;
+	struct cairn_error error;
 };
 
 /*
