@@ -295,12 +295,16 @@ reader_decode(struct zstd_reader *r, unsigned char *out, size_t out_size,
 		hint = ZSTD_decompressStream(r->dctx, &o, &in);
 		r->in_pos = in.pos;
 		if (ZSTD_isError(hint)) {
+			/* zstd does not say where in its input it failed
+			 * (in.pos is not moved on error): name the bytes
+			 * it was given. */
 			error_set(err,
-				  "archive '%s' is damaged near byte %llu: "
-				  "zstd: %s",
+				  "archive '%s' is damaged within bytes %llu "
+				  "to %llu: zstd: %s",
 				  r->name,
 				  (unsigned long long)(r->file_offset -
-						       r->in_length + in.pos),
+						       r->in_length),
+				  (unsigned long long)r->file_offset,
 				  ZSTD_getErrorName(hint));
 			return -1;
 		}
