@@ -93,3 +93,7 @@ tests_fixtures_fixture_misnamed_la_SOURCES = tests/fixtures/misnamed.c \
 	tests/fixtures/fixture.h
 tests_fixtures_fixture_misnamed_la_LDFLAGS = $(AM_LDFLAGS) $(FIXTURE_LDFLAGS)
 endif
+
+# The core's integration script and its archive crafter travel with the
+# tarball.
+EXTRA_DIST += tests/integration/core.sh tests/integration/craft_archive.py
