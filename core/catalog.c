@@ -160,6 +160,23 @@ catalog_record_to_json(const struct catalog_record *r)
 	return o;
 }
 
+char *
+catalog_record_drill(const struct catalog_record *r)
+{
+	const struct json_value *drill = json_object_get(r->extra, "drill");
+	const char *status = json_get_string(drill, "status");
+	const char *when = json_get_string(drill, "time");
+	const char *detail = json_get_string(drill, "detail");
+	struct buf text = BUF_INIT;
+
+	if (status == NULL || when == NULL)
+		return NULL;
+	buf_printf(&text, "%s at %s", status, when);
+	if (detail != NULL)
+		buf_printf(&text, ": %s", detail);
+	return buf_detach(&text);
+}
+
 static int
 is_known(const char *key)
 {

@@ -79,6 +79,9 @@ void catalog_record_from_manifest(struct catalog_record *r,
 				  const struct manifest *m, const char *file,
 				  uint64_t stored);
 void catalog_record_release(struct catalog_record *r);
+/* "ok at 2026-11-24T02:00:00Z" (or "failed at ...: detail") when the
+ * archive was drilled, else NULL; owned by the caller. */
+char *catalog_record_drill(const struct catalog_record *r);
 /* The record as JSON (for `list --json`), owned by the caller. */
 struct json_value *catalog_record_to_json(const struct catalog_record *r);
 

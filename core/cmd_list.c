@@ -55,9 +55,14 @@ print_table(const struct catalog *c, const char *job)
 		timefmt_rfc3339(r->created, 0, when, sizeof(when));
 		format_bytes(r->bytes, bytes, sizeof(bytes));
 		format_bytes(r->stored, stored, sizeof(stored));
-		printf("%-36s %-20s %-20s %10s %10s %8llu %s%s\n", r->id, r->job,
-		       when, bytes, stored, (unsigned long long)r->entries,
-		       record_status(r), r->warnings ? " (warnings)" : "");
+		const char *drill = json_get_string(
+			json_object_get(r->extra, "drill"), "status");
+
+		printf("%-36s %-20s %-20s %10s %10s %8llu %s%s%s%s\n", r->id,
+		       r->job, when, bytes, stored,
+		       (unsigned long long)r->entries, record_status(r),
+		       r->warnings ? " (warnings)" : "",
+		       drill ? ", drill " : "", drill ? drill : "");
 	}
 }
 

@@ -18,7 +18,7 @@ static void
 print_header(const struct manifest *m, const struct catalog_record *r)
 {
 	char started[TIMEFMT_RFC3339_SIZE], finished[TIMEFMT_RFC3339_SIZE];
-	char bytes[32], stored[32];
+	char bytes[32], stored[32], *drill;
 	size_t i;
 
 	timefmt_rfc3339(m->started, 0, started, sizeof(started));
@@ -43,6 +43,9 @@ print_header(const struct manifest *m, const struct catalog_record *r)
 			       : "");
 	for (i = 0; i < m->warning_count; i++)
 		printf("%s%s\n", i == 0 ? "warnings:\n  " : "  ", m->warnings[i]);
+	drill = catalog_record_drill(r);
+	printf("drill:     %s\n", drill ? drill : "never");
+	free(drill);
 	printf("\n%14s  %-64s  %s\n", "SIZE", "SHA256", "NAME");
 }
 
