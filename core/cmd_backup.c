@@ -188,7 +188,6 @@ static void
 print_json(const struct job_run *runs, size_t count)
 {
 	struct json_value *array = json_new_array();
-	char *text;
 	size_t i, w;
 
 	for (i = 0; i < count; i++) {
@@ -211,11 +210,7 @@ print_json(const struct job_run *runs, size_t count)
 		json_object_set(o, "warnings", warnings);
 		json_array_append(array, o);
 	}
-	text = json_serialize(array, JSON_PRETTY, NULL);
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_free(array);
+	output_json(array);
 }
 
 static void

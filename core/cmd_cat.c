@@ -16,8 +16,9 @@
 #include "log.h"
 
 static int
-cat_entry(const char *path, const struct catalog_record *r, const char *name)
+cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 {
+	const char *name = ctx->options->args[1];
 	struct archive_source source;
 	const struct cairn_entry *entry;
 	struct cairn_error err;
@@ -100,22 +101,5 @@ out:
 int
 cmd_cat(struct context *ctx)
 {
-	struct repository repo;
-	struct catalog catalog;
-	struct buf path = BUF_INIT;
-	size_t index;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
-
-	if (status != EXIT_OK)
-		return status;
-	status = context_resolve(ctx, &catalog, ctx->options->args[0], &index);
-	if (status == EXIT_OK) {
-		repository_path(&repo, catalog.records[index].file, &path);
-		status = cat_entry(buf_str(&path), &catalog.records[index],
-				   ctx->options->args[1]);
-	}
-	buf_release(&path);
-	catalog_release(&catalog);
-	repository_release(&repo);
-	return status;
+	return context_run_on_archive(ctx, ctx->options->args[0], cat_entry);
 }

@@ -157,20 +157,15 @@ check_repository(struct context *ctx, const struct catalog *c,
 static void
 print_results(struct context *ctx, struct check_result *results, size_t count)
 {
-	size_t i, j;
+	size_t i;
 
 	if (ctx->options->json) {
 		struct json_value *o = json_new_object();
-		char *text;
 
 		for (i = 0; i < count; i++)
 			json_object_set(o, results[i].name,
 					report_to_json(&results[i].report));
-		text = json_serialize(o, JSON_PRETTY, NULL);
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
-		json_free(o);
+		output_json(o);
 		return;
 	}
 	for (i = 0; i < count; i++) {
@@ -178,10 +173,7 @@ print_results(struct context *ctx, struct check_result *results, size_t count)
 
 		printf("%s: %s\n", results[i].name,
 		       r->problem_count ? "PROBLEM" : "ok");
-		for (j = 0; j < r->item_count; j++)
-			printf("  %-22s %s\n", r->keys[j], r->values[j]);
-		for (j = 0; j < r->problem_count; j++)
-			printf("  problem: %s\n", r->problems[j]);
+		report_print(r);
 	}
 }
 

@@ -149,11 +149,10 @@ static void
 print_outcomes(struct context *ctx, struct drill_outcome *outcomes,
 	       size_t count)
 {
-	size_t i, j;
+	size_t i;
 
 	if (ctx->options->json) {
 		struct json_value *array = json_new_array();
-		char *text;
 
 		for (i = 0; i < count; i++) {
 			struct json_value *o = report_to_json(&outcomes[i].report);
@@ -164,11 +163,7 @@ print_outcomes(struct context *ctx, struct drill_outcome *outcomes,
 					       outcomes[i].ok ? "ok" : "failed");
 			json_array_append(array, o);
 		}
-		text = json_serialize(array, JSON_PRETTY, NULL);
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
-		json_free(array);
+		output_json(array);
 		return;
 	}
 	for (i = 0; i < count; i++) {
@@ -177,10 +172,7 @@ print_outcomes(struct context *ctx, struct drill_outcome *outcomes,
 		printf("%s: %s (archive %s)\n", outcomes[i].job,
 		       outcomes[i].ok ? "ok" : "FAILED",
 		       outcomes[i].id[0] ? outcomes[i].id : "none");
-		for (j = 0; j < r->item_count; j++)
-			printf("  %-22s %s\n", r->keys[j], r->values[j]);
-		for (j = 0; j < r->problem_count; j++)
-			printf("  problem: %s\n", r->problems[j]);
+		report_print(r);
 	}
 }
 

@@ -20,7 +20,6 @@ static void
 print_json(const struct catalog *c, const char *job)
 {
 	struct json_value *array = json_new_array();
-	char *text;
 	size_t i;
 
 	for (i = 0; i < c->count; i++) {
@@ -32,11 +31,7 @@ print_json(const struct catalog *c, const char *job)
 		json_object_set_string(o, "status", record_status(&c->records[i]));
 		json_array_append(array, o);
 	}
-	text = json_serialize(array, JSON_PRETTY, NULL);
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_free(array);
+	output_json(array);
 }
 
 static void

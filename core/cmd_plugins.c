@@ -57,13 +57,9 @@ cmd_plugins(struct context *ctx)
 		free(paths[i]);
 	}
 	free(paths);
-	if (ctx->options->json) {
-		char *text = json_serialize(array, JSON_PRETTY, NULL);
-
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
-	}
-	json_free(array);
+	if (ctx->options->json)
+		output_json(array);
+	else
+		json_free(array);
 	return status;
 }

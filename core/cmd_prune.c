@@ -264,11 +264,8 @@ cmd_prune(struct context *ctx)
 		}
 	}
 	if (json != NULL) {
-		char *text = json_serialize(json, JSON_PRETTY, NULL);
-
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
+		output_json(json);
+		json = NULL;
 	}
 	if (!ctx->options->dry_run)
 		metrics_update(ctx, &repo, &catalog);

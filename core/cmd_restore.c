@@ -92,21 +92,5 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 int
 cmd_restore(struct context *ctx)
 {
-	struct repository repo;
-	struct catalog catalog;
-	struct buf path = BUF_INIT;
-	size_t index;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
-
-	if (status != EXIT_OK)
-		return status;
-	status = context_resolve(ctx, &catalog, ctx->options->args[0], &index);
-	if (status == EXIT_OK) {
-		repository_path(&repo, catalog.records[index].file, &path);
-		status = restore(ctx, buf_str(&path), &catalog.records[index]);
-	}
-	buf_release(&path);
-	catalog_release(&catalog);
-	repository_release(&repo);
-	return status;
+	return context_run_on_archive(ctx, ctx->options->args[0], restore);
 }

@@ -58,7 +58,6 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct manifest m;
 	struct json_value *json = NULL, *entries = NULL;
 	int fd, rc, status = EXIT_DAMAGED;
-	char *text;
 
 	manifest_init(&m);
 	if (archive_read_manifest(path, r->id, &m, &err) != 0) {
@@ -111,10 +110,8 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 		if (json != NULL) {
 			json_object_set(json, "entries", entries);
 			entries = NULL;
-			text = json_serialize(json, JSON_PRETTY, NULL);
-			if (text != NULL)
-				printf("%s\n", text);
-			free(text);
+			output_json(json);
+			json = NULL;
 		}
 	}
 	json_free(entries);
@@ -128,21 +125,5 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 int
 cmd_show(struct context *ctx)
 {
-	struct repository repo;
-	struct catalog catalog;
-	struct buf path = BUF_INIT;
-	size_t index;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
-
-	if (status != EXIT_OK)
-		return status;
-	status = context_resolve(ctx, &catalog, ctx->options->args[0], &index);
-	if (status == EXIT_OK) {
-		repository_path(&repo, catalog.records[index].file, &path);
-		status = show(ctx, buf_str(&path), &catalog.records[index]);
-	}
-	buf_release(&path);
-	catalog_release(&catalog);
-	repository_release(&repo);
-	return status;
+	return context_run_on_archive(ctx, ctx->options->args[0], show);
 }

@@ -46,7 +46,6 @@ static void
 print_json(const struct verify_outcome *outcomes, size_t count)
 {
 	struct json_value *array = json_new_array();
-	char *text;
 	size_t i;
 
 	for (i = 0; i < count; i++) {
@@ -63,11 +62,7 @@ print_json(const struct verify_outcome *outcomes, size_t count)
 			json_object_set_string(o, "error", outcomes[i].error);
 		json_array_append(array, o);
 	}
-	text = json_serialize(array, JSON_PRETTY, NULL);
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_free(array);
+	output_json(array);
 }
 
 int

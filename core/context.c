@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "error.h"
 #include "host.h"
+#include "json.h"
 #include "log.h"
 
 int
@@ -192,6 +193,40 @@ context_release_plugin(struct loaded_plugin *lp)
 		lp->plugin.descriptor->release(lp->state);
 	lp->state = NULL;
 	plugin_loader_close(&lp->plugin);
+}
+
+int
+context_run_on_archive(struct context *ctx, const char *spec,
+		       archive_command command)
+{
+	struct repository repo;
+	struct catalog catalog;
+	struct buf path = BUF_INIT;
+	size_t index;
+	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+
+	if (status != EXIT_OK)
+		return status;
+	status = context_resolve(ctx, &catalog, spec, &index);
+	if (status == EXIT_OK) {
+		repository_path(&repo, catalog.records[index].file, &path);
+		status = command(ctx, buf_str(&path), &catalog.records[index]);
+	}
+	buf_release(&path);
+	catalog_release(&catalog);
+	repository_release(&repo);
+	return status;
+}
+
+void
+output_json(struct json_value *value)
+{
+	char *text = json_serialize(value, JSON_PRETTY, NULL);
+
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_free(value);
 }
 
 void

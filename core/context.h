@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+struct json_value;
+
 #include "catalog.h"
 #include "config.h"
 #include "options.h"
@@ -52,6 +54,19 @@ struct loaded_plugin {
 int context_load_plugin(struct context *ctx, const struct job_config *job,
 			const char *plugin_name, struct loaded_plugin *lp);
 void context_release_plugin(struct loaded_plugin *lp);
+
+/*
+ * Opens the catalogue, resolves the archive `spec` and calls `command`
+ * with the archive's path and record; returns the command's status, or
+ * the status of what failed before it.
+ */
+typedef int (*archive_command)(struct context *ctx, const char *path,
+			       const struct catalog_record *record);
+int context_run_on_archive(struct context *ctx, const char *spec,
+			   archive_command command);
+
+/* Prints `value` as pretty JSON on stdout, then frees it. */
+void output_json(struct json_value *value);
 
 /* Formats byte counts for tables: "1.5 GiB". */
 void format_bytes(unsigned long long bytes, char *out, size_t size);

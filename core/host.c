@@ -234,6 +234,17 @@ report_add_problem(struct report *r, const char *problem)
 	r->problems[r->problem_count++] = xstrdup(problem);
 }
 
+void
+report_print(const struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->item_count; i++)
+		printf("  %-22s %s\n", r->keys[i], r->values[i]);
+	for (i = 0; i < r->problem_count; i++)
+		printf("  problem: %s\n", r->problems[i]);
+}
+
 struct json_value *
 report_to_json(const struct report *r)
 {

@@ -33,6 +33,8 @@ void report_init(struct report *r);
 void report_release(struct report *r);
 void report_add_item(struct report *r, const char *key, const char *value);
 void report_add_problem(struct report *r, const char *problem);
+/* Prints the items and problems, indented, for the human output. */
+void report_print(const struct report *r);
 /* {"key": "value", ..., "problems": [...]}, owned by the caller. */
 struct json_value *report_to_json(const struct report *r);
 
