@@ -144,6 +144,15 @@ advance_record(struct archive_source *s, struct cairn_error *err)
 	return rc;
 }
 
+/* Notes that the archive failed us, for the caller's exit status. */
+static int
+damage(struct archive_source *s, int rc)
+{
+	if (rc < 0)
+		s->damaged = 1;
+	return rc;
+}
+
 int
 archive_source_next(struct archive_source *s, const struct cairn_entry **entry,
 		    struct cairn_error *err)
@@ -151,8 +160,8 @@ archive_source_next(struct archive_source *s, const struct cairn_entry **entry,
 	int rc = advance_record(s, err);
 
 	if (rc <= 0)
-		return rc;
-	return load_entry(s, entry, err);
+		return damage(s, rc);
+	return damage(s, load_entry(s, entry, err));
 }
 
 int
@@ -164,8 +173,8 @@ archive_source_find(struct archive_source *s, const char *name,
 	close_data(s);
 	while ((rc = advance_record(s, err)) > 0)
 		if (strcmp(s->record.name, name) == 0)
-			return load_entry(s, entry, err);
-	return rc;
+			return damage(s, load_entry(s, entry, err));
+	return damage(s, rc);
 }
 
 /* Compares the finished hash with the index; -1 on a mismatch. */
@@ -290,14 +299,14 @@ archive_source_read(struct archive_source *s, const void **data,
 	if (s->entry_done)
 		return 0;
 	if (s->record.parts > 0)
-		return read_parted(s, data, length, offset, err);
+		return damage(s, read_parted(s, data, length, offset, err));
 	rc = archive_reader_data(&s->data, data, length, offset, err);
 	if (rc < 0)
-		return -1;
+		return damage(s, -1);
 	if (rc == 0)
-		return check_entry(s, err) == 0 ? 0 : -1;
+		return damage(s, check_entry(s, err) == 0 ? 0 : -1);
 	if (account(s, *data, *length, *offset, err) != 0)
-		return -1;
+		return damage(s, -1);
 	return 1;
 }
 

@@ -41,6 +41,7 @@ struct archive_source {
 	struct sha256 hash;
 	int64_t logical;
 	int entry_done;
+	int damaged; /* reading failed: the archive is damaged or missing */
 };
 
 /* Opens the archive at `path`; `name` (its id) names it in messages. */

@@ -62,6 +62,17 @@ catalog_remove(struct catalog *c, size_t index)
 	c->count--;
 }
 
+int
+catalog_has_job(const struct catalog *c, const char *job)
+{
+	size_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (strcmp(c->records[i].job, job) == 0)
+			return 1;
+	return 0;
+}
+
 long
 catalog_find(const struct catalog *c, const char *id)
 {

@@ -66,6 +66,8 @@ void catalog_release(struct catalog *c);
 void catalog_add(struct catalog *c, struct catalog_record *r);
 /* Removes the record at `index`, freeing it. */
 void catalog_remove(struct catalog *c, size_t index);
+/* Whether any record belongs to `job`. */
+int catalog_has_job(const struct catalog *c, const char *job);
 /* The index of the record with this id, or -1. */
 long catalog_find(const struct catalog *c, const char *id);
 /* Whether a was created after b (to the microsecond). */

@@ -274,7 +274,7 @@ cmd_backup(struct context *ctx)
 
 	status = select_jobs(ctx, &runs, &count);
 	for (i = 0; i < count && status == EXIT_OK; i++)
-		status = context_load_plugin(ctx, runs[i].job, NULL,
+		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,
 					     &runs[i].plugin);
 	if (status != EXIT_OK)
 		goto out;

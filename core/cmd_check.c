@@ -81,7 +81,7 @@ check_job(struct context *ctx, const struct job_config *job,
 	struct job_host host;
 
 	report_add_item(report, "plugin", job->plugin);
-	if (context_load_plugin(ctx, job, NULL, &lp) != EXIT_OK) {
+	if (context_load_plugin(ctx, job, NULL, NULL, &lp) != EXIT_OK) {
 		report_add_problem(report, "plugin cannot be loaded or "
 					   "configured (see above)");
 		return;

@@ -83,7 +83,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	const char *tmp = getenv("TMPDIR");
 	int rc = -1, n;
 
-	if (context_load_plugin(ctx, job, NULL, &lp) != EXIT_OK) {
+	if (context_load_plugin(ctx, job, NULL, NULL, &lp) != EXIT_OK) {
 		report_add_problem(report, "plugin cannot be loaded");
 		return -1;
 	}

@@ -70,6 +70,15 @@ cmd_list(struct context *ctx)
 
 	if (status != EXIT_OK)
 		return status;
+	if (ctx->options->job != NULL &&
+	    config_find_job(&ctx->config, ctx->options->job) == NULL &&
+	    !catalog_has_job(&catalog, ctx->options->job)) {
+		log_error("no job '%s' in '%s' nor in the catalogue",
+			  ctx->options->job, ctx->config.file);
+		catalog_release(&catalog);
+		repository_release(&repo);
+		return EXIT_NOT_FOUND;
+	}
 	catalog_sort(&catalog);
 	if (ctx->options->json)
 		print_json(&catalog, ctx->options->job);

@@ -222,10 +222,7 @@ cmd_prune(struct context *ctx)
 	}
 	if (ctx->options->job != NULL &&
 	    config_find_job(&ctx->config, ctx->options->job) == NULL) {
-		for (i = 0; i < catalog.count; i++)
-			if (strcmp(catalog.records[i].job, ctx->options->job) == 0)
-				break;
-		if (i == catalog.count) {
+		if (!catalog_has_job(&catalog, ctx->options->job)) {
 			log_error("no job '%s' in '%s' nor in the catalogue",
 				  ctx->options->job, ctx->config.file);
 			status = EXIT_NOT_FOUND;

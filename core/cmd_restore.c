@@ -47,7 +47,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 			  r->id, r->job);
 		return EXIT_USAGE;
 	}
-	status = context_load_plugin(ctx, job, r->plugin, &lp);
+	status = context_load_plugin(ctx, job, r->job, r->plugin, &lp);
 	if (status != EXIT_OK)
 		return status;
 	manifest_init(&m);
@@ -75,7 +75,14 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		log_error("%s: restore of archive '%s' failed: %s", r->job,
 			  r->id,
 			  err.message[0] ? err.message : "no reason given");
-		status = EXIT_JOB_FAILED;
+		/* Entries are checked as they stream: what came before the
+		 * damage may already be in the target. */
+		if (source.damaged)
+			log_error("archive '%s' is damaged; entries before the "
+				  "damage were restored, the damaged one was "
+				  "refused",
+				  r->id);
+		status = source.damaged ? EXIT_DAMAGED : EXIT_JOB_FAILED;
 	} else {
 		progress_finish();
 		log_info("%s: archive '%s' %s", r->job, r->id,

@@ -131,7 +131,8 @@ log_setting_error(const struct config *config, const struct job_config *job,
 
 int
 context_load_plugin(struct context *ctx, const struct job_config *job,
-		    const char *plugin_name, struct loaded_plugin *lp)
+		    const char *job_name, const char *plugin_name,
+		    struct loaded_plugin *lp)
 {
 	struct cairn_job_config jc;
 	struct job_host host;
@@ -169,7 +170,7 @@ context_load_plugin(struct context *ctx, const struct job_config *job,
 		jc.settings = job->settings;
 		jc.count = job->setting_count;
 	} else {
-		jc.job = plugin_name;
+		jc.job = job_name;
 		jc.restore_only = 1;
 	}
 	jc.file = ctx->config.file;
@@ -179,7 +180,8 @@ context_load_plugin(struct context *ctx, const struct job_config *job,
 		if (job != NULL)
 			log_setting_error(&ctx->config, job, &err);
 		else
-			log_error("plugin '%s': %s", plugin_name, err.message);
+			log_error("job '%s' (plugin '%s'): %s", job_name,
+				  plugin_name, err.message);
 		plugin_loader_close(&lp->plugin);
 		return EXIT_CONFIG;
 	}

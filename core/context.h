@@ -45,14 +45,16 @@ int context_resolve(struct context *ctx, const struct catalog *catalog,
 /*
  * A job's plugin, loaded and configured. `job` may be NULL for an archive
  * whose job left the configuration: `plugin_name` is then loaded and
- * configured restore-only. Release with context_release_plugin.
+ * configured restore-only, under the archive's job name `job_name`.
+ * Release with context_release_plugin.
  */
 struct loaded_plugin {
 	struct plugin plugin;
 	void *state;
 };
 int context_load_plugin(struct context *ctx, const struct job_config *job,
-			const char *plugin_name, struct loaded_plugin *lp);
+			const char *job_name, const char *plugin_name,
+			struct loaded_plugin *lp);
 void context_release_plugin(struct loaded_plugin *lp);
 
 /*
