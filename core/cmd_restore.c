@@ -78,9 +78,9 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		/* Entries are checked as they stream: what came before the
 		 * damage may already be in the target. */
 		if (source.damaged)
-			log_error("archive '%s' is damaged; entries before the "
-				  "damage were restored, the damaged one was "
-				  "refused",
+			log_error("archive '%s' is damaged: the restore "
+				  "stopped at the damaged entry (the entries "
+				  "before it are in the target)",
 				  r->id);
 		status = source.damaged ? EXIT_DAMAGED : EXIT_JOB_FAILED;
 	} else {

@@ -434,7 +434,8 @@ cmp -s "$SCRATCH/target-plain/docs/readme.txt" <(printf 'crafted, harmless\n') &
 
 for kind in dotdot absolute symlink symlink-relative hardlink mismatch; do
 	id=$(craft "$kind")
-	expect_exit 1 "restore refuses a hostile archive ($kind)" \
+	# 65 when the core refuses a name, 1 when the plugin refuses a link.
+	expect_failure "restore refuses a hostile archive ($kind)" \
 		cairn restore "$id" --to "$SCRATCH/target-$kind"
 	if [ -z "$(ls -A "$OUTSIDE")" ] && [ ! -e "$SCRATCH/escape" ] &&
 		[ ! -e "$SCRATCH/target-$kind/evil/planted" ]; then
