@@ -39,6 +39,7 @@ import base64
 import copy
 import hashlib
 import json
+import os
 import re
 import secrets
 import signal
@@ -1193,7 +1194,11 @@ def main():
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    print(server.server_port, flush=True)
+    # One write, then stdout is done with: the reader may close its end.
+    os.write(1, b"%d\n" % server.server_port)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     try:
         server.serve_forever(poll_interval=0.2)
     except (SystemExit, KeyboardInterrupt):
