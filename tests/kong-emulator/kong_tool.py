@@ -15,6 +15,8 @@
       print the same dump hold the same configuration.
   kong_tool.py count URL [--token T]
       prints the number of entities.
+  kong_tool.py requests URL [--token T]
+      prints how many requests the node has served (GET /status).
   kong_tool.py post URL PATH JSON [--token T]
       sends one POST (to add an entity by hand).
 
@@ -243,7 +245,8 @@ def dump(api, skip):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=("seed", "dump", "count", "post"))
+    parser.add_argument("command", choices=("seed", "dump", "count", "post",
+                                            "requests"))
     parser.add_argument("url")
     parser.add_argument("path", nargs="?")
     parser.add_argument("body", nargs="?")
@@ -254,6 +257,8 @@ def main():
     api = Api(args.url, args.token)
     if args.command == "seed":
         seed(api, args.scale)
+    elif args.command == "requests":
+        print(api.call("GET", "/status")["server"]["total_requests"])
     elif args.command == "post":
         api.post(args.path, json.loads(args.body))
     elif args.command == "dump":

@@ -1,0 +1,231 @@
+#!/bin/bash
+# The kong plugin through the cairn binary, against the Kong 3.x Admin API
+# emulator (tests/kong-emulator) on loopback: the payment platform's
+# gateway (16 services on 40001-40016, routes, global and scoped plugins,
+# consumers with every kind of credential, certificates with SNIs, CA
+# certificates, an upstream with targets) backed up and restored into an
+# empty gateway with the same entities, ids and fields; a second restore
+# that changes nothing; --dry-run; extra entities left alone, then removed
+# with --force; a gateway of ~5,000 entities (several pages of every big
+# kind); a wrong token; the Admin API down; the connection cut in the
+# middle of a page; DB-less nodes (GET and POST /config); check and drill.
+#
+# Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh); CAIRN_WRAPPER runs in
+# front of cairn when set; KONG_TEST_SCALE changes the size of the big
+# gateway (consumers with a key-auth credential and an ACL each).
+
+. "$(dirname "$0")/lib.sh"
+
+setup_scratch kong
+here=$(cd "$(dirname "$0")" && pwd)
+emulator=$here/../kong-emulator/kong_emulator.py
+kong_tool=$here/../kong-emulator/kong_tool.py
+scale=${KONG_TEST_SCALE:-1600}
+conf=$SCRATCH/cairn.conf
+token=payment-admin-token
+
+cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" -c "$conf" "$@"; }
+
+# start_kong NAME [emulator arguments]: sets KONG_URL and KONG_PID.
+start_kong() {
+	local name=$1 tries=100
+	shift
+	python3 "$emulator" --port 0 "$@" >"$SCRATCH/$name.port" \
+		2>"$SCRATCH/$name.log" &
+	KONG_PID=$!
+	server_pids+=("$KONG_PID")
+	while ! grep -q '^[0-9]*$' "$SCRATCH/$name.port" 2>/dev/null &&
+		[ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$name.port")
+}
+
+tool() { python3 "$kong_tool" "$@" --token "$token"; }
+
+# same_gateway DESCRIPTION URL1 URL2 [--skip KIND]...
+same_gateway() {
+	local description=$1 a=$2 b=$3
+	shift 3
+	tool dump "$a" "$@" >"$SCRATCH/dump.a" &&
+		tool dump "$b" "$@" >"$SCRATCH/dump.b"
+	if [ -s "$SCRATCH/dump.a" ] && cmp -s "$SCRATCH/dump.a" "$SCRATCH/dump.b"; then
+		ok "$description"
+	else
+		not_ok "$description"
+		diff "$SCRATCH/dump.a" "$SCRATCH/dump.b" | head -n 20 | sed 's/^/# /'
+	fi
+}
+
+# entities URL: how many entities the gateway holds.
+entities() { tool count "$1"; }
+
+start_kong source --token "$token"
+source_url=$KONG_URL
+tool seed "$source_url" || not_ok "seed the platform's gateway"
+# Requests a seeding takes (the count includes this GET /status).
+seed_requests=$(($(tool requests "$source_url") - 1))
+ok "seed the platform's gateway: $(entities "$source_url") entities in $seed_requests requests"
+start_kong big --token "$token"
+big_url=$KONG_URL
+tool seed "$big_url" --scale "$scale" &&
+	ok "seed a big gateway: $(entities "$big_url") entities" ||
+	not_ok "seed a big gateway"
+start_kong target --token "$token"
+target_url=$KONG_URL
+start_kong scratch --token "$token"
+scratch_url=$KONG_URL
+start_kong dbless --token "$token" --dbless
+dbless_url=$KONG_URL
+# Cuts the response to the 4th request of a backup: GET /, then pages.
+start_kong dropping --token "$token" --fail-after $((seed_requests + 3))
+dropping_url=$KONG_URL
+tool seed "$dropping_url"
+down_port=$(free_port)
+
+mkdir -p "$SCRATCH/secrets"
+printf '%s\n' "$token" >"$SCRATCH/secrets/kong-token"
+printf 'not-the-token\n' >"$SCRATCH/secrets/wrong"
+chmod 600 "$SCRATCH/secrets/"*
+
+cat >"$conf" <<EOF
+[repository]
+path = $SCRATCH/repo
+
+[gateway]
+plugin = kong
+admin-url = $source_url
+token-file = $SCRATCH/secrets/kong-token
+timeout = 20
+drill-target = $scratch_url
+
+[gateway-big]
+plugin = kong
+admin-url = $big_url
+token-file = $SCRATCH/secrets/kong-token
+
+[gateway-dbless]
+plugin = kong
+admin-url = $dbless_url
+token-file = $SCRATCH/secrets/kong-token
+
+[wrong-token]
+plugin = kong
+admin-url = $source_url
+token-file = $SCRATCH/secrets/wrong
+
+[down]
+plugin = kong
+admin-url = http://127.0.0.1:$down_port
+timeout = 5
+
+[dropping]
+plugin = kong
+admin-url = $dropping_url
+token-file = $SCRATCH/secrets/kong-token
+EOF
+chmod 600 "$conf"
+
+# ---- the platform's gateway ----------------------------------------------
+expect "back up the gateway" cairn backup gateway
+cairn --json show gateway:latest >"$SCRATCH/show.json" 2>/dev/null
+grep -qE '"kong.count.services": *"16"' "$SCRATCH/show.json" &&
+	grep -qE '"kong.version": *"3\.' "$SCRATCH/show.json" &&
+	ok "the manifest records Kong's version and 16 services" ||
+	not_ok "the manifest records Kong's version and 16 services"
+cairn cat gateway:latest kong.json >"$SCRATCH/kong.json" 2>/dev/null
+python3 - "$SCRATCH/kong.json" <<'EOF' && ok "kong.json is a 3.0 declarative configuration with nested children" || not_ok "kong.json is a 3.0 declarative configuration"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["_format_version"] == "3.0" and doc["_transform"] is False
+assert len(doc["services"]) == 16
+assert all(len(s["routes"]) == 2 for s in doc["services"])
+assert sorted(s["port"] for s in doc["services"]) == list(range(40001, 40017))
+assert "snis" not in doc and "targets" not in doc
+assert len(doc["upstreams"][0]["targets"]) == 3
+assert sum(len(c.get("snis", [])) for c in doc["certificates"]) == 3
+EOF
+grep -q 'sekret\|payment-admin-token' "$SCRATCH/show.json" &&
+	not_ok "the token appears in the manifest" || ok "the token is not in the manifest"
+
+expect_exit 64 "restore into the job's own Admin API needs --force" \
+	cairn restore gateway:latest
+expect_stderr "--force" "the refusal says to use --force"
+
+expect "dry run into an empty gateway" cairn -v restore gateway:latest --to "$target_url" --dry-run
+expect_stderr "services: 16 to create" "the dry run lists what it would create"
+[ "$(entities "$target_url")" = 0 ] && ok "the dry run changed nothing" ||
+	not_ok "the dry run changed the target"
+
+expect "restore into an empty gateway" cairn -v restore gateway:latest --to "$target_url"
+expect_stderr "basicauth_credentials 'ops-admin' .* not restored" \
+	"basic-auth credentials are named as not restorable through the Admin API"
+same_gateway "same entities, ids and fields after the restore" "$source_url" "$target_url" \
+	--skip basicauth_credentials
+expect "restore a second time" cairn -v restore gateway:latest --to "$target_url"
+expect_stderr ": 0 created, 0 updated, [0-9]+ unchanged, 0 extra" "the second restore changes nothing"
+same_gateway "still the same gateway" "$source_url" "$target_url" --skip basicauth_credentials
+
+tool post "$target_url" /services '{"name":"stray-service","host":"stray"}' >/dev/null
+expect "restore with an extra service in the target" cairn -v restore gateway:latest --to "$target_url"
+expect_stderr "extra in the target: services 'stray-service'" "the extra service is listed"
+tool dump "$target_url" | grep -q stray-service && ok "and left alone" || not_ok "the extra service was removed"
+expect "restore with --force" cairn -v restore gateway:latest --to "$target_url" --force
+tool dump "$target_url" | grep -q stray-service && not_ok "--force left the extra service" ||
+	ok "--force removed the extra service"
+expect "restore --only routes" cairn restore gateway:latest --to "$target_url" --only routes
+expect_exit 1 "restore --only an unknown kind" cairn restore gateway:latest --to "$target_url" --only widgets
+expect_stderr "widgets" "the message names the unknown kind"
+
+# ---- DB-less -------------------------------------------------------------
+expect "restore into a DB-less node (POST /config)" cairn restore gateway:latest --to "$dbless_url"
+same_gateway "the DB-less node holds the same gateway, basic-auth hashes included" \
+	"$source_url" "$dbless_url"
+expect "back up the DB-less node" cairn backup gateway-dbless
+cairn --json show gateway-dbless:latest >"$SCRATCH/show-dbless.json" 2>/dev/null
+grep -qE '"kong.mode": *"dbless"' "$SCRATCH/show-dbless.json" &&
+	grep -q 'kong-config.yaml' "$SCRATCH/show-dbless.json" &&
+	ok "the DB-less archive says so and keeps Kong's own export" ||
+	not_ok "the DB-less archive says so and keeps Kong's own export"
+start_kong fresh --token "$token"
+fresh_url=$KONG_URL
+expect "restore the DB-less archive into a database-backed node" \
+	cairn restore gateway-dbless:latest --to "$fresh_url"
+same_gateway "the same gateway again" "$source_url" "$fresh_url" --skip basicauth_credentials
+expect_exit 1 "--only into a DB-less node is refused" \
+	cairn restore gateway:latest --to "$dbless_url" --only services
+
+# ---- thousands of entities -----------------------------------------------
+expect "back up the big gateway" cairn backup gateway-big
+cairn --json show gateway-big:latest >"$SCRATCH/show-big.json" 2>/dev/null
+want=$(entities "$big_url")
+grep -qE "\"kong.entities\": *\"$want\"" "$SCRATCH/show-big.json" &&
+	ok "all $want entities were read, page after page" ||
+	not_ok "the big backup counts $want entities"
+start_kong big-target --token "$token"
+big_target=$KONG_URL
+expect "restore the big gateway" cairn restore gateway-big:latest --to "$big_target"
+same_gateway "the big gateway round-trips" "$big_url" "$big_target" --skip basicauth_credentials
+expect "restore the big gateway again" cairn -v restore gateway-big:latest --to "$big_target"
+expect_stderr ": 0 created, 0 updated, [0-9]+ unchanged, 0 extra" "nothing changes the second time"
+
+# ---- failures --------------------------------------------------------------
+expect_exit 1 "a wrong token fails the job" cairn backup wrong-token
+expect_stderr "'$source_url/' answered HTTP 401: Invalid RBAC credentials" \
+	"the message names the URL and Kong's message"
+expect_exit 1 "the Admin API down fails the job" cairn backup down
+expect_stderr "cannot reach 'http://127.0.0.1:$down_port/'" "the message names the URL"
+expect_exit 1 "a connection cut in the middle of a page fails the job" cairn backup dropping
+expect_stderr "cannot reach '$dropping_url/" "the message names the URL of the page"
+
+# ---- check, drill, verify ------------------------------------------------------
+expect "check the gateway" cairn check gateway
+grep -q "kong.version" "$SCRATCH/last.out" "$SCRATCH/last.err" &&
+	ok "check reports Kong's version" || not_ok "check reports Kong's version"
+expect "drill the gateway into a scratch Admin API" cairn drill gateway
+same_gateway "the drill target holds the archive" "$source_url" "$scratch_url" \
+	--skip basicauth_credentials
+expect "verify every archive" cairn verify
+
+finish
