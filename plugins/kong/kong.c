@@ -431,7 +431,7 @@ kong_backup(void *state, const struct cairn_host *host,
 	dbless = strcmp(database, "off") == 0;
 	if (strtol(version, NULL, 10) < 3)
 		host->log(host, CAIRN_LOG_WARNING,
-			  "kong: '%s' runs Kong %s; this plugin knows Kong "
+			  "'%s' runs Kong %s; this plugin knows Kong "
 			  "3.x's entities", client.display, version);
 	if (kong_fetch(&client, config->select_tags, NULL, &set, err))
 		goto out;
@@ -470,7 +470,7 @@ kong_backup(void *state, const struct cairn_host *host,
 	snprintf(value, sizeof(value), "%zu", total);
 	host->fact_set(sink, "kong.entities", value);
 	host->log(host, CAIRN_LOG_INFO,
-		  "kong: %zu entities from Kong %s at '%s'%s", total, version,
+		  "%zu entities from Kong %s at '%s'%s", total, version,
 		  client.display, dbless ? " (DB-less)" : "");
 	rc = 0;
 out:
@@ -554,7 +554,7 @@ kong_log_totals(const struct cairn_host *host, const char *url,
 		const struct kong_restore_totals *t, int dry_run, int force)
 {
 	host->log(host, CAIRN_LOG_INFO,
-		  "kong: %s '%s': %zu %s, %zu %s, %zu unchanged, %zu extra "
+		  "%s '%s': %zu %s, %zu %s, %zu unchanged, %zu extra "
 		  "%s%s",
 		  dry_run ? "dry run against" : "restored into", url,
 		  t->created, dry_run ? "to create" : "created", t->updated,

@@ -304,7 +304,7 @@ kong_fetch(struct kong_client *client, const char *tags, const int *wanted,
 			return -1;
 		if (rc == 1) {
 			client->host->log(client->host, CAIRN_LOG_INFO,
-					  "kong: '%s' has no '%s' entities "
+					  "'%s' has no '%s' entities "
 					  "(older Kong or plugin not "
 					  "installed): skipped",
 					  client->display,
@@ -597,7 +597,7 @@ kong_document_parse(const struct json_value *document,
 		return kong_error(err, "document has no '_format_version'");
 	if (strcmp(version, "3.0") != 0)
 		host->log(host, CAIRN_LOG_WARNING,
-			  "kong: document format version '%s', expected '3.0'",
+			  "document format version '%s', expected '3.0'",
 			  version);
 	for (i = 0; i < json_length(document); i++) {
 		key = json_object_key_at(document, i);
@@ -607,7 +607,7 @@ kong_document_parse(const struct json_value *document,
 		kind = kong_kind_find(key);
 		if (kind < 0 || json_type(items) != JSON_ARRAY) {
 			host->log(host, CAIRN_LOG_WARNING,
-				  "kong: document member '%s' is not an "
+				  "document member '%s' is not an "
 				  "entity kind this plugin knows: skipped",
 				  key);
 			continue;

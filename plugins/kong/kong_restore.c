@@ -125,7 +125,7 @@ kong_plan_basicauth(const struct cairn_host *host,
 			       ? KONG_UNCHANGED
 			       : KONG_UPDATE_KEEP_PASSWORD;
 	host->log(host, CAIRN_LOG_WARNING,
-		  "kong: %s not restored: Kong stores basic-auth passwords "
+		  "%s not restored: Kong stores basic-auth passwords "
 		  "hashed and hashes any password it is sent, so the archived "
 		  "hash cannot be written back through the Admin API; load "
 		  "kong.json with 'kong config db_import' (it says "
@@ -213,7 +213,7 @@ kong_plan_log(const struct cairn_host *host,
 	    0)
 		return;
 	host->log(host, CAIRN_LOG_INFO,
-		  "kong: %s: %zu %s, %zu %s, %zu unchanged, %zu extra in the "
+		  "%s: %zu %s, %zu %s, %zu unchanged, %zu extra in the "
 		  "target%s%s",
 		  kong_kinds[kind].name, t->created,
 		  request->dry_run ? "to create" : "created", t->updated,
@@ -229,12 +229,12 @@ kong_plan_log(const struct cairn_host *host,
 				  json_array_at(live->items[kind],
 						plan->extras[kind][i]),
 				  label, sizeof(label));
-		host->log(host, CAIRN_LOG_INFO, "kong: extra in the target: %s",
+		host->log(host, CAIRN_LOG_INFO, "extra in the target: %s",
 			  label);
 	}
 	if (plan->extra_count[kind] > KONG_EXTRA_SHOWN)
 		host->log(host, CAIRN_LOG_INFO,
-			  "kong: ... and %zu more extra %s",
+			  "... and %zu more extra %s",
 			  plan->extra_count[kind] - KONG_EXTRA_SHOWN,
 			  kong_kinds[kind].name);
 }
@@ -395,7 +395,7 @@ kong_check_version(const struct cairn_host *host, const char *archived,
 		return;
 	if (strtol(archived, NULL, 10) != strtol(target, NULL, 10))
 		host->log(host, CAIRN_LOG_WARNING,
-			  "kong: the archive comes from Kong %s and '%s' runs "
+			  "the archive comes from Kong %s and '%s' runs "
 			  "Kong %s: entities may not match its schema",
 			  archived, url, target);
 }
