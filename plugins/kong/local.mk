@@ -10,7 +10,8 @@ plugins_kong_kong_la_CFLAGS = $(AM_CFLAGS) $(KONG_DEP_CFLAGS)
 plugins_kong_kong_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
 plugins_kong_kong_la_LIBADD = libcairnjson.la $(KONG_DEP_LIBS)
 
-EXTRA_DIST += tests/kong-emulator/kong_emulator.py tests/integration/kong.sh
+EXTRA_DIST += tests/kong-emulator/kong_emulator.py \
+	tests/kong-emulator/kong_tool.py tests/integration/kong.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/plugins/test_kong
