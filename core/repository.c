@@ -173,7 +173,25 @@ repository_remove_partials(const struct repository *repo)
 struct reconcile {
 	struct catalog *catalog;
 	struct reconcile_outcome *outcome;
+	/* A sorted copy of the catalogue's ids (copies: adopting an archive
+	 * moves the records), so a lookup per file is not a scan of the
+	 * catalogue, with ten thousand of each. */
+	char (*ids)[ARCHIVE_ID_SIZE];
+	size_t id_count;
 };
+
+static int
+compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int
+catalogued(const struct reconcile *rc, const char *id)
+{
+	return bsearch(id, rc->ids, rc->id_count, sizeof(*rc->ids),
+		       compare_ids) != NULL;
+}
 
 static int
 adopt_archive(const struct repository *repo, const char *job,
@@ -194,7 +212,7 @@ adopt_archive(const struct repository *repo, const char *job,
 	memcpy(id, name + length - strlen(ARCHIVE_SUFFIX) - (ARCHIVE_ID_SIZE - 1),
 	       ARCHIVE_ID_SIZE - 1);
 	id[ARCHIVE_ID_SIZE - 1] = '\0';
-	if (catalog_find(rc->catalog, id) >= 0)
+	if (catalogued(rc, id))
 		return 0;
 	buf_printf(&relative, "archives/%s/%s", job, name);
 	repository_path(repo, buf_str(&relative), &path);
@@ -227,12 +245,16 @@ void
 repository_reconcile(const struct repository *repo, struct catalog *c,
 		     struct reconcile_outcome *outcome)
 {
-	struct reconcile context = {c, outcome};
+	struct reconcile context = {c, outcome, NULL, c->count};
 	struct buf path = BUF_INIT;
 	struct stat st;
 	size_t i;
 
 	memset(outcome, 0, sizeof(*outcome));
+	context.ids = xcalloc(c->count + 1, sizeof(*context.ids));
+	for (i = 0; i < c->count; i++)
+		memcpy(context.ids[i], c->records[i].id, ARCHIVE_ID_SIZE);
+	qsort(context.ids, c->count, sizeof(*context.ids), compare_ids);
 	for (i = 0; i < c->count; i++) {
 		repository_path(repo, c->records[i].file, &path);
 		c->records[i].missing = stat(buf_str(&path), &st) != 0;
@@ -240,4 +262,5 @@ repository_reconcile(const struct repository *repo, struct catalog *c,
 	}
 	buf_release(&path);
 	repository_walk(repo, adopt_archive, &context);
+	free(context.ids);
 }
