@@ -561,9 +561,7 @@ kong_log_totals(const struct cairn_host *host, const char *url,
 		  dry_run ? "to update" : "updated", t->unchanged, t->extra,
 		  force ? (dry_run ? "to delete" : "deleted")
 			: "left alone",
-		  t->skipped ? " (some basic-auth credentials skipped, see "
-			       "above)"
-			     : "");
+		  t->skipped ? " (some entities skipped, see above)" : "");
 }
 
 static int

@@ -16,6 +16,12 @@
  * Entities are held "flat", as the Admin API returns them: one JSON array
  * per kind, each entity an object whose foreign keys are {"id": ...}
  * objects. Only the document nests children under their parents.
+ *
+ * Consumer group memberships (consumer_group_consumers) have no id in
+ * Kong: their primary key is the pair {consumer_group, consumer}. In
+ * memory each carries a made-up "id", "<group id>:<consumer id>", so that
+ * the plan, the drill and the messages treat them like any other entity;
+ * the document never holds it.
  */
 #ifndef CAIRN_KONG_H
 #define CAIRN_KONG_H
@@ -101,9 +107,10 @@ struct kong_kind {
 	const char *foreign[5]; /* other foreign key fields, NULL-ended */
 	const char *label;     /* field naming an entity in messages */
 	int through_parent;    /* only listed and written via the parent */
+	int membership;        /* consumer_group_consumers: see above */
 };
 
-enum { KONG_KIND_COUNT = 19 };
+enum { KONG_KIND_COUNT = 20 };
 
 extern const struct kong_kind kong_kinds[KONG_KIND_COUNT];
 
@@ -124,7 +131,9 @@ size_t kong_set_count(const struct kong_set *set, int kind);
  * Reads every entity of the kinds flagged in `wanted` (all when NULL),
  * following `next` through every page of `size=1000`, with Kong's `tags`
  * filter when `tags` is not NULL. A kind the server answers 404 for is
- * left not present and noted in the log.
+ * left not present and noted in the log. Memberships are read through
+ * each consumer group (GET /consumer_groups/{id}/consumers); with `tags`,
+ * only those of consumers read are kept.
  */
 int kong_fetch(struct kong_client *client, const char *tags,
 	       const int *wanted, struct kong_set *set,
@@ -157,7 +166,10 @@ void kong_entity_label(int kind, const struct json_value *entity, char *out,
 int kong_entity_path(int kind, const struct json_value *entity, char *out,
 		     size_t size);
 
-/* Selected kinds for --only; every kind when `count` is 0. */
+/*
+ * Selected kinds for --only; every kind when `count` is 0. Selecting
+ * consumer_groups selects their memberships too.
+ */
 int kong_select_kinds(const char *const *only, size_t count, int *wanted,
 		      struct cairn_error *err);
 

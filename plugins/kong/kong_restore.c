@@ -17,6 +17,15 @@
  * so it requires --force when the target holds extra entities and cannot
  * honour --only.
  *
+ * Consumer group memberships have no id and no PUT: one is created by
+ * POST /consumer_groups/{group}/consumers {"consumer": id} when the target
+ * lacks it, deleted by DELETE /consumer_groups/{group}/consumers/
+ * {consumer} when it is extra, and otherwise left alone (a membership is
+ * nothing but its pair). One whose consumer or group is neither in the
+ * target nor restored with it (--only consumer_groups into a target
+ * without the consumers) is skipped with a warning rather than failing
+ * on Kong's 404.
+ *
  * Basic-auth credentials are the one thing the Admin API cannot restore
  * as they were: Kong keeps sha1(password + consumer id) and hashes
  * whatever password it is sent, so writing the archived hash back would
@@ -134,6 +143,74 @@ kong_plan_basicauth(const struct cairn_host *host,
 	return KONG_SKIP;
 }
 
+/*
+ * Whether the entity of `kind` with `id` exists in the target once the
+ * kinds being restored are written: in the target already, or archived
+ * and restored now.
+ */
+static int
+kong_will_exist(const struct kong_restore_request *request,
+		const struct kong_set *live, int kind, const char *id)
+{
+	const struct json_value *items;
+	size_t i;
+
+	if (id == NULL)
+		return 0;
+	items = live->items[kind];
+	for (i = 0; i < json_length(items); i++)
+		if (strcmp(json_get_string(json_array_at(items, i), "id"),
+			   id) == 0)
+			return 1;
+	if (!request->wanted[kind])
+		return 0;
+	items = request->archive->items[kind];
+	for (i = 0; i < json_length(items); i++) {
+		const char *other = json_get_string(json_array_at(items, i),
+						    "id");
+
+		if (other != NULL && strcmp(other, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Decides whether a membership the target lacks can be created. */
+static enum kong_action
+kong_plan_member(const struct cairn_host *host,
+		 const struct kong_restore_request *request,
+		 const struct kong_set *live, const struct json_value *member,
+		 size_t *skipped)
+{
+	int groups = kong_kind_find("consumer_groups");
+	int consumers = kong_kind_find("consumers");
+	const char *group, *consumer;
+	char label[512];
+
+	group = json_get_string(json_object_get(member, "consumer_group"),
+				"id");
+	consumer = json_get_string(json_object_get(member, "consumer"), "id");
+	if (kong_will_exist(request, live, groups, group) &&
+	    kong_will_exist(request, live, consumers, consumer))
+		return KONG_CREATE;
+	if ((*skipped)++ < KONG_EXTRA_SHOWN) {
+		kong_entity_label(kong_kind_find("consumer_group_consumers"),
+				  member, label, sizeof(label));
+		host->log(host, CAIRN_LOG_WARNING,
+			  "%s not restored: the target has no %s '%s' and "
+			  "it is not being restored (restore consumers and "
+			  "consumer_groups with it)",
+			  label,
+			  kong_will_exist(request, live, groups, group)
+				  ? "consumer"
+				  : "consumer group",
+			  kong_will_exist(request, live, groups, group)
+				  ? consumer
+				  : group);
+	}
+	return KONG_SKIP;
+}
+
 static int
 kong_plan_kind(const struct cairn_host *host,
 	       const struct kong_restore_request *request,
@@ -147,6 +224,7 @@ kong_plan_kind(const struct cairn_host *host,
 	size_t i, count = json_length(archived);
 	const struct json_value *entity, *match;
 	enum kong_action action;
+	size_t unreferenced = 0;
 
 	plan->actions[kind] = calloc(count + 1, 1);
 	plan->extras[kind] = calloc(json_length(items) + 1, sizeof(size_t));
@@ -165,6 +243,10 @@ kong_plan_kind(const struct cairn_host *host,
 		if (!dbless && strcmp(kong_kinds[kind].name,
 				      "basicauth_credentials") == 0)
 			action = kong_plan_basicauth(host, entity, match);
+		else if (!dbless && match == NULL &&
+			 kong_kinds[kind].membership)
+			action = kong_plan_member(host, request, live, entity,
+						  &unreferenced);
 		else if (match == NULL)
 			action = KONG_CREATE;
 		else if (kong_entity_same(entity, match))
@@ -194,6 +276,11 @@ kong_plan_kind(const struct cairn_host *host,
 			plan->extras[kind][plan->extra_count[kind]++] = i;
 	}
 	totals->extra = plan->extra_count[kind];
+	if (unreferenced > KONG_EXTRA_SHOWN)
+		host->log(host, CAIRN_LOG_WARNING,
+			  "... and %zu more %s not restored for the same "
+			  "reason", unreferenced - KONG_EXTRA_SHOWN,
+			  kong_kinds[kind].name);
 	free(live_index);
 	free(archive_index);
 	return 0;
@@ -239,6 +326,46 @@ kong_plan_log(const struct cairn_host *host,
 			  kong_kinds[kind].name);
 }
 
+/* A membership: POST {"consumer": id} to its group's consumers. */
+static int
+kong_write_member(struct kong_client *client, const struct json_value *member,
+		  const char *label, struct cairn_error *err)
+{
+	char path[512], reason[CAIRN_ERROR_MESSAGE_SIZE];
+	struct json_value *body, *response = NULL;
+	const char *group, *consumer;
+	char *text = NULL;
+	size_t length;
+	int rc = -1;
+
+	group = json_get_string(json_object_get(member, "consumer_group"),
+				"id");
+	consumer = json_get_string(json_object_get(member, "consumer"), "id");
+	if (group == NULL || consumer == NULL ||
+	    strpbrk(group, "/?#%& ") != NULL)
+		return kong_error(err, "cannot restore %s: bad id", label);
+	snprintf(path, sizeof(path), "/consumer_groups/%s/consumers", group);
+	body = json_new_object();
+	if (body == NULL ||
+	    json_object_set_string(body, "consumer", consumer) ||
+	    (text = json_serialize(body, JSON_COMPACT, &length)) == NULL) {
+		kong_error(err, "out of memory");
+		goto out;
+	}
+	if (kong_client_call(client, "POST", path, text, length, 0, &response,
+			     err) != 0) {
+		memcpy(reason, err->message, sizeof(reason));
+		kong_error(err, "cannot restore %s: %s", label, reason);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_free(response);
+	json_free(body);
+	free(text);
+	return rc;
+}
+
 /* One write; the error names the entity, the URL and Kong's message. */
 static int
 kong_write_entity(struct kong_client *client, int kind,
@@ -252,6 +379,8 @@ kong_write_entity(struct kong_client *client, int kind,
 	int rc = -1;
 
 	kong_entity_label(kind, entity, label, sizeof(label));
+	if (kong_kinds[kind].membership)
+		return kong_write_member(client, entity, label, err);
 	if (kong_entity_path(kind, entity, path, sizeof(path)) != 0)
 		return kong_error(err, "cannot restore %s: bad id", label);
 	body = json_clone(entity);
@@ -410,6 +539,7 @@ kong_restore_run(const struct cairn_host *host,
 	struct kong_plan plan;
 	struct json_value *info = NULL;
 	const char *version, *database;
+	int fetched[KONG_KIND_COUNT];
 	int kind, dbless, rc = -1;
 
 	memset(totals, 0, sizeof(*totals));
@@ -428,8 +558,14 @@ kong_restore_run(const struct cairn_host *host,
 	kong_check_version(host, request->archived_version, version,
 			   client.display);
 
-	if (kong_fetch(&client, request->config->select_tags, request->wanted,
-		       &live, err) != 0)
+	/* Memberships are planned against the consumers and groups. */
+	memcpy(fetched, request->wanted, sizeof(fetched));
+	if (fetched[kong_kind_find("consumer_group_consumers")]) {
+		fetched[kong_kind_find("consumers")] = 1;
+		fetched[kong_kind_find("consumer_groups")] = 1;
+	}
+	if (kong_fetch(&client, request->config->select_tags, fetched, &live,
+		       err) != 0)
 		goto out;
 	for (kind = 0; kind < KONG_KIND_COUNT; kind++) {
 		if (!request->wanted[kind])

@@ -19,6 +19,16 @@ kong/db/errors.lua, kong/db/schema/entities/*.lua, kong/db/declarative/):
   - POST, GET, PUT (upsert by id or endpoint key), PATCH and DELETE, with
     Kong's error bodies {"message", "name", "fields", "code"} and status
     codes (400, 404, 405, 409);
+  - consumer group memberships (consumer_group_consumers, no Admin API
+    collection of their own, primary key {consumer_group, consumer}):
+    POST /consumer_groups/{id or name}/consumers with {"consumer": id or
+    username, or a list of them}, GET of it paginated (the consumers;
+    before 3.4 in one {"consumers": [...]} answer),
+    DELETE /consumer_groups/{group}/consumers[/{consumer}], and the same
+    from the other side under /consumers/{id or username}/consumer_groups;
+    removed with either side (ON DELETE CASCADE); in DB-less /config as a
+    top-level `consumer_group_consumers` list, as `kong config db_export`
+    writes it;
   - basic-auth passwords stored as Kong stores them, sha1(password +
     consumer id) in hex, so they come back hashed;
   - DB-less mode (--dbless): read-only entity endpoints, GET /config (a
@@ -188,6 +198,15 @@ KINDS = [
     Kind("consumer_groups", "consumer_groups",
          {"name": None, "tags": None},
          required=("name",), unique=("name",), endpoint_key="name"),
+    # Memberships: Kong's schema has no id (the primary key is the pair);
+    # the emulator keys its rows with one it never shows.
+    Kind("consumer_group_consumers", "consumer_group_consumers",
+         {"consumer_group": None, "consumer": None},
+         required=("consumer_group", "consumer"),
+         foreign={"consumer_group": ("consumer_groups", True, "cascade"),
+                  "consumer": ("consumers", True, "cascade")},
+         together=(("consumer_group", "consumer"),),
+         timestamps=("created_at",)),
     Kind("vaults", "vaults",
          {"name": None, "prefix": None, "description": None,
           "config": lambda: {}, "tags": None},
@@ -298,6 +317,9 @@ KIND = {k.name: k for k in KINDS}
 BY_PATH = {k.path: k for k in KINDS}
 # Collections only reachable through their parent (Kong 3.x has no /targets).
 NESTED_ONLY = {"targets"}
+# Kinds without any Admin API collection (generate_admin_api = false).
+HIDDEN = {"consumer_group_consumers"}
+MEMBERSHIPS = "consumer_group_consumers"
 # /{parent path}/{key}/{segment} -> (child kind, foreign field)
 NESTED = {
     ("services", "routes"): ("routes", "service"),
@@ -365,6 +387,44 @@ def unique_violation(key):
 
 def not_found():
     return KongError(404, {"message": "Not found"})
+
+
+def page_size(query):
+    """The `size` of a listing (kong/api/endpoints.lua get_page_size)."""
+    size = 100
+    if "size" in query:
+        try:
+            size = float(query["size"])
+        except ValueError:
+            raise KongError(400, {"code": 9, "name": "invalid size",
+                                  "message": "size must be a number"})
+        if size != int(size) or size < 1 or size > 1000:
+            raise KongError(400, {
+                "code": 9, "name": "invalid size",
+                "message": "size must be an integer between 1 and 1000"})
+        size = int(size)
+    return size
+
+
+def decode_offset(offset, name):
+    """The last key of an opaque offset made by encode_offset."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(
+            offset.encode() + b"=" * (-len(offset) % 4)))
+        if not (isinstance(decoded, list) and len(decoded) == 2 and
+                decoded[0] == name):
+            raise ValueError
+        return decoded[1]
+    except (ValueError, TypeError):
+        raise KongError(400, {
+            "code": 7, "name": "invalid offset",
+            "message": "'%s' is not a valid offset: bad base64 "
+                       "encoding" % offset})
+
+
+def encode_offset(name, last):
+    return base64.urlsafe_b64encode(json.dumps(
+        [name, last]).encode()).decode().rstrip("=")
 
 
 def hash_password(password, consumer_id):
@@ -697,24 +757,43 @@ class Database:
                 all(t in r["tags"] for t in wanted) if mode == "and"
                 else any(t in r["tags"] for t in wanted))]
         if offset is not None:
-            try:
-                decoded = json.loads(base64.urlsafe_b64decode(
-                    offset.encode() + b"=" * (-len(offset) % 4)))
-                if not (isinstance(decoded, list) and len(decoded) == 2 and
-                        decoded[0] == kind.name):
-                    raise ValueError
-                last = decoded[1]
-            except (ValueError, TypeError):
-                raise KongError(400, {
-                    "code": 7, "name": "invalid offset",
-                    "message": "'%s' is not a valid offset: bad base64 "
-                               "encoding" % offset})
+            last = decode_offset(offset, kind.name)
             rows = [r for r in rows if r["id"] > last]
         data = [self.present(kind, r) for r in rows[:size]]
         next_offset = None
         if len(rows) > size:
-            next_offset = base64.urlsafe_b64encode(json.dumps(
-                [kind.name, data[-1]["id"]]).encode()).decode().rstrip("=")
+            next_offset = encode_offset(kind.name, data[-1]["id"])
+        return data, next_offset
+
+    # -- consumer group memberships -------------------------------------
+
+    def memberships_of(self, field, entity_id):
+        """Memberships whose `field` (consumer_group or consumer) is it."""
+        return [m for m in self.rows[MEMBERSHIPS].values()
+                if m[field]["id"] == entity_id]
+
+    def membership(self, group_id, consumer_id):
+        for m in self.memberships_of("consumer", consumer_id):
+            if m["consumer_group"]["id"] == group_id:
+                return m
+        return None
+
+    def page_members(self, field, entity_id, size, offset):
+        """One page of the other side of `entity_id`'s memberships."""
+        other = "consumer" if field == "consumer_group" else \
+            "consumer_group"
+        other_kind = KIND["consumers" if other == "consumer" else
+                          "consumer_groups"]
+        ids = sorted(m[other]["id"] for m in
+                     self.memberships_of(field, entity_id))
+        if offset is not None:
+            last = decode_offset(offset, MEMBERSHIPS)
+            ids = [i for i in ids if i > last]
+        data = [self.present(other_kind, self.rows[other_kind.name][i])
+                for i in ids[:size]]
+        next_offset = None
+        if len(ids) > size:
+            next_offset = encode_offset(MEMBERSHIPS, ids[size - 1])
         return data, next_offset
 
 
@@ -765,6 +844,15 @@ class Emulator:
         self.disabled = set(args.disable or [])
         self.node_id = str(uuid.uuid4())
         self.config_hash = "0" * 32
+
+    def before_3_4(self):
+        """Kong before 3.4 lists a group's consumers in one answer."""
+        try:
+            major, minor = (int(p) for p in
+                            self.args.version.split(".")[:2])
+        except ValueError:
+            return False
+        return (major, minor) < (3, 4)
 
     # -- declarative configuration (DB-less) ----------------------------
 
@@ -857,6 +945,8 @@ class Emulator:
             items = []
             for row in rows:
                 row = copy.deepcopy(row)
+                if kind.name in HIDDEN:
+                    del row["id"]
                 for field in kind.foreign:
                     if isinstance(row.get(field), dict):
                         row[field] = row[field]["id"]
@@ -1012,8 +1102,16 @@ class Handler(BaseHTTPRequestHandler):
             return 201, emulator.load_declarative(document)
 
         kind = BY_PATH.get(parts[0])
-        if kind is None or kind.name in emulator.disabled:
+        if kind is None or kind.name in emulator.disabled or \
+                kind.name in HIDDEN:
             raise not_found()
+        if len(parts) in (3, 4) and (parts[0], parts[2]) in (
+                ("consumer_groups", "consumers"),
+                ("consumers", "consumer_groups")):
+            if MEMBERSHIPS in emulator.disabled:
+                raise not_found()
+            with db.lock:
+                return self.memberships(method, parts, query, body)
         if kind.name in NESTED_ONLY and len(parts) <= 2:
             raise not_found()
         with db.lock:
@@ -1035,6 +1133,116 @@ class Handler(BaseHTTPRequestHandler):
                                        "/%s/%s/%s" % (kind.path, parts[1],
                                                       parts[2]))
             return self.entity(method, child, parts[3], body, link)
+
+    def memberships(self, method, parts, query, body):
+        """kong/api/routes/consumer_groups.lua: memberships either way."""
+        db = self.server.emulator.db
+        groups, consumers = KIND["consumer_groups"], KIND["consumers"]
+        by_group = parts[0] == "consumer_groups"
+        if by_group:
+            group = db.get(groups, parts[1])
+            if group is None:
+                raise KongError(404, {"message": "Group '%s' not found"
+                                      % parts[1]})
+            owner, field, other_kind = group, "consumer_group", consumers
+        else:
+            consumer = db.get(consumers, parts[1])
+            if consumer is None:
+                raise KongError(404, {"message": "Consumer '%s' not found"
+                                      % parts[1]})
+            owner, field, other_kind = consumer, "consumer", groups
+        kind = KIND[MEMBERSHIPS]
+
+        def pair(other):
+            return (owner, other) if by_group else (other, owner)
+
+        if len(parts) == 4:
+            self.only(method, "GET", "DELETE")
+            other = db.get(other_kind, parts[3])
+            if other is None:
+                raise KongError(404, {"message": "%s '%s' not found" % (
+                    "Consumer" if by_group else "Group", parts[3])})
+            group, consumer = pair(other)
+            row = db.membership(group["id"], consumer["id"])
+            if row is None:
+                raise KongError(404, {
+                    "message": "Consumer '%s' not found in Group '%s'"
+                    % (parts[3] if by_group else parts[1],
+                       parts[1] if by_group else parts[3])})
+            if method == "GET":
+                return 200, ({"consumer": db.present(consumers, consumer)}
+                             if by_group else
+                             {"consumer_group": db.present(groups, group)})
+            self.refuse_dbless(kind, "delete")
+            db.delete(kind, row)
+            return 204, None
+
+        self.only(method, "GET", "POST", "DELETE")
+        if method == "GET" and self.server.emulator.before_3_4():
+            # One answer, no pages, no member at all when empty.
+            rows = db.memberships_of(field, owner["id"])
+            other = "consumer" if by_group else "consumer_group"
+            items = [db.present(other_kind,
+                                db.rows[other_kind.name][m[other]["id"]])
+                     for m in rows]
+            name = "consumers" if by_group else "consumer_groups"
+            return 200, {name: items} if items else {}
+        if method == "GET":
+            data, offset = db.page_members(field, owner["id"],
+                                           page_size(query),
+                                           query.get("offset"))
+            if not by_group:
+                for g in data:
+                    g["consumers_count"] = len(db.memberships_of(
+                        "consumer_group", g["id"]))
+            next_link = None
+            if offset is not None:
+                # Like Kong's query_by_page: the offset alone.
+                next_link = "/%s/%s/%s?offset=%s" % (
+                    parts[0], owner["id"], parts[2],
+                    quote(offset, safe=""))
+            return 200, {"data": data, "offset": offset, "next": next_link}
+        if method == "DELETE":
+            self.refuse_dbless(kind, "delete")
+            rows = db.memberships_of(field, owner["id"])
+            if not rows:
+                raise KongError(404, {"message": (
+                    "Group '%s' has no consumers" if by_group else
+                    "Consumer '%s' not in group") % owner["id"]})
+            for row in rows:
+                db.delete(kind, row)
+            return 204, None
+        self.refuse_dbless(kind, "create")
+        name = "consumer" if by_group else "group"
+        wanted = body.get(name)
+        if wanted is None:
+            raise KongError(400, {"message": "must provide %s" % name})
+        if not isinstance(wanted, list):
+            wanted = [wanted]
+        others = []
+        for key in wanted:
+            other = db.get(other_kind, str(key))
+            if other is None:
+                raise KongError(404, {"message": "%s '%s' not found" % (
+                    "Consumer" if by_group else "Group", key)})
+            group, consumer = pair(other)
+            if db.membership(group["id"], consumer["id"]) is not None:
+                raise KongError(409, {
+                    "message": "Consumer '%s' already in group '%s'"
+                    % ((key, owner["id"]) if by_group else
+                       (parts[1], key))})
+            others.append(other)
+        for other in others:
+            group, consumer = pair(other)
+            db.insert(kind, {"consumer_group": {"id": group["id"]},
+                             "consumer": {"id": consumer["id"]}})
+        if by_group:
+            return 201, {"consumer_group": db.present(groups, owner),
+                         "consumers": [db.present(consumers, c)
+                                       for c in others]}
+        return 201, {"consumer": db.present(consumers, owner),
+                     "consumer_groups": [db.present(groups, g)
+                                         for g in others]}
 
     def only(self, method, *allowed):
         if method not in allowed:
@@ -1060,18 +1268,7 @@ class Handler(BaseHTTPRequestHandler):
             if snis is not None:
                 db.set_snis(entity, snis)
             return 201, db.present(kind, entity)
-        size = 100
-        if "size" in query:
-            try:
-                size = float(query["size"])
-            except ValueError:
-                raise KongError(400, {"code": 9, "name": "invalid size",
-                                      "message": "size must be a number"})
-            if size != int(size) or size < 1 or size > 1000:
-                raise KongError(400, {
-                    "code": 9, "name": "invalid size",
-                    "message": "size must be an integer between 1 and 1000"})
-            size = int(size)
+        size = page_size(query)
         tags = None
         if "tags" in query:
             raw = query["tags"]

@@ -6,19 +6,25 @@
       services (payment-* hosts, ports 40001-40016, mTLS to the back ends),
       their routes, global and scoped plugins, consumers with key-auth,
       basic-auth, JWT, HMAC, ACL and OAuth2 credentials, consumer groups,
-      certificates with SNIs, CA certificates, an upstream with targets, a
-      vault, a key set with keys. --scale N adds N consumers, each with a
-      key-auth credential and an ACL (3 N entities), for pagination tests.
+      consumer groups with members, certificates with SNIs, CA
+      certificates, an upstream with targets, a vault, a key set with keys.
+      --scale N adds N consumers, each with a key-auth credential and an
+      ACL, and a consumer group "bulk" they all belong to (4 N + 1
+      entities), for pagination tests.
   kong_tool.py dump URL [--token T] [--skip KIND]...
       prints every entity, by kind and id, as canonical JSON without
-      updated_at (which Kong refreshes on every write): two gateways that
-      print the same dump hold the same configuration.
+      updated_at (which Kong refreshes on every write), and the consumer
+      group memberships as consumer_group_consumers {consumer_group,
+      consumer} pairs: two gateways that print the same dump hold the same
+      configuration.
   kong_tool.py count URL [--token T]
       prints the number of entities.
   kong_tool.py requests URL [--token T]
       prints how many requests the node has served (GET /status).
   kong_tool.py post URL PATH JSON [--token T]
       sends one POST (to add an entity by hand).
+  kong_tool.py delete URL PATH [--token T]
+      sends one DELETE (to remove an entity by hand).
 
 Python 3 standard library only; works against Kong itself as well.
 """
@@ -41,6 +47,7 @@ KINDS = [
     ("hmacauth_credentials", "hmac-auths"),
     ("oauth2_credentials", "oauth2"), ("acls", "acls"),
     ("routes", "routes"), ("targets", None), ("plugins", "plugins"),
+    ("consumer_group_consumers", None),
 ]
 
 SERVICES = [
@@ -73,13 +80,20 @@ class Api:
     def post(self, path, body):
         return self.call("POST", path, body)
 
-    def all(self, path):
+    def all(self, path, member=None):
+        """Every item of a listing; `member` names the list of an answer
+        without `data` (older Kong's /consumer_groups/{id}/consumers)."""
         out = []
         path = path + ("&" if "?" in path else "?") + "size=1000"
         while path:
             page = self.call("GET", path)
+            if "data" not in page and member:
+                out.extend(page.get(member) or [])
+                break
             out.extend(page["data"])
             path = page.get("next")
+            if path and "size=" not in path:
+                path += "&size=1000"
         return out
 
 
@@ -147,7 +161,7 @@ def seed(api, scale):
             "weight": 100 if port == 40001 else 50})
 
     groups = [api.post("/consumer_groups", {"name": n, "tags": ["tier"]})
-              for n in ("gold", "silver")]
+              for n in ("gold", "silver", "bronze")]
     consumers = {}
     for name in ("merchant-portal", "mobile-app", "partner-acme",
                  "internal-batch", "grafana", "ops-admin"):
@@ -168,6 +182,13 @@ def seed(api, scale):
     api.post("/consumers/merchant-portal/oauth2", {
         "name": "Merchant Portal \u2014 \u20ac", "client_id": "merchant-portal",
         "redirect_uris": ["https://merchant.payment.example/callback"]})
+    # Memberships, both ways Kong offers: a list of consumers into a group,
+    # and groups from the consumer's side. "bronze" stays empty.
+    api.post("/consumer_groups/gold/consumers",
+             {"consumer": ["merchant-portal", consumers["partner-acme"]["id"]]})
+    api.post("/consumers/mobile-app/consumer_groups", {"group": "silver"})
+    api.post("/consumers/%s/consumer_groups" % consumers["grafana"]["id"],
+             {"group": groups[1]["id"]})
     for name, group in (("merchant-portal", "merchants"),
                         ("partner-acme", "partners"),
                         ("ops-admin", "admins"), ("grafana", "monitoring")):
@@ -215,6 +236,7 @@ def seed(api, scale):
                           "consumer_group": {"id": groups[0]["id"]},
                           "config": {"minute": 10000}})
 
+    bulk = []
     for i in range(scale):
         consumer = api.post("/consumers", {"username": "bulk-%05d" % i,
                                            "tags": ["bulk"]})
@@ -222,6 +244,11 @@ def seed(api, scale):
                  {"key": "bulk-key-%05d" % i})
         api.post("/consumers/%s/acls" % consumer["id"],
                  {"group": "bulk-%d" % (i % 10)})
+        bulk.append(consumer["id"])
+    if bulk:
+        # One group holding every bulk consumer: several pages of members.
+        api.post("/consumer_groups", {"name": "bulk"})
+        api.post("/consumer_groups/bulk/consumers", {"consumer": bulk})
 
 
 def dump(api, skip):
@@ -234,19 +261,32 @@ def dump(api, skip):
             for upstream in api.all("/upstreams"):
                 items.extend(api.all("/upstreams/%s/targets"
                                      % upstream["id"]))
+        elif name == "consumer_group_consumers":
+            items = []
+            for group in api.all("/consumer_groups"):
+                items.extend({"consumer_group": group["id"],
+                              "consumer": consumer["id"]}
+                             for consumer in api.all(
+                                 "/consumer_groups/%s/consumers"
+                                 % group["id"], "consumers"))
+            out[name] = sorted(items, key=lambda m: (m["consumer_group"],
+                                                     m["consumer"]))
+            continue
         else:
             items = api.all("/" + path)
         for item in items:
             item.pop("updated_at", None)
         if items:
             out[name] = sorted(items, key=lambda e: e["id"])
+    if not out.get("consumer_group_consumers"):
+        out.pop("consumer_group_consumers", None)
     return out
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=("seed", "dump", "count", "post",
-                                            "requests"))
+                                            "delete", "requests"))
     parser.add_argument("url")
     parser.add_argument("path", nargs="?")
     parser.add_argument("body", nargs="?")
@@ -261,6 +301,8 @@ def main():
         print(api.call("GET", "/status")["server"]["total_requests"])
     elif args.command == "post":
         api.post(args.path, json.loads(args.body))
+    elif args.command == "delete":
+        api.call("DELETE", args.path)
     elif args.command == "dump":
         print(json.dumps(dump(api, set(args.skip)), indent=1,
                          sort_keys=True))

@@ -3,7 +3,8 @@
  * emulator (tests/kong-emulator), started as a child process per test on
  * a free loopback port. The emulator is filled with the payment
  * platform's gateway by kong_tool.py, and gateways are compared with its
- * `dump` (every entity of every kind, without updated_at).
+ * `dump` (every entity of every kind, without updated_at, and the
+ * consumer group memberships).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,7 +307,7 @@ test_round_trip(void **unused)
 	struct cairn_error err;
 	const struct fake_entry *entry;
 	struct json_value *document;
-	const struct json_value *services, *certificates;
+	const struct json_value *services, *certificates, *members, *member;
 	char parse_error[128];
 	char *out;
 
@@ -323,7 +324,12 @@ test_round_trip(void **unused)
 	assert_string_equal(fake_host_fact(&fh, "kong.count.routes"), "33");
 	assert_string_equal(fake_host_fact(&fh, "kong.count.snis"), "3");
 	assert_string_equal(fake_host_fact(&fh, "kong.count.targets"), "3");
-	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "109");
+	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_groups"),
+			    "3");
+	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
+					       "consumers"),
+			    "4");
+	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "114");
 
 	/* The document: nested children, the SNIs once. */
 	entry = fake_host_entry(&fh, "kong.json");
@@ -346,12 +352,24 @@ test_round_trip(void **unused)
 	assert_int_equal(json_length(json_object_get(document, "routes")), 1);
 	certificates = json_object_get(document, "certificates");
 	assert_int_equal(json_length(certificates), 2);
+	/* Memberships as Kong exports them: id pairs, no id of their own. */
+	members = json_object_get(document, "consumer_group_consumers");
+	assert_int_equal(json_length(members), 4);
+	member = json_array_at(members, 0);
+	assert_int_equal(json_length(member), 2);
+	assert_int_equal(json_type(json_object_get(member, "consumer_group")),
+			 JSON_STRING);
+	assert_int_equal(json_type(json_object_get(member, "consumer")),
+			 JSON_STRING);
+	assert_null(json_object_get(member, "id"));
 	json_free(document);
 
 	/* Restore into an empty gateway. */
 	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
-	assert_true(fake_host_logged(&fh, "107 created, 0 updated, 0 "
+	assert_true(fake_host_logged(&fh, "112 created, 0 updated, 0 "
 					  "unchanged"));
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 4 "
+					  "created, 0 updated, 0 unchanged"));
 	assert_true(fake_host_logged(&fh, "basicauth_credentials 'grafana'"));
 	assert_same_gateway(source.url, target.url,
 			    "--skip basicauth_credentials");
@@ -361,8 +379,10 @@ test_round_trip(void **unused)
 
 	/* Twice: nothing to do the second time. */
 	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
-	assert_true(fake_host_logged(&fh, "0 created, 0 updated, 107 "
+	assert_true(fake_host_logged(&fh, "0 created, 0 updated, 112 "
 					  "unchanged, 0 extra"));
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 0 "
+					  "created, 0 updated, 4 unchanged"));
 	assert_same_gateway(source.url, target.url,
 			    "--skip basicauth_credentials");
 
@@ -395,6 +415,118 @@ test_round_trip(void **unused)
 	emulator_stop(&target);
 }
 
+/* The number of consumer group memberships a gateway's dump holds. */
+static size_t
+count_members(const char *url)
+{
+	char *out = tool("dump %s --token sekret", url);
+	char parse_error[128];
+	struct json_value *dump;
+	size_t count;
+
+	dump = json_parse(out, strlen(out), parse_error, sizeof(parse_error));
+	assert_non_null(dump);
+	count = json_length(json_object_get(dump, "consumer_group_consumers"));
+	json_free(dump);
+	free(out);
+	return count;
+}
+
+static void
+test_memberships(void **unused)
+{
+	struct emulator source, target, older;
+	struct fake_host fh;
+	struct cairn_error err;
+
+	(void)unused;
+	emulator_start(&source, "--token", "sekret", NULL);
+	emulator_start(&target, "--token", "sekret", NULL);
+	free(tool("seed %s --token sekret", source.url));
+	fake_host_init(&fh);
+	assert_int_equal(run_backup(&fh, source.url, token_file, &err), 0);
+
+	/* --only consumer_groups: the groups, and members only with the
+	 * consumers they name. */
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, "consumer_groups",
+				     &err),
+			 0);
+	assert_true(fake_host_logged(&fh, "consumer_groups: 3 created"));
+	assert_true(fake_host_logged(&fh, "not restored: the target has no "
+					  "consumer '"));
+	assert_int_equal(count_members(target.url), 0);
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, "consumers", &err),
+			 0);
+	assert_int_equal(count_members(target.url), 0);
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, "consumer_groups",
+				     &err),
+			 0);
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 4 "
+					  "created, 0 updated, 0 unchanged"));
+	assert_int_equal(count_members(target.url), 4);
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
+	assert_same_gateway(source.url, target.url,
+			    "--skip basicauth_credentials");
+
+	/* A membership the target lost: the dry run says so, the restore
+	 * puts it back, the next one writes nothing. */
+	free(tool("delete %s /consumer_groups/gold/consumers/partner-acme "
+		  "--token sekret",
+		  target.url));
+	assert_int_equal(count_members(target.url), 3);
+	assert_int_equal(run_restore(&fh, target.url, 1, 0, NULL, &err), 0);
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 1 to "
+					  "create, 0 to update, 3 unchanged"));
+	assert_int_equal(count_members(target.url), 3);
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
+	assert_same_gateway(source.url, target.url,
+			    "--skip basicauth_credentials");
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 0 "
+					  "created, 0 updated, 4 unchanged, 0 "
+					  "extra"));
+
+	/* An extra membership: listed and kept, removed with --force. */
+	free(tool("post %s /consumer_groups/bronze/consumers "
+		  "'{\"consumer\":\"ops-admin\"}' --token sekret",
+		  target.url));
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, "consumer_groups",
+				     &err),
+			 0);
+	assert_true(fake_host_logged(&fh, "extra in the target: consumer_"
+					  "group_consumers (consumer"));
+	assert_int_equal(count_members(target.url), 5);
+	assert_int_equal(run_restore(&fh, target.url, 1, 1, "consumer_groups",
+				     &err),
+			 0);
+	assert_true(fake_host_logged(&fh, "1 extra in the target (to "
+					  "delete)"));
+	assert_int_equal(count_members(target.url), 5);
+	assert_int_equal(run_restore(&fh, target.url, 0, 1, "consumer_groups",
+				     &err),
+			 0);
+	assert_int_equal(count_members(target.url), 4);
+	assert_same_gateway(source.url, target.url,
+			    "--skip basicauth_credentials");
+
+	/* Kong before 3.4 lists a group's consumers in one answer. */
+	emulator_start(&older, "--token", "sekret", "--version", "3.2.2",
+		       NULL);
+	assert_int_equal(run_restore(&fh, older.url, 0, 0, NULL, &err), 0);
+	assert_same_gateway(source.url, older.url,
+			    "--skip basicauth_credentials");
+	fake_host_release(&fh);
+	fake_host_init(&fh);
+	assert_int_equal(run_backup(&fh, older.url, token_file, &err), 0);
+	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
+					       "consumers"),
+			    "4");
+	fake_host_release(&fh);
+	emulator_stop(&older);
+	emulator_stop(&source);
+	emulator_stop(&target);
+}
+
 static void
 test_dry_run(void **unused)
 {
@@ -411,6 +543,8 @@ test_dry_run(void **unused)
 	assert_int_equal(run_backup(&fh, source.url, token_file, &err), 0);
 	assert_int_equal(run_restore(&fh, target.url, 1, 0, NULL, &err), 0);
 	assert_true(fake_host_logged(&fh, "services: 16 to create"));
+	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 4 to "
+					  "create"));
 	assert_true(fake_host_logged(&fh, "dry run against"));
 	count = tool("count %s --token sekret", target.url);
 	assert_string_equal(count, "0\n");
@@ -502,7 +636,10 @@ test_pages(void **unused)
 	assert_string_equal(fake_host_fact(&fh, "kong.count.keyauth_"
 					       "credentials"),
 			    "1103");
-	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "3409");
+	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
+					       "consumers"),
+			    "1104");
+	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "4515");
 	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
 	assert_same_gateway(source.url, target.url,
 			    "--skip basicauth_credentials");
@@ -517,6 +654,7 @@ test_dbless(void **unused)
 	struct emulator source, dbless;
 	struct fake_host fh, fh2;
 	struct cairn_error err;
+	const struct fake_entry *entry;
 
 	(void)unused;
 	emulator_start(&source, "--token", "sekret", NULL);
@@ -532,16 +670,22 @@ test_dbless(void **unused)
 	assert_int_equal(run_restore(&fh, dbless.url, 0, 0, NULL, &err), 0);
 	assert_same_gateway(source.url, dbless.url, "");
 	assert_int_equal(run_restore(&fh, dbless.url, 0, 0, NULL, &err), 0);
-	assert_true(fake_host_logged(&fh, "0 created, 0 updated, 109 "
+	assert_true(fake_host_logged(&fh, "0 created, 0 updated, 114 "
 					  "unchanged"));
 
 	/* Backup of the DB-less node: kong.json and Kong's own export. */
 	fake_host_init(&fh2);
 	assert_int_equal(run_backup(&fh2, dbless.url, token_file, &err), 0);
 	assert_string_equal(fake_host_fact(&fh2, "kong.mode"), "dbless");
-	assert_string_equal(fake_host_fact(&fh2, "kong.entities"), "109");
+	assert_string_equal(fake_host_fact(&fh2, "kong.entities"), "114");
+	assert_string_equal(fake_host_fact(&fh2, "kong.count.consumer_group_"
+					       "consumers"),
+			    "4");
 	assert_non_null(fake_host_entry(&fh2, "kong.json"));
-	assert_non_null(fake_host_entry(&fh2, "kong-config.yaml"));
+	entry = fake_host_entry(&fh2, "kong-config.yaml");
+	assert_non_null(entry);
+	assert_non_null(memmem(entry->data, entry->length,
+			       "consumer_group_consumers:", 25));
 	fake_host_release(&fh2);
 	fake_host_release(&fh);
 	emulator_stop(&source);
@@ -624,6 +768,13 @@ test_check_and_drill(void **unused)
 			   "item kong.drill.services=16/16 identical") == 0)
 			found = 1;
 	assert_true(found);
+	found = 0;
+	for (i = 0; i < fh.report_count; i++)
+		if (strcmp(fh.report_lines[i],
+			   "item kong.drill.consumer_group_consumers=4/4 "
+			   "identical") == 0)
+			found = 1;
+	assert_true(found);
 	cairn_plugin_entry.release(state);
 	fake_host_release(&fh);
 	emulator_stop(&source);
@@ -651,6 +802,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_configure_errors),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_memberships),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_pages),
