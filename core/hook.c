@@ -3,10 +3,12 @@
  */
 #include "hook.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -153,6 +155,44 @@ signal_handler(int signal_number)
 	errno = saved;
 }
 
+/*
+ * Sends SIGTERM to every child of this process (a plugin's pg_dump, say),
+ * found in /proc: exiting would leave them running, and a dump blocked
+ * on a lock would hold its connection and snapshot until the lock went.
+ */
+static void
+stop_children(void)
+{
+	char path[64], line[512], *end;
+	long pid, ppid;
+	DIR *proc;
+	FILE *f;
+	struct dirent *d;
+
+	proc = opendir("/proc");
+	if (proc == NULL)
+		return;
+	while ((d = readdir(proc)) != NULL) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (snprintf(path, sizeof(path), "/proc/%ld/stat", pid) >=
+		    (int)sizeof(path))
+			continue;
+		f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		/* "pid (comm) state ppid ...": comm may hold ") ". */
+		if (fgets(line, sizeof(line), f) != NULL &&
+		    (end = strrchr(line, ')')) != NULL &&
+		    sscanf(end + 1, " %*c %ld", &ppid) == 1 &&
+		    ppid == (long)getpid())
+			kill((pid_t)pid, SIGTERM);
+		fclose(f);
+	}
+	closedir(proc);
+}
+
 static void *
 signal_watcher(void *unused)
 {
@@ -168,6 +208,7 @@ signal_watcher(void *unused)
 	log_error("interrupted by signal %d (%s)", byte, strsignal(byte));
 	if (partial_path != NULL)
 		unlink(partial_path);
+	stop_children();
 	if (armed_after != NULL) {
 		log_info("running the 'after' hook of job '%s'", armed_job);
 		if (hook_run(armed_after, armed_job, "interrupted", &err) != 0)

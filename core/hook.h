@@ -5,8 +5,9 @@
  * backup is always started again.
  *
  * Signals are caught by a handler that only writes to a pipe; a watcher
- * thread reads it, runs the pending `after` hook, removes the partial
- * archive being written and exits. The hook runs under a lock shared with
+ * thread reads it, removes the partial archive being written, sends
+ * SIGTERM to cairn's children (a plugin's dump), runs the pending `after`
+ * hook and exits. The hook runs under a lock shared with
  * hook_run_after, so it runs exactly once whoever gets there first.
  */
 #ifndef CAIRN_HOOK_H

@@ -97,3 +97,5 @@ endif
 # The core's integration script and its archive crafter travel with the
 # tarball.
 EXTRA_DIST += tests/integration/core.sh tests/integration/craft_archive.py
+# The fault tests and the system-call fault injector they build.
+EXTRA_DIST += tests/integration/faults.sh tests/faults/inject.c

@@ -2,17 +2,20 @@
 # The kong plugin through the cairn binary, against the Kong 3.x Admin API
 # emulator (tests/kong-emulator) on loopback: the payment platform's
 # gateway (16 services on 40001-40016, routes, global and scoped plugins,
-# consumers with every kind of credential, certificates with SNIs, CA
-# certificates, an upstream with targets) backed up and restored into an
-# empty gateway with the same entities, ids and fields; a second restore
-# that changes nothing; --dry-run; extra entities left alone, then removed
-# with --force; a gateway of ~5,000 entities (several pages of every big
-# kind); a wrong token; the Admin API down; the connection cut in the
+# consumers with every kind of credential, consumer groups and their
+# members, certificates with SNIs, CA certificates, an upstream with
+# targets) backed up and restored into an empty gateway with the same
+# entities, ids, fields and memberships; a second restore that changes
+# nothing; --dry-run; extra entities left alone, then removed with --force;
+# a lost and an extra membership; --only consumer_groups; a gateway of
+# ~6,500 entities (several pages of every big kind, a group of 1,600
+# members); a wrong token; the Admin API down; the connection cut in the
 # middle of a page; DB-less nodes (GET and POST /config); check and drill.
 #
 # Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh); CAIRN_WRAPPER runs in
 # front of cairn when set; KONG_TEST_SCALE changes the size of the big
-# gateway (consumers with a key-auth credential and an ACL each).
+# gateway (consumers with a key-auth credential, an ACL and a membership
+# each).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -134,6 +137,9 @@ grep -qE '"kong.count.services": *"16"' "$SCRATCH/show.json" &&
 	grep -qE '"kong.version": *"3\.' "$SCRATCH/show.json" &&
 	ok "the manifest records Kong's version and 16 services" ||
 	not_ok "the manifest records Kong's version and 16 services"
+grep -qE '"kong.count.consumer_group_consumers": *"4"' "$SCRATCH/show.json" &&
+	ok "the manifest counts 4 consumer group memberships" ||
+	not_ok "the manifest counts 4 consumer group memberships"
 cairn cat gateway:latest kong.json >"$SCRATCH/kong.json" 2>/dev/null
 python3 - "$SCRATCH/kong.json" <<'EOF' && ok "kong.json is a 3.0 declarative configuration with nested children" || not_ok "kong.json is a 3.0 declarative configuration"
 import json, sys
@@ -145,6 +151,14 @@ assert sorted(s["port"] for s in doc["services"]) == list(range(40001, 40017))
 assert "snis" not in doc and "targets" not in doc
 assert len(doc["upstreams"][0]["targets"]) == 3
 assert sum(len(c.get("snis", [])) for c in doc["certificates"]) == 3
+# Memberships as `kong config db_export` writes them: id pairs.
+groups = {g["id"] for g in doc["consumer_groups"]}
+consumers = {c["id"] for c in doc["consumers"]}
+members = doc["consumer_group_consumers"]
+assert len(members) == 4
+assert all(sorted(m) == ["consumer", "consumer_group"] for m in members)
+assert all(m["consumer_group"] in groups and m["consumer"] in consumers
+           for m in members)
 EOF
 grep -q 'sekret\|payment-admin-token' "$SCRATCH/show.json" &&
 	not_ok "the token appears in the manifest" || ok "the token is not in the manifest"
@@ -155,6 +169,7 @@ expect_stderr "--force" "the refusal says to use --force"
 
 expect "dry run into an empty gateway" cairn -v restore gateway:latest --to "$target_url" --dry-run
 expect_stderr "services: 16 to create" "the dry run lists what it would create"
+expect_stderr "consumer_group_consumers: 4 to create" "memberships included"
 [ "$(entities "$target_url")" = 0 ] && ok "the dry run changed nothing" ||
 	not_ok "the dry run changed the target"
 
@@ -165,7 +180,38 @@ same_gateway "same entities, ids and fields after the restore" "$source_url" "$t
 	--skip basicauth_credentials
 expect "restore a second time" cairn -v restore gateway:latest --to "$target_url"
 expect_stderr ": 0 created, 0 updated, [0-9]+ unchanged, 0 extra" "the second restore changes nothing"
+expect_stderr "consumer_group_consumers: 0 created, 0 updated, 4 unchanged" \
+	"the memberships are unchanged"
 same_gateway "still the same gateway" "$source_url" "$target_url" --skip basicauth_credentials
+
+# ---- memberships -----------------------------------------------------------
+members() {
+	tool dump "$1" | python3 -c 'import json, sys
+print(len(json.load(sys.stdin).get("consumer_group_consumers", [])))'
+}
+tool delete "$target_url" /consumer_groups/gold/consumers/partner-acme
+tool post "$target_url" /consumer_groups/bronze/consumers '{"consumer":"ops-admin"}' >/dev/null
+expect "dry run with a lost and an extra membership" \
+	cairn -v restore gateway:latest --to "$target_url" --only consumer_groups --dry-run
+expect_stderr "consumer_group_consumers: 1 to create, 0 to update, 3 unchanged, 1 extra" \
+	"the dry run lists them"
+[ "$(members "$target_url")" = 4 ] && ok "and changes nothing" || not_ok "the dry run changed memberships"
+expect "restore --only consumer_groups" \
+	cairn -v restore gateway:latest --to "$target_url" --only consumer_groups
+expect_stderr "extra in the target: consumer_group_consumers" "the extra membership is listed"
+[ "$(members "$target_url")" = 5 ] && ok "the lost one is back, the extra one left alone" ||
+	not_ok "the lost membership is back, the extra one left alone"
+expect "restore --only consumer_groups --force" \
+	cairn restore gateway:latest --to "$target_url" --only consumer_groups --force
+same_gateway "the same memberships after --force" "$source_url" "$target_url" --skip basicauth_credentials
+start_kong groups-only --token "$token"
+groups_url=$KONG_URL
+expect "restore --only consumer_groups into an empty gateway" \
+	cairn -v restore gateway:latest --to "$groups_url" --only consumer_groups
+expect_stderr "not restored: the target has no consumer '" \
+	"memberships of consumers the target lacks are skipped and named"
+expect "then the rest" cairn restore gateway:latest --to "$groups_url"
+same_gateway "the gateway is whole" "$source_url" "$groups_url" --skip basicauth_credentials
 
 tool post "$target_url" /services '{"name":"stray-service","host":"stray"}' >/dev/null
 expect "restore with an extra service in the target" cairn -v restore gateway:latest --to "$target_url"
@@ -203,6 +249,10 @@ want=$(entities "$big_url")
 grep -qE "\"kong.entities\": *\"$want\"" "$SCRATCH/show-big.json" &&
 	ok "all $want entities were read, page after page" ||
 	not_ok "the big backup counts $want entities"
+grep -qE "\"kong.count.consumer_group_consumers\": *\"$((scale + 4))\"" \
+	"$SCRATCH/show-big.json" &&
+	ok "and $((scale + 4)) memberships" ||
+	not_ok "the big backup counts $((scale + 4)) memberships"
 start_kong big-target --token "$token"
 big_target=$KONG_URL
 expect "restore the big gateway" cairn restore gateway-big:latest --to "$big_target"
