@@ -13,6 +13,7 @@ included as it stands.
 import argparse
 import datetime
 import os
+import re
 import statistics
 
 MIB = 1024 * 1024
@@ -189,12 +190,15 @@ def main():
     w("")
 
     w("## Summary against the targets of issue 7\n")
-    w("| target | cairn | peer | ratio cairn/peer | limit | met |")
-    w("|---|---|---|---|---|---|")
+    w("The last column is the ratio of CPU seconds (user + system, every "
+      "process and thread), less sensitive than wall-clock time to other "
+      "work on the machine.\n")
+    w("| target | cairn | peer | ratio cairn/peer | limit | met | CPU ratio |")
+    w("|---|---|---|---|---|---|---|")
     for group, mine, peer, what, limit, text in TARGETS:
         c, q = cases.get((group, mine)), cases.get((group, peer))
         if c is None or q is None or not c.seconds or not q.seconds:
-            w("| %s | not run | | | | |" % md(text))
+            w("| %s | not run | | | | | |" % md(text))
             continue
         if what == "time":
             x, y = c.median("seconds"), q.median("seconds")
@@ -203,14 +207,17 @@ def main():
             x, y = c.median("bytes"), q.median("bytes")
             cv, qv = fmt_bytes(x), fmt_bytes(y)
         ratio = x / y if y else float("inf")
-        w("| %s | %s | %s | %.2f | %.2f | %s |" % (
-            md(text), cv, qv, ratio, limit, "yes" if ratio <= limit else "**no**"))
+        cpu = "%.2f" % (c.median("cpu") / q.median("cpu")) \
+            if what == "time" and q.median("cpu") else ""
+        w("| %s | %s | %s | %.2f | %.2f | %s | %s |" % (
+            md(text), cv, qv, ratio, limit,
+            "yes" if ratio <= limit else "**no**", cpu))
     rss_rows = [(k, c) for k, c in cases.items()
                 if k[1].startswith("cairn") and c.rss]
     if rss_rows:
         worst = max(rss_rows, key=lambda kc: kc[1].median("rss"))
         w("| peak RSS <= %d MiB (every cairn case, median) | %s MiB (%s / %s) "
-          "| | | %d MiB | %s |" % (
+          "| | | %d MiB | %s | |" % (
               RSS_LIMIT_MIB, fmt_mib(worst[1].median("rss")), worst[0][0],
               worst[0][1], RSS_LIMIT_MIB,
               "yes" if worst[1].median("rss") <= RSS_LIMIT_MIB * 1024
@@ -219,7 +226,7 @@ def main():
     ten = cases.get(("rss", "cairn backup, 10g source"))
     if one and ten and one.rss and ten.rss:
         w("| backup peak RSS the same for 1 GiB and 10 GiB | %s MiB / %s MiB "
-          "| | %.2f | 1.00 (+5 %%) | %s |" % (
+          "| | %.2f | 1.00 (+5 %%) | %s | |" % (
               fmt_mib(one.median("rss")), fmt_mib(ten.median("rss")),
               ten.median("rss") / one.median("rss"),
               "yes" if ten.median("rss") <= one.median("rss") * 1.05
@@ -227,20 +234,22 @@ def main():
     for label, limit in CATALOG_LIMITS.items():
         c = cases.get(("catalog", label))
         if c and c.seconds:
-            w("| `%s` of 10 000 archives <= %g s | %s s | | | %g s | %s |" % (
+            w("| `%s` of 10 000 archives <= %g s | %s s | | | %g s | %s | |" % (
                 label[6:], limit, fmt_s(c.median("seconds")), limit,
                 "yes" if c.median("seconds") <= limit else "**no**"))
     w("")
 
     w("## Other ratios (no target)\n")
-    w("| cairn | peer | cairn | peer | ratio |\n|---|---|---|---|---|")
+    w("| cairn | peer | cairn | peer | ratio | CPU ratio |\n|---|---|---|---|---|---|")
     for group, mine, peer in OTHER:
         c, q = cases.get((group, mine)), cases.get((group, peer))
         if c and q and c.seconds and q.seconds:
-            w("| %s | %s | %s s | %s s | %.2f |" % (
+            w("| %s | %s | %s s | %s s | %.2f | %s |" % (
                 md(mine), md(peer), fmt_s(c.median("seconds")),
                 fmt_s(q.median("seconds")),
-                c.median("seconds") / q.median("seconds")))
+                c.median("seconds") / q.median("seconds"),
+                "%.2f" % (c.median("cpu") / q.median("cpu"))
+                if q.median("cpu") else "-"))
     w("")
 
     w("## All cases\n")
@@ -294,9 +303,18 @@ def main():
     if os.path.exists(a.analysis):
         w(open(a.analysis).read().rstrip() + "\n")
 
+    # Keep the inputs next to the report, so it can be written again.
+    here = os.path.dirname(os.path.abspath(a.out))
+    for source, name in ((a.facts, "facts.tsv"), (a.commands, "commands.tsv")):
+        target = os.path.join(here, name)
+        if os.path.exists(source) and \
+                os.path.abspath(source) != os.path.abspath(target):
+            with open(source) as f, open(target, "w") as g:
+                g.write(f.read())
     text = "\n".join(out) + "\n"
-    work = os.path.dirname(os.path.abspath(a.results))
-    text = text.replace(work, "WORK")
+    # The run's scratch directory (setup_scratch names it cairn-run.*).
+    for work in set(re.findall(r"/[^\s'\"]*/cairn-run\.\w+", text)):
+        text = text.replace(work, "WORK")
     if facts.get("data_dir"):
         text = text.replace(facts["data_dir"], "DATA")
     with open(a.out, "w") as f:

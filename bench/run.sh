@@ -150,7 +150,7 @@ fact memory "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 fact disk "$(df -h --output=source,fstype,size "$CACHE" | tail -n 1 | tr -s ' ') ($(lsblk -dno NAME,ROTA,SIZE 2>/dev/null | tr '\n' ';' | tr -s ' '))"
 fact kernel "$(uname -srm)"
 fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
-fact v_cairn "$("$CAIRN" version 2>&1 | head -n 1), CFLAGS -O2 -g"
+fact v_cairn "$("$CAIRN" version 2>&1 | head -n 1), CFLAGS -O2 -g, tree $(git -C "$top" rev-parse --short HEAD)$(git -C "$top" diff --quiet HEAD -- core plugins include || echo ' with uncommitted changes')"
 fact v_libarchive "$(pkg-config --modversion libarchive)"
 fact v_libzstd "$(pkg-config --modversion libzstd)"
 fact v_openssl "$(openssl version 2>/dev/null || pkg-config --modversion libcrypto)"
