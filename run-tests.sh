@@ -8,7 +8,9 @@
 #   ./run-tests.sh --valgrind      every cairn run under valgrind memcheck
 #
 # Set CAIRN_TESTS to a space-separated list of integration script names
-# (e.g. "core volume") to run only those.
+# (e.g. "core volume") to run only those, and CAIRN_BUILD_NAME to build
+# into build/NAME instead of build/werror or build/sanitizers (two runs
+# side by side).
 set -u
 top=$(cd "$(dirname "$0")" && pwd)
 . "$top/scripts/common.sh"
@@ -24,6 +26,7 @@ for arg in "$@"; do
 	esac
 done
 
+build=${CAIRN_BUILD_NAME:-$build}
 install_dependencies || exit 1
 echo "building ($build)..." >&2
 build_cairn "$build" "${configure_flags[@]}" || { echo "0 passed, 1 failed"; exit 1; }
