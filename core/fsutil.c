@@ -116,6 +116,14 @@ fsutil_write_atomic(const char *path, const void *data, size_t length,
 		error_errno(err, errno, "cannot create '%s'", temporary);
 		return -1;
 	}
+	/* The mode asked for, whatever the umask: a metrics file that a
+	 * umask of 077 made 0600 is one node_exporter cannot read. */
+	if (fchmod(fd, mode) != 0) {
+		error_errno(err, errno, "cannot chmod '%s'", temporary);
+		close(fd);
+		unlink(temporary);
+		return -1;
+	}
 	if (fsutil_write_all(fd, data, length) != 0 || fsync(fd) != 0) {
 		error_errno(err, errno, "cannot write '%s'", temporary);
 		close(fd);

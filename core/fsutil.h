@@ -21,7 +21,11 @@ void fsutil_dirname(const char *path, char *out, size_t size);
 /* mkdir -p with `mode` for the directories it creates. 0 or -1. */
 int fsutil_mkdir_p(const char *path, mode_t mode, struct cairn_error *err);
 
-/* Replaces `path` with `data` atomically and durably, created `mode`. */
+/*
+ * Replaces `path` with `data` atomically and durably, with exactly `mode`
+ * whatever the umask. Never writes through a symlink at `path` or at its
+ * temporary name `path`.tmp.
+ */
 int fsutil_write_atomic(const char *path, const void *data, size_t length,
 			mode_t mode, struct cairn_error *err);
 

@@ -63,10 +63,24 @@ int
 repository_job_dir(const struct repository *repo, const char *job,
 		   struct buf *out, struct cairn_error *err)
 {
+	struct stat st;
+
 	buf_reset(out);
 	buf_printf(out, "%s/archives/%s", repo->path, job);
-	if (mkdir(buf_str(out), 0700) != 0 && errno != EEXIST) {
+	if (mkdir(buf_str(out), 0700) == 0)
+		return 0;
+	if (errno != EEXIST) {
 		error_errno(err, errno, "cannot create '%s'", buf_str(out));
+		return -1;
+	}
+	/* A symlink here would send the archive out of the repository. */
+	if (lstat(buf_str(out), &st) != 0) {
+		error_errno(err, errno, "cannot stat '%s'", buf_str(out));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		error_set(err, "'%s' is not a directory%s", buf_str(out),
+			  S_ISLNK(st.st_mode) ? " (a symlink: refused)" : "");
 		return -1;
 	}
 	return 0;

@@ -32,7 +32,10 @@ int repository_open(struct repository *repo, const char *path, int create,
 		    struct cairn_error *err);
 void repository_release(struct repository *repo);
 
-/* The directory of a job's archives, created (0700) if missing. */
+/*
+ * The directory of a job's archives, created (0700) if missing; one that
+ * is not a real directory (a symlink) is refused.
+ */
 int repository_job_dir(const struct repository *repo, const char *job,
 		       struct buf *out, struct cairn_error *err);
 /* REPO-relative final name and absolute temporary name of an archive. */
