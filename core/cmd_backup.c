@@ -267,10 +267,9 @@ cmd_backup(struct context *ctx)
 	struct repository repo = {NULL};
 	struct catalog catalog = {NULL, 0, 0};
 	struct repo_lock lock = {-1};
-	struct cairn_error err;
 	char run_id[ARCHIVE_ID_SIZE];
 	size_t count = 0, i, failed = 0;
-	int status, locked;
+	int status;
 
 	status = select_jobs(ctx, &runs, &count);
 	for (i = 0; i < count && status == EXIT_OK; i++)
@@ -278,15 +277,9 @@ cmd_backup(struct context *ctx)
 					     &runs[i].plugin);
 	if (status != EXIT_OK)
 		goto out;
-	status = context_open_catalog(ctx, &repo, &catalog, 1);
+	status = context_open_catalog_locked(ctx, &repo, &catalog, 1, &lock);
 	if (status != EXIT_OK)
 		goto out;
-	locked = lock_acquire(&lock, repo.path, ctx->options->wait, &err);
-	if (locked != 0) {
-		log_error("%s", err.message);
-		status = locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
-		goto out;
-	}
 	repository_remove_partials(&repo);
 	archive_id_new(run_id);
 	for (i = 0; i < count; i++) {

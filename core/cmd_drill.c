@@ -187,19 +187,13 @@ cmd_drill(struct context *ctx)
 	struct cairn_error err;
 	struct buf path = BUF_INIT;
 	size_t count = 0, i, total, failed = 0;
-	int status, locked;
+	int status;
 
-	status = context_open_catalog(ctx, &repo, &catalog, 0);
+	status = context_open_catalog_locked(ctx, &repo, &catalog, 0, &lock);
 	if (status != EXIT_OK)
 		return status;
 	total = o->arg_count ? o->arg_count : ctx->config.job_count;
 	outcomes = xcalloc(total + 1, sizeof(*outcomes));
-	locked = lock_acquire(&lock, repo.path, o->wait, &err);
-	if (locked != 0) {
-		log_error("%s", err.message);
-		status = locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
-		goto out;
-	}
 	for (i = 0; i < total; i++) {
 		const struct job_config *job =
 			o->arg_count ? config_find_job(&ctx->config, o->args[i])

@@ -203,18 +203,16 @@ cmd_prune(struct context *ctx)
 	struct cairn_error err;
 	char **jobs = NULL;
 	size_t job_count = 0, i, j, marked = 0;
-	int status, locked, failed = 0;
+	int status, failed = 0;
 
-	status = context_open_catalog(ctx, &repo, &catalog, 0);
+	if (ctx->options->dry_run)
+		status = context_open_catalog(ctx, &repo, &catalog, 0);
+	else
+		status = context_open_catalog_locked(ctx, &repo, &catalog, 0,
+						     &lock);
 	if (status != EXIT_OK)
 		return status;
 	if (!ctx->options->dry_run) {
-		locked = lock_acquire(&lock, repo.path, ctx->options->wait, &err);
-		if (locked != 0) {
-			log_error("%s", err.message);
-			status = locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
-			goto out;
-		}
 		repository_remove_partials(&repo);
 		/* A prune interrupted last time is finished first. */
 		if (finish_removals(&repo, &catalog) != 0)

@@ -65,15 +65,12 @@ context_release(struct context *ctx)
 	config_release(&ctx->config);
 }
 
-int
-context_open_catalog(struct context *ctx, struct repository *repo,
-		     struct catalog *catalog, int create)
+static int
+open_repository(struct context *ctx, struct repository *repo, int create)
 {
-	struct reconcile_outcome outcome;
 	struct cairn_error err;
 	int rc;
 
-	memset(catalog, 0, sizeof(*catalog));
 	if (ctx->repository_path == NULL) {
 		log_error("no repository: give -r DIR or set [repository] path "
 			  "in '%s'",
@@ -85,6 +82,16 @@ context_open_catalog(struct context *ctx, struct repository *repo,
 		log_error("%s", err.message);
 		return rc > 0 ? EXIT_NOT_FOUND : EXIT_JOB_FAILED;
 	}
+	return EXIT_OK;
+}
+
+/* Loads the catalogue of an open repository; releases it on failure. */
+static int
+load_catalog(struct repository *repo, struct catalog *catalog)
+{
+	struct reconcile_outcome outcome;
+	struct cairn_error err;
+
 	if (catalog_load(catalog, repo->path, &err) != 0) {
 		log_error("%s", err.message);
 		repository_release(repo);
@@ -95,6 +102,44 @@ context_open_catalog(struct context *ctx, struct repository *repo,
 			    repo->path);
 	repository_reconcile(repo, catalog, &outcome);
 	return EXIT_OK;
+}
+
+int
+context_open_catalog(struct context *ctx, struct repository *repo,
+		     struct catalog *catalog, int create)
+{
+	int status;
+
+	memset(catalog, 0, sizeof(*catalog));
+	status = open_repository(ctx, repo, create);
+	if (status != EXIT_OK)
+		return status;
+	return load_catalog(repo, catalog);
+}
+
+int
+context_open_catalog_locked(struct context *ctx, struct repository *repo,
+			    struct catalog *catalog, int create,
+			    struct repo_lock *lock)
+{
+	struct cairn_error err;
+	int status, locked;
+
+	memset(catalog, 0, sizeof(*catalog));
+	lock->fd = -1;
+	status = open_repository(ctx, repo, create);
+	if (status != EXIT_OK)
+		return status;
+	locked = lock_acquire(lock, repo->path, ctx->options->wait, &err);
+	if (locked != 0) {
+		log_error("%s", err.message);
+		repository_release(repo);
+		return locked > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
+	}
+	status = load_catalog(repo, catalog);
+	if (status != EXIT_OK)
+		lock_release(lock);
+	return status;
 }
 
 int

@@ -15,6 +15,7 @@ struct json_value;
 
 #include "catalog.h"
 #include "config.h"
+#include "lock.h"
 #include "options.h"
 #include "plugin_loader.h"
 #include "repository.h"
@@ -37,6 +38,17 @@ void context_release(struct context *ctx);
  */
 int context_open_catalog(struct context *ctx, struct repository *repo,
 			 struct catalog *catalog, int create);
+
+/*
+ * The same for a command that writes: takes the repository lock (waiting
+ * --wait seconds) before it reads the catalogue, so that what it saves
+ * holds everything the previous holder committed or removed. On success
+ * the caller releases the lock; on failure it is not held (EXIT_LOCKED
+ * when another cairn holds it).
+ */
+int context_open_catalog_locked(struct context *ctx, struct repository *repo,
+				struct catalog *catalog, int create,
+				struct repo_lock *lock);
 
 /* Resolves an archive id given on the command line. */
 int context_resolve(struct context *ctx, const struct catalog *catalog,
