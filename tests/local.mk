@@ -99,3 +99,11 @@ endif
 EXTRA_DIST += tests/integration/core.sh tests/integration/craft_archive.py
 # The fault tests and the system-call fault injector they build.
 EXTRA_DIST += tests/integration/faults.sh tests/faults/inject.c
+# The fuzz targets of the parsers, their runner, seed corpora (whole
+# directories) and the integration script that runs them briefly.
+EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
+	tests/fuzz/fuzz_scratch.c tests/fuzz/fuzz_scratch.h \
+	tests/fuzz/fuzz_json.c tests/fuzz/fuzz_config.c \
+	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_catalog.c \
+	tests/fuzz/fuzz_archive.c tests/fuzz/make_archive_seeds.py \
+	tests/fuzz/corpus
