@@ -162,6 +162,16 @@ archive_read_manifest(const char *path, const char *name, struct manifest *m,
 		error_prefix(err, "archive '%s'", name);
 		goto out;
 	}
+	/* Every caller names the archive by its id. Without compression
+	 * nothing else would catch a damaged id, and a renamed file
+	 * must not pass for another archive. */
+	if (strcmp(m->id, name) != 0) {
+		error_set(err,
+			  "archive '%s' is damaged: its manifest names "
+			  "archive '%s'",
+			  name, m->id);
+		goto out;
+	}
 	rc = 0;
 out:
 	archive_reader_close(&r);

@@ -46,7 +46,8 @@ void archive_reader_close(struct archive_reader *r);
 
 /*
  * Reads the manifest of the archive at `path` (fills m, initialised by
- * the caller). `name` names the archive in messages. 0 or -1.
+ * the caller). `name` is the archive's id, used in messages; a manifest
+ * that names another id is damage. 0 or -1.
  */
 int archive_read_manifest(const char *path, const char *name,
 			  struct manifest *m, struct cairn_error *err);

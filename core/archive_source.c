@@ -67,7 +67,7 @@ position_data(struct archive_source *s, struct cairn_error *err)
 	if (!s->data_open) {
 		if (archive_reader_open(&s->data, s->fd, s->name,
 					s->record.frame, err) != 0)
-			return -1;
+			goto unreadable;
 		s->data_open = 1;
 	}
 	/* Whole entries come in index order: anything before the wanted
@@ -77,7 +77,7 @@ position_data(struct archive_source *s, struct cairn_error *err)
 			break;
 	}
 	if (rc < 0)
-		return -1;
+		goto unreadable;
 	if (rc == 0) {
 		error_set(err, "archive '%s': entry '%s' is missing", s->name,
 			  s->record.name);
@@ -91,6 +91,11 @@ position_data(struct archive_source *s, struct cairn_error *err)
 		return -1;
 	}
 	return 0;
+unreadable:
+	/* A header too damaged to read has no name of its own: the index
+	 * says which entry was wanted. */
+	error_prefix(err, "entry '%s'", s->record.name);
+	return -1;
 }
 
 static void

@@ -3,9 +3,12 @@
  */
 #include "manifest.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "json.h"
 #include "timefmt.h"
@@ -256,6 +259,69 @@ index_record_release(struct index_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Whether `s` is valid UTF-8. JSON strings are Unicode, so a file name
+ * that is not (Latin-1, arbitrary bytes) cannot pass through "name"
+ * unchanged: the serialiser writes each stray byte as a code point.
+ */
+static int
+is_utf8(const unsigned char *s)
+{
+	while (*s != '\0') {
+		size_t n, i;
+		uint32_t code;
+
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 1, code = *s & 0x1f;
+		else if (*s >= 0xe0 && *s <= 0xef)
+			n = 2, code = *s & 0x0f;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 3, code = *s & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			code = (code << 6) | (s[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 2 && code < 0x800) || (n == 3 && code < 0x10000) ||
+		    (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff)
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+/* The bytes of a "name_hex" value, or NULL when it is not hex. */
+static char *
+hex_decode(const char *hex)
+{
+	size_t length = strlen(hex), i;
+	char *out;
+
+	if (length == 0 || length % 2 != 0)
+		return NULL;
+	out = xmalloc(length / 2 + 1);
+	for (i = 0; i < length / 2; i++) {
+		unsigned int byte;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &byte) != 1 || byte == 0) {
+			free(out);
+			return NULL;
+		}
+		out[i] = (char)byte;
+	}
+	out[length / 2] = '\0';
+	return out;
+}
+
 void
 index_record_format(const struct index_record *r, struct buf *out)
 {
@@ -265,6 +331,17 @@ index_record_format(const struct index_record *r, struct buf *out)
 	if (o == NULL)
 		abort();
 	set_or_abort(json_object_set_string(o, "name", r->name));
+	if (!is_utf8((const unsigned char *)r->name)) {
+		struct buf hex = BUF_INIT;
+		const unsigned char *p;
+
+		/* "name" stays readable; this is the name, byte for byte. */
+		for (p = (const unsigned char *)r->name; *p != '\0'; p++)
+			buf_printf(&hex, "%02x", *p);
+		set_or_abort(json_object_set_string(o, "name_hex",
+						    buf_str(&hex)));
+		buf_release(&hex);
+	}
 	set_or_abort(json_object_set_string(o, "type", entry_type_name(r->type)));
 	set_or_abort(json_object_set_int64(o, "size", r->size));
 	if (r->sha256[0] != '\0')
@@ -311,7 +388,17 @@ index_record_parse(struct index_record *r, const char *line, size_t length,
 		error_set(err, "index record is incomplete");
 		goto out;
 	}
-	r->name = xstrdup(name);
+	if (json_object_get(o, "name_hex") != NULL) {
+		const char *hex = json_get_string(o, "name_hex");
+
+		r->name = hex != NULL ? hex_decode(hex) : NULL;
+		if (r->name == NULL) {
+			error_set(err, "index record has a bad name_hex");
+			goto out;
+		}
+	} else {
+		r->name = xstrdup(name);
+	}
 	r->size = size;
 	r->frame = (uint64_t)frame;
 	r->parts = (unsigned int)parts;

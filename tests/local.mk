@@ -107,3 +107,5 @@ EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
 	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_catalog.c \
 	tests/fuzz/fuzz_archive.c tests/fuzz/make_archive_seeds.py \
 	tests/fuzz/corpus
+# Damaged archives and catalogues; hostile archives and configuration.
+EXTRA_DIST += tests/integration/damage.sh tests/integration/hostile.sh

@@ -311,6 +311,26 @@ volume_selected(const struct cairn_restore_options *options,
 	return 0;
 }
 
+/*
+ * The data of a file stopped short: the archive is damaged (the checksum
+ * is known only once the last block is on disk) or the disk failed. What
+ * was written is not the archived file, so it does not stay in the
+ * target looking like one; the error names the entry either way.
+ */
+static void
+volume_discard(struct volume_restore *r, const struct cairn_entry *e)
+{
+	char reason[CAIRN_ERROR_MESSAGE_SIZE];
+	const char *fate = "removed from the target";
+
+	(void)archive_write_finish_entry(r->disk);
+	if (unlinkat(AT_FDCWD, e->name, 0) == -1 && errno != ENOENT)
+		fate = "left incomplete in the target";
+	(void)snprintf(reason, sizeof(reason), "%s", r->err->message);
+	volume_error(r->err, "file '%s' was not written whole (%s): %s",
+		     e->name, fate, reason);
+}
+
 /* One entry of the source. Returns -1 only when the restore must stop. */
 static int
 volume_restore_entry(struct volume_restore *r, const struct cairn_entry *e)
@@ -379,8 +399,10 @@ volume_restore_entry(struct volume_restore *r, const struct cairn_entry *e)
 		return 0;
 	}
 	if (e->type == CAIRN_ENTRY_FILE) {
-		if (volume_restore_data(r, e, digest, &ok) == -1)
+		if (volume_restore_data(r, e, digest, &ok) == -1) {
+			volume_discard(r, e);
 			return -1;
+		}
 		r->files++;
 	}
 	status = archive_write_finish_entry(r->disk);
