@@ -7,8 +7,8 @@
 # cluster and compares schema (pg_dump --schema-only) and data (per-table
 # checksums), restores one database into a live server, restores with
 # stock tar and pg_restore alone, and checks that a wrong password, a
-# server that is down and a pg_dump killed mid-stream each fail loudly and
-# catalogue nothing.
+# server that is down, a pg_dump killed mid-stream and a database dropped
+# during the backup each fail loudly and catalogue nothing.
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -87,6 +87,21 @@ for tool in pg_dumpall pg_restore psql; do
 	ln -s "$bin/$tool" "$SCRATCH/killer/$tool"
 done
 
+# A database that vanishes mid-run: dropped by this pg_dumpall, which runs
+# after cairn has listed the databases and before it dumps them. It
+# connects with what cairn gives its children (PGHOST, PGPORT, PGUSER and
+# a PGPASSFILE in the environment).
+mkdir -p "$SCRATCH/vanisher"
+cat >"$SCRATCH/vanisher/pg_dumpall" <<EOF
+#!/bin/sh
+"$bin/psql" -X -q -d postgres -c 'DROP DATABASE IF EXISTS vanishing' >&2 || exit 1
+exec "$bin/pg_dumpall" "\$@"
+EOF
+chmod 755 "$SCRATCH/vanisher/pg_dumpall"
+for tool in pg_dump pg_restore psql; do
+	ln -s "$bin/$tool" "$SCRATCH/vanisher/$tool"
+done
+
 # The drill connects to the target as another user, through PGPASSFILE.
 sql "$dst_port" postgres -c "CREATE ROLE drill LOGIN SUPERUSER PASSWORD 'drill-pw'"
 printf '127.0.0.1:%s:*:drill:drill-pw\n' "$dst_port" >>"$SCRATCH/test.pgpass"
@@ -146,6 +161,15 @@ user = postgres
 password-file = $SCRATCH/src.pw
 databases = payment_gateway
 pg-bin-dir = $SCRATCH/killer
+
+[pg-vanish]
+plugin = postgres
+host = 127.0.0.1
+port = $src_port
+user = postgres
+password-file = $SCRATCH/src.pw
+databases = merchant vanishing
+pg-bin-dir = $SCRATCH/vanisher
 EOF
 
 cairn() { "$CAIRN" -c "$conf" --no-progress "$@"; }
@@ -338,6 +362,9 @@ failure() { # failure JOB PATTERN DESCRIPTION
 failure pg-badpw "127\.0\.0\.1:$src_port.*password authentication failed" "wrong password"
 failure pg-down "127\.0\.0\.1:$down_port" "server down"
 failure pg-killed "payment_gateway.*127\.0\.0\.1:$src_port.*killed by signal 9" "pg_dump killed mid-stream"
+sql "$src_port" postgres -c 'CREATE DATABASE vanishing'
+failure pg-vanish "database 'vanishing' on '127\.0\.0\.1:$src_port' vanished during the backup" \
+	"a database dropped mid-run"
 
 # A server that stops during a backup is covered by "server down" above;
 # last, stop the source and check that even check fails loudly.
