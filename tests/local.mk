@@ -99,6 +99,9 @@ endif
 EXTRA_DIST += tests/integration/core.sh tests/integration/craft_archive.py
 # The fault tests and the system-call fault injector they build.
 EXTRA_DIST += tests/integration/faults.sh tests/faults/inject.c
+# Modes, secrets and symlinks in the repository; many files, a sparse
+# file, 10,000 archives and two processes on one repository.
+EXTRA_DIST += tests/integration/security.sh tests/integration/scale.sh
 # The fuzz targets of the parsers, their runner, seed corpora (whole
 # directories) and the integration script that runs them briefly.
 EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
