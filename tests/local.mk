@@ -112,3 +112,5 @@ EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
 	tests/fuzz/corpus
 # Damaged archives and catalogues; hostile archives and configuration.
 EXTRA_DIST += tests/integration/damage.sh tests/integration/hostile.sh
+# Prune, check, drill, the lock, metrics and logging.
+EXTRA_DIST += tests/integration/maintenance.sh
