@@ -11,7 +11,7 @@
 # and hard links out of the target; this script adds absolute hard
 # links, symlink loops, fifos and device nodes, lying sizes, names of
 # 4097 bytes and 64 KiB, newlines and invalid UTF-8 in names, and
-# 200,000 entries (2 million with CAIRN_LONG=1), whose restore's peak RSS
+# 50,000 entries (2 million with CAIRN_LONG=1), whose restore's peak RSS
 # is printed.
 #
 # Configuration files must exit 78 with the file, the line and the key
@@ -151,7 +151,7 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$SCRATCH/last.out" &
 rm -rf "$SCRATCH/target-names"
 
 # ---- very many entries ---------------------------------------------------
-if [ "${CAIRN_LONG:-0}" = 1 ]; then many=2000000; else many=200000; fi
+if [ "${CAIRN_LONG:-0}" = 1 ]; then many=2000000; else many=50000; fi
 start=$(date +%s.%N)
 id=$(craft many "$many")
 crafted=$(date +%s.%N)
