@@ -108,7 +108,9 @@ newest_first(const void *a, const void *b)
 void
 catalog_sort(struct catalog *c)
 {
-	qsort(c->records, c->count, sizeof(*c->records), newest_first);
+	/* An empty catalogue has no array, and qsort wants one. */
+	if (c->count > 1)
+		qsort(c->records, c->count, sizeof(*c->records), newest_first);
 }
 
 void

@@ -166,6 +166,9 @@ test_empty(void **state)
 	/* A new repository has no catalogue yet: that is an empty one. */
 	assert_int_equal(catalog_load(&c, repo, &err), 0);
 	assert_int_equal(c.count, 0);
+	/* Sorting it must not hand qsort the NULL array (UBSan). */
+	catalog_sort(&c);
+	assert_int_equal(c.count, 0);
 	assert_int_equal(catalog_save(&c, repo, &err), 0);
 	catalog_release(&c);
 	assert_int_equal(catalog_load(&c, repo, &err), 0);
