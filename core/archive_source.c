@@ -191,7 +191,14 @@ check_entry(struct archive_source *s, struct cairn_error *err)
 	s->entry_done = 1;
 	if (s->entry.type != CAIRN_ENTRY_FILE)
 		return 0;
-	while (s->logical < s->record.size) {
+	/*
+	 * Only a whole entry may end in a hole (parts are written dense),
+	 * and only up to the size its tar header gives. An index record
+	 * claiming more is damage, reported here rather than after hashing
+	 * zeros for as long as it claims (hours for a petabyte).
+	 */
+	while (s->record.parts == 0 && s->entry.size == s->record.size &&
+	       s->logical < s->record.size) {
 		int64_t n = s->record.size - s->logical;
 
 		n = n > ZERO_SIZE ? ZERO_SIZE : n;
