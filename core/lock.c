@@ -107,11 +107,22 @@ int
 lock_holder(const char *repository, char *out, size_t size,
 	    struct cairn_error *err)
 {
-	int fd = open_lock_file(repository, err);
+	struct buf path = BUF_INIT;
+	int fd, rc = 0;
 
-	if (fd < 0)
-		return -1;
+	/* Read-only and never created: asking who holds the lock (check)
+	 * writes nothing. A missing lock file means nobody holds it. */
 	out[0] = '\0';
+	buf_printf(&path, "%s/lock", repository);
+	fd = open(buf_str(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT) {
+		error_errno(err, errno, "cannot open lock file '%s'",
+			    buf_str(&path));
+		rc = -1;
+	}
+	buf_release(&path);
+	if (fd < 0)
+		return rc;
 	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
 		read_holder(fd, out, size);
 	else

@@ -22,7 +22,8 @@ int lock_acquire(struct repo_lock *lock, const char *repository,
 		 int wait_seconds, struct cairn_error *err);
 void lock_release(struct repo_lock *lock);
 
-/* Who holds the lock, into out: "" when nobody does. 0 or -1. */
+/* Who holds the lock, into out: "" when nobody does (or there is no lock
+ * file yet). Opens the file read-only and never creates it. 0 or -1. */
 int lock_holder(const char *repository, char *out, size_t size,
 		struct cairn_error *err);
 
