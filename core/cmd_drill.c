@@ -180,6 +180,7 @@ int
 cmd_drill(struct context *ctx)
 {
 	const struct options *o = ctx->options;
+	const struct job_config **jobs;
 	struct drill_outcome *outcomes;
 	struct repository repo = {NULL};
 	struct catalog catalog;
@@ -189,24 +190,32 @@ cmd_drill(struct context *ctx)
 	size_t count = 0, i, total, failed = 0;
 	int status;
 
-	status = context_open_catalog_locked(ctx, &repo, &catalog, 0, &lock);
-	if (status != EXIT_OK)
-		return status;
+	/* Every job named must exist before any is drilled: a typo must not
+	 * leave the other drills done but unrecorded. */
 	total = o->arg_count ? o->arg_count : ctx->config.job_count;
+	jobs = xcalloc(total + 1, sizeof(*jobs));
+	for (i = 0; i < total; i++) {
+		jobs[i] = o->arg_count
+				  ? config_find_job(&ctx->config, o->args[i])
+				  : &ctx->config.jobs[i];
+		if (jobs[i] == NULL) {
+			log_error("no job '%s' in '%s'", o->args[i],
+				  ctx->config.file);
+			free(jobs);
+			return EXIT_NOT_FOUND;
+		}
+	}
+	status = context_open_catalog_locked(ctx, &repo, &catalog, 0, &lock);
+	if (status != EXIT_OK) {
+		free(jobs);
+		return status;
+	}
 	outcomes = xcalloc(total + 1, sizeof(*outcomes));
 	for (i = 0; i < total; i++) {
-		const struct job_config *job =
-			o->arg_count ? config_find_job(&ctx->config, o->args[i])
-				     : &ctx->config.jobs[i];
+		const struct job_config *job = jobs[i];
 		struct drill_outcome *out = &outcomes[count];
 		long index;
 
-		if (job == NULL) {
-			log_error("no job '%s' in '%s'", o->args[i],
-				  ctx->config.file);
-			status = EXIT_NOT_FOUND;
-			goto out;
-		}
 		out->job = job->name;
 		report_init(&out->report);
 		count++;
@@ -230,11 +239,11 @@ cmd_drill(struct context *ctx)
 	metrics_update(ctx, &repo, &catalog);
 	print_outcomes(ctx, outcomes, count);
 	status = failed ? EXIT_JOB_FAILED : EXIT_OK;
-out:
 	lock_release(&lock);
 	for (i = 0; i < count; i++)
 		report_release(&outcomes[i].report);
 	free(outcomes);
+	free(jobs);
 	buf_release(&path);
 	catalog_release(&catalog);
 	repository_release(&repo);
