@@ -350,6 +350,13 @@ expect "prune --job of a job no longer configured" \
 expect_exit 66 "prune --job of an unknown job exits 66" cairn prune --job nosuch
 expect_exit 66 "check of an unknown job exits 66" cairn check nosuch
 expect_exit 66 "drill of an unknown job exits 66" cairn drill nosuch
+repo_state >"$SCRATCH/state.before"
+expect_exit 66 "drill of a known and an unknown job exits 66" cairn -v drill vol nosuch
+repo_state >"$SCRATCH/state.after"
+cmp -s "$SCRATCH/state.before" "$SCRATCH/state.after" &&
+	! grep -q drilling "$SCRATCH/last.err" &&
+	ok "a drill naming an unknown job drills nothing" ||
+	{ not_ok "a drill naming an unknown job drilled"; sed 's/^/# /' "$SCRATCH/last.err"; }
 
 expect "prune of every job" cairn prune
 expect "verify after prune" cairn verify
@@ -390,6 +397,16 @@ expect_stdout 'no-such-directory' "check names the missing path"
 cairn --json check gone old other >"$SCRATCH/last.out" 2>"$SCRATCH/last.err"
 json_check "check --json lists the problems of each job" \
 	'len(doc["gone"]["problems"]) > 0 and len(doc["old"]["problems"]) > 0 and doc["other"]["problems"] == []'
+
+# check writes nothing, not even the lock file of a fresh repository.
+rm -f "$REPO/lock"
+repo_state >"$SCRATCH/state.before"
+cairn check vol >"$SCRATCH/last.out" 2>"$SCRATCH/last.err"
+repo_state >"$SCRATCH/state.after"
+cmp -s "$SCRATCH/state.before" "$SCRATCH/state.after" && [ ! -e "$REPO/lock" ] &&
+	ok "check writes nothing in the repository" ||
+	not_ok "check wrote in the repository$([ -e "$REPO/lock" ] && echo ' (the lock file)')"
+expect_stdout '^  lock +free' "check shows the lock free without a lock file"
 
 # A repository that is not writable: as an unprivileged user when root.
 RO=$SCRATCH/ro
