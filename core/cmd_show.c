@@ -76,6 +76,11 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 		json_object_set_int64(json, "entry_count", (int64_t)m.entries);
 		json_object_set_int64(json, "stored", (int64_t)r->stored);
 		json_object_set_string(json, "file", r->file);
+		/* The last drill, as list --json gives it. */
+		if (json_object_get(r->extra, "drill") != NULL)
+			json_object_set(json, "drill",
+					json_clone(json_object_get(r->extra,
+								   "drill")));
 		entries = json_new_array();
 	} else {
 		print_header(&m, r);
