@@ -37,6 +37,17 @@ log_setup(int verbosity)
 void
 log_set_destination(enum log_destination destination)
 {
+	/*
+	 * Without a syslog socket (a container, a chroot) syslog(3) drops
+	 * every message, errors included: stay on stderr and say why.
+	 */
+	if (destination == LOG_TO_SYSLOG && access(_PATH_LOG, W_OK) != 0) {
+		log_message(CAIRN_LOG_WARNING,
+			    "log = syslog, but there is no syslog socket at "
+			    "%s: logging to stderr",
+			    _PATH_LOG);
+		return;
+	}
 	log_destination = destination;
 	if (destination == LOG_TO_SYSLOG) {
 		openlog("cairn", LOG_PID, LOG_DAEMON);
