@@ -80,6 +80,13 @@ archive_reader_next(struct archive_reader *r, struct archive_entry **entry,
 		return 0;
 	if (rc < ARCHIVE_WARN)
 		return reader_error(r, err);
+	/* libarchive gives no name for a header whose name is empty or
+	 * unreadable, and every caller compares or copies the name. */
+	if (archive_entry_pathname(*entry) == NULL) {
+		error_set(err, "archive '%s' is damaged: an entry has no name",
+			  r->name);
+		return -1;
+	}
 	return 1;
 }
 
