@@ -48,7 +48,14 @@ catalog_release(struct catalog *c)
 void
 catalog_add(struct catalog *c, struct catalog_record *r)
 {
-	c->records = xrealloc(c->records, (c->count + 1) * sizeof(*r));
+	/* Doubling: one realloc per record made loading 10,000 records
+	 * quadratic wherever realloc cannot grow in place (25 s under
+	 * AddressSanitizer for `cairn list`). */
+	if (c->count == c->capacity) {
+		c->capacity = c->capacity ? c->capacity * 2 : 16;
+		c->records =
+		    xrealloc(c->records, c->capacity * sizeof(*c->records));
+	}
 	c->records[c->count++] = *r;
 	memset(r, 0, sizeof(*r));
 }

@@ -46,6 +46,7 @@ struct catalog {
 	struct catalog_record *records;
 	size_t count;
 	int recovered_from_copy; /* the primary file was damaged */
+	size_t capacity;	 /* records allocated */
 };
 
 #define CATALOG_FILE "catalog"

@@ -265,7 +265,7 @@ cmd_backup(struct context *ctx)
 {
 	struct job_run *runs = NULL;
 	struct repository repo = {NULL};
-	struct catalog catalog = {NULL, 0, 0};
+	struct catalog catalog = {NULL, 0, 0, 0};
 	struct repo_lock lock = {-1};
 	char run_id[ARCHIVE_ID_SIZE];
 	size_t count = 0, i, failed = 0;

@@ -113,8 +113,8 @@ check_repository(struct context *ctx, const struct catalog *c,
 	report_add_item(report, "path", ctx->repository_path);
 	buf_printf(&probe, "%s/.cairn-check-%ld", ctx->repository_path,
 		   (long)getpid());
-	fd = open(buf_str(&probe), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-		  0600);
+	fd = open(buf_str(&probe),
+		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(text, sizeof(text), "not writable: %s", strerror(errno));
 		report_add_problem(report, text);
@@ -183,7 +183,7 @@ cmd_check(struct context *ctx)
 	const struct options *o = ctx->options;
 	struct check_result *results;
 	struct repository repo = {NULL};
-	struct catalog catalog = {NULL, 0, 0};
+	struct catalog catalog = {NULL, 0, 0, 0};
 	size_t count = 0, i, problems = 0;
 	int have_catalog, status = EXIT_OK;
 
