@@ -116,13 +116,14 @@ for um in 000 022; do
 	(umask "$um" && exec "$CAIRN" -c "$conf" backup files pg-slow) \
 		>"$out/umask-$um.out" 2>"$out/umask-$um.err" &
 	pid=$!
-	partial=""
-	for _ in $(seq 1 200); do
-		partial=$(find "$repo" -name '.*.partial' 2>/dev/null | head -n 1)
-		[ -n "$partial" ] && break
+	# The slow job's partial file: it lives for 3 s at least.
+	partial="" partial_mode=""
+	for _ in $(seq 1 400); do
+		partial=$(find "$repo/archives/pg-slow" -name '.*.partial' 2>/dev/null | head -n 1)
+		[ -n "$partial" ] && partial_mode=$(mode_of "$partial" 2>/dev/null) &&
+			break
 		sleep 0.05
 	done
-	partial_mode=$( [ -n "$partial" ] && mode_of "$partial" 2>/dev/null)
 	wait "$pid"
 	status=$?
 	[ "$status" -eq 0 ] && ok "umask $um: backup of two jobs" ||
