@@ -12,6 +12,10 @@
 # without it a temporary directory is used and removed, unless a target
 # failed.
 #
+# FUZZ_SEED (default 1) fixes libFuzzer's random seed, so that a run in CI
+# tries the same inputs as the same run here and a failure there can be
+# replayed; FUZZ_SEED=0 lets libFuzzer pick one (long runs by hand).
+#
 # For each target one line "NAME: N runs in S s" on stdout, or "NAME:
 # FAILED ..." with the path of the input that crashed, leaked or hung.
 # Exits 0 when all passed, 1 when one failed, 77 when clang cannot build
@@ -180,7 +184,7 @@ run_target() {
 	TMPDIR=$scratch \
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
-		"$dir/$name" -max_total_time="$seconds" \
+		"$dir/$name" -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" \
 		-max_len="$(target_max_len "$name")" -rss_limit_mb=2048 \
 		-timeout=25 -print_final_stats=1 \
 		-artifact_prefix="$dir/work/$name-crashes/" \
