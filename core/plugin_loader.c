@@ -147,6 +147,7 @@ plugin_loader_list(const char *dir, char ***paths, size_t *count,
 	}
 	closedir(handle);
 	buf_release(&path);
-	qsort(*paths, *count, sizeof(char *), by_name);
+	if (*count > 1) /* qsort's array must not be NULL, even empty */
+		qsort(*paths, *count, sizeof(char *), by_name);
 	return 0;
 }

@@ -659,10 +659,10 @@ restore_to_server(const struct redis_config *config,
 			  "which RESTORE cannot carry: they were not loaded",
 			  (unsigned long long)summary.module_aux);
 	if (l->failures > 0) {
-		redis_errorf(err, "%llu of %llu commands failed on '%s'; the first: %s",
-			 (unsigned long long)l->failures,
-			 (unsigned long long)(l->restored + 1), l->address,
-			 l->first_error);
+		redis_errorf(err, "%llu commands failed on '%s' (%llu keys "
+			 "sent); the first: %s",
+			 (unsigned long long)l->failures, l->address,
+			 (unsigned long long)l->restored, l->first_error);
 		goto out;
 	}
 	restore_log_summary(host, options->dry_run ? "would load" : "loaded",
