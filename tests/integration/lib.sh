@@ -76,7 +76,11 @@ expect_stdout() {
 }
 
 setup_scratch() {
-	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$1.XXXXXX")
+	# Without it every path below would be relative to /: stop.
+	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$1.XXXXXX") || {
+		echo "Bail out! cannot create a scratch directory"
+		exit 1
+	}
 	chmod 0755 "$SCRATCH"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM

@@ -102,6 +102,25 @@ for tool in pg_dump pg_restore psql; do
 	ln -s "$bin/$tool" "$SCRATCH/vanisher/$tool"
 done
 
+# A pg_dump older than the server, and one that exits 0 having written
+# nothing (a wrapper gone wrong, say).
+mkdir -p "$SCRATCH/olddump" "$SCRATCH/silent"
+cat >"$SCRATCH/olddump/pg_dump" <<EOF
+#!/bin/sh
+case "\$1" in -V|--version) echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0 ;; esac
+exec "$bin/pg_dump" "\$@"
+EOF
+cat >"$SCRATCH/silent/pg_dump" <<EOF
+#!/bin/sh
+case "\$1" in -V|--version) exec "$bin/pg_dump" "\$@" ;; esac
+exit 0
+EOF
+chmod 755 "$SCRATCH/olddump/pg_dump" "$SCRATCH/silent/pg_dump"
+for tool in pg_dumpall pg_restore psql; do
+	ln -s "$bin/$tool" "$SCRATCH/olddump/$tool"
+	ln -s "$bin/$tool" "$SCRATCH/silent/$tool"
+done
+
 # The drill connects to the target as another user, through PGPASSFILE.
 sql "$dst_port" postgres -c "CREATE ROLE drill LOGIN SUPERUSER PASSWORD 'drill-pw'"
 printf '127.0.0.1:%s:*:drill:drill-pw\n' "$dst_port" >>"$SCRATCH/test.pgpass"
@@ -161,6 +180,24 @@ user = postgres
 password-file = $SCRATCH/src.pw
 databases = payment_gateway
 pg-bin-dir = $SCRATCH/killer
+
+[pg-old]
+plugin = postgres
+host = 127.0.0.1
+port = $src_port
+user = postgres
+password-file = $SCRATCH/src.pw
+databases = merchant
+pg-bin-dir = $SCRATCH/olddump
+
+[pg-silent]
+plugin = postgres
+host = 127.0.0.1
+port = $src_port
+user = postgres
+password-file = $SCRATCH/src.pw
+databases = merchant
+pg-bin-dir = $SCRATCH/silent
 
 [pg-vanish]
 plugin = postgres
@@ -362,6 +399,9 @@ failure() { # failure JOB PATTERN DESCRIPTION
 failure pg-badpw "127\.0\.0\.1:$src_port.*password authentication failed" "wrong password"
 failure pg-down "127\.0\.0\.1:$down_port" "server down"
 failure pg-killed "payment_gateway.*127\.0\.0\.1:$src_port.*killed by signal 9" "pg_dump killed mid-stream"
+failure pg-old "pg_dump 9\.6\.24 in '.*' is older than the server '127\.0\.0\.1:$src_port'" \
+	"a pg_dump older than the server"
+failure pg-silent "merchant.*127\.0\.0\.1:$src_port.*wrote nothing" "a pg_dump that writes nothing"
 sql "$src_port" postgres -c 'CREATE DATABASE vanishing'
 failure pg-vanish "database 'vanishing' on '127\.0\.0\.1:$src_port' vanished during the backup" \
 	"a database dropped mid-run"
