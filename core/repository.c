@@ -184,27 +184,41 @@ repository_remove_partials(const struct repository *repo)
 	return removed;
 }
 
+/* A catalogued archive: its id and where its record is. */
+struct catalogued_id {
+	char id[ARCHIVE_ID_SIZE];
+	size_t record;
+};
+
 struct reconcile {
 	struct catalog *catalog;
 	struct reconcile_outcome *outcome;
-	/* A sorted copy of the catalogue's ids (copies: adopting an archive
-	 * moves the records), so a lookup per file is not a scan of the
-	 * catalogue, with ten thousand of each. */
-	char (*ids)[ARCHIVE_ID_SIZE];
+	/* The catalogue's ids, sorted, so a lookup per file is not a scan
+	 * of the catalogue, with ten thousand of each. Indexes rather than
+	 * pointers: adopting an archive moves the records. */
+	struct catalogued_id *ids;
 	size_t id_count;
+	/* seen[i]: the file of record i is in its job directory. One
+	 * directory walk instead of a stat() per record. */
+	unsigned char *seen;
 };
 
 static int
 compare_ids(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	const struct catalogued_id *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
 }
 
-static int
+static const struct catalogued_id *
 catalogued(const struct reconcile *rc, const char *id)
 {
-	return bsearch(id, rc->ids, rc->id_count, sizeof(*rc->ids),
-		       compare_ids) != NULL;
+	struct catalogued_id key;
+
+	memcpy(key.id, id, sizeof(key.id));
+	return bsearch(&key, rc->ids, rc->id_count, sizeof(*rc->ids),
+		       compare_ids);
 }
 
 static int
@@ -212,6 +226,7 @@ adopt_archive(const struct repository *repo, const char *job,
 	      const char *name, void *context)
 {
 	struct reconcile *rc = context;
+	const struct catalogued_id *known;
 	struct buf relative = BUF_INIT, path = BUF_INIT;
 	struct catalog_record record;
 	struct cairn_error err;
@@ -226,9 +241,15 @@ adopt_archive(const struct repository *repo, const char *job,
 	memcpy(id, name + length - strlen(ARCHIVE_SUFFIX) - (ARCHIVE_ID_SIZE - 1),
 	       ARCHIVE_ID_SIZE - 1);
 	id[ARCHIVE_ID_SIZE - 1] = '\0';
-	if (catalogued(rc, id))
-		return 0;
 	buf_printf(&relative, "archives/%s/%s", job, name);
+	known = catalogued(rc, id);
+	if (known != NULL) {
+		if (strcmp(rc->catalog->records[known->record].file,
+			   buf_str(&relative)) == 0)
+			rc->seen[known->record] = 1;
+		buf_release(&relative);
+		return 0;
+	}
 	repository_path(repo, buf_str(&relative), &path);
 	manifest_init(&m);
 	if (stat(buf_str(&path), &st) != 0 ||
@@ -259,22 +280,23 @@ void
 repository_reconcile(const struct repository *repo, struct catalog *c,
 		     struct reconcile_outcome *outcome)
 {
-	struct reconcile context = {c, outcome, NULL, c->count};
-	struct buf path = BUF_INIT;
-	struct stat st;
+	struct reconcile context = {c, outcome, NULL, c->count, NULL};
 	size_t i;
 
 	memset(outcome, 0, sizeof(*outcome));
 	context.ids = xcalloc(c->count + 1, sizeof(*context.ids));
-	for (i = 0; i < c->count; i++)
-		memcpy(context.ids[i], c->records[i].id, ARCHIVE_ID_SIZE);
-	qsort(context.ids, c->count, sizeof(*context.ids), compare_ids);
+	context.seen = xcalloc(c->count + 1, 1);
 	for (i = 0; i < c->count; i++) {
-		repository_path(repo, c->records[i].file, &path);
-		c->records[i].missing = stat(buf_str(&path), &st) != 0;
+		memcpy(context.ids[i].id, c->records[i].id, ARCHIVE_ID_SIZE);
+		context.ids[i].record = i;
+	}
+	qsort(context.ids, c->count, sizeof(*context.ids), compare_ids);
+	repository_walk(repo, adopt_archive, &context);
+	/* Records adopted by the walk come after id_count, all present. */
+	for (i = 0; i < context.id_count; i++) {
+		c->records[i].missing = !context.seen[i];
 		outcome->missing += c->records[i].missing;
 	}
-	buf_release(&path);
-	repository_walk(repo, adopt_archive, &context);
+	free(context.seen);
 	free(context.ids);
 }
