@@ -187,6 +187,15 @@ cmd_check(struct context *ctx)
 	size_t count = 0, i, problems = 0;
 	int have_catalog, status = EXIT_OK;
 
+	/* A typo among the jobs named is reported before any check runs:
+	 * checks can be slow (a server that does not answer). */
+	for (i = 0; i < o->arg_count; i++) {
+		if (config_find_job(&ctx->config, o->args[i]) == NULL) {
+			log_error("no job '%s' in '%s'", o->args[i],
+				  ctx->config.file);
+			return EXIT_NOT_FOUND;
+		}
+	}
 	results = xcalloc(ctx->config.job_count + o->arg_count + 2,
 			  sizeof(*results));
 	have_catalog = ctx->repository_path != NULL &&
@@ -197,12 +206,6 @@ cmd_check(struct context *ctx)
 			o->arg_count ? config_find_job(&ctx->config, o->args[i])
 				     : &ctx->config.jobs[i];
 
-		if (job == NULL) {
-			log_error("no job '%s' in '%s'", o->args[i],
-				  ctx->config.file);
-			status = EXIT_NOT_FOUND;
-			goto out;
-		}
 		results[count].name = job->name;
 		report_init(&results[count].report);
 		check_job(ctx, job, have_catalog ? &catalog : NULL,
@@ -225,7 +228,6 @@ cmd_check(struct context *ctx)
 	for (i = 0; i < count; i++)
 		problems += results[i].report.problem_count;
 	status = problems ? EXIT_JOB_FAILED : EXIT_OK;
-out:
 	for (i = 0; i < count; i++)
 		report_release(&results[i].report);
 	free(results);

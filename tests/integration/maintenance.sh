@@ -349,6 +349,10 @@ expect "prune --job of a job no longer configured" \
 	not_ok "$(ids_of old | wc -l) archives of old are left, wanted 2"
 expect_exit 66 "prune --job of an unknown job exits 66" cairn prune --job nosuch
 expect_exit 66 "check of an unknown job exits 66" cairn check nosuch
+expect_exit 66 "check of a known and an unknown job exits 66" cairn check vol nosuch
+[ ! -s "$SCRATCH/last.out" ] && grep -q "no job 'nosuch'" "$SCRATCH/last.err" &&
+	ok "it names the unknown job and checks nothing" ||
+	not_ok "check of a known and an unknown job: $(head -c 300 "$SCRATCH/last.out")"
 expect_exit 66 "drill of an unknown job exits 66" cairn drill nosuch
 repo_state >"$SCRATCH/state.before"
 expect_exit 66 "drill of a known and an unknown job exits 66" cairn -v drill vol nosuch
