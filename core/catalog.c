@@ -357,6 +357,36 @@ catalog_load(struct catalog *c, const char *repository,
 	return 0;
 }
 
+int
+catalog_check_twins(const char *repository, struct cairn_error *err)
+{
+	const char *names[2] = {CATALOG_FILE, CATALOG_COPY};
+	struct buf path = BUF_INIT;
+	struct catalog scratch;
+	int found[2], i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&scratch, 0, sizeof(scratch));
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", repository, names[i]);
+		found[i] = catalog_load_file(&scratch, buf_str(&path), err);
+		catalog_release(&scratch);
+		if (found[i] < 0) {
+			buf_release(&path);
+			return -1;
+		}
+	}
+	if (found[0] != found[1]) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", repository, names[found[0] ? 1 : 0]);
+		error_set(err, "catalogue file '%s' is missing", buf_str(&path));
+		buf_release(&path);
+		return -1;
+	}
+	buf_release(&path);
+	return 0;
+}
+
 static void
 catalog_format(const struct catalog *c, struct buf *out)
 {

@@ -61,6 +61,13 @@ int catalog_load(struct catalog *c, const char *repository,
 		 struct cairn_error *err);
 int catalog_save(const struct catalog *c, const char *repository,
 		 struct cairn_error *err);
+/*
+ * Whether both files of the catalogue are whole: catalog_load is content
+ * with either, so a damaged twin would otherwise go unnoticed until the
+ * day it is needed. 0 when both are (or neither exists yet); -1 with the
+ * damaged or missing file named in err.
+ */
+int catalog_check_twins(const char *repository, struct cairn_error *err);
 void catalog_release(struct catalog *c);
 
 /* Takes over the record's strings. */

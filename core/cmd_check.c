@@ -126,6 +126,8 @@ check_repository(struct context *ctx, const struct catalog *c,
 	buf_release(&probe);
 	if (lock_holder(ctx->repository_path, holder, sizeof(holder), &err) == 0)
 		report_add_item(report, "lock", holder[0] ? holder : "free");
+	if (catalog_check_twins(ctx->repository_path, &err) != 0)
+		report_add_problem(report, err.message);
 	if (c != NULL) {
 		snprintf(text, sizeof(text), "%zu", c->count);
 		report_add_item(report, "archives", text);

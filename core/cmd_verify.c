@@ -73,6 +73,7 @@ cmd_verify(struct context *ctx)
 	struct repository repo;
 	struct catalog catalog;
 	size_t i, count = 0, bad = 0, index;
+	struct cairn_error err;
 	int status = context_open_catalog(ctx, &repo, &catalog, 0);
 
 	if (status != EXIT_OK)
@@ -109,6 +110,11 @@ cmd_verify(struct context *ctx)
 	if (o->json)
 		print_json(outcomes, count);
 	status = bad ? EXIT_DAMAGED : EXIT_OK;
+	/* The archives are what matters; a damaged twin of the catalogue
+	 * loses nothing yet and is rewritten by the next backup or prune. */
+	if (o->arg_count == 0 && catalog_check_twins(repo.path, &err) != 0)
+		log_warning("%s: the next backup or prune rewrites it",
+			    err.message);
 	metrics_update(ctx, &repo, &catalog);
 out:
 	free(outcomes);

@@ -402,12 +402,22 @@ python3 "$here/treecmp.py" --no-blocks "$SRC" "$SCRATCH/target$SRC" >"$SCRATCH/c
 	{ not_ok "damaged catalogue: the restored tree differs"; sed 's/^/# /' "$SCRATCH/cmp.out" | head -n 5; }
 intact_unchanged "damaged catalogue" none
 
+expect_exit 1 "damaged catalogue: check exits 1" cairn check
+expect_stdout "catalogue file '.*/catalog' is damaged" "damaged catalogue: check names the file"
+
 # The copy is read only when the catalogue fails, and the next write
-# replaces it: a damaged copy alone changes nothing that can be seen.
+# replaces it: a damaged copy alone loses nothing, but verify and check
+# say so, before the day it is needed.
 catalog_case flip "$REPO/catalog.copy" 40
 expect "damaged copy: list" cairn --json list
 json_check "damaged copy: list shows every archive" "sorted(r['id'] for r in doc) == $all_ids"
 expect "damaged copy: verify" cairn verify
+expect_stderr "warning: catalogue file '.*/catalog.copy' is damaged" "damaged copy: verify warns, naming the copy"
+expect_exit 1 "damaged copy: check exits 1" cairn check
+expect_stdout "catalogue file '.*/catalog.copy' is damaged" "damaged copy: check names the copy"
+catalog_case rm -f "$REPO/catalog.copy"
+expect_exit 1 "copy deleted: check exits 1" cairn check
+expect_stdout "catalogue file '.*/catalog.copy' is missing" "copy deleted: check names the copy"
 
 both_damaged() { flip "$REPO/catalog" 40; flip "$REPO/catalog.copy" 40; }
 catalog_case both_damaged
