@@ -4,6 +4,7 @@
 #include "zstd_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,10 @@ static const char trailer_tag[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', '1'};
 
 /* Bytes read from the file at a time: large reads, few system calls. */
 #define READ_SIZE (1024 * 1024)
+
+/* Written bytes handed to the kernel's writeback at a time (see
+ * writer_output). */
+#define WRITEBACK_SIZE (8 * 1024 * 1024)
 
 static void
 put_le32(unsigned char *p, uint32_t v)
@@ -49,6 +54,21 @@ writer_output(struct zstd_writer *w, const void *data, size_t length,
 		return -1;
 	}
 	w->offset += length;
+	/*
+	 * The archive is fsynced before it is committed. Left to itself the
+	 * kernel holds most of it in dirty pages until then, and the fsync
+	 * waits for all of it while the compressor sits idle. Starting the
+	 * writeback of every few megabytes as they are written lets the
+	 * disk work while zstd does, and the final fsync only waits for the
+	 * tail. Errors are the fsync's to report; a file system without
+	 * sync_file_range (EINVAL, ESPIPE) just does without.
+	 */
+	if (w->offset - w->written_back >= WRITEBACK_SIZE) {
+		(void)sync_file_range(w->fd, (off_t)w->written_back,
+				      (off_t)(w->offset - w->written_back),
+				      SYNC_FILE_RANGE_WRITE);
+		w->written_back = w->offset;
+	}
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct zstd_writer {
 	unsigned char *out;
 	size_t out_size;
 	uint64_t offset;      /* bytes written to fd */
+	uint64_t written_back; /* bytes handed to the kernel's writeback */
 	uint64_t frame_start; /* offset of the frame being written */
 	uint64_t frame_input; /* uncompressed bytes in that frame */
 	uint64_t total_input;
