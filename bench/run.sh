@@ -312,38 +312,48 @@ volume_backup() {
 plugin = volume
 paths = $VOLUME
 EOF
-	# Warm the page cache the same way for everyone.
-	tar -cf - -C "$DATA" volume | cat >/dev/null
+	# Warm the page cache the same way for everyone, before every case:
+	# borg drops what it has read from the cache (POSIX_FADV_DONTNEED),
+	# and whoever came after it would read the tree from disk.
+	warm() { tar -cf - -C "$DATA" volume | cat >/dev/null; }
 	tar -cf "$shm_tar" -C "$DATA" volume
 	fact ceiling_tar_bytes "$(stat -c %s "$shm_tar")"
 	for round in $(seq 1 "$RUNS"); do
 		rm -rf "$WORK/vol-repo"
+		warm
 		measure volume "cairn backup" "$WORK/vol-repo/archives" \
 			"$CAIRN" -c "$WORK/vol.conf" --no-progress backup vol
 		rm -f "$WORK/v.tar.zst"
+		warm
 		measure volume "tar -cf - | zstd -3 -T0" "$WORK/v.tar.zst" \
 			sh -c "tar -cf - -C '$DATA' volume | zstd -3 -T0 -q -o '$WORK/v.tar.zst'"
 		# cairn's archive is on disk when it exits (fsync); this one
 		# is, once the sync is done: the same durability.
 		rm -f "$WORK/v-synced.tar.zst"
+		warm
 		measure volume "tar -cf - | zstd -3 -T0, then sync" "$WORK/v-synced.tar.zst" \
 			sh -c "tar -cf - -C '$DATA' volume | zstd -3 -T0 -q -o '$WORK/v-synced.tar.zst' && sync '$WORK/v-synced.tar.zst'"
 		rm -f "$WORK/v-shm.tar.zst"
+		warm
 		measure volume "zstd -3 -T0 of the tar in /dev/shm (ceiling)" "$WORK/v-shm.tar.zst" \
 			zstd -3 -T0 -q "$shm_tar" -o "$WORK/v-shm.tar.zst"
 		rm -f "$WORK/v-sparse.tar.zst"
+		warm
 		measure volume "tar -S -cf - | zstd -3 -T0" "$WORK/v-sparse.tar.zst" \
 			sh -c "tar -S -cf - -C '$DATA' volume | zstd -3 -T0 -q -o '$WORK/v-sparse.tar.zst'"
 		rm -f "$WORK/v.tar.gz"
+		warm
 		measure volume "tar -czf" "$WORK/v.tar.gz" \
 			tar -czf "$WORK/v.tar.gz" -C "$DATA" volume
 		rm -rf "$WORK/restic" "$WORK/restic-cache"
 		RESTIC_PASSWORD=bench restic -q -r "$WORK/restic" init >/dev/null 2>&1
+		warm
 		measure volume "restic backup (first)" "$WORK/restic" \
 			env RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$WORK/restic-cache" \
 			restic -q -r "$WORK/restic" backup "$VOLUME"
 		rm -rf "$WORK/borg" "$WORK/borg-base"
 		BORG_BASE_DIR=$WORK/borg-base borg init --encryption none "$WORK/borg" >/dev/null 2>&1
+		warm
 		measure volume "borg create --compression zstd,3 (first)" "$WORK/borg" \
 			env BORG_BASE_DIR="$WORK/borg-base" BORG_PASSPHRASE=bench \
 			BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes \
