@@ -22,8 +22,6 @@ CONF=$SCRATCH/cairn.conf
 OUTSIDE=$SCRATCH/outside
 background_pids=()
 
-# CAIRN_WRAPPER (e.g. valgrind) runs in front of cairn when set.
-run_cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" "$@"; }
 cairn() { run_cairn -c "$CONF" "$@"; }
 
 # Processes this script started in the background, stopped on exit.
@@ -34,47 +32,6 @@ stop_background() {
 	done
 }
 trap 'stop_background; cleanup' EXIT
-
-# flip FILE OFFSET: flips one bit of the byte at OFFSET.
-flip() {
-	python3 - "$1" "$2" <<'EOF'
-import sys
-path, offset = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(offset)
-    byte = f.read(1)[0]
-    f.seek(offset)
-    f.write(bytes([byte ^ 0x10]))
-EOF
-}
-
-# json_check DESCRIPTION PYTHON-EXPRESSION: evaluates the expression with
-# `doc` bound to the JSON document in last.out.
-json_check() {
-	if python3 - "$SCRATCH/last.out" "$2" <<'EOF'; then
-import json, sys
-with open(sys.argv[1]) as f:
-    doc = json.load(f)
-ok = eval(sys.argv[2])
-if not ok:
-    print("# document: %s" % json.dumps(doc)[:2000])
-sys.exit(0 if ok else 1)
-EOF
-		ok "$1"
-	else
-		not_ok "$1"
-	fi
-}
-
-# wait_for FILE: until FILE exists (a bounded wait for a background step).
-wait_for() {
-	local tries=300
-	while [ ! -e "$1" ] && [ "$tries" -gt 0 ]; do
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	[ -e "$1" ]
-}
 
 mode_of() { stat -c %a "$1"; }
 

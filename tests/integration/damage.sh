@@ -34,39 +34,7 @@ PRISTINE=$SCRATCH/pristine-repo
 REPO=$SCRATCH/repo
 CONF=$SCRATCH/cairn.conf
 
-run_cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" "$@"; }
 cairn() { run_cairn -c "$CONF" "$@"; }
-
-# flip FILE OFFSET: flips one bit of the byte at OFFSET.
-flip() {
-	python3 - "$1" "$2" <<'EOF'
-import sys
-path, offset = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(offset)
-    byte = f.read(1)[0]
-    f.seek(offset)
-    f.write(bytes([byte ^ 0x10]))
-EOF
-}
-
-# json_check DESCRIPTION PYTHON-EXPRESSION: evaluates the expression with
-# `doc` bound to the JSON document in last.out.
-json_check() {
-	if python3 - "$SCRATCH/last.out" "$2" <<'EOF'; then
-import json, sys
-with open(sys.argv[1]) as f:
-    doc = json.load(f)
-ok = eval(sys.argv[2])
-if not ok:
-    print("# document: %s" % json.dumps(doc)[:2000])
-sys.exit(0 if ok else 1)
-EOF
-		ok "$1"
-	else
-		not_ok "$1"
-	fi
-}
 
 # expect_failure DESCRIPTION COMMAND...: ok when the command exits 65
 # (damage found) or 1 (the plugin's restore failed on the damage), as the

@@ -30,7 +30,6 @@ CONF=$SCRATCH/cairn.conf
 OUTSIDE=$SCRATCH/outside
 mkdir -p "$OUTSIDE" || exit 1
 
-run_cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" "$@"; }
 cairn() { run_cairn -c "$CONF" "$@"; }
 
 cat >"$CONF" <<EOF
