@@ -10,7 +10,7 @@
  * is written, so that they cannot hold a unique name the archive needs).
  *
  * A database-backed target is written with PUT by id, in dependency order
- * (see kong_entities.c): PUT creates or replaces, so running the same
+ * (see entities.c): PUT creates or replaces, so running the same
  * restore twice changes nothing, and the second run writes nothing at
  * all. Targets are the exception: Kong's PUT (and PATCH)
  * /upstreams/{u}/targets/{t} only updates, answering 404 for a target it
