@@ -37,6 +37,9 @@ kong/db/errors.lua, kong/db/schema/entities/*.lua, kong/db/declarative/):
   - Kong-Admin-Token authentication (--token), GET / and GET /status;
   - JSON written like lua-cjson writes it, with "/" escaped as "\\/".
 
+README.md lists each rule with the Kong source file it follows, and
+test_rules.py checks them one by one.
+
 --fail-after N cuts the connection in the middle of the response to
 request N+1 (once), for fault tests. The port is printed on stdout once
 the server listens; SIGTERM stops it.
