@@ -9,6 +9,7 @@
 
 #include "arc_reader.h"
 #include "error.h"
+#include "xalloc.h"
 
 /* The manifest and an index chunk are small; a bigger one is damage. */
 #define MANIFEST_LIMIT (16 * 1024 * 1024)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "xalloc.h"
 #include "error.h"
 
 struct blob *

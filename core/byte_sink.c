@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "buf.h"
+#include "xalloc.h"
 #include "error.h"
 #include "fsutil.h"
 
