@@ -3,11 +3,11 @@
  * its Admin API and kept as one declarative configuration, kong.json.
  *
  * backup  reads GET / (version, database or DB-less), every entity of
- *         every kind (kong_entities.c), and writes kong.json with its size
+ *         every kind (entities.c), and writes kong.json with its size
  *         known; facts: Kong's version, its mode and a count per kind. A
  *         DB-less node also gives its own export (GET /config, YAML),
  *         kept beside as kong-config.yaml.
- * restore puts kong.json back into an Admin API (kong_restore.c): --to
+ * restore puts kong.json back into an Admin API (restore.c): --to
  *         URL, or the job's own admin-url with --force.
  * check   reachable, authenticated, version, mode, /status, counts.
  * drill   restores into drill-target and compares what the target then

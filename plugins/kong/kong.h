@@ -1,17 +1,17 @@
 /*
  * The kong plugin's internal interfaces, shared by its source files:
  *
- *   kong.c           the plugin entry: configuration, check, backup,
- *                    restore and drill callbacks;
- *   kong_http.c      the Admin API client (libcurl): one connection per
- *                    operation, token and TLS settings, Kong's error bodies
- *                    turned into messages naming the URL;
- *   kong_entities.c  the entity kinds of Kong 3.x, reading every page of
- *                    them, and the declarative document (kong.json) built
- *                    from them and parsed back;
- *   kong_restore.c   the restore plan (created, updated, unchanged, extra
- *                    per kind) and its application, used by restore and
- *                    drill.
+ *   kong.c      the plugin entry: configuration, check, backup,
+ *               restore and drill callbacks;
+ *   http.c      the Admin API client (libcurl): one connection per
+ *               operation, token and TLS settings, Kong's error bodies
+ *               turned into messages naming the URL;
+ *   entities.c  the entity kinds of Kong 3.x, reading every page of
+ *               them, and the declarative document (kong.json) built
+ *               from them and parsed back;
+ *   restore.c   the restore plan (created, updated, unchanged, extra
+ *               per kind) and its application, used by restore and
+ *               drill.
  *
  * Entities are held "flat", as the Admin API returns them: one JSON array
  * per kind, each entity an object whose foreign keys are {"id": ...}

@@ -3,9 +3,9 @@
 if BUILD_KONG
 plugins_LTLIBRARIES += plugins/kong/kong.la
 plugins_kong_kong_la_SOURCES = plugins/kong/kong.c plugins/kong/kong.h \
-	plugins/kong/kong_http.c \
-	plugins/kong/kong_entities.c \
-	plugins/kong/kong_restore.c
+	plugins/kong/http.c \
+	plugins/kong/entities.c \
+	plugins/kong/restore.c
 plugins_kong_kong_la_CFLAGS = $(AM_CFLAGS) $(KONG_DEP_CFLAGS)
 plugins_kong_kong_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
 plugins_kong_kong_la_LIBADD = libcairnjson.la $(KONG_DEP_LIBS)

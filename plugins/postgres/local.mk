@@ -2,12 +2,12 @@
 postgres_sources = \
 	plugins/postgres/postgres.h \
 	plugins/postgres/postgres.c \
-	plugins/postgres/pg_util.c \
-	plugins/postgres/pg_config.c \
-	plugins/postgres/pg_conn.c \
-	plugins/postgres/pg_spawn.c \
-	plugins/postgres/pg_backup.c \
-	plugins/postgres/pg_restore.c
+	plugins/postgres/util.c \
+	plugins/postgres/config.c \
+	plugins/postgres/conn.c \
+	plugins/postgres/spawn.c \
+	plugins/postgres/backup.c \
+	plugins/postgres/restore.c
 
 if BUILD_POSTGRES
 plugins_LTLIBRARIES += plugins/postgres/postgres.la

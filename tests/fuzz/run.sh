@@ -35,7 +35,7 @@ target_sources() {
 	fuzz_config) echo "config buf error fsutil timefmt" ;;
 	fuzz_manifest) echo "manifest json buf error timefmt" ;;
 	fuzz_catalog) echo "catalog manifest json buf error fsutil sha256 timefmt" ;;
-	fuzz_archive) echo "archive_reader archive_source archive_verify zstd_io manifest json buf error fsutil sha256 timefmt" ;;
+	fuzz_archive) echo "arc_reader arc_source arc_verify zstd_io manifest json buf error fsutil sha256 timefmt" ;;
 	esac
 }
 target_max_len() {

@@ -10,7 +10,7 @@
  * is written, so that they cannot hold a unique name the archive needs).
  *
  * A database-backed target is written with PUT by id, in dependency order
- * (see kong_entities.c): PUT creates or replaces, so running the same
+ * (see entities.c): PUT creates or replaces, so running the same
  * restore twice changes nothing, and the second run writes nothing at
  * all. A DB-less target cannot be written entity by entity; it gets the
  * whole document through POST /config, which replaces its configuration,

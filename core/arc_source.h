@@ -8,18 +8,18 @@
  * archive order) and one per entry stored in parts, opened at the frame
  * of its first part. Memory: two readers and one index chunk.
  */
-#ifndef CAIRN_ARCHIVE_SOURCE_H
-#define CAIRN_ARCHIVE_SOURCE_H
+#ifndef CAIRN_ARC_SOURCE_H
+#define CAIRN_ARC_SOURCE_H
 
 #include <stdint.h>
 
 #include <cairn/plugin.h>
 
-#include "archive_reader.h"
+#include "arc_reader.h"
 #include "manifest.h"
 #include "sha256.h"
 
-struct archive_source {
+struct arc_source {
 	int fd;
 	char *name;
 	const struct manifest *manifest;
@@ -27,9 +27,9 @@ struct archive_source {
 	struct index_record record;
 	int have_record;
 
-	struct archive_reader data;
+	struct arc_reader data;
 	int data_open;
-	struct archive_reader parts;
+	struct arc_reader parts;
 	int parts_open;
 	int in_part;
 	unsigned int next_part;
@@ -45,20 +45,20 @@ struct archive_source {
 };
 
 /* Opens the archive at `path`; `name` (its id) names it in messages. */
-int archive_source_open(struct archive_source *s, const char *path,
-			const char *name, const struct manifest *m,
-			struct cairn_error *err);
+int arc_source_open(struct arc_source *s, const char *path,
+		    const char *name, const struct manifest *m,
+		    struct cairn_error *err);
 /* The host's entry_next and entry_read (include/cairn/plugin.h). */
-int archive_source_next(struct archive_source *s,
-			const struct cairn_entry **entry,
-			struct cairn_error *err);
-int archive_source_read(struct archive_source *s, const void **data,
-			size_t *length, int64_t *offset,
-			struct cairn_error *err);
+int arc_source_next(struct arc_source *s,
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
+int arc_source_read(struct arc_source *s, const void **data,
+		    size_t *length, int64_t *offset,
+		    struct cairn_error *err);
 /* Positions on the entry named `name`: 1, 0 when there is none, -1. */
-int archive_source_find(struct archive_source *s, const char *name,
-			const struct cairn_entry **entry,
-			struct cairn_error *err);
-void archive_source_close(struct archive_source *s);
+int arc_source_find(struct arc_source *s, const char *name,
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
+void arc_source_close(struct arc_source *s);
 
 #endif

@@ -16,8 +16,8 @@
  * Thread safety: the stream functions may be called from several threads;
  * an entry of known size holds the archive from open to close.
  */
-#ifndef CAIRN_ARCHIVE_WRITER_H
-#define CAIRN_ARCHIVE_WRITER_H
+#ifndef CAIRN_ARC_WRITER_H
+#define CAIRN_ARC_WRITER_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -29,11 +29,11 @@
 #include "sha256.h"
 #include "zstd_io.h"
 
-#define ARCHIVE_PART_SIZE (4 * 1024 * 1024)
+#define ARC_PART_SIZE (4 * 1024 * 1024)
 
-struct archive_stream;
+struct arc_stream;
 
-struct archive_writer {
+struct arc_writer {
 	int fd;
 	char *temporary_path;
 	struct zstd_writer zstd;
@@ -52,7 +52,7 @@ struct archive_writer {
 	uint64_t bytes;
 	uint64_t entries;
 	struct manifest *manifest; /* facts go here; not owned */
-	struct archive_stream *open_streams;
+	struct arc_stream *open_streams;
 	struct timespec part_time;
 };
 
@@ -61,32 +61,32 @@ struct archive_writer {
  * and starts the archive. `manifest` receives facts and is written at
  * commit; it must outlive the writer.
  */
-int archive_writer_open(struct archive_writer *w, const char *path,
-			struct manifest *manifest, int compress, int level,
-			int threads, struct cairn_error *err);
+int arc_writer_open(struct arc_writer *w, const char *path,
+		    struct manifest *manifest, int compress, int level,
+		    int threads, struct cairn_error *err);
 
 /* The host's stream services (include/cairn/plugin.h). */
-int archive_writer_stream_open(struct archive_writer *w,
-			       const struct cairn_entry *entry,
-			       struct archive_stream **stream,
-			       struct cairn_error *err);
-int archive_writer_stream_write(struct archive_stream *stream,
-				const void *data, size_t length,
-				struct cairn_error *err);
-int archive_writer_stream_close(struct archive_stream *stream,
-				struct cairn_error *err);
-void archive_writer_set_fact(struct archive_writer *w, const char *key,
-			     const char *value);
+int arc_writer_stream_open(struct arc_writer *w,
+			   const struct cairn_entry *entry,
+			   struct arc_stream **stream,
+			   struct cairn_error *err);
+int arc_writer_stream_write(struct arc_stream *stream,
+			    const void *data, size_t length,
+			    struct cairn_error *err);
+int arc_writer_stream_close(struct arc_stream *stream,
+			    struct cairn_error *err);
+void arc_writer_set_fact(struct arc_writer *w, const char *key,
+			 const char *value);
 
 /*
  * Writes the index and the manifest (finished time, totals set here),
  * fsyncs, renames the file to `final_path` and fsyncs the directory.
  * *stored receives the file's size. The writer is released either way.
  */
-int archive_writer_commit(struct archive_writer *w, const char *final_path,
-			  uint64_t *stored, struct cairn_error *err);
+int arc_writer_commit(struct arc_writer *w, const char *final_path,
+		      uint64_t *stored, struct cairn_error *err);
 
 /* Drops the archive: closes and removes the temporary file. */
-void archive_writer_abort(struct archive_writer *w);
+void arc_writer_abort(struct arc_writer *w);
 
 #endif
