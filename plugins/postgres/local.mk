@@ -7,7 +7,9 @@ postgres_sources = \
 	plugins/postgres/conn.c \
 	plugins/postgres/spawn.c \
 	plugins/postgres/backup.c \
-	plugins/postgres/restore.c
+	plugins/postgres/restore.c \
+	plugins/postgres/props.c \
+	plugins/postgres/grants.c
 
 if BUILD_POSTGRES
 plugins_LTLIBRARIES += plugins/postgres/postgres.la

@@ -12,6 +12,8 @@
  *   spawn.c       child processes (pg_dump, psql...) without a shell
  *   backup.c      backup: globals, one pg_dump per database, in parallel
  *   restore.c     restore and drill
+ *   props.c       database-level properties as SQL (database.sql entries)
+ *   grants.c      records of roles, owners and grants, and their comparison
  *   postgres.c    the descriptor, configure, check, release
  *
  * Ownership: every function that fills a structure documents how to
@@ -160,7 +162,8 @@ char *postgres_name_decode(const char *encoded);
 
 /*
  * Splits "databases/<encoded>.<suffix>" into the decoded database name
- * (malloc'ed) and the suffix ("dump", "sql" or "rowcounts"). -1 when the
+ * (malloc'ed) and the suffix ("dump", "sql", "rowcounts", "grants" or
+ * "database.sql"). -1 when the
  * entry is not a database entry.
  */
 int postgres_entry_parse(const char *entry, char **name, const char **suffix);
@@ -206,6 +209,37 @@ void postgres_rowcounts_free(struct postgres_rowcounts *rc);
 const struct postgres_rowcount *
 postgres_rowcounts_find(const struct postgres_rowcounts *rc, const char *schema,
 			const char *table);
+
+/*
+ * Text that grows; a failed allocation sticks in `failed` and later calls
+ * do nothing, so a caller checks once at the end. data is owned, NULL
+ * until something is added; release with postgres_text_release.
+ */
+struct postgres_text {
+	char *data;
+	size_t length;
+	size_t capacity;
+	int failed;
+};
+
+void postgres_text_add(struct postgres_text *t, const char *s);
+void postgres_text_addf(struct postgres_text *t, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Adds text with '%', tab, newline and controls written %XX. */
+void postgres_text_add_field(struct postgres_text *t, const char *text);
+void postgres_text_release(struct postgres_text *t);
+
+/*
+ * Settings whose value is a list pg_dump quotes item by item
+ * (search_path...), and the split of such a stored value ("a, \"B c\"")
+ * into its items the way PostgreSQL's SplitGUCList does. -1 on a
+ * malformed value or no memory.
+ */
+int postgres_guc_is_list(const char *name);
+int postgres_guc_list_split(const char *value, struct postgres_list *list);
 
 /* Human sizes: "1.5 GiB". */
 void postgres_size_text(int64_t bytes, char *buf, size_t size);
@@ -312,6 +346,40 @@ void postgres_child_stderr(const struct postgres_child *c, char *buf,
 /* Environment for children: environ minus what we set, plus `set`. */
 char **postgres_env_build(const char *const *set, size_t count);
 void postgres_env_free(char **envp);
+
+/* --- props.c ------------------------------------------------------- */
+
+/*
+ * The SQL that gives the connected database its database-level
+ * properties back (owner, connection limit, template flag, comment, ACL,
+ * its settings and its roles' settings), named `name`. *sql is malloc'ed,
+ * owned by the caller.
+ */
+int postgres_props_sql(PGconn *conn, const char *name, char **sql,
+		       size_t *length, struct cairn_error *err);
+
+/* --- grants.c ------------------------------------------------------ */
+
+/*
+ * Records of roles (but skip_role, "" for none; passwords: whether to
+ * record which roles have one, superusers only) and of the connected
+ * database's owners and grants. out is filled, released by the caller.
+ */
+int postgres_grants_roles(PGconn *conn, int passwords, const char *skip_role,
+			  struct postgres_text *out, struct cairn_error *err);
+int postgres_grants_database(PGconn *conn, const char *name,
+			     struct postgres_text *out,
+			     struct cairn_error *err);
+/*
+ * Reports each difference between the archive's record and the one read
+ * after the restore, each message starting with scope ("database 'x': "
+ * or ""). 0 when equal; *checks is the number of properties compared.
+ */
+int postgres_grants_compare(const struct cairn_host *host,
+			    struct cairn_report *report, const char *scope,
+			    const char *expected, size_t expected_length,
+			    const char *actual, size_t actual_length,
+			    size_t *checks, size_t *differences);
 
 /* --- backup.c / restore.c ------------------------------------ */
 

@@ -45,6 +45,7 @@ struct postgres_rdb {
 	int exists;
 	int empty;
 	int done;
+	int whole; /* pg_restore --create brought its properties too */
 	/* drill */
 	char scratch[64];
 	int created;
@@ -691,6 +692,7 @@ postgres_restore_db(const struct postgres_session *s,
 		if (postgres_run_fed(s, host, source, entry, "pg_restore", argv,
 				     NULL, what, err) == -1)
 			goto out;
+		db->whole = create;
 	} else {
 		if (!db->exists &&
 		    postgres_db_create(&s->ep, host, source, db->encoded,
@@ -718,6 +720,49 @@ postgres_restore_db(const struct postgres_session *s,
 oom:
 	postgres_error(err, "out of memory");
 out:
+	free(dbarg);
+	return rc;
+}
+
+/*
+ * Runs a database.sql entry, unless pg_restore --create already brought
+ * the database's properties: after the dump, so that no setting (say
+ * default_transaction_read_only) applies to the restore itself.
+ */
+static int
+postgres_restore_props(const struct postgres_session *s,
+		       const struct cairn_host *host,
+		       struct cairn_source *source,
+		       const struct cairn_entry *entry,
+		       const struct postgres_rdb *db, struct cairn_error *err)
+{
+	const char *argv[12];
+	char what[600], *dbarg;
+	size_t argc = 0;
+	int rc;
+
+	if (!db->done || db->whole)
+		return 0;
+	snprintf(what, sizeof(what),
+		 "the properties of database '%s' on '%s'", db->name,
+		 s->ep.label);
+	dbarg = postgres_dbname_arg(postgres_endpoint_admin_db(&s->ep,
+							       db->name));
+	if (dbarg == NULL) {
+		postgres_error(err, "out of memory");
+		return -1;
+	}
+	argv[argc++] = "psql";
+	argv[argc++] = "--no-psqlrc";
+	argv[argc++] = "--quiet";
+	argv[argc++] = "--no-password";
+	argv[argc++] = "--set=ON_ERROR_STOP=1";
+	argv[argc++] = "--dbname";
+	argv[argc++] = dbarg;
+	argv[argc] = NULL;
+	host->log(host, CAIRN_LOG_INFO, "restoring %s", what);
+	rc = postgres_run_fed(s, host, source, entry, "psql", argv, NULL, what,
+			      err);
 	free(dbarg);
 	return rc;
 }
@@ -844,11 +889,18 @@ postgres_restore(void *state, const struct cairn_host *host,
 		}
 		free(name);
 		name = NULL;
-		if (postgres_entry_parse(entry->name, &name, &suffix) == -1 ||
-		    strcmp(suffix, "rowcounts") == 0)
+		if (postgres_entry_parse(entry->name, &name, &suffix) == -1)
 			continue;
 		db = postgres_rplan_find(&plan, name);
 		if (db == NULL || !db->selected)
+			continue;
+		if (strcmp(suffix, "database.sql") == 0) {
+			if (postgres_restore_props(&session, host, source,
+						   entry, db, err) == -1)
+				goto out;
+			continue;
+		}
+		if (strcmp(suffix, "dump") != 0 && strcmp(suffix, "sql") != 0)
 			continue;
 		if (postgres_restore_db(&session, cfg, host, source, entry,
 					&plan, db, options->force, err) == -1)
@@ -1102,7 +1154,8 @@ postgres_drill(void *state, const struct cairn_host *host,
 		if (postgres_entry_parse(entry->name, &name, &suffix) == -1)
 			continue;
 		db = postgres_rplan_find(&plan, name);
-		if (db == NULL)
+		if (db == NULL || strcmp(suffix, "grants") == 0 ||
+		    strcmp(suffix, "database.sql") == 0)
 			continue;
 		if (strcmp(suffix, "rowcounts") == 0) {
 			if (postgres_entry_slurp(host, source, 256 << 20, &text,

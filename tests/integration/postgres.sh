@@ -60,7 +60,8 @@ populate() {
 		fi
 	done
 	sql "$src_port" "Partner Portal/Legacy" -c \
-		"CREATE TABLE \"Odd Table\" (\"Mixed Col\" text); INSERT INTO \"Odd Table\" VALUES ('x'), (NULL)"
+		"CREATE TABLE \"Odd Table\" (\"Mixed Col\" text); INSERT INTO \"Odd Table\" VALUES ('x'), (NULL)" || return 1
+	sql "$src_port" postgres -f "$fixtures/database_settings.sql"
 }
 if populate >"$SCRATCH/populate.log" 2>&1; then
 	ok "populate the source cluster (16 databases, roles, 200000-row table)"
@@ -263,6 +264,31 @@ checksums() { # checksums PORT DB
 	value "$port" "$db" "SELECT 'large objects ' || count(*) || ':' || coalesce(md5(string_agg(oid::text || encode(lo_get(oid), 'hex'), ',' ORDER BY oid)), '-') FROM pg_largeobject_metadata"
 	value "$port" "$db" "SELECT 'settings ' || coalesce(string_agg(array_to_string(setconfig, ','), ';'), '-') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()"
 }
+# Database-level properties: owner, limits, encoding, locale, ACL, comment,
+# settings of the database and of roles in it.
+dbprops() { # dbprops PORT DB
+	sql "$1" postgres -At -v db="$2" <<'EOF'
+SELECT concat_ws(' | ', d.datname, pg_get_userbyid(d.datdba), d.datconnlimit,
+	pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
+	array_to_string(ARRAY(SELECT x::text FROM unnest(coalesce(d.datacl,
+		acldefault('d', d.datdba))) x ORDER BY 1), ','),
+	shobj_description(d.oid, 'pg_database'),
+	(SELECT string_agg(coalesce(r.rolname, '-') || ':' || array_to_string(s.setconfig, ','),
+		';' ORDER BY r.rolname NULLS FIRST)
+	 FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+	 WHERE s.setdatabase = d.oid))
+FROM pg_database d WHERE d.datname = :'db'
+EOF
+}
+same_dbprops() { # same_dbprops DB DESCRIPTION
+	if diff <(dbprops "$src_port" "$1") <(dbprops "$dst_port" "$1") >"$SCRATCH/diff" 2>&1 &&
+		[ -n "$(dbprops "$src_port" "$1")" ]; then
+		ok "$2"
+	else
+		not_ok "$2"
+		sed 's/^/# /' "$SCRATCH/diff" | head -n 10
+	fi
+}
 schema() { # schema PORT DB
 	"$bin/pg_dump" -h 127.0.0.1 -p "$1" -U postgres --schema-only -d "$2" |
 		grep -v '^\\\(un\)\?restrict '
@@ -280,9 +306,14 @@ for db in "${databases[@]}" postgres; do
 		sed 's/^/# /' "$SCRATCH/diff" | head -n 20
 		continue
 	fi
+	if ! diff <(dbprops "$src_port" "$db") <(dbprops "$dst_port" "$db") >"$SCRATCH/diff" 2>&1; then
+		not_ok "database-level properties of '$db' restored exactly"
+		sed 's/^/# /' "$SCRATCH/diff" | head -n 20
+		continue
+	fi
 	same=$((same + 1))
 done
-[ "$same" -eq 17 ] && ok "schema and per-table checksums equal for all 17 databases"
+[ "$same" -eq 17 ] && ok "schema, per-table checksums and database properties (settings, role settings, comment, owner, ACL, limit) equal for all 17 databases"
 [ "$(value "$dst_port" payment_gateway "SELECT count(*) FROM gateway.payments")" = 200000 ] &&
 	ok "the 200000-row table is whole" || not_ok "the 200000-row table is whole"
 
@@ -331,6 +362,7 @@ if diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/de
 else
 	not_ok "merchant restored, the other databases untouched"
 fi
+same_dbprops merchant "--only merchant (custom, created by pg_restore): database properties restored"
 sql "$dst_port" merchant -c "DELETE FROM accounts WHERE id % 2 = 0"
 exec 8< <(sql "$dst_port" merchant -c "SELECT pg_sleep(3600)" 2>/dev/null)
 expect "--only merchant --force over a changed database in use" \
@@ -338,6 +370,11 @@ expect "--only merchant --force over a changed database in use" \
 diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/dev/null &&
 	ok "--force dropped and recreated it" || not_ok "--force dropped and recreated it"
 exec 8<&- 9<&-
+# Into an existing empty database pg_restore cannot create: the
+# archive's database.sql entry gives the properties back.
+sql "$dst_port" postgres -c 'DROP DATABASE merchant WITH (FORCE)' -c 'CREATE DATABASE merchant'
+expect "--only merchant into an existing empty database" cairn restore "$id" --to "$target" --only merchant
+same_dbprops merchant "--only merchant (custom, existing empty database): database properties restored"
 
 # The core refuses this before the plugin runs: a usage error.
 expect_exit 64 "restoring into the job's own server needs --force" cairn restore "$id"
@@ -370,6 +407,12 @@ if diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/de
 else
 	not_ok "plain format round-trips"
 fi
+same_dbprops merchant "plain format, whole restore: database properties of merchant restored"
+same_dbprops "Partner Portal/Legacy" "plain format, whole restore: database properties of 'Partner Portal/Legacy' restored"
+sql "$dst_port" postgres -c 'DROP DATABASE "Partner Portal/Legacy"' -c 'CREATE DATABASE "Partner Portal/Legacy"'
+expect "plain format, --only into an existing empty database" \
+	cairn restore pg-plain:latest --to "$target" --only "Partner Portal/Legacy"
+same_dbprops "Partner Portal/Legacy" "plain format, --only: database properties restored"
 
 # --- stock tools alone ---------------------------------------------------
 
