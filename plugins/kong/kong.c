@@ -16,6 +16,8 @@
  * Secrets (the Admin API token, the client key passphrase) are read
  * through the host when a connection is opened and never logged.
  */
+#include "autoconfig.h"
+
 #include "kong.h"
 
 #include <ctype.h>
@@ -857,7 +859,7 @@ out:
 const struct cairn_plugin cairn_plugin_entry = {
 	.abi_version = CAIRN_PLUGIN_ABI_VERSION,
 	.name = "kong",
-	.version = "1.0",
+	.version = PACKAGE_VERSION,
 	.description = "Kong gateway configuration through its Admin API",
 	.keys = kong_keys,
 	.configure = kong_configure,
