@@ -201,10 +201,10 @@ postgres_grants_database(PGconn *conn, const char *name,
 
 	snprintf(what, sizeof(what),
 		 "cannot read the owners and grants of database '%s'", name);
-	/* Local to the transaction the caller may hold (the snapshot). */
+	/* For the session: the connection is the caller's, for this. */
 	if (postgres_query(conn, what,
 			   "SELECT pg_catalog.set_config('search_path', "
-			   "'pg_catalog', true)",
+			   "'pg_catalog', false)",
 			   0, NULL, &res, err) == -1)
 		return -1;
 	PQclear(res);
