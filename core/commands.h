@@ -18,6 +18,7 @@ enum exit_status {
 	EXIT_DAMAGED = EX_DATAERR,   /* 65: damaged archive or catalogue */
 	EXIT_NOT_FOUND = EX_NOINPUT, /* 66: no such archive, entry or job */
 	EXIT_LOCKED = EX_TEMPFAIL,   /* 75: the repository is locked */
+	EXIT_NO_KEY = EX_NOPERM,     /* 77: no identity opens the archive */
 	EXIT_CONFIG = EX_CONFIG,     /* 78: a configuration error */
 };
 
@@ -32,5 +33,7 @@ int cmd_prune(struct context *ctx);
 int cmd_check(struct context *ctx);
 int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
+/* Runs without a configuration: the options alone. */
+int cmd_key(const struct options *o);
 
 #endif

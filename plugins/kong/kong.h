@@ -108,6 +108,7 @@ struct kong_kind {
 	const char *label;     /* field naming an entity in messages */
 	int through_parent;    /* only listed and written via the parent */
 	int membership;        /* consumer_group_consumers: see above */
+	int post_creates;      /* PUT only updates: created by POST */
 };
 
 enum { KONG_KIND_COUNT = 20 };
@@ -165,6 +166,13 @@ void kong_entity_label(int kind, const struct json_value *entity, char *out,
 /* The Admin API path of one entity, for PUT and DELETE. */
 int kong_entity_path(int kind, const struct json_value *entity, char *out,
 		     size_t size);
+
+/*
+ * The collection one entity is created in by POST: "/upstreams/{upstream
+ * id}/targets" for a target.
+ */
+int kong_collection_path(int kind, const struct json_value *entity,
+			 char *out, size_t size);
 
 /*
  * Selected kinds for --only; every kind when `count` is 0. Selecting

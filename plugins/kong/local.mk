@@ -13,6 +13,7 @@ plugins_kong_kong_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
 plugins_kong_kong_la_LIBADD = libcairnshared.la $(KONG_DEP_LIBS)
 
 EXTRA_DIST += tests/kong-emulator/kong_emulator.py \
+	tests/kong-emulator/test_rules.py tests/kong-emulator/README.md \
 	tests/kong-emulator/kong_tool.py tests/integration/kong.sh
 
 if HAVE_CMOCKA
