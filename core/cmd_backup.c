@@ -15,6 +15,7 @@
 #include "arc_id.h"
 #include "arc_writer.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "hook.h"
 #include "host.h"
@@ -155,11 +156,11 @@ done:
 	}
 	run->ok = committed;
 	if (!committed)
-		snprintf(run->error, sizeof(run->error), "%s", err.message);
+		memcpy(run->error, err.message, sizeof(run->error));
 	if (hook_run_after(committed ? "ok" : "failed", &err) != 0) {
 		run->ok = 0;
 		error_prefix(&err, "'after' hook");
-		snprintf(run->error, sizeof(run->error), "%s", err.message);
+		memcpy(run->error, err.message, sizeof(run->error));
 	}
 	run->duration = timefmt_seconds_between(run->manifest.started,
 						timefmt_now());
@@ -271,6 +272,14 @@ cmd_backup(struct context *ctx)
 	size_t count = 0, i, failed = 0;
 	int status;
 
+	/* Until the encrypting write path is in: never a plain archive
+	 * where the operator asked for an encrypted one. */
+	if (encryption_enabled(&ctx->config)) {
+		log_error("%s: [encryption] is set, but this build cannot "
+			  "write encrypted archives yet",
+			  ctx->config.file);
+		return EXIT_CONFIG;
+	}
 	status = select_jobs(ctx, &runs, &count);
 	for (i = 0; i < count && status == EXIT_OK; i++)
 		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,

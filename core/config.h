@@ -39,9 +39,25 @@ struct job_config {
 	char *after;
 	int64_t max_age; /* seconds, 0 = not checked */
 	struct retention retention;
-	/* The plugin's settings, strings owned here. */
+	/* The plugin's settings; their keys and values point into strings. */
 	struct cairn_setting *settings;
 	size_t setting_count;
+	/* Owned: every key and value of settings, freed by config_release. */
+	char **strings;
+	size_t string_count;
+};
+
+/* [encryption]: each string NULL (count 0) when unset; lines for errors. */
+struct encryption_config {
+	char **recipients; /* age1... public keys, syntax checked */
+	size_t recipient_count;
+	int recipients_line;
+	char *recipients_file;
+	int recipients_file_line;
+	char *identity_file;
+	int identity_file_line;
+	char *passphrase_file;
+	int passphrase_file_line;
 };
 
 struct config {
@@ -55,6 +71,7 @@ struct config {
 	char *metrics;    /* NULL: no metrics file */
 	int log_syslog;
 	struct retention retention;
+	struct encryption_config encryption;
 	struct job_config *jobs;
 	size_t job_count;
 };
