@@ -19,6 +19,8 @@
 #include "manifest.h"
 #include "sha256.h"
 
+struct chain_restore;
+
 struct archive_source {
 	int fd;
 	char *name;
@@ -42,9 +44,16 @@ struct archive_source {
 	int64_t logical;
 	int entry_done;
 	int damaged; /* reading failed: the archive is damaged or missing */
+	uint64_t data_frame; /* where the sequential reader was opened */
+	/* An incremental archive: entries come through its chain (chain.h),
+	 * each from the archive holding its final version; owned. */
+	struct chain_restore *chain;
 };
 
-/* Opens the archive at `path`; `name` (its id) names it in messages. */
+/*
+ * Opens the archive at `path`; `name` (its id) names it in messages. An
+ * incremental archive is read through its chain: the tree as it was.
+ */
 int archive_source_open(struct archive_source *s, const char *path,
 			const char *name, const struct manifest *m,
 			struct cairn_error *err);
@@ -59,6 +68,18 @@ int archive_source_read(struct archive_source *s, const void **data,
 int archive_source_find(struct archive_source *s, const char *name,
 			const struct cairn_entry **entry,
 			struct cairn_error *err);
+/*
+ * Positions on the entry named `name`, which must come later in the
+ * index than the current one: 1, or -1 when it is missing. Reads on
+ * from the current frame when the entry is in it.
+ */
+int archive_source_seek(struct archive_source *s, const char *name,
+			const struct cairn_entry **entry,
+			struct cairn_error *err);
+/* Opens one archive alone, even an incremental one (for chain.c). */
+int archive_source_open_single(struct archive_source *s, const char *path,
+			       const char *name, const struct manifest *m,
+			       struct cairn_error *err);
 void archive_source_close(struct archive_source *s);
 
 #endif

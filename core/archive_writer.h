@@ -54,6 +54,22 @@ struct archive_writer {
 	struct manifest *manifest; /* facts go here; not owned */
 	struct archive_stream *open_streams;
 	struct timespec part_time;
+
+	/* Incremental backups: removals not yet written out, NUL-ended. */
+	struct buf removed;
+	unsigned int removed_parts;
+	uint64_t *removed_frames;
+	size_t removed_frame_count;
+	uint64_t removed_count;
+	/*
+	 * Told every index record as it is added (under the writer's
+	 * ownership), to keep the job's view of its tree (chain.h).
+	 */
+	void (*on_record)(void *context, const struct index_record *r);
+	void *on_record_context;
+	/* What an incremental backup builds on (struct backup_base of
+	 * chain.h), or NULL; not owned. */
+	void *base;
 };
 
 /*
@@ -77,6 +93,21 @@ int archive_writer_stream_close(struct archive_stream *stream,
 				struct cairn_error *err);
 void archive_writer_set_fact(struct archive_writer *w, const char *key,
 			     const char *value);
+/* stream_state: the state string of the stream's index record (copied). */
+int archive_writer_stream_state(struct archive_stream *stream,
+				const char *state, struct cairn_error *err);
+/*
+ * Records that `name` is gone since the parent archive (or changed type):
+ * written in chunks `.cairn/removed.part-NNNNNN` (NUL-terminated names).
+ * Must not be called while the same thread holds an entry of known size.
+ */
+int archive_writer_removed(struct archive_writer *w, const char *name,
+			   struct cairn_error *err);
+/* Calls on_record for a record that is not written (an unchanged entry of
+ * an incremental backup), in order with the others. */
+int archive_writer_carry(struct archive_writer *w,
+			 const struct index_record *r,
+			 struct cairn_error *err);
 
 /*
  * Writes the index and the manifest (finished time, totals set here),

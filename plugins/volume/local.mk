@@ -11,6 +11,7 @@ plugins_volume_volume_la_SOURCES = plugins/volume/volume.c \
 	plugins/volume/volume_acl.c \
 	plugins/volume/volume_walk.c \
 	plugins/volume/volume_backup.c \
+	plugins/volume/volume_incr.c \
 	plugins/volume/volume_xattr.c \
 	plugins/volume/volume_check.c \
 	plugins/volume/volume_target.c \
