@@ -39,4 +39,5 @@ endif
 endif
 
 EXTRA_DIST += tests/integration/volume.sh tests/integration/treecmp.py \
+	tests/integration/incremental.sh \
 	man/plugin-volume.roff
