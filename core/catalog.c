@@ -247,8 +247,8 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	created = json_get_string(o, "created");
 	finished = json_get_string(o, "finished");
 	status = json_get_string(o, "status");
-	if (id == NULL || strlen(id) != ARCHIVE_ID_SIZE - 1 || run == NULL ||
-	    strlen(run) != ARCHIVE_ID_SIZE - 1 || job == NULL ||
+	if (id == NULL || strlen(id) != ARC_ID_SIZE - 1 || run == NULL ||
+	    strlen(run) != ARC_ID_SIZE - 1 || job == NULL ||
 	    plugin == NULL || file == NULL || created == NULL ||
 	    finished == NULL || status == NULL ||
 	    timefmt_parse_rfc3339(created, &r->created) != 0 ||
@@ -262,13 +262,13 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	    strcmp(json_get_string(o, "kind"), "incremental") == 0) {
 		const char *parent = json_get_string(o, "parent");
 
-		if (parent == NULL || strlen(parent) != ARCHIVE_ID_SIZE - 1)
+		if (parent == NULL || strlen(parent) != ARC_ID_SIZE - 1)
 			goto out;
 		r->incremental = 1;
-		memcpy(r->parent, parent, ARCHIVE_ID_SIZE);
+		memcpy(r->parent, parent, ARC_ID_SIZE);
 	}
-	memcpy(r->id, id, ARCHIVE_ID_SIZE);
-	memcpy(r->run, run, ARCHIVE_ID_SIZE);
+	memcpy(r->id, id, ARC_ID_SIZE);
+	memcpy(r->run, run, ARC_ID_SIZE);
 	r->job = xstrdup(job);
 	r->plugin = xstrdup(plugin);
 	r->file = xstrdup(file);

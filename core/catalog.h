@@ -25,8 +25,8 @@
 struct json_value;
 
 struct catalog_record {
-	char id[ARCHIVE_ID_SIZE];
-	char run[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
+	char run[ARC_ID_SIZE];
 	char *job;
 	char *plugin;
 	char *file; /* relative to the repository */
@@ -39,7 +39,7 @@ struct catalog_record {
 	char *status; /* "ok", or "removing" while prune deletes it */
 	/* "kind": full or incremental; an incremental builds on `parent`. */
 	int incremental;
-	char parent[ARCHIVE_ID_SIZE];
+	char parent[ARC_ID_SIZE];
 	/* Members this version does not know, kept as they were. */
 	struct json_value *extra;
 	int missing; /* set at load: the file is not there */

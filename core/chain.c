@@ -13,8 +13,8 @@
 
 #include <archive_entry.h>
 
-#include "archive_reader.h"
-#include "archive_source.h"
+#include "arc_reader.h"
+#include "arc_source.h"
 #include "error.h"
 #include "fsutil.h"
 #include "json.h"
@@ -83,7 +83,7 @@ int
 chain_load(struct chain *c, const char *path, const char *id,
 	   struct cairn_error *err)
 {
-	char directory[4096], child[ARCHIVE_ID_SIZE];
+	char directory[4096], child[ARC_ID_SIZE];
 	struct manifest m;
 	char *at = xstrdup(path);
 
@@ -91,10 +91,10 @@ chain_load(struct chain *c, const char *path, const char *id,
 	fsutil_dirname(path, directory, sizeof(directory));
 	snprintf(child, sizeof(child), "%s", id);
 	manifest_init(&m);
-	if (archive_read_manifest(at, id, &m, err) != 0)
+	if (arc_read_manifest(at, id, &m, err) != 0)
 		goto fail;
 	for (;;) {
-		char parent[ARCHIVE_ID_SIZE];
+		char parent[ARC_ID_SIZE];
 
 		memcpy(parent, m.parent, sizeof(parent));
 		if (c->count > 0 &&
@@ -123,7 +123,7 @@ chain_load(struct chain *c, const char *path, const char *id,
 			goto fail;
 		}
 		manifest_init(&m);
-		if (archive_read_manifest(at, parent, &m, err) != 0) {
+		if (arc_read_manifest(at, parent, &m, err) != 0) {
 			error_prefix(err, "parent of '%s'", child);
 			goto fail;
 		}
@@ -169,16 +169,16 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 	int rc = -1;
 
 	for (i = 0; i < m->removed_frame_count; i++) {
-		struct archive_reader r;
+		struct arc_reader r;
 		struct archive_entry *ae;
 		int found;
 
 		buf_reset(&wanted);
 		buf_printf(&wanted, "%s%06zu", REMOVED_ENTRY_PREFIX, i + 1);
-		if (archive_reader_open(&r, s->fd, s->id, m->removed_frames[i],
+		if (arc_reader_open(&r, s->fd, s->id, m->removed_frames[i],
 					err) != 0)
 			goto out;
-		while ((found = archive_reader_next(&r, &ae, err)) > 0)
+		while ((found = arc_reader_next(&r, &ae, err)) > 0)
 			if (strcmp(archive_entry_pathname(ae),
 				   buf_str(&wanted)) == 0)
 				break;
@@ -186,12 +186,12 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 			error_set(err, "archive '%s': removal chunk %zu is "
 				       "missing",
 				  s->id, i + 1);
-		if (found <= 0 || archive_reader_slurp(&r, REMOVED_CHUNK_LIMIT,
+		if (found <= 0 || arc_reader_slurp(&r, REMOVED_CHUNK_LIMIT,
 						       &chunk, err) != 0) {
-			archive_reader_close(&r);
+			arc_reader_close(&r);
 			goto out;
 		}
-		archive_reader_close(&r);
+		arc_reader_close(&r);
 		if (chunk.length > 0 && chunk.data[chunk.length - 1] != '\0') {
 			error_set(err, "archive '%s': removal chunk %zu is "
 				       "damaged",
@@ -791,9 +791,9 @@ chain_is_damaged(const char *repository, const char *job, const char *id)
 struct chain_restore {
 	struct chain chain;
 	struct chain_view view;
-	struct archive_source *sources; /* one per link */
+	struct arc_source *sources; /* one per link */
 	size_t opened;
-	struct archive_source *current;
+	struct arc_source *current;
 };
 
 int
@@ -809,7 +809,7 @@ chain_restore_open(struct chain_restore **out, const char *path,
 	}
 	cr->sources = xcalloc(cr->chain.count, sizeof(*cr->sources));
 	for (i = 0; i < cr->chain.count; i++) {
-		if (archive_source_open_single(
+		if (arc_source_open_single(
 			    &cr->sources[i], cr->chain.links[i].path,
 			    cr->chain.links[i].manifest.id,
 			    &cr->chain.links[i].manifest, err) != 0)
@@ -838,7 +838,7 @@ chain_restore_next(struct chain_restore *cr, const struct cairn_entry **entry,
 	rc = chain_view_next(&cr->view, &r, &link, err);
 	if (rc <= 0)
 		return rc;
-	if (archive_source_seek(&cr->sources[link], r->name, entry, err) < 0)
+	if (arc_source_seek(&cr->sources[link], r->name, entry, err) < 0)
 		return -1;
 	cr->current = &cr->sources[link];
 	return 1;
@@ -852,7 +852,7 @@ chain_restore_read(struct chain_restore *cr, const void **data,
 		error_set(err, "no current entry to read");
 		return -1;
 	}
-	return archive_source_read(cr->current, data, length, offset, err);
+	return arc_source_read(cr->current, data, length, offset, err);
 }
 
 void
@@ -865,7 +865,7 @@ chain_restore_close(struct chain_restore *cr)
 	if (cr->view.streams != NULL)
 		chain_view_close(&cr->view);
 	for (i = 0; i < cr->opened; i++)
-		archive_source_close(&cr->sources[i]);
+		arc_source_close(&cr->sources[i]);
 	free(cr->sources);
 	chain_release(&cr->chain);
 	free(cr);

@@ -137,9 +137,9 @@ int view_rebuild(const char *repository, const struct chain *c,
 /*
  * Restoring an incremental archive: the merged view of its chain, each
  * entry read from the archive that holds its final version, every
- * archive read once, forward. For archive_source.c.
+ * archive read once, forward. For arc_source.c.
  */
-struct archive_source;
+struct arc_source;
 struct chain_restore;
 int chain_restore_open(struct chain_restore **cr, const char *path,
 		       const char *id, struct cairn_error *err);
@@ -157,7 +157,7 @@ void chain_restore_close(struct chain_restore *cr);
  */
 struct backup_base {
 	int incremental; /* the job may build on `parent` */
-	char parent[ARCHIVE_ID_SIZE];
+	char parent[ARC_ID_SIZE];
 	struct timespec started; /* the parent's backup */
 	struct view_reader reader;
 	const struct index_record *current;

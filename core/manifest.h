@@ -29,13 +29,13 @@
 #define INDEX_ENTRY_PREFIX ".cairn/index.part-"
 /* An incremental archive's removals: NUL-terminated names, in chunks. */
 #define REMOVED_ENTRY_PREFIX ".cairn/removed.part-"
-#define ARCHIVE_ID_SIZE 37 /* a UUID and its NUL */
+#define ARC_ID_SIZE 37 /* a UUID and its NUL */
 
 struct json_value;
 
 struct manifest {
-	char id[ARCHIVE_ID_SIZE];
-	char run[ARCHIVE_ID_SIZE]; /* the `cairn backup` run that made it */
+	char id[ARC_ID_SIZE];
+	char run[ARC_ID_SIZE]; /* the `cairn backup` run that made it */
 	char *job;
 	char *plugin;
 	char *plugin_version;
@@ -58,7 +58,7 @@ struct manifest {
 	 * the chunks at removed_frames; full archives have no parent.
 	 */
 	int incremental;
-	char parent[ARCHIVE_ID_SIZE];
+	char parent[ARC_ID_SIZE];
 	uint64_t removed;
 	uint64_t *removed_frames;
 	size_t removed_frame_count;

@@ -1,7 +1,7 @@
 /*
- * Archive id generation and resolution, archive_id.h.
+ * Archive id generation and resolution, arc_id.h.
  */
-#include "archive_id.h"
+#include "arc_id.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "error.h"
 
 void
-archive_id_new(char *out)
+arc_id_new(char *out)
 {
 	uuid_t uuid;
 
@@ -18,7 +18,7 @@ archive_id_new(char *out)
 	uuid_unparse_lower(uuid, out);
 }
 
-static enum archive_id_result
+static enum arc_id_result
 resolve_latest(const struct catalog *c, const char *job, size_t *index,
 	       struct cairn_error *err)
 {
@@ -42,15 +42,15 @@ resolve_latest(const struct catalog *c, const char *job, size_t *index,
 		else
 			error_set(err, "no archive%s%s%s", job ? " of job '" : "",
 				  job ? job : "", job ? "'" : "");
-		return ARCHIVE_ID_NOT_FOUND;
+		return ARC_ID_NOT_FOUND;
 	}
 	*index = (size_t)best;
-	return ARCHIVE_ID_FOUND;
+	return ARC_ID_FOUND;
 }
 
-enum archive_id_result
-archive_id_resolve(const struct catalog *c, const char *spec, size_t *index,
-		   struct cairn_error *err)
+enum arc_id_result
+arc_id_resolve(const struct catalog *c, const char *spec, size_t *index,
+	       struct cairn_error *err)
 {
 	const char *colon = strrchr(spec, ':');
 	size_t i, length = strlen(spec), matches = 0;
@@ -63,7 +63,7 @@ archive_id_resolve(const struct catalog *c, const char *spec, size_t *index,
 
 		if ((size_t)(colon - spec) >= sizeof(job) || colon == spec) {
 			error_set(err, "'%s' is not an archive id", spec);
-			return ARCHIVE_ID_INVALID;
+			return ARC_ID_INVALID;
 		}
 		memcpy(job, spec, (size_t)(colon - spec));
 		job[colon - spec] = '\0';
@@ -72,13 +72,13 @@ archive_id_resolve(const struct catalog *c, const char *spec, size_t *index,
 	for (p = spec; *p != '\0'; p++)
 		if (!isxdigit((unsigned char)*p) && *p != '-')
 			break;
-	if (*p != '\0' || length < ARCHIVE_ID_MIN_PREFIX ||
-	    length > ARCHIVE_ID_SIZE - 1) {
+	if (*p != '\0' || length < ARC_ID_MIN_PREFIX ||
+	    length > ARC_ID_SIZE - 1) {
 		error_set(err,
 			  "'%s' is not an archive id (a UUID, a prefix of at "
 			  "least %d characters, 'latest' or 'JOB:latest')",
-			  spec, ARCHIVE_ID_MIN_PREFIX);
-		return ARCHIVE_ID_INVALID;
+			  spec, ARC_ID_MIN_PREFIX);
+		return ARC_ID_INVALID;
 	}
 	for (i = 0; i < c->count; i++)
 		if (strncasecmp(c->records[i].id, spec, length) == 0) {
@@ -87,12 +87,12 @@ archive_id_resolve(const struct catalog *c, const char *spec, size_t *index,
 		}
 	if (matches == 0) {
 		error_set(err, "no archive '%s'", spec);
-		return ARCHIVE_ID_NOT_FOUND;
+		return ARC_ID_NOT_FOUND;
 	}
 	if (matches > 1) {
 		error_set(err, "'%s' matches %zu archives: give more of the id",
 			  spec, matches);
-		return ARCHIVE_ID_AMBIGUOUS;
+		return ARC_ID_AMBIGUOUS;
 	}
-	return ARCHIVE_ID_FOUND;
+	return ARC_ID_FOUND;
 }

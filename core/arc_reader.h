@@ -4,11 +4,11 @@
  * and the index chunks the manifest points to.
  *
  * Ownership: a reader owns its libarchive handle and buffers; the entry
- * returned by archive_reader_next belongs to the reader and lives until
+ * returned by arc_reader_next belongs to the reader and lives until
  * the next call. The reader does not own the file descriptor.
  */
-#ifndef CAIRN_ARCHIVE_READER_H
-#define CAIRN_ARCHIVE_READER_H
+#ifndef CAIRN_ARC_READER_H
+#define CAIRN_ARC_READER_H
 
 #include <stdint.h>
 
@@ -21,7 +21,7 @@
 struct archive;
 struct archive_entry;
 
-struct archive_reader {
+struct arc_reader {
 	struct zstd_reader zstd;
 	struct archive *tar;
 	struct cairn_error read_error; /* from the zstd layer */
@@ -30,27 +30,27 @@ struct archive_reader {
 };
 
 /* Starts reading the archive in fd at `offset`, a frame start. */
-int archive_reader_open(struct archive_reader *r, int fd, const char *name,
-			uint64_t offset, struct cairn_error *err);
+int arc_reader_open(struct arc_reader *r, int fd, const char *name,
+		    uint64_t offset, struct cairn_error *err);
 /* 1 and the next header, 0 at the end, -1 on error. */
-int archive_reader_next(struct archive_reader *r, struct archive_entry **entry,
-			struct cairn_error *err);
+int arc_reader_next(struct arc_reader *r, struct archive_entry **entry,
+		    struct cairn_error *err);
 /* 1 and the next data block with its offset, 0 at the end of the entry. */
-int archive_reader_data(struct archive_reader *r, const void **data,
-			size_t *length, int64_t *offset,
-			struct cairn_error *err);
+int arc_reader_data(struct arc_reader *r, const void **data,
+		    size_t *length, int64_t *offset,
+		    struct cairn_error *err);
 /* Reads the rest of the current entry (at most `limit` bytes) into out. */
-int archive_reader_slurp(struct archive_reader *r, size_t limit,
-			 struct buf *out, struct cairn_error *err);
-void archive_reader_close(struct archive_reader *r);
+int arc_reader_slurp(struct arc_reader *r, size_t limit,
+		     struct buf *out, struct cairn_error *err);
+void arc_reader_close(struct arc_reader *r);
 
 /*
  * Reads the manifest of the archive at `path` (fills m, initialised by
  * the caller). `name` is the archive's id, used in messages; a manifest
  * that names another id is damage. 0 or -1.
  */
-int archive_read_manifest(const char *path, const char *name,
-			  struct manifest *m, struct cairn_error *err);
+int arc_read_manifest(const char *path, const char *name,
+		      struct manifest *m, struct cairn_error *err);
 
 /*
  * Walks the index records of an archive in order. Memory: one chunk.
@@ -91,6 +91,6 @@ void entry_storage_release(struct entry_storage *storage);
  * Whether the tar header's path names the entry `name`: libarchive gives
  * directories a trailing '/', which entry names do not have.
  */
-int archive_name_is(const char *pathname, const char *name);
+int arc_name_is(const char *pathname, const char *name);
 
 #endif

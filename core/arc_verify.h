@@ -5,8 +5,8 @@
  * the entries they describe. Memory stays bounded: only the entries read
  * since the last index chunk are remembered.
  */
-#ifndef CAIRN_ARCHIVE_VERIFY_H
-#define CAIRN_ARCHIVE_VERIFY_H
+#ifndef CAIRN_ARC_VERIFY_H
+#define CAIRN_ARC_VERIFY_H
 
 #include <stdint.h>
 
@@ -21,7 +21,7 @@ struct verify_totals {
  * Checks the archive at `path`; `name` (its id) names it in messages.
  * 0, or -1 with err naming the archive and the damaged entry.
  */
-int archive_verify(const char *path, const char *name,
-		   struct verify_totals *totals, struct cairn_error *err);
+int arc_verify(const char *path, const char *name,
+	       struct verify_totals *totals, struct cairn_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Restore: each entry of the archive becomes a libarchive archive_entry
  * handed to archive_write_disk with the secure extraction flags, after
- * volume_target.c has vetted its name. It works from inside the target
+ * target.c has vetted its name. It works from inside the target
  * directory (fchdir, undone before returning), so entry names stay
  * relative and libarchive's own checks apply to them as they stand.
  * Owners are restored by numeric id, which is what a container reading a
@@ -11,9 +11,9 @@
  * restore goes on, and makes the restore fail at the end; a name that is
  * refused, or the target or the archive failing, stops it at once.
  * Directories that already existed (--force) get their metadata from
- * volume_fixup.c at the end. A drill runs the same restore with a digest
+ * fixup.c at the end. A drill runs the same restore with a digest
  * context: each file's data is hashed as it passes, holes as zeros, and
- * the file read back compared (volume_drill.c).
+ * the file read back compared (drill.c).
  */
 #include "autoconfig.h"
 

@@ -1,5 +1,5 @@
 /*
- * The archive writer of archive_writer.h.
+ * The archive writer of arc_writer.h.
  *
  * libarchive writes the tar stream unblocked (bytes_per_block 0) straight
  * into the zstd writer through a callback, so no block buffer sits between
@@ -12,7 +12,7 @@
  * so a reader can start near any entry; the index records each entry's
  * frame.
  */
-#include "archive_writer.h"
+#include "arc_writer.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -34,8 +34,8 @@
 #define REMOVED_CHUNK_SIZE (1024 * 1024)
 #define ZERO_SIZE (1024 * 1024)
 
-struct archive_stream {
-	struct archive_writer *writer;
+struct arc_stream {
+	struct arc_writer *writer;
 	struct cairn_entry meta; /* name and strings owned here */
 	int known;
 	int64_t logical; /* content bytes so far, holes included */
@@ -48,7 +48,7 @@ struct archive_stream {
 	uint64_t frame;
 	char *state; /* for the index record, or NULL */
 	/* Open streams, so that those a failing plugin left are freed. */
-	struct archive_stream *previous, *next;
+	struct arc_stream *previous, *next;
 };
 
 static const unsigned char zeros[ZERO_SIZE];
@@ -57,7 +57,7 @@ static la_ssize_t
 tar_write_callback(struct archive *a, void *client, const void *data,
 		   size_t length)
 {
-	struct archive_writer *w = client;
+	struct arc_writer *w = client;
 
 	/* After a failure (or when aborting) output goes nowhere. */
 	if (w->failed)
@@ -72,7 +72,7 @@ tar_write_callback(struct archive *a, void *client, const void *data,
 
 /* Records the first failure, so the commit and the job report it. */
 static int
-writer_fail(struct archive_writer *w, const struct cairn_error *err)
+writer_fail(struct arc_writer *w, const struct cairn_error *err)
 {
 	pthread_mutex_lock(&w->lock);
 	if (!w->failed) {
@@ -86,7 +86,7 @@ writer_fail(struct archive_writer *w, const struct cairn_error *err)
 }
 
 static int
-writer_acquire(struct archive_writer *w, struct cairn_error *err)
+writer_acquire(struct arc_writer *w, struct cairn_error *err)
 {
 	pthread_mutex_lock(&w->lock);
 	while (w->busy && !w->failed)
@@ -102,7 +102,7 @@ writer_acquire(struct archive_writer *w, struct cairn_error *err)
 }
 
 static void
-writer_release(struct archive_writer *w)
+writer_release(struct arc_writer *w)
 {
 	pthread_mutex_lock(&w->lock);
 	w->busy = 0;
@@ -112,7 +112,7 @@ writer_release(struct archive_writer *w)
 
 /* Starts a new frame when the current one is big enough (owner only). */
 static int
-writer_entry_boundary(struct archive_writer *w, uint64_t *frame,
+writer_entry_boundary(struct arc_writer *w, uint64_t *frame,
 		      struct cairn_error *err)
 {
 	if (w->zstd.frame_input >= FRAME_TARGET &&
@@ -123,7 +123,7 @@ writer_entry_boundary(struct archive_writer *w, uint64_t *frame,
 }
 
 static int
-tar_error(struct archive_writer *w, const char *what, const char *name,
+tar_error(struct arc_writer *w, const char *what, const char *name,
 	  struct cairn_error *err)
 {
 	if (w->failed && w->error.message[0] != '\0')
@@ -183,7 +183,7 @@ fill_archive_entry(struct archive_entry *ae, const struct cairn_entry *e)
 
 /* Writes a header; the caller owns the tar stream. */
 static int
-write_header(struct archive_writer *w, const struct cairn_entry *e,
+write_header(struct arc_writer *w, const struct cairn_entry *e,
 	     struct cairn_error *err)
 {
 	struct archive_entry *ae = archive_entry_new();
@@ -202,7 +202,7 @@ write_header(struct archive_writer *w, const struct cairn_entry *e,
 }
 
 static int
-write_data(struct archive_writer *w, const char *name, const void *data,
+write_data(struct arc_writer *w, const char *name, const void *data,
 	   size_t length, struct cairn_error *err)
 {
 	const char *p = data;
@@ -220,7 +220,7 @@ write_data(struct archive_writer *w, const char *name, const void *data,
 
 /* Writes a whole small entry of cairn's own (owner only). */
 static int
-write_own_entry(struct archive_writer *w, const char *name, const void *data,
+write_own_entry(struct arc_writer *w, const char *name, const void *data,
 		size_t length, struct cairn_error *err)
 {
 	struct cairn_entry e;
@@ -240,7 +240,7 @@ write_own_entry(struct archive_writer *w, const char *name, const void *data,
 }
 
 static int
-write_index_chunk(struct archive_writer *w, struct cairn_error *err)
+write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 {
 	struct buf name = BUF_INIT;
 	uint64_t frame;
@@ -269,7 +269,7 @@ out:
 
 /* Adds the stream's record to the index (owner only). */
 static int
-index_add(struct archive_writer *w, struct archive_stream *s,
+index_add(struct arc_writer *w, struct arc_stream *s,
 	  struct cairn_error *err)
 {
 	struct index_record r;
@@ -294,9 +294,9 @@ index_add(struct archive_writer *w, struct archive_stream *s,
 }
 
 int
-archive_writer_open(struct archive_writer *w, const char *path,
-		    struct manifest *manifest, int compress, int level,
-		    int threads, struct cairn_error *err)
+arc_writer_open(struct arc_writer *w, const char *path,
+		struct manifest *manifest, int compress, int level,
+		int threads, struct cairn_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -325,12 +325,14 @@ archive_writer_open(struct archive_writer *w, const char *path,
 	}
 	return 0;
 fail:
-	archive_writer_abort(w);
+	arc_writer_abort(w);
 	return -1;
 }
 
+static void writer_free(struct arc_writer *w);
+
 static void
-stream_free(struct archive_stream *s)
+stream_free(struct arc_stream *s)
 {
 	struct cairn_entry *e = &s->meta;
 	size_t i;
@@ -354,9 +356,9 @@ stream_free(struct archive_stream *s)
 }
 
 static void
-stream_link(struct archive_stream *s)
+stream_link(struct arc_stream *s)
 {
-	struct archive_writer *w = s->writer;
+	struct arc_writer *w = s->writer;
 
 	pthread_mutex_lock(&w->lock);
 	s->next = w->open_streams;
@@ -367,9 +369,9 @@ stream_link(struct archive_stream *s)
 }
 
 static void
-stream_unlink_and_free(struct archive_stream *s)
+stream_unlink_and_free(struct arc_stream *s)
 {
-	struct archive_writer *w = s->writer;
+	struct arc_writer *w = s->writer;
 
 	pthread_mutex_lock(&w->lock);
 	if (s->previous != NULL)
@@ -390,7 +392,7 @@ dup_or_null(const char *s)
 
 /* A copy of the entry that the stream owns (the plugin's may go away). */
 static void
-stream_copy_entry(struct archive_stream *s, const struct cairn_entry *from)
+stream_copy_entry(struct arc_stream *s, const struct cairn_entry *from)
 {
 	struct cairn_entry *e = &s->meta;
 	struct cairn_xattr *xattrs;
@@ -466,12 +468,12 @@ entry_check(const struct cairn_entry *e, struct cairn_error *err)
 }
 
 int
-archive_writer_stream_open(struct archive_writer *w,
-			   const struct cairn_entry *entry,
-			   struct archive_stream **stream,
-			   struct cairn_error *err)
+arc_writer_stream_open(struct arc_writer *w,
+		       const struct cairn_entry *entry,
+		       struct arc_stream **stream,
+		       struct cairn_error *err)
 {
-	struct archive_stream *s;
+	struct arc_stream *s;
 
 	if (entry_check(entry, err) != 0)
 		return writer_fail(w, err);
@@ -506,7 +508,7 @@ fail:
 
 /* Feeds logical content to libarchive and the hash (owner only). */
 static int
-stream_feed(struct archive_stream *s, const void *data, size_t length,
+stream_feed(struct arc_stream *s, const void *data, size_t length,
 	    struct cairn_error *err)
 {
 	if (write_data(s->writer, s->meta.name, data, length, err) != 0)
@@ -518,7 +520,7 @@ stream_feed(struct archive_stream *s, const void *data, size_t length,
 
 /* The zeros of a hole, up to `until`: libarchive skips them. */
 static int
-stream_feed_hole(struct archive_stream *s, int64_t until,
+stream_feed_hole(struct arc_stream *s, int64_t until,
 		 struct cairn_error *err)
 {
 	while (s->logical < until) {
@@ -533,7 +535,7 @@ stream_feed_hole(struct archive_stream *s, int64_t until,
 }
 
 static int
-stream_write_sparse(struct archive_stream *s, const unsigned char *data,
+stream_write_sparse(struct arc_stream *s, const unsigned char *data,
 		    size_t length, struct cairn_error *err)
 {
 	while (length > 0) {
@@ -563,9 +565,9 @@ stream_write_sparse(struct archive_stream *s, const unsigned char *data,
 }
 
 static int
-stream_flush_part(struct archive_stream *s, struct cairn_error *err)
+stream_flush_part(struct arc_stream *s, struct cairn_error *err)
 {
-	struct archive_writer *w = s->writer;
+	struct arc_writer *w = s->writer;
 	struct buf name = BUF_INIT;
 	struct cairn_entry part;
 	uint64_t frame;
@@ -608,8 +610,8 @@ out:
 }
 
 int
-archive_writer_stream_write(struct archive_stream *s, const void *data,
-			    size_t length, struct cairn_error *err)
+arc_writer_stream_write(struct arc_stream *s, const void *data,
+			size_t length, struct cairn_error *err)
 {
 	const unsigned char *p = data;
 
@@ -636,17 +638,17 @@ archive_writer_stream_write(struct archive_stream *s, const void *data,
 	sha256_update(&s->hash, data, length);
 	s->logical += (int64_t)length;
 	while (length > 0) {
-		size_t n = ARCHIVE_PART_SIZE - s->part_length;
+		size_t n = ARC_PART_SIZE - s->part_length;
 
 		if (s->part == NULL)
-			s->part = xmalloc(ARCHIVE_PART_SIZE);
+			s->part = xmalloc(ARC_PART_SIZE);
 		if (n > length)
 			n = length;
 		memcpy(s->part + s->part_length, p, n);
 		s->part_length += n;
 		p += n;
 		length -= n;
-		if (s->part_length == ARCHIVE_PART_SIZE &&
+		if (s->part_length == ARC_PART_SIZE &&
 		    stream_flush_part(s, err) != 0)
 			return -1;
 	}
@@ -654,9 +656,9 @@ archive_writer_stream_write(struct archive_stream *s, const void *data,
 }
 
 static int
-stream_close_known(struct archive_stream *s, struct cairn_error *err)
+stream_close_known(struct arc_stream *s, struct cairn_error *err)
 {
-	struct archive_writer *w = s->writer;
+	struct arc_writer *w = s->writer;
 
 	if (s->meta.type == CAIRN_ENTRY_FILE && s->meta.extent_count > 0 &&
 	    stream_feed_hole(s, s->meta.size, err) != 0)
@@ -682,9 +684,9 @@ fail:
 }
 
 static int
-stream_close_parts(struct archive_stream *s, struct cairn_error *err)
+stream_close_parts(struct arc_stream *s, struct cairn_error *err)
 {
-	struct archive_writer *w = s->writer;
+	struct arc_writer *w = s->writer;
 
 	/* An empty stream still gets one (empty) part, so it exists. */
 	if ((s->part_length > 0 || s->parts == 0) &&
@@ -702,7 +704,7 @@ stream_close_parts(struct archive_stream *s, struct cairn_error *err)
 }
 
 int
-archive_writer_stream_close(struct archive_stream *s, struct cairn_error *err)
+arc_writer_stream_close(struct arc_stream *s, struct cairn_error *err)
 {
 	int rc = s->known ? stream_close_known(s, err)
 			  : stream_close_parts(s, err);
@@ -712,8 +714,8 @@ archive_writer_stream_close(struct archive_stream *s, struct cairn_error *err)
 }
 
 void
-archive_writer_set_fact(struct archive_writer *w, const char *key,
-			const char *value)
+arc_writer_set_fact(struct arc_writer *w, const char *key,
+		    const char *value)
 {
 	pthread_mutex_lock(&w->lock);
 	manifest_set_fact(w->manifest, key, value);
@@ -721,7 +723,7 @@ archive_writer_set_fact(struct archive_writer *w, const char *key,
 }
 
 int
-archive_writer_stream_state(struct archive_stream *s, const char *state,
+arc_writer_stream_state(struct arc_stream *s, const char *state,
 			    struct cairn_error *err)
 {
 	if (state == NULL || strlen(state) > 4096 ||
@@ -738,7 +740,7 @@ archive_writer_stream_state(struct archive_stream *s, const char *state,
 
 /* Writes the removals gathered so far as one chunk (owner only). */
 static int
-write_removed_chunk(struct archive_writer *w, struct cairn_error *err)
+write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
 {
 	struct buf name = BUF_INIT;
 	uint64_t frame;
@@ -765,7 +767,7 @@ out:
 }
 
 int
-archive_writer_removed(struct archive_writer *w, const char *name,
+arc_writer_removed(struct arc_writer *w, const char *name,
 		       struct cairn_error *err)
 {
 	int rc = 0;
@@ -786,7 +788,7 @@ archive_writer_removed(struct archive_writer *w, const char *name,
 }
 
 int
-archive_writer_carry(struct archive_writer *w, const struct index_record *r,
+arc_writer_carry(struct arc_writer *w, const struct index_record *r,
 		     struct cairn_error *err)
 {
 	if (writer_acquire(w, err) != 0)
@@ -798,7 +800,7 @@ archive_writer_carry(struct archive_writer *w, const struct index_record *r,
 }
 
 static int
-write_manifest(struct archive_writer *w, uint64_t *manifest_offset,
+write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 	       struct cairn_error *err)
 {
 	struct manifest *m = w->manifest;
@@ -837,8 +839,8 @@ write_manifest(struct archive_writer *w, uint64_t *manifest_offset,
 }
 
 int
-archive_writer_commit(struct archive_writer *w, const char *final_path,
-		      uint64_t *stored, struct cairn_error *err)
+arc_writer_commit(struct arc_writer *w, const char *final_path,
+		  uint64_t *stored, struct cairn_error *err)
 {
 	char directory[4096];
 	uint64_t manifest_offset = 0;
@@ -881,15 +883,27 @@ archive_writer_commit(struct archive_writer *w, const char *final_path,
 	}
 	free(w->temporary_path);
 	w->temporary_path = NULL;
-	archive_writer_abort(w);
+	writer_free(w);
 	return 0;
 fail:
-	archive_writer_abort(w);
+	arc_writer_abort(w);
 	return -1;
 }
 
 void
-archive_writer_abort(struct archive_writer *w)
+arc_writer_abort(struct arc_writer *w)
+{
+	if (w->temporary_path != NULL)
+		unlink(w->temporary_path);
+	writer_free(w);
+}
+
+/*
+ * Frees what the writer holds. A temporary file still named here was not
+ * committed; removing it is arc_writer_abort's to decide.
+ */
+static void
+writer_free(struct arc_writer *w)
 {
 	if (w->tar != NULL) {
 		/* Whatever libarchive flushes now goes nowhere. */
@@ -901,13 +915,10 @@ archive_writer_abort(struct archive_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	if (w->temporary_path != NULL) {
-		unlink(w->temporary_path);
-		free(w->temporary_path);
-		w->temporary_path = NULL;
-	}
+	free(w->temporary_path);
+	w->temporary_path = NULL;
 	while (w->open_streams != NULL) {
-		struct archive_stream *s = w->open_streams;
+		struct arc_stream *s = w->open_streams;
 
 		w->open_streams = s->next;
 		stream_free(s);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive_id.h"
+#include "arc_id.h"
 #include "buf.h"
 #include "catalog.h"
 #include "test_helpers.h"
@@ -49,8 +49,8 @@ setup(void **state)
 		struct catalog_record r;
 
 		memset(&r, 0, sizeof(r));
-		memcpy(r.id, fixture[i].id, ARCHIVE_ID_SIZE);
-		memcpy(r.run, fixture[i].id, ARCHIVE_ID_SIZE);
+		memcpy(r.id, fixture[i].id, ARC_ID_SIZE);
+		memcpy(r.run, fixture[i].id, ARC_ID_SIZE);
 		r.job = xstrdup(fixture[i].job);
 		r.plugin = xstrdup("volume");
 		r.file = xstrdup("archives/x.tar.zst");
@@ -77,11 +77,11 @@ expect_found(const struct catalog *c, const char *spec, const char *id)
 {
 	struct cairn_error err;
 	size_t index = (size_t)-1;
-	enum archive_id_result rc;
+	enum arc_id_result rc;
 
 	memset(&err, 0, sizeof(err));
-	rc = archive_id_resolve(c, spec, &index, &err);
-	if (rc != ARCHIVE_ID_FOUND)
+	rc = arc_id_resolve(c, spec, &index, &err);
+	if (rc != ARC_ID_FOUND)
 		fail_msg("'%s' not resolved (%d): %s", spec, (int)rc,
 			 err.message);
 	assert_true(index < c->count);
@@ -90,14 +90,14 @@ expect_found(const struct catalog *c, const char *spec, const char *id)
 
 static void
 expect_result(const struct catalog *c, const char *spec,
-	      enum archive_id_result want, const char *message)
+	      enum arc_id_result want, const char *message)
 {
 	struct cairn_error err;
 	size_t index = 12345;
-	enum archive_id_result rc;
+	enum arc_id_result rc;
 
 	memset(&err, 0, sizeof(err));
-	rc = archive_id_resolve(c, spec, &index, &err);
+	rc = arc_id_resolve(c, spec, &index, &err);
 	if (rc != want)
 		fail_msg("'%s' resolved to %d, not %d: %s", spec, (int)rc,
 			 (int)want, err.message);
@@ -107,15 +107,15 @@ expect_result(const struct catalog *c, const char *spec,
 static void
 test_new_ids(void **state)
 {
-	char a[ARCHIVE_ID_SIZE], b[ARCHIVE_ID_SIZE];
+	char a[ARC_ID_SIZE], b[ARC_ID_SIZE];
 	size_t i;
 
 	(void)state;
-	archive_id_new(a);
-	archive_id_new(b);
-	assert_int_equal(strlen(a), ARCHIVE_ID_SIZE - 1);
+	arc_id_new(a);
+	arc_id_new(b);
+	assert_int_equal(strlen(a), ARC_ID_SIZE - 1);
 	assert_string_not_equal(a, b);
-	for (i = 0; i < ARCHIVE_ID_SIZE - 1; i++) {
+	for (i = 0; i < ARC_ID_SIZE - 1; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23)
 			assert_int_equal(a[i], '-');
 		else
@@ -157,9 +157,9 @@ test_short_prefix(void **state)
 {
 	const struct catalog *c = *state;
 
-	expect_result(c, "7f000", ARCHIVE_ID_INVALID, "at least 6");
-	expect_result(c, "7", ARCHIVE_ID_INVALID, "'7' is not an archive id");
-	expect_result(c, "", ARCHIVE_ID_INVALID, "is not an archive id");
+	expect_result(c, "7f000", ARC_ID_INVALID, "at least 6");
+	expect_result(c, "7", ARC_ID_INVALID, "'7' is not an archive id");
+	expect_result(c, "", ARC_ID_INVALID, "is not an archive id");
 }
 
 static void
@@ -167,11 +167,11 @@ test_ambiguous(void **state)
 {
 	const struct catalog *c = *state;
 
-	expect_result(c, "0a1b2c", ARCHIVE_ID_AMBIGUOUS,
+	expect_result(c, "0a1b2c", ARC_ID_AMBIGUOUS,
 		      "'0a1b2c' matches 3 archives");
-	expect_result(c, "0a1b2c3d", ARCHIVE_ID_AMBIGUOUS, "matches 2");
+	expect_result(c, "0a1b2c3d", ARC_ID_AMBIGUOUS, "matches 2");
 	expect_result(c, "0a1b2c3d-0000-4000-8000-00000000000",
-		      ARCHIVE_ID_AMBIGUOUS, "give more of the id");
+		      ARC_ID_AMBIGUOUS, "give more of the id");
 }
 
 static void
@@ -179,9 +179,9 @@ test_unknown(void **state)
 {
 	const struct catalog *c = *state;
 
-	expect_result(c, "123456", ARCHIVE_ID_NOT_FOUND, "no archive '123456'");
+	expect_result(c, "123456", ARC_ID_NOT_FOUND, "no archive '123456'");
 	expect_result(c, "0a1b2c3d-0000-4000-8000-000000000009",
-		      ARCHIVE_ID_NOT_FOUND, "no archive");
+		      ARC_ID_NOT_FOUND, "no archive");
 }
 
 static void
@@ -189,17 +189,17 @@ test_invalid(void **state)
 {
 	const struct catalog *c = *state;
 
-	expect_result(c, "zzzzzzzz", ARCHIVE_ID_INVALID,
+	expect_result(c, "zzzzzzzz", ARC_ID_INVALID,
 		      "'zzzzzzzz' is not an archive id");
-	expect_result(c, "0a1b2c3d 0000", ARCHIVE_ID_INVALID, "not an archive");
-	expect_result(c, "../../etc/passwd", ARCHIVE_ID_INVALID,
+	expect_result(c, "0a1b2c3d 0000", ARC_ID_INVALID, "not an archive");
+	expect_result(c, "../../etc/passwd", ARC_ID_INVALID,
 		      "not an archive");
 	/* Longer than any UUID. */
 	expect_result(c, "0a1b2c3d-0000-4000-8000-0000000000010",
-		      ARCHIVE_ID_INVALID, "not an archive");
-	expect_result(c, ":latest", ARCHIVE_ID_INVALID, "not an archive id");
-	expect_result(c, "Latest", ARCHIVE_ID_INVALID, "not an archive id");
-	expect_result(c, "db:newest", ARCHIVE_ID_INVALID, "not an archive id");
+		      ARC_ID_INVALID, "not an archive");
+	expect_result(c, ":latest", ARC_ID_INVALID, "not an archive id");
+	expect_result(c, "Latest", ARC_ID_INVALID, "not an archive id");
+	expect_result(c, "db:newest", ARC_ID_INVALID, "not an archive id");
 }
 
 static void
@@ -220,14 +220,14 @@ test_job_latest_unknown(void **state)
 	const struct catalog *c = *state;
 	char long_job[300];
 
-	expect_result(c, "nosuchjob:latest", ARCHIVE_ID_NOT_FOUND,
+	expect_result(c, "nosuchjob:latest", ARC_ID_NOT_FOUND,
 		      "no archive of job 'nosuchjob'");
 	/* A job whose only archive is being removed has no latest. */
-	expect_result(c, "gone:latest", ARCHIVE_ID_NOT_FOUND,
+	expect_result(c, "gone:latest", ARC_ID_NOT_FOUND,
 		      "no archive of job 'gone'");
 	memset(long_job, 'j', sizeof(long_job));
 	memcpy(long_job + sizeof(long_job) - 8, ":latest", 8);
-	expect_result(c, long_job, ARCHIVE_ID_INVALID, "not an archive id");
+	expect_result(c, long_job, ARC_ID_INVALID, "not an archive id");
 }
 
 static void
@@ -237,10 +237,10 @@ test_empty_catalog(void **state)
 
 	(void)state;
 	memset(&empty, 0, sizeof(empty));
-	expect_result(&empty, "latest", ARCHIVE_ID_NOT_FOUND, "no archive");
-	expect_result(&empty, "db:latest", ARCHIVE_ID_NOT_FOUND,
+	expect_result(&empty, "latest", ARC_ID_NOT_FOUND, "no archive");
+	expect_result(&empty, "db:latest", ARC_ID_NOT_FOUND,
 		      "no archive of job 'db'");
-	expect_result(&empty, "0a1b2c", ARCHIVE_ID_NOT_FOUND, "no archive");
+	expect_result(&empty, "0a1b2c", ARC_ID_NOT_FOUND, "no archive");
 }
 
 int

@@ -8,20 +8,20 @@
  * archive order) and one per entry stored in parts, opened at the frame
  * of its first part. Memory: two readers and one index chunk.
  */
-#ifndef CAIRN_ARCHIVE_SOURCE_H
-#define CAIRN_ARCHIVE_SOURCE_H
+#ifndef CAIRN_ARC_SOURCE_H
+#define CAIRN_ARC_SOURCE_H
 
 #include <stdint.h>
 
 #include <cairn/plugin.h>
 
-#include "archive_reader.h"
+#include "arc_reader.h"
 #include "manifest.h"
 #include "sha256.h"
 
 struct chain_restore;
 
-struct archive_source {
+struct arc_source {
 	int fd;
 	char *name;
 	const struct manifest *manifest;
@@ -29,9 +29,9 @@ struct archive_source {
 	struct index_record record;
 	int have_record;
 
-	struct archive_reader data;
+	struct arc_reader data;
 	int data_open;
-	struct archive_reader parts;
+	struct arc_reader parts;
 	int parts_open;
 	int in_part;
 	unsigned int next_part;
@@ -54,18 +54,18 @@ struct archive_source {
  * Opens the archive at `path`; `name` (its id) names it in messages. An
  * incremental archive is read through its chain: the tree as it was.
  */
-int archive_source_open(struct archive_source *s, const char *path,
+int arc_source_open(struct arc_source *s, const char *path,
 			const char *name, const struct manifest *m,
 			struct cairn_error *err);
 /* The host's entry_next and entry_read (include/cairn/plugin.h). */
-int archive_source_next(struct archive_source *s,
-			const struct cairn_entry **entry,
-			struct cairn_error *err);
-int archive_source_read(struct archive_source *s, const void **data,
-			size_t *length, int64_t *offset,
-			struct cairn_error *err);
+int arc_source_next(struct arc_source *s,
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
+int arc_source_read(struct arc_source *s, const void **data,
+		    size_t *length, int64_t *offset,
+		    struct cairn_error *err);
 /* Positions on the entry named `name`: 1, 0 when there is none, -1. */
-int archive_source_find(struct archive_source *s, const char *name,
+int arc_source_find(struct arc_source *s, const char *name,
 			const struct cairn_entry **entry,
 			struct cairn_error *err);
 /*
@@ -73,13 +73,13 @@ int archive_source_find(struct archive_source *s, const char *name,
  * index than the current one: 1, or -1 when it is missing. Reads on
  * from the current frame when the entry is in it.
  */
-int archive_source_seek(struct archive_source *s, const char *name,
+int arc_source_seek(struct arc_source *s, const char *name,
 			const struct cairn_entry **entry,
 			struct cairn_error *err);
 /* Opens one archive alone, even an incremental one (for chain.c). */
-int archive_source_open_single(struct archive_source *s, const char *path,
+int arc_source_open_single(struct arc_source *s, const char *path,
 			       const char *name, const struct manifest *m,
 			       struct cairn_error *err);
-void archive_source_close(struct archive_source *s);
+void arc_source_close(struct arc_source *s);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 
+#include <cairn/helpers.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -20,18 +21,10 @@ void
 postgres_error(struct cairn_error *err, const char *format, ...)
 {
 	va_list ap;
-	int n;
 
-	if (err == NULL)
-		return;
 	va_start(ap, format);
-	n = vsnprintf(err->message, sizeof(err->message), format, ap);
+	cairn_error_vset(err, format, ap);
 	va_end(ap);
-	/* A truncated message is still the best we have: mark it. */
-	if (n < 0)
-		err->message[0] = '\0';
-	else if ((size_t)n >= sizeof(err->message))
-		memcpy(err->message + sizeof(err->message) - 4, "...", 4);
 }
 
 char *

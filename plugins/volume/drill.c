@@ -2,7 +2,7 @@
  * Drill: restores the archive into a private scratch directory, reads
  * every restored regular file back and compares its SHA-256 with the
  * SHA-256 of what the archive delivered (holes counted as zeros), then
- * removes the directory. The restore itself is volume_restore.c's, with
+ * removes the directory. The restore itself is restore.c's, with
  * a digest context; this file holds the comparison and the scratch
  * directory.
  */

@@ -5,7 +5,7 @@
  * modification and access times, symlink targets, hard links (the second
  * and later links name the first), sparse files (SEEK_DATA/SEEK_HOLE:
  * only the data regions are written), extended attributes and ACLs
- * (volume_xattr.c), fifos and device nodes. Sockets are skipped.
+ * (xattr.c), fifos and device nodes. Sockets are skipped.
  *
  * A regular file is read through one descriptor, and fstat before and
  * after tells whether it changed meanwhile. A file that vanishes, cannot

@@ -47,36 +47,41 @@
 #define KONG_MAX_PAGES 100000
 
 const struct kong_kind kong_kinds[KONG_KIND_COUNT] = {
-	{"certificates", "certificates", NULL, NULL, {NULL}, NULL, 0, 0},
-	{"ca_certificates", "ca_certificates", NULL, NULL, {NULL}, NULL, 0, 0},
-	{"consumers", "consumers", NULL, NULL, {NULL}, "username", 0, 0},
-	{"consumer_groups", "consumer_groups", NULL, NULL, {NULL}, "name", 0,
+	{"certificates", "certificates", NULL, NULL, {NULL}, NULL, 0, 0, 0},
+	{"ca_certificates", "ca_certificates", NULL, NULL, {NULL}, NULL, 0, 0,
 	 0},
+	{"consumers", "consumers", NULL, NULL, {NULL}, "username", 0, 0, 0},
+	{"consumer_groups", "consumer_groups", NULL, NULL, {NULL}, "name", 0,
+	 0, 0},
 	{"consumer_group_consumers", "consumer_group_consumers", NULL, NULL,
-	 {"consumer_group", "consumer", NULL}, NULL, 0, 1},
-	{"vaults", "vaults", NULL, NULL, {NULL}, "prefix", 0, 0},
-	{"key_sets", "key-sets", NULL, NULL, {NULL}, "name", 0, 0},
-	{"snis", "snis", "certificates", "certificate", {NULL}, "name", 0, 0},
+	 {"consumer_group", "consumer", NULL}, NULL, 0, 1, 0},
+	{"vaults", "vaults", NULL, NULL, {NULL}, "prefix", 0, 0, 0},
+	{"key_sets", "key-sets", NULL, NULL, {NULL}, "name", 0, 0, 0},
+	{"snis", "snis", "certificates", "certificate", {NULL}, "name", 0, 0,
+	 0},
 	{"services", "services", NULL, NULL, {"client_certificate", NULL},
-	 "name", 0, 0},
+	 "name", 0, 0, 0},
 	{"upstreams", "upstreams", NULL, NULL, {"client_certificate", NULL},
-	 "name", 0, 0},
-	{"keys", "keys", "key_sets", "set", {NULL}, "name", 0, 0},
+	 "name", 0, 0, 0},
+	{"keys", "keys", "key_sets", "set", {NULL}, "name", 0, 0, 0},
 	{"keyauth_credentials", "key-auths", "consumers", "consumer", {NULL},
-	 NULL, 0, 0},
+	 NULL, 0, 0, 0},
 	{"basicauth_credentials", "basic-auths", "consumers", "consumer",
-	 {NULL}, "username", 0, 0},
-	{"jwt_secrets", "jwts", "consumers", "consumer", {NULL}, NULL, 0, 0},
+	 {NULL}, "username", 0, 0, 0},
+	{"jwt_secrets", "jwts", "consumers", "consumer", {NULL}, NULL, 0, 0,
+	 0},
 	{"hmacauth_credentials", "hmac-auths", "consumers", "consumer", {NULL},
-	 "username", 0, 0},
+	 "username", 0, 0, 0},
 	{"oauth2_credentials", "oauth2", "consumers", "consumer", {NULL},
-	 "name", 0, 0},
-	{"acls", "acls", "consumers", "consumer", {NULL}, "group", 0, 0},
-	{"routes", "routes", "services", "service", {NULL}, "name", 0, 0},
-	{"targets", "targets", "upstreams", "upstream", {NULL}, "target", 1, 0},
+	 "name", 0, 0, 0},
+	{"acls", "acls", "consumers", "consumer", {NULL}, "group", 0, 0, 0},
+	{"routes", "routes", "services", "service", {NULL}, "name", 0, 0,
+	 0},
+	{"targets", "targets", "upstreams", "upstream", {NULL}, "target", 1, 0,
+	 1},
 	{"plugins", "plugins", NULL, NULL,
 	 {"service", "route", "consumer", "consumer_group", NULL}, "name", 0,
-	 0},
+	 0, 0},
 };
 
 int
@@ -993,6 +998,27 @@ kong_entity_path(int kind, const struct json_value *entity, char *out,
 			     parent, kong_kinds[kind].path, id);
 	} else {
 		n = snprintf(out, size, "/%s/%s", kong_kinds[kind].path, id);
+	}
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int
+kong_collection_path(int kind, const struct json_value *entity, char *out,
+		     size_t size)
+{
+	const char *parent;
+	int n;
+
+	if (kong_kinds[kind].through_parent) {
+		parent = kong_foreign_id(entity, kong_kinds[kind].parent_fk);
+		if (parent == NULL || strpbrk(parent, "/?#%& ") != NULL)
+			return -1;
+		n = snprintf(out, size, "/%s/%s/%s",
+			     kong_kinds[kong_kind_find(kong_kinds[kind].parent)]
+				     .path,
+			     parent, kong_kinds[kind].path);
+	} else {
+		n = snprintf(out, size, "/%s", kong_kinds[kind].path);
 	}
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -11,6 +11,7 @@
  */
 #include "kong.h"
 
+#include <cairn/helpers.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +33,9 @@ kong_error(struct cairn_error *err, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(err->message, sizeof(err->message), format, ap);
+	cairn_error_vset(err, format, ap);
 	va_end(ap);
 	return -1;
-}
-
-static void
-kong_wipe(void *data, size_t length)
-{
-	volatile unsigned char *p = data;
-
-	while (length-- > 0)
-		*p++ = 0;
 }
 
 static size_t
@@ -131,7 +123,7 @@ kong_http_token(struct kong_client *client, const struct kong_config *config,
 	}
 	rc = kong_http_add_header(client, line, err);
 out:
-	kong_wipe(line, sizeof(line));
+	cairn_wipe(line, sizeof(line));
 	client->host->secret_free(token);
 	return rc;
 }
@@ -213,7 +205,7 @@ kong_client_close(struct kong_client *client)
 	if (client->curl != NULL)
 		curl_easy_cleanup(client->curl);
 	for (item = client->headers; item != NULL; item = item->next)
-		kong_wipe(item->data, strlen(item->data));
+		cairn_wipe(item->data, strlen(item->data));
 	curl_slist_free_all(client->headers);
 	if (client->passphrase != NULL)
 		client->host->secret_free(client->passphrase);

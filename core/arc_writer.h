@@ -16,8 +16,8 @@
  * Thread safety: the stream functions may be called from several threads;
  * an entry of known size holds the archive from open to close.
  */
-#ifndef CAIRN_ARCHIVE_WRITER_H
-#define CAIRN_ARCHIVE_WRITER_H
+#ifndef CAIRN_ARC_WRITER_H
+#define CAIRN_ARC_WRITER_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -29,11 +29,11 @@
 #include "sha256.h"
 #include "zstd_io.h"
 
-#define ARCHIVE_PART_SIZE (4 * 1024 * 1024)
+#define ARC_PART_SIZE (4 * 1024 * 1024)
 
-struct archive_stream;
+struct arc_stream;
 
-struct archive_writer {
+struct arc_writer {
 	int fd;
 	char *temporary_path;
 	struct zstd_writer zstd;
@@ -52,7 +52,7 @@ struct archive_writer {
 	uint64_t bytes;
 	uint64_t entries;
 	struct manifest *manifest; /* facts go here; not owned */
-	struct archive_stream *open_streams;
+	struct arc_stream *open_streams;
 	struct timespec part_time;
 
 	/* Incremental backups: removals not yet written out, NUL-ended. */
@@ -77,35 +77,35 @@ struct archive_writer {
  * and starts the archive. `manifest` receives facts and is written at
  * commit; it must outlive the writer.
  */
-int archive_writer_open(struct archive_writer *w, const char *path,
-			struct manifest *manifest, int compress, int level,
-			int threads, struct cairn_error *err);
+int arc_writer_open(struct arc_writer *w, const char *path,
+		    struct manifest *manifest, int compress, int level,
+		    int threads, struct cairn_error *err);
 
 /* The host's stream services (include/cairn/plugin.h). */
-int archive_writer_stream_open(struct archive_writer *w,
+int arc_writer_stream_open(struct arc_writer *w,
 			       const struct cairn_entry *entry,
-			       struct archive_stream **stream,
+			       struct arc_stream **stream,
 			       struct cairn_error *err);
-int archive_writer_stream_write(struct archive_stream *stream,
+int arc_writer_stream_write(struct arc_stream *stream,
 				const void *data, size_t length,
 				struct cairn_error *err);
-int archive_writer_stream_close(struct archive_stream *stream,
+int arc_writer_stream_close(struct arc_stream *stream,
 				struct cairn_error *err);
-void archive_writer_set_fact(struct archive_writer *w, const char *key,
+void arc_writer_set_fact(struct arc_writer *w, const char *key,
 			     const char *value);
 /* stream_state: the state string of the stream's index record (copied). */
-int archive_writer_stream_state(struct archive_stream *stream,
+int arc_writer_stream_state(struct arc_stream *stream,
 				const char *state, struct cairn_error *err);
 /*
  * Records that `name` is gone since the parent archive (or changed type):
  * written in chunks `.cairn/removed.part-NNNNNN` (NUL-terminated names).
  * Must not be called while the same thread holds an entry of known size.
  */
-int archive_writer_removed(struct archive_writer *w, const char *name,
+int arc_writer_removed(struct arc_writer *w, const char *name,
 			   struct cairn_error *err);
 /* Calls on_record for a record that is not written (an unchanged entry of
  * an incremental backup), in order with the others. */
-int archive_writer_carry(struct archive_writer *w,
+int arc_writer_carry(struct arc_writer *w,
 			 const struct index_record *r,
 			 struct cairn_error *err);
 
@@ -114,10 +114,10 @@ int archive_writer_carry(struct archive_writer *w,
  * fsyncs, renames the file to `final_path` and fsyncs the directory.
  * *stored receives the file's size. The writer is released either way.
  */
-int archive_writer_commit(struct archive_writer *w, const char *final_path,
-			  uint64_t *stored, struct cairn_error *err);
+int arc_writer_commit(struct arc_writer *w, const char *final_path,
+		      uint64_t *stored, struct cairn_error *err);
 
 /* Drops the archive: closes and removes the temporary file. */
-void archive_writer_abort(struct archive_writer *w);
+void arc_writer_abort(struct arc_writer *w);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * Whole-archive verification, archive_verify.h.
+ * Whole-archive verification, arc_verify.h.
  *
  * An entry named like a part ("X.part-000001") may be a part of the
  * streamed entry X or an ordinary file with that name: both readings are
  * hashed, and the index record that follows decides which was meant.
  */
-#include "archive_verify.h"
+#include "arc_verify.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive_reader.h"
+#include "arc_reader.h"
 #include "buf.h"
 #include "error.h"
 #include "manifest.h"
@@ -114,7 +114,7 @@ remove_state(struct verifier *v, struct part_state *st)
 }
 
 static int
-hash_entry(struct verifier *v, struct archive_reader *r,
+hash_entry(struct verifier *v, struct arc_reader *r,
 	   struct archive_entry *ae, struct seen_entry *e,
 	   struct part_state *part, struct cairn_error *err)
 {
@@ -127,7 +127,7 @@ hash_entry(struct verifier *v, struct archive_reader *r,
 	if (sha256_init(&hash) != 0)
 		abort();
 	e->size = 0;
-	while ((rc = archive_reader_data(r, &data, &length, &offset, err)) > 0) {
+	while ((rc = arc_reader_data(r, &data, &length, &offset, err)) > 0) {
 		while (logical < offset) {
 			int64_t n = offset - logical;
 
@@ -282,7 +282,7 @@ check_index_chunk(struct verifier *v, const struct buf *chunk,
 }
 
 static int
-verify_entry(struct verifier *v, struct archive_reader *r,
+verify_entry(struct verifier *v, struct arc_reader *r,
 	     struct archive_entry *ae, struct cairn_error *err)
 {
 	struct seen_entry e;
@@ -314,12 +314,12 @@ verify_entry(struct verifier *v, struct archive_reader *r,
 }
 
 int
-archive_verify(const char *path, const char *name,
-	       struct verify_totals *totals, struct cairn_error *err)
+arc_verify(const char *path, const char *name,
+	   struct verify_totals *totals, struct cairn_error *err)
 {
 	struct manifest m;
 	struct verifier v;
-	struct archive_reader r;
+	struct arc_reader r;
 	struct archive_entry *ae;
 	struct buf own = BUF_INIT;
 	int fd, rc = -1, next, manifest_seen = 0;
@@ -330,7 +330,7 @@ archive_verify(const char *path, const char *name,
 	v.name = name;
 	v.totals = totals;
 	manifest_init(&m);
-	if (archive_read_manifest(path, name, &m, err) != 0) {
+	if (arc_read_manifest(path, name, &m, err) != 0) {
 		manifest_release(&m);
 		return -1;
 	}
@@ -340,20 +340,20 @@ archive_verify(const char *path, const char *name,
 		manifest_release(&m);
 		return -1;
 	}
-	if (archive_reader_open(&r, fd, name, 0, err) != 0)
+	if (arc_reader_open(&r, fd, name, 0, err) != 0)
 		goto out_fd;
-	while ((next = archive_reader_next(&r, &ae, err)) > 0) {
+	while ((next = arc_reader_next(&r, &ae, err)) > 0) {
 		const char *entry = archive_entry_pathname(ae);
 
 		if (strcmp(entry, MANIFEST_ENTRY_NAME) == 0) {
-			if (archive_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
-						 err) != 0)
+			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
+					     err) != 0)
 				goto out;
 			manifest_seen = 1;
 		} else if (strncmp(entry, INDEX_ENTRY_PREFIX,
 				   strlen(INDEX_ENTRY_PREFIX)) == 0) {
-			if (archive_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
-						 err) != 0 ||
+			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
+					     err) != 0 ||
 			    check_index_chunk(&v, &own, err) != 0)
 				goto out;
 		} else if (verify_entry(&v, &r, ae, err) != 0) {
@@ -380,7 +380,7 @@ archive_verify(const char *path, const char *name,
 		}
 	rc = 0;
 out:
-	archive_reader_close(&r);
+	arc_reader_close(&r);
 out_fd:
 	close(fd);
 	for (i = v.seen_first; i < v.seen_count; i++)

@@ -1,10 +1,10 @@
 /*
- * Archive reading of archive_reader.h. libarchive pulls decompressed
+ * Archive reading of arc_reader.h. libarchive pulls decompressed
  * blocks through a read callback; errors of the zstd layer (a damaged
  * frame, a checksum mismatch, a truncation) are kept and reported in
  * place of libarchive's vaguer message.
  */
-#include "archive_reader.h"
+#include "arc_reader.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,7 +23,7 @@
 static la_ssize_t
 tar_read_callback(struct archive *a, void *client, const void **block)
 {
-	struct archive_reader *r = client;
+	struct arc_reader *r = client;
 	size_t length = 0;
 	int rc;
 
@@ -37,7 +37,7 @@ tar_read_callback(struct archive *a, void *client, const void **block)
 }
 
 static int
-reader_error(struct archive_reader *r, struct cairn_error *err)
+reader_error(struct arc_reader *r, struct cairn_error *err)
 {
 	if (r->read_failed)
 		*err = r->read_error;
@@ -48,8 +48,8 @@ reader_error(struct archive_reader *r, struct cairn_error *err)
 }
 
 int
-archive_reader_open(struct archive_reader *r, int fd, const char *name,
-		    uint64_t offset, struct cairn_error *err)
+arc_reader_open(struct arc_reader *r, int fd, const char *name,
+		uint64_t offset, struct cairn_error *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->name = name;
@@ -64,15 +64,15 @@ archive_reader_open(struct archive_reader *r, int fd, const char *name,
 			reader_error(r, err);
 		else
 			error_set(err, "out of memory");
-		archive_reader_close(r);
+		arc_reader_close(r);
 		return -1;
 	}
 	return 0;
 }
 
 int
-archive_reader_next(struct archive_reader *r, struct archive_entry **entry,
-		    struct cairn_error *err)
+arc_reader_next(struct arc_reader *r, struct archive_entry **entry,
+		struct cairn_error *err)
 {
 	int rc = archive_read_next_header(r->tar, entry);
 
@@ -91,8 +91,8 @@ archive_reader_next(struct archive_reader *r, struct archive_entry **entry,
 }
 
 int
-archive_reader_data(struct archive_reader *r, const void **data,
-		    size_t *length, int64_t *offset, struct cairn_error *err)
+arc_reader_data(struct arc_reader *r, const void **data,
+		size_t *length, int64_t *offset, struct cairn_error *err)
 {
 	la_int64_t at;
 	int rc = archive_read_data_block(r->tar, data, length, &at);
@@ -106,8 +106,8 @@ archive_reader_data(struct archive_reader *r, const void **data,
 }
 
 int
-archive_reader_slurp(struct archive_reader *r, size_t limit, struct buf *out,
-		     struct cairn_error *err)
+arc_reader_slurp(struct arc_reader *r, size_t limit, struct buf *out,
+		 struct cairn_error *err)
 {
 	const void *data;
 	size_t length;
@@ -115,7 +115,7 @@ archive_reader_slurp(struct archive_reader *r, size_t limit, struct buf *out,
 	int rc;
 
 	buf_reset(out);
-	while ((rc = archive_reader_data(r, &data, &length, &offset, err)) > 0) {
+	while ((rc = arc_reader_data(r, &data, &length, &offset, err)) > 0) {
 		if ((uint64_t)offset != out->length ||
 		    out->length + length > limit) {
 			error_set(err, "archive '%s' has a damaged entry of "
@@ -129,7 +129,7 @@ archive_reader_slurp(struct archive_reader *r, size_t limit, struct buf *out,
 }
 
 void
-archive_reader_close(struct archive_reader *r)
+arc_reader_close(struct arc_reader *r)
 {
 	if (r->tar != NULL)
 		archive_read_free(r->tar);
@@ -138,10 +138,10 @@ archive_reader_close(struct archive_reader *r)
 }
 
 int
-archive_read_manifest(const char *path, const char *name, struct manifest *m,
-		      struct cairn_error *err)
+arc_read_manifest(const char *path, const char *name, struct manifest *m,
+		  struct cairn_error *err)
 {
-	struct archive_reader r;
+	struct arc_reader r;
 	struct archive_entry *ae;
 	struct buf text = BUF_INIT;
 	uint64_t offset;
@@ -154,16 +154,16 @@ archive_read_manifest(const char *path, const char *name, struct manifest *m,
 	}
 	if (zstd_io_read_trailer(fd, name, &offset, &compressed, err) != 0)
 		goto out_fd;
-	if (archive_reader_open(&r, fd, name, offset, err) != 0)
+	if (arc_reader_open(&r, fd, name, offset, err) != 0)
 		goto out_fd;
-	if (archive_reader_next(&r, &ae, err) <= 0 ||
+	if (arc_reader_next(&r, &ae, err) <= 0 ||
 	    strcmp(archive_entry_pathname(ae), MANIFEST_ENTRY_NAME) != 0) {
 		error_set(err, "archive '%s' has no manifest where its index "
 			       "says",
 			  name);
 		goto out;
 	}
-	if (archive_reader_slurp(&r, MANIFEST_LIMIT, &text, err) != 0)
+	if (arc_reader_slurp(&r, MANIFEST_LIMIT, &text, err) != 0)
 		goto out;
 	if (manifest_parse(m, text.data, text.length, err) != 0) {
 		error_prefix(err, "archive '%s'", name);
@@ -181,7 +181,7 @@ archive_read_manifest(const char *path, const char *name, struct manifest *m,
 	}
 	rc = 0;
 out:
-	archive_reader_close(&r);
+	arc_reader_close(&r);
 out_fd:
 	close(fd);
 	buf_release(&text);
@@ -201,16 +201,16 @@ index_cursor_init(struct index_cursor *c, int fd, const char *name,
 static int
 index_cursor_load(struct index_cursor *c, struct cairn_error *err)
 {
-	struct archive_reader r;
+	struct arc_reader r;
 	struct archive_entry *ae;
 	struct buf wanted = BUF_INIT;
 	int rc = -1, found;
 
 	buf_printf(&wanted, "%s%06zu", INDEX_ENTRY_PREFIX, c->chunk + 1);
-	if (archive_reader_open(&r, c->fd, c->name,
-				c->manifest->index_frames[c->chunk], err) != 0)
+	if (arc_reader_open(&r, c->fd, c->name,
+			    c->manifest->index_frames[c->chunk], err) != 0)
 		goto out_name;
-	while ((found = archive_reader_next(&r, &ae, err)) > 0)
+	while ((found = arc_reader_next(&r, &ae, err)) > 0)
 		if (strcmp(archive_entry_pathname(ae), buf_str(&wanted)) == 0)
 			break;
 	if (found < 0)
@@ -220,13 +220,13 @@ index_cursor_load(struct index_cursor *c, struct cairn_error *err)
 			  c->name, c->chunk + 1);
 		goto out;
 	}
-	if (archive_reader_slurp(&r, INDEX_CHUNK_LIMIT, &c->text, err) != 0)
+	if (arc_reader_slurp(&r, INDEX_CHUNK_LIMIT, &c->text, err) != 0)
 		goto out;
 	c->position = 0;
 	c->chunk++;
 	rc = 0;
 out:
-	archive_reader_close(&r);
+	arc_reader_close(&r);
 out_name:
 	buf_release(&wanted);
 	return rc;
@@ -382,7 +382,7 @@ entry_storage_release(struct entry_storage *st)
 }
 
 int
-archive_name_is(const char *pathname, const char *name)
+arc_name_is(const char *pathname, const char *name)
 {
 	size_t length = strlen(name);
 

@@ -10,9 +10,17 @@
  * is written, so that they cannot hold a unique name the archive needs).
  *
  * A database-backed target is written with PUT by id, in dependency order
- * (see kong_entities.c): PUT creates or replaces, so running the same
+ * (see entities.c): PUT creates or replaces, so running the same
  * restore twice changes nothing, and the second run writes nothing at
- * all. A DB-less target cannot be written entity by entity; it gets the
+ * all. Targets are the exception: Kong's PUT (and PATCH)
+ * /upstreams/{u}/targets/{t} only updates, answering 404 for a target it
+ * does not hold yet (target_endpoint and update_target_cb in
+ * kong/api/routes/upstreams.lua), so a missing target is created by POST
+ * /upstreams/{u}/targets carrying its id and fields, and one that differs
+ * is updated by PUT. That POST updates instead of creating when the
+ * upstream already has a target of the same host:port (under another
+ * id): such a target is skipped with a warning, unless --force deletes
+ * the other one first. A DB-less target cannot be written entity by entity; it gets the
  * whole document through POST /config, which replaces its configuration,
  * so it requires --force when the target holds extra entities and cannot
  * honour --only.
@@ -144,6 +152,61 @@ kong_plan_basicauth(const struct cairn_host *host,
 }
 
 /*
+ * A live entity of a POST-created kind (a target) that holds the same
+ * host:port under the same upstream as `archived`, but another id; NULL
+ * when there is none.
+ */
+static const struct json_value *
+kong_same_key(int kind, const struct json_value *archived,
+	      const struct json_value *items)
+{
+	const char *field = kong_kinds[kind].label;
+	const char *fk = kong_kinds[kind].parent_fk;
+	const char *key = json_get_string(archived, field);
+	const char *parent = json_get_string(json_object_get(archived, fk),
+					     "id");
+	const struct json_value *entity;
+	const char *other, *other_parent;
+	size_t i;
+
+	if (key == NULL || parent == NULL)
+		return NULL;
+	for (i = 0; i < json_length(items); i++) {
+		entity = json_array_at(items, i);
+		other = json_get_string(entity, field);
+		other_parent = json_get_string(json_object_get(entity, fk),
+					       "id");
+		if (other != NULL && other_parent != NULL &&
+		    strcmp(other, key) == 0 && strcmp(other_parent, parent) == 0)
+			return entity;
+	}
+	return NULL;
+}
+
+/* Decides whether a missing target can be created by POST. */
+static enum kong_action
+kong_plan_post(const struct cairn_host *host,
+	       const struct kong_restore_request *request, int kind,
+	       const struct json_value *archived,
+	       const struct json_value *items)
+{
+	const struct json_value *other = kong_same_key(kind, archived, items);
+	char label[512];
+
+	if (other == NULL || request->force)
+		return KONG_CREATE;
+	kong_entity_label(kind, archived, label, sizeof(label));
+	host->log(host, CAIRN_LOG_WARNING,
+		  "%s not restored: the target holds the same %s under "
+		  "another id (%s), which Kong's POST would update instead; "
+		  "use --force to replace it",
+		  label, kong_kinds[kind].label,
+		  json_get_string(other, "id") ? json_get_string(other, "id")
+					       : "?");
+	return KONG_SKIP;
+}
+
+/*
  * Whether the entity of `kind` with `id` exists in the target once the
  * kinds being restored are written: in the target already, or archived
  * and restored now.
@@ -247,6 +310,10 @@ kong_plan_kind(const struct cairn_host *host,
 			 kong_kinds[kind].membership)
 			action = kong_plan_member(host, request, live, entity,
 						  &unreferenced);
+		else if (!dbless && match == NULL &&
+			 kong_kinds[kind].post_creates)
+			action = kong_plan_post(host, request, kind, entity,
+						items);
 		else if (match == NULL)
 			action = KONG_CREATE;
 		else if (kong_entity_same(entity, match))
@@ -366,6 +433,28 @@ out:
 	return rc;
 }
 
+/*
+ * The request that writes one entity: PUT by id (it creates or replaces),
+ * PATCH for a basic-auth credential kept with its password, and for a
+ * kind whose PUT only updates (targets), POST to the collection to create
+ * and PUT without the id (it is in the path) to update.
+ */
+static int
+kong_write_request(int kind, const struct json_value *entity,
+		   enum kong_action action, struct json_value *body,
+		   const char **method, char *path, size_t size)
+{
+	*method = action == KONG_UPDATE_KEEP_PASSWORD ? "PATCH" : "PUT";
+	if (!kong_kinds[kind].post_creates)
+		return kong_entity_path(kind, entity, path, size);
+	if (action == KONG_CREATE) {
+		*method = "POST";
+		return kong_collection_path(kind, entity, path, size);
+	}
+	json_free(json_object_take(body, "id"));
+	return kong_entity_path(kind, entity, path, size);
+}
+
 /* One write; the error names the entity, the URL and Kong's message. */
 static int
 kong_write_entity(struct kong_client *client, int kind,
@@ -374,6 +463,7 @@ kong_write_entity(struct kong_client *client, int kind,
 {
 	char path[512], label[512], reason[CAIRN_ERROR_MESSAGE_SIZE];
 	struct json_value *body = NULL, *response = NULL;
+	const char *method;
 	char *text = NULL;
 	size_t length;
 	int rc = -1;
@@ -381,11 +471,14 @@ kong_write_entity(struct kong_client *client, int kind,
 	kong_entity_label(kind, entity, label, sizeof(label));
 	if (kong_kinds[kind].membership)
 		return kong_write_member(client, entity, label, err);
-	if (kong_entity_path(kind, entity, path, sizeof(path)) != 0)
-		return kong_error(err, "cannot restore %s: bad id", label);
 	body = json_clone(entity);
 	if (body == NULL)
 		return kong_error(err, "out of memory");
+	if (kong_write_request(kind, entity, action, body, &method, path,
+			       sizeof(path)) != 0) {
+		kong_error(err, "cannot restore %s: bad id", label);
+		goto out;
+	}
 	/* Kong sets updated_at itself on every write. */
 	json_free(json_object_take(body, "updated_at"));
 	if (action == KONG_UPDATE_KEEP_PASSWORD)
@@ -395,10 +488,8 @@ kong_write_entity(struct kong_client *client, int kind,
 		kong_error(err, "out of memory");
 		goto out;
 	}
-	if (kong_client_call(client,
-			     action == KONG_UPDATE_KEEP_PASSWORD ? "PATCH"
-								 : "PUT",
-			     path, text, length, 0, &response, err) != 0) {
+	if (kong_client_call(client, method, path, text, length, 0, &response,
+			     err) != 0) {
 		memcpy(reason, err->message, sizeof(reason));
 		kong_error(err, "cannot restore %s: %s", label, reason);
 		goto out;

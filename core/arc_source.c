@@ -1,7 +1,7 @@
 /*
- * The restore-side view of an archive, archive_source.h.
+ * The restore-side view of an archive, arc_source.h.
  */
-#include "archive_source.h"
+#include "arc_source.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,22 +18,22 @@
 static const unsigned char zeros[ZERO_SIZE];
 
 int
-archive_source_open(struct archive_source *s, const char *path,
-		    const char *name, const struct manifest *m,
-		    struct cairn_error *err)
+arc_source_open(struct arc_source *s, const char *path,
+		const char *name, const struct manifest *m,
+		struct cairn_error *err)
 {
-	if (archive_source_open_single(s, path, name, m, err) != 0)
+	if (arc_source_open_single(s, path, name, m, err) != 0)
 		return -1;
 	if (m->incremental && chain_restore_open(&s->chain, path, name, err) !=
 				      0) {
-		archive_source_close(s);
+		arc_source_close(s);
 		return -1;
 	}
 	return 0;
 }
 
 int
-archive_source_open_single(struct archive_source *s, const char *path,
+arc_source_open_single(struct arc_source *s, const char *path,
 			   const char *name, const struct manifest *m,
 			   struct cairn_error *err)
 {
@@ -57,40 +57,40 @@ archive_source_open_single(struct archive_source *s, const char *path,
 }
 
 static void
-close_parts(struct archive_source *s)
+close_parts(struct arc_source *s)
 {
 	if (s->parts_open)
-		archive_reader_close(&s->parts);
+		arc_reader_close(&s->parts);
 	s->parts_open = 0;
 	s->in_part = 0;
 }
 
 static void
-close_data(struct archive_source *s)
+close_data(struct arc_source *s)
 {
 	if (s->data_open)
-		archive_reader_close(&s->data);
+		arc_reader_close(&s->data);
 	s->data_open = 0;
 }
 
 /* Moves the sequential reader to the header of the current record. */
 static int
-position_data(struct archive_source *s, struct cairn_error *err)
+position_data(struct arc_source *s, struct cairn_error *err)
 {
 	struct archive_entry *ae;
 	int rc;
 
 	if (!s->data_open) {
-		if (archive_reader_open(&s->data, s->fd, s->name,
-					s->record.frame, err) != 0)
+		if (arc_reader_open(&s->data, s->fd, s->name,
+				    s->record.frame, err) != 0)
 			goto unreadable;
 		s->data_open = 1;
 		s->data_frame = s->record.frame;
 	}
 	/* Whole entries come in index order: anything before the wanted
 	 * one is a part or cairn's own. */
-	while ((rc = archive_reader_next(&s->data, &ae, err)) > 0) {
-		if (archive_name_is(archive_entry_pathname(ae), s->record.name))
+	while ((rc = arc_reader_next(&s->data, &ae, err)) > 0) {
+		if (arc_name_is(archive_entry_pathname(ae), s->record.name))
 			break;
 	}
 	if (rc < 0)
@@ -116,7 +116,7 @@ unreadable:
 }
 
 static void
-describe_parted(struct archive_source *s)
+describe_parted(struct arc_source *s)
 {
 	memset(&s->entry, 0, sizeof(s->entry));
 	s->entry.name = s->record.name;
@@ -127,7 +127,7 @@ describe_parted(struct archive_source *s)
 }
 
 static int
-load_entry(struct archive_source *s, const struct cairn_entry **entry,
+load_entry(struct arc_source *s, const struct cairn_entry **entry,
 	   struct cairn_error *err)
 {
 	if (entry_name_check(s->record.name, err) != 0) {
@@ -152,7 +152,7 @@ load_entry(struct archive_source *s, const struct cairn_entry **entry,
 }
 
 static int
-advance_record(struct archive_source *s, struct cairn_error *err)
+advance_record(struct arc_source *s, struct cairn_error *err)
 {
 	int rc;
 
@@ -168,7 +168,7 @@ advance_record(struct archive_source *s, struct cairn_error *err)
 
 /* Notes that the archive failed us, for the caller's exit status. */
 static int
-damage(struct archive_source *s, int rc)
+damage(struct arc_source *s, int rc)
 {
 	if (rc < 0)
 		s->damaged = 1;
@@ -176,8 +176,8 @@ damage(struct archive_source *s, int rc)
 }
 
 int
-archive_source_next(struct archive_source *s, const struct cairn_entry **entry,
-		    struct cairn_error *err)
+arc_source_next(struct arc_source *s, const struct cairn_entry **entry,
+		struct cairn_error *err)
 {
 	int rc;
 
@@ -190,8 +190,8 @@ archive_source_next(struct archive_source *s, const struct cairn_entry **entry,
 }
 
 int
-archive_source_find(struct archive_source *s, const char *name,
-		    const struct cairn_entry **entry, struct cairn_error *err)
+arc_source_find(struct arc_source *s, const char *name,
+		const struct cairn_entry **entry, struct cairn_error *err)
 {
 	int rc;
 
@@ -209,7 +209,7 @@ archive_source_find(struct archive_source *s, const char *name,
 }
 
 int
-archive_source_seek(struct archive_source *s, const char *name,
+arc_source_seek(struct arc_source *s, const char *name,
 		    const struct cairn_entry **entry, struct cairn_error *err)
 {
 	int rc;
@@ -231,7 +231,7 @@ archive_source_seek(struct archive_source *s, const char *name,
 
 /* Compares the finished hash with the index; -1 on a mismatch. */
 static int
-check_entry(struct archive_source *s, struct cairn_error *err)
+check_entry(struct arc_source *s, struct cairn_error *err)
 {
 	char hex[SHA256_HEX_SIZE];
 
@@ -265,7 +265,7 @@ check_entry(struct archive_source *s, struct cairn_error *err)
 }
 
 static int
-account(struct archive_source *s, const void *data, size_t length,
+account(struct arc_source *s, const void *data, size_t length,
 	int64_t offset, struct cairn_error *err)
 {
 	/* A gap before the block is a hole: it reads as zeros. */
@@ -290,19 +290,19 @@ account(struct archive_source *s, const void *data, size_t length,
 
 /* Moves the parts reader to the header of the next part. */
 static int
-next_part(struct archive_source *s, struct cairn_error *err)
+next_part(struct arc_source *s, struct cairn_error *err)
 {
 	struct archive_entry *ae;
 	int rc;
 
 	if (!s->parts_open) {
-		if (archive_reader_open(&s->parts, s->fd, s->name,
-					s->record.frame, err) != 0)
+		if (arc_reader_open(&s->parts, s->fd, s->name,
+				    s->record.frame, err) != 0)
 			return -1;
 		s->parts_open = 1;
 	}
 	manifest_part_name(s->record.name, ++s->next_part, &s->part_name);
-	while ((rc = archive_reader_next(&s->parts, &ae, err)) > 0)
+	while ((rc = arc_reader_next(&s->parts, &ae, err)) > 0)
 		if (strcmp(archive_entry_pathname(ae), buf_str(&s->part_name)) ==
 		    0)
 			break;
@@ -318,7 +318,7 @@ next_part(struct archive_source *s, struct cairn_error *err)
 }
 
 static int
-read_parted(struct archive_source *s, const void **data, size_t *length,
+read_parted(struct arc_source *s, const void **data, size_t *length,
 	    int64_t *offset, struct cairn_error *err)
 {
 	int64_t at;
@@ -331,7 +331,7 @@ read_parted(struct archive_source *s, const void **data, size_t *length,
 			if (next_part(s, err) != 0)
 				return -1;
 		}
-		rc = archive_reader_data(&s->parts, data, length, &at, err);
+		rc = arc_reader_data(&s->parts, data, length, &at, err);
 		if (rc < 0)
 			return -1;
 		if (rc > 0) {
@@ -346,8 +346,8 @@ read_parted(struct archive_source *s, const void **data, size_t *length,
 }
 
 int
-archive_source_read(struct archive_source *s, const void **data,
-		    size_t *length, int64_t *offset, struct cairn_error *err)
+arc_source_read(struct arc_source *s, const void **data,
+		size_t *length, int64_t *offset, struct cairn_error *err)
 {
 	int rc;
 
@@ -362,7 +362,7 @@ archive_source_read(struct archive_source *s, const void **data,
 		return 0;
 	if (s->record.parts > 0)
 		return damage(s, read_parted(s, data, length, offset, err));
-	rc = archive_reader_data(&s->data, data, length, offset, err);
+	rc = arc_reader_data(&s->data, data, length, offset, err);
 	if (rc < 0)
 		return damage(s, -1);
 	if (rc == 0)
@@ -373,7 +373,7 @@ archive_source_read(struct archive_source *s, const void **data,
 }
 
 void
-archive_source_close(struct archive_source *s)
+arc_source_close(struct arc_source *s)
 {
 	if (s->chain != NULL)
 		chain_restore_close(s->chain);

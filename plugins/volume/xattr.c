@@ -2,7 +2,7 @@
  * Reading a file's extended attributes for its entry: those of the user,
  * trusted and security namespaces as they are, and the POSIX ACLs, which
  * the kernel shows as the system.posix_acl_* attributes, decoded into
- * their text form (volume_acl.c). Other system.* attributes are the
+ * their text form (acl.c). Other system.* attributes are the
  * file system's own and are left out. Names and values are read into
  * buffers of the walk that grow as needed and are reused from file to
  * file.
