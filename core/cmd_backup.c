@@ -16,6 +16,7 @@
 #include "arc_writer.h"
 #include "chain.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "hook.h"
 #include "host.h"
@@ -421,6 +422,14 @@ cmd_backup(struct context *ctx)
 	size_t count = 0, i, failed = 0;
 	int status;
 
+	/* Until the encrypting write path is in: never a plain archive
+	 * where the operator asked for an encrypted one. */
+	if (encryption_enabled(&ctx->config)) {
+		log_error("%s: [encryption] is set, but this build cannot "
+			  "write encrypted archives yet",
+			  ctx->config.file);
+		return EXIT_CONFIG;
+	}
 	status = select_jobs(ctx, &runs, &count);
 	for (i = 0; i < count && status == EXIT_OK; i++)
 		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,
