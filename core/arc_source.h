@@ -15,6 +15,7 @@
 
 #include <cairn/plugin.h>
 
+#include "arc.h"
 #include "arc_reader.h"
 #include "manifest.h"
 #include "sha256.h"
@@ -22,8 +23,8 @@
 struct chain_restore;
 
 struct arc_source {
-	int fd;
-	char *name;
+	const struct arc *arc; /* borrowed */
+	const char *name;      /* the archive's id */
 	const struct manifest *manifest;
 	struct index_cursor index;
 	struct index_record record;
@@ -50,13 +51,8 @@ struct arc_source {
 	struct chain_restore *chain;
 };
 
-/*
- * Opens the archive at `path`; `name` (its id) names it in messages. An
- * incremental archive is read through its chain: the tree as it was.
- */
-int arc_source_open(struct arc_source *s, const char *path,
-			const char *name, const struct manifest *m,
-			struct cairn_error *err);
+/* Starts on the entries of a (borrowed: it outlives the source). */
+void arc_source_init(struct arc_source *s, const struct arc *a);
 /* The host's entry_next and entry_read (include/cairn/plugin.h). */
 int arc_source_next(struct arc_source *s,
 		    const struct cairn_entry **entry,
@@ -66,20 +62,16 @@ int arc_source_read(struct arc_source *s, const void **data,
 		    struct cairn_error *err);
 /* Positions on the entry named `name`: 1, 0 when there is none, -1. */
 int arc_source_find(struct arc_source *s, const char *name,
-			const struct cairn_entry **entry,
-			struct cairn_error *err);
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
 /*
  * Positions on the entry named `name`, which must come later in the
  * index than the current one: 1, or -1 when it is missing. Reads on
  * from the current frame when the entry is in it.
  */
 int arc_source_seek(struct arc_source *s, const char *name,
-			const struct cairn_entry **entry,
-			struct cairn_error *err);
-/* Opens one archive alone, even an incremental one (for chain.c). */
-int arc_source_open_single(struct arc_source *s, const char *path,
-			       const char *name, const struct manifest *m,
-			       struct cairn_error *err);
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
 void arc_source_close(struct arc_source *s);
 
 #endif

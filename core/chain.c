@@ -13,6 +13,7 @@
 
 #include <archive_entry.h>
 
+#include "arc.h"
 #include "arc_reader.h"
 #include "arc_source.h"
 #include "error.h"
@@ -70,12 +71,13 @@ find_sibling(const char *directory, const char *id)
 }
 
 static void
-chain_push_front(struct chain *c, char *path, struct manifest *m)
+chain_push_front(struct chain *c, char *path, struct arc *a)
 {
 	c->links = xrealloc(c->links, (c->count + 1) * sizeof(*c->links));
 	memmove(c->links + 1, c->links, c->count * sizeof(*c->links));
 	c->links[0].path = path;
-	c->links[0].manifest = *m;
+	c->links[0].arc = a;
+	c->links[0].manifest = &a->manifest;
 	c->count++;
 }
 
@@ -84,29 +86,32 @@ chain_load(struct chain *c, const char *path, const char *id,
 	   struct cairn_error *err)
 {
 	char directory[4096], child[ARC_ID_SIZE];
-	struct manifest m;
+	struct arc *a = NULL;
 	char *at = xstrdup(path);
 
 	memset(c, 0, sizeof(*c));
 	fsutil_dirname(path, directory, sizeof(directory));
 	snprintf(child, sizeof(child), "%s", id);
-	manifest_init(&m);
-	if (arc_read_manifest(at, id, &m, err) != 0)
+	if (arc_open(&a, at, id, err) != 0) {
+		a = NULL;
 		goto fail;
+	}
 	for (;;) {
+		const struct manifest *m = &a->manifest;
 		char parent[ARC_ID_SIZE];
 
-		memcpy(parent, m.parent, sizeof(parent));
+		memcpy(parent, m->parent, sizeof(parent));
 		if (c->count > 0 &&
-		    strcmp(m.job, c->links[0].manifest.job) != 0) {
+		    strcmp(m->job, c->links[0].manifest->job) != 0) {
 			error_set(err, "archive '%s', parent of '%s', belongs "
 				       "to job '%s'",
-				  m.id, child, m.job);
+				  m->id, child, m->job);
 			goto fail;
 		}
-		chain_push_front(c, at, &m);
+		chain_push_front(c, at, a);
 		at = NULL;
-		if (!c->links[0].manifest.incremental)
+		a = NULL;
+		if (!c->links[0].manifest->incremental)
 			return 0;
 		if (c->count >= CHAIN_LIMIT) {
 			error_set(err, "the chain of archive '%s' is longer "
@@ -114,7 +119,7 @@ chain_load(struct chain *c, const char *path, const char *id,
 				  id, CHAIN_LIMIT);
 			goto fail;
 		}
-		snprintf(child, sizeof(child), "%s", c->links[0].manifest.id);
+		snprintf(child, sizeof(child), "%s", c->links[0].manifest->id);
 		at = find_sibling(directory, parent);
 		if (at == NULL) {
 			error_set(err, "archive '%s', parent of '%s', is "
@@ -122,16 +127,15 @@ chain_load(struct chain *c, const char *path, const char *id,
 				  parent, child);
 			goto fail;
 		}
-		manifest_init(&m);
-		if (arc_read_manifest(at, parent, &m, err) != 0) {
+		if (arc_open(&a, at, parent, err) != 0) {
+			a = NULL;
 			error_prefix(err, "parent of '%s'", child);
 			goto fail;
 		}
 	}
 fail:
 	free(at);
-	if (m.facts != NULL)
-		manifest_release(&m);
+	arc_close(a);
 	chain_release(c);
 	return -1;
 }
@@ -143,14 +147,14 @@ chain_release(struct chain *c)
 
 	for (i = 0; i < c->count; i++) {
 		free(c->links[i].path);
-		manifest_release(&c->links[i].manifest);
+		arc_close(c->links[i].arc);
 	}
 	free(c->links);
 	memset(c, 0, sizeof(*c));
 }
 
 struct chain_stream {
-	int fd;
+	const struct arc *arc;
 	const char *id;
 	struct index_cursor cursor;
 	struct index_record head;
@@ -175,8 +179,7 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 
 		buf_reset(&wanted);
 		buf_printf(&wanted, "%s%06zu", REMOVED_ENTRY_PREFIX, i + 1);
-		if (arc_reader_open(&r, s->fd, s->id, m->removed_frames[i],
-					err) != 0)
+		if (arc_reader_open(&r, s->arc, m->removed_frames[i], err) != 0)
 			goto out;
 		while ((found = arc_reader_next(&r, &ae, err)) > 0)
 			if (strcmp(archive_entry_pathname(ae),
@@ -254,21 +257,13 @@ chain_view_open(struct chain_view *v, const struct chain *c,
 	memset(v, 0, sizeof(*v));
 	v->chain = c;
 	v->streams = xcalloc(c->count, sizeof(*v->streams));
-	for (i = 0; i < c->count; i++)
-		v->streams[i].fd = -1;
 	for (i = 0; i < c->count; i++) {
 		struct chain_stream *s = &v->streams[i];
 
-		s->id = c->links[i].manifest.id;
-		s->fd = open(c->links[i].path, O_RDONLY | O_CLOEXEC);
-		if (s->fd < 0) {
-			error_errno(err, errno, "cannot open archive '%s'",
-				    c->links[i].path);
-			goto fail;
-		}
-		index_cursor_init(&s->cursor, s->fd, s->id,
-				  &c->links[i].manifest);
-		if (load_removed(s, &c->links[i].manifest, err) != 0 ||
+		s->arc = c->links[i].arc;
+		s->id = c->links[i].manifest->id;
+		index_cursor_init(&s->cursor, s->arc);
+		if (load_removed(s, c->links[i].manifest, err) != 0 ||
 		    stream_advance(s, err) != 0)
 			goto fail;
 	}
@@ -376,8 +371,6 @@ chain_view_close(struct chain_view *v)
 			index_record_release(&s->head);
 		index_cursor_release(&s->cursor);
 		buf_release(&s->removed);
-		if (s->fd >= 0)
-			close(s->fd);
 	}
 	free(v->streams);
 	if (v->have_current)
@@ -693,7 +686,7 @@ int
 view_rebuild(const char *repository, const struct chain *c, uint64_t stored,
 	     struct cairn_error *err)
 {
-	const struct manifest *newest = &c->links[c->count - 1].manifest;
+	const struct manifest *newest = c->links[c->count - 1].manifest;
 	const struct index_record *r;
 	struct view_writer w;
 	struct chain_view v;
@@ -710,7 +703,7 @@ view_rebuild(const char *repository, const struct chain *c, uint64_t stored,
 		if (r->state == NULL) {
 			error_set(err, "archive '%s' records no state for its "
 				       "entries (made by an older cairn)",
-				  c->links[link].manifest.id);
+				  c->links[link].manifest->id);
 			rc = -1;
 			break;
 		}
@@ -809,11 +802,7 @@ chain_restore_open(struct chain_restore **out, const char *path,
 	}
 	cr->sources = xcalloc(cr->chain.count, sizeof(*cr->sources));
 	for (i = 0; i < cr->chain.count; i++) {
-		if (arc_source_open_single(
-			    &cr->sources[i], cr->chain.links[i].path,
-			    cr->chain.links[i].manifest.id,
-			    &cr->chain.links[i].manifest, err) != 0)
-			goto fail;
+		arc_source_init(&cr->sources[i], cr->chain.links[i].arc);
 		cr->opened++;
 	}
 	if (chain_view_open(&cr->view, &cr->chain, err) != 0)
@@ -869,4 +858,19 @@ chain_restore_close(struct chain_restore *cr)
 	free(cr->sources);
 	chain_release(&cr->chain);
 	free(cr);
+}
+
+int
+chain_source_open(struct arc_source *s, const struct arc *a, const char *path,
+		  struct cairn_error *err)
+{
+	arc_source_init(s, a);
+	if (!a->manifest.incremental)
+		return 0;
+	if (chain_restore_open(&s->chain, path, a->name, err) != 0) {
+		s->chain = NULL;
+		arc_source_close(s);
+		return -1;
+	}
+	return 0;
 }

@@ -38,15 +38,19 @@
 #include "manifest.h"
 #include "sha256.h"
 
-/* Longest chain followed: past it an archive is taken as damage. */
-#define CHAIN_LIMIT 10000
+/* Longest chain followed (each link holds its archive open): past it an
+ * archive is taken as damage. */
+#define CHAIN_LIMIT 500
 
 /* <0, 0, >0 like strcmp, with '/' sorting before every other byte. */
 int chain_name_compare(const char *a, const char *b);
 
+struct arc;
+
 struct chain_link {
 	char *path;
-	struct manifest manifest;
+	struct arc *arc;		 /* open, owned */
+	const struct manifest *manifest; /* the arc's */
 };
 
 struct chain {
@@ -141,6 +145,13 @@ int view_rebuild(const char *repository, const struct chain *c,
  */
 struct arc_source;
 struct chain_restore;
+/*
+ * Starts a source on the archive `a` at `path` (arc_source_init), read
+ * through its chain when it is an incremental one. 0, or -1 (a broken
+ * chain) with the source closed.
+ */
+int chain_source_open(struct arc_source *s, const struct arc *a,
+		      const char *path, struct cairn_error *err);
 int chain_restore_open(struct chain_restore **cr, const char *path,
 		       const char *id, struct cairn_error *err);
 int chain_restore_next(struct chain_restore *cr,

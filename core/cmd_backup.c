@@ -91,17 +91,17 @@ static int
 chain_usable(const struct repository *repo, const struct job_config *job,
 	     const struct chain *chain)
 {
-	const struct manifest *full = &chain->links[0].manifest;
+	const struct manifest *full = chain->links[0].manifest;
 	struct timespec now = timefmt_now();
 	size_t i;
 
 	for (i = 0; i < chain->count; i++)
 		if (chain_is_damaged(repo->path, job->name,
-				     chain->links[i].manifest.id)) {
+				     chain->links[i].manifest->id)) {
 			log_warning("%s: archive '%s' of the chain was found "
 				    "damaged by verify: this backup is a full "
 				    "one",
-				    job->name, chain->links[i].manifest.id);
+				    job->name, chain->links[i].manifest->id);
 			return 0;
 		}
 	if (job->full_every_count > 0 &&
@@ -169,7 +169,7 @@ plan_base(const struct repository *repo, const struct catalog *catalog,
 	}
 	base->incremental = 1;
 	memcpy(base->parent, r->id, ARC_ID_SIZE);
-	base->started = chain.links[chain.count - 1].manifest.started;
+	base->started = chain.links[chain.count - 1].manifest->started;
 out:
 	chain_release(&chain);
 }

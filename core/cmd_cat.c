@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -22,21 +23,19 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct arc_source source;
 	const struct cairn_entry *entry;
 	struct cairn_error err;
-	struct manifest m;
+	struct arc *archive;
 	const void *data;
 	size_t length;
 	int64_t offset, written = 0;
 	int rc, status = EXIT_DAMAGED;
 
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
 		return EXIT_DAMAGED;
 	}
-	if (arc_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (chain_source_open(&source, archive, path, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
+		arc_close(archive);
 		return EXIT_DAMAGED;
 	}
 	rc = arc_source_find(&source, name, &entry, &err);
@@ -94,7 +93,7 @@ fail:
 	log_error("%s", err.message);
 out:
 	arc_source_close(&source);
-	manifest_release(&m);
+	arc_close(archive);
 	return status;
 }
 

@@ -15,6 +15,7 @@
 
 #include "arc_source.h"
 #include "arc_verify.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -78,7 +79,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	struct loaded_plugin lp;
 	struct cairn_error err;
 	struct job_host host;
-	struct manifest m;
+	struct arc *archive = NULL;
 	char scratch[4096];
 	const char *tmp = getenv("TMPDIR");
 	int rc = -1, n;
@@ -89,10 +90,12 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	}
 	if (lp.plugin.descriptor->drill == NULL) {
 		report_add_item(report, "method", "verify (no plugin drill)");
-		if (arc_verify(path, r->id, &totals, &err) != 0)
+		if (arc_open(&archive, path, r->id, &err) != 0 ||
+		    arc_verify(archive, &totals, &err) != 0)
 			report_add_problem(report, err.message);
 		else
 			rc = 0;
+		arc_close(archive);
 		context_release_plugin(&lp);
 		return rc;
 	}
@@ -103,16 +106,20 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		context_release_plugin(&lp);
 		return -1;
 	}
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
-	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		report_add_problem(report, err.message);
+		goto out;
+	}
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		report_add_problem(report, err.message);
+		arc_close(archive);
+		archive = NULL;
 		goto out;
 	}
 	options.scratch_dir = scratch;
 	options.drill_target = config_job_setting(job, "drill-target");
 	job_host_init(&host, job->name);
-	host.manifest = &m;
+	host.manifest = &archive->manifest;
 	error_clear(&err);
 	if (lp.plugin.descriptor->drill(lp.state, &host.host,
 					host_source(&source), &options,
@@ -123,7 +130,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		rc = report->problem_count ? -1 : 0;
 	arc_source_close(&source);
 out:
-	manifest_release(&m);
+	arc_close(archive);
 	remove_tree(scratch);
 	context_release_plugin(&lp);
 	return rc;

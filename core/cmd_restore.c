@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -25,7 +26,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct loaded_plugin lp;
 	struct cairn_error err;
 	struct job_host host;
-	struct manifest m;
+	struct arc *archive;
 	int status;
 
 	if (job != NULL && strcmp(job->plugin, r->plugin) != 0) {
@@ -50,11 +51,14 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	status = context_load_plugin(ctx, job, r->job, r->plugin, &lp);
 	if (status != EXIT_OK)
 		return status;
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
-	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
+		context_release_plugin(&lp);
+		return EXIT_DAMAGED;
+	}
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;
 	}
@@ -65,7 +69,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	options.dry_run = o->dry_run;
 	options.force = o->force;
 	job_host_init(&host, r->job);
-	host.manifest = &m;
+	host.manifest = &archive->manifest;
 	error_clear(&err);
 	progress_start(r->job);
 	if (lp.plugin.descriptor->restore(lp.state, &host.host,
@@ -91,7 +95,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		status = EXIT_OK;
 	}
 	arc_source_close(&source);
-	manifest_release(&m);
+	arc_close(archive);
 	context_release_plugin(&lp);
 	return status;
 }

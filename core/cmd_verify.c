@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "arc_verify.h"
 #include "chain.h"
 #include "commands.h"
@@ -26,6 +27,7 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 {
 	struct buf path = BUF_INIT;
 	struct cairn_error err;
+	struct arc *archive = NULL;
 
 	out->record = r;
 	repository_path(repo, r->file, &path);
@@ -33,13 +35,14 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 		out->status = "missing";
 		snprintf(out->error, sizeof(out->error),
 			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
-	} else if (arc_verify(buf_str(&path), r->id, &out->totals, &err) !=
-		   0) {
+	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
+		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
 		snprintf(out->error, sizeof(out->error), "%s", err.message);
 	} else {
 		out->status = "ok";
 	}
+	arc_close(archive);
 	buf_release(&path);
 }
 
@@ -83,7 +86,7 @@ verify_chain(const struct repository *repo, struct verify_outcome *out,
 	}
 	buf_release(&path);
 	for (i = 0; i + 1 < chain.count; i++) {
-		const char *id = chain.links[i].manifest.id;
+		const char *id = chain.links[i].manifest->id;
 		const struct verify_outcome *p = outcome_of(outcomes, count, id);
 
 		if ((p != NULL && strcmp(p->status, "ok") != 0) ||
