@@ -90,7 +90,10 @@ chain_load(struct chain *c, const char *path, const char *id,
 	char *at = xstrdup(path);
 
 	memset(c, 0, sizeof(*c));
-	fsutil_dirname(path, directory, sizeof(directory));
+	if (fsutil_dirname(path, directory, sizeof(directory), err) != 0) {
+		free(at);
+		return -1;
+	}
 	snprintf(child, sizeof(child), "%s", id);
 	if (arc_open(&a, at, id, err) != 0) {
 		a = NULL;

@@ -47,9 +47,12 @@ struct job_config {
 	int64_t full_every_seconds;
 	int full_every_count;
 	struct retention retention;
-	/* The plugin's settings, strings owned here. */
+	/* The plugin's settings; their keys and values point into strings. */
 	struct cairn_setting *settings;
 	size_t setting_count;
+	/* Owned: every key and value of settings, freed by config_release. */
+	char **strings;
+	size_t string_count;
 };
 
 /* [encryption]: each string NULL (count 0) when unset; lines for errors. */
