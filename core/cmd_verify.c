@@ -9,6 +9,7 @@
 #include "arc.h"
 #include "arc_verify.h"
 #include "commands.h"
+#include "error.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -32,12 +33,13 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 	repository_path(repo, r->file, &path);
 	if (r->missing) {
 		out->status = "missing";
-		snprintf(out->error, sizeof(out->error),
-			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
+		message_format(out->error, sizeof(out->error),
+			       "archive '%s' is missing: '%s'", r->id,
+			       buf_str(&path));
 	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
 		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
-		snprintf(out->error, sizeof(out->error), "%s", err.message);
+		memcpy(out->error, err.message, sizeof(out->error));
 	} else {
 		out->status = "ok";
 	}
