@@ -290,6 +290,8 @@ arc_verify(const struct arc *a, struct verify_totals *totals,
 		enum format_own own_kind =
 			format_own_entry(archive_entry_pathname(ae));
 
+		/* Removal chunks go to verify_entry: named like parts and
+		 * in no index, they are hashed, then dropped. */
 		if (own_kind == FORMAT_MANIFEST) {
 			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
 					     err) != 0)

@@ -49,6 +49,9 @@ format_own_entry(const char *tar_name)
 	if (strncmp(tar_name, FORMAT_INDEX_PREFIX,
 		    strlen(FORMAT_INDEX_PREFIX)) == 0)
 		return FORMAT_INDEX_CHUNK;
+	if (strncmp(tar_name, FORMAT_REMOVED_PREFIX,
+		    strlen(FORMAT_REMOVED_PREFIX)) == 0)
+		return FORMAT_REMOVED_CHUNK;
 	return FORMAT_NOT_OWN;
 }
 
@@ -57,6 +60,13 @@ format_index_chunk_name(size_t number, struct buf *out)
 {
 	buf_reset(out);
 	buf_printf(out, "%s%06zu", FORMAT_INDEX_PREFIX, number);
+}
+
+void
+format_removed_chunk_name(size_t number, struct buf *out)
+{
+	buf_reset(out);
+	buf_printf(out, "%s%06zu", FORMAT_REMOVED_PREFIX, number);
 }
 
 void

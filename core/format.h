@@ -5,7 +5,8 @@
  * manifest and index records are manifest.h's.
  *
  *   names      tar names of directories end in '/', cairn's do not;
- *   own        cairn's own entries: the manifest and the index chunks;
+ *   own        cairn's own entries: the manifest, the index chunks and
+ *              an incremental archive's removal chunks;
  *   parts      an entry of unknown size is stored as "NAME.part-NNNNNN"
  *              entries of at most ARC_PART_SIZE bytes, numbered from 1;
  *   types      libarchive's file types to the plugin-facing ones;
@@ -40,16 +41,21 @@ int format_name_is(const char *tar_name, const char *name);
 
 #define FORMAT_MANIFEST_NAME ".cairn/manifest.json"
 #define FORMAT_INDEX_PREFIX ".cairn/index.part-"
+/* An incremental archive's removals: NUL-terminated names, in chunks. */
+#define FORMAT_REMOVED_PREFIX ".cairn/removed.part-"
 
 enum format_own {
-	FORMAT_NOT_OWN,     /* an entry of the plugin's */
-	FORMAT_MANIFEST,    /* .cairn/manifest.json */
-	FORMAT_INDEX_CHUNK, /* .cairn/index.part-NNNNNN */
+	FORMAT_NOT_OWN,       /* an entry of the plugin's */
+	FORMAT_MANIFEST,      /* .cairn/manifest.json */
+	FORMAT_INDEX_CHUNK,   /* .cairn/index.part-NNNNNN */
+	FORMAT_REMOVED_CHUNK, /* .cairn/removed.part-NNNNNN */
 };
 
 enum format_own format_own_entry(const char *tar_name);
 /* The name of index chunk `number` (from 1). */
 void format_index_chunk_name(size_t number, struct buf *out);
+/* The name of removal chunk `number` (from 1). */
+void format_removed_chunk_name(size_t number, struct buf *out);
 
 /* --- parts -------------------------------------------------------- */
 

@@ -48,6 +48,16 @@ struct manifest {
 	size_t warning_count;
 	uint64_t *index_frames;
 	size_t index_frame_count;
+	/*
+	 * Incremental archives ("kind": "incremental") hold what changed
+	 * since `parent` and list what was removed (or changed type) in
+	 * the chunks at removed_frames; full archives have no parent.
+	 */
+	int incremental;
+	char parent[ARC_ID_SIZE];
+	uint64_t removed;
+	uint64_t *removed_frames;
+	size_t removed_frame_count;
 };
 
 void manifest_init(struct manifest *m);
@@ -71,6 +81,9 @@ struct index_record {
 	char sha256[65]; /* empty for entries without content */
 	uint64_t frame;
 	unsigned int parts; /* 0: stored whole */
+	/* What the plugin recorded to recognise the entry unchanged next
+	 * time (cairn_host's stream_state), or NULL. */
+	char *state;
 };
 
 void index_record_release(struct index_record *r);

@@ -88,6 +88,10 @@ test_own_entries(void **state)
 	assert_int_equal(format_own_entry(buf_str(&name)), FORMAT_INDEX_CHUNK);
 	assert_int_equal(format_own_entry(".cairn/manifest.json"),
 			 FORMAT_MANIFEST);
+	format_removed_chunk_name(12, &name);
+	assert_string_equal(buf_str(&name), ".cairn/removed.part-000012");
+	assert_int_equal(format_own_entry(buf_str(&name)),
+			 FORMAT_REMOVED_CHUNK);
 	assert_int_equal(format_own_entry("manifest.json"), FORMAT_NOT_OWN);
 	buf_release(&name);
 }
