@@ -23,9 +23,53 @@ conf=$SCRATCH/cairn.conf
 printf '[repository]\npath = %s\n' "$SCRATCH/repo" >"$conf"
 chmod 600 "$conf"
 
-# same DESCRIPTION EXPECTED: ok when the last stdout is EXPECTED's text.
+# same DESCRIPTION EXPECTED: ok when the last stdout says all that
+# EXPECTED says. Later versions may add (a JSON key, a line of `show`),
+# never change or drop: JSON objects must hold every key of EXPECTED's
+# with the same value, text must hold EXPECTED's lines in their order.
 same() {
-	if diff -u "$2" "$SCRATCH/last.out" >"$SCRATCH/diff.out"; then
+	if python3 - "$2" "$SCRATCH/last.out" >"$SCRATCH/diff.out" <<'EOF'; then
+import json, sys
+
+def covers(old, new, where):
+    if isinstance(old, dict):
+        if not isinstance(new, dict):
+            return "%s: not an object any more" % where
+        for key in old:
+            if key not in new:
+                return "%s: key '%s' is gone" % (where, key)
+            problem = covers(old[key], new[key], "%s.%s" % (where, key))
+            if problem:
+                return problem
+        return None
+    if isinstance(old, list):
+        if not isinstance(new, list) or len(old) != len(new):
+            return "%s: not the same list any more" % where
+        for i, (o, n) in enumerate(zip(old, new)):
+            problem = covers(o, n, "%s[%d]" % (where, i))
+            if problem:
+                return problem
+        return None
+    return None if old == new else "%s: %r became %r" % (where, old, new)
+
+old_path, new_path = sys.argv[1], sys.argv[2]
+with open(old_path) as f:
+    old_text = f.read()
+with open(new_path) as f:
+    new_text = f.read()
+if old_path.endswith(".json"):
+    problem = covers(json.loads(old_text), json.loads(new_text), "$")
+else:
+    problem = None
+    lines = iter(new_text.splitlines())
+    for line in old_text.splitlines():
+        if not any(line == n for n in lines):
+            problem = "line %r is gone or out of order" % line
+            break
+if problem:
+    print(problem)
+    sys.exit(1)
+EOF
 		ok "$1"
 	else
 		not_ok "$1"
