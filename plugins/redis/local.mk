@@ -33,4 +33,4 @@ endif
 EXTRA_DIST += tests/integration/redis.sh tests/integration/redis/generate.py \
 	tests/integration/redis/make_rdb.py \
 	tests/fixtures/redis/corrupt_empty_keys.rdb \
-	tests/fixtures/redis/COPYING.redis-bsd3
+	tests/fixtures/redis/COPYING.redis-bsd3 tests/fixtures/redis/README.md
