@@ -1,8 +1,11 @@
 # The pkg-config file of the plugin header, cairn-plugin.pc: its include
 # flags, the flags a plugin links with, and the plugin directory as the
 # variable plugindir. Made at build time so that it names the configured
-# directories.
-pkgconfigdir = $(libdir)/pkgconfig
+# directories. Nothing in it depends on the architecture (the plugin
+# directory is LIBDIR/cairn/plugins, and a distribution's is
+# /usr/lib/cairn/plugins), so it goes where pkg-config looks for
+# architecture-independent files.
+pkgconfigdir = $(datadir)/pkgconfig
 pkgconfig_DATA = cairn-plugin.pc
 CLEANFILES += cairn-plugin.pc
 EXTRA_DIST += include/cairn-plugin.pc.in
