@@ -15,6 +15,7 @@ enum exit_status {
 	EXIT_DAMAGED = 65,
 	EXIT_NOT_FOUND = 66,
 	EXIT_LOCKED = 75,
+	EXIT_NO_KEY = 77, /* no identity, or none that opens the archive */
 	EXIT_CONFIG = 78,
 };
 
@@ -29,5 +30,7 @@ int cmd_prune(struct context *ctx);
 int cmd_check(struct context *ctx);
 int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
+/* Runs without a configuration: the options alone. */
+int cmd_key(const struct options *o);
 
 #endif

@@ -8,7 +8,8 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	libpq-dev libhiredis-dev libcurl4-openssl-dev libacl1-dev
 	libcmocka-dev postgresql postgresql-contrib redis-server python3
 	acl attr tar man-db groff-base util-linux procps prometheus
-	valgrind libclang-rt-dev"
+	valgrind libclang-rt-dev
+	age zlib1g-dev"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
 install_dependencies() {
