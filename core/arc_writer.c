@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byte_sink.h"
 #include "error.h"
 #include "fsutil.h"
 #include "json.h"
@@ -306,8 +307,9 @@ arc_writer_open(struct arc_writer *w, const char *path,
 		goto fail;
 	}
 	w->temporary_path = xstrdup(path);
-	if (zstd_writer_open(&w->zstd, w->fd, compress, level, threads, err) !=
-	    0)
+	w->out = byte_sink_fd(w->fd);
+	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
+			     err) != 0)
 		goto fail;
 	w->tar = archive_write_new();
 	if (w->tar == NULL || archive_write_set_format_pax(w->tar) != ARCHIVE_OK ||
@@ -786,8 +788,8 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 		goto fail;
 	}
 	*stored = w->zstd.offset;
-	fsutil_dirname(final_path, directory, sizeof(directory));
-	if (fsutil_fsync_dir(directory, err) != 0) {
+	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
+	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */
 		unlink(final_path);
 		goto fail;
@@ -823,6 +825,8 @@ writer_free(struct arc_writer *w)
 		w->tar = NULL;
 	}
 	zstd_writer_release(&w->zstd);
+	byte_sink_free(w->out);
+	w->out = NULL;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "arc_verify.h"
 #include "commands.h"
+#include "error.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,20 +27,23 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 {
 	struct buf path = BUF_INIT;
 	struct cairn_error err;
+	struct arc *archive = NULL;
 
 	out->record = r;
 	repository_path(repo, r->file, &path);
 	if (r->missing) {
 		out->status = "missing";
-		snprintf(out->error, sizeof(out->error),
-			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
-	} else if (arc_verify(buf_str(&path), r->id, &out->totals, &err) !=
-		   0) {
+		message_format(out->error, sizeof(out->error),
+			       "archive '%s' is missing: '%s'", r->id,
+			       buf_str(&path));
+	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
+		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
-		snprintf(out->error, sizeof(out->error), "%s", err.message);
+		memcpy(out->error, err.message, sizeof(out->error));
 	} else {
 		out->status = "ok";
 	}
+	arc_close(archive);
 	buf_release(&path);
 }
 
