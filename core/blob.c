@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "xalloc.h"
 #include "error.h"
+#include "xalloc.h"
 
 struct blob *
 blob_new(const struct blob_ops *ops, void *self, uint64_t size,

@@ -7,9 +7,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "xalloc.h"
 #include "error.h"
 #include "fsutil.h"
+#include "xalloc.h"
 
 /* Written bytes handed to the kernel's writeback at a time. */
 #define WRITEBACK_SIZE (8 * 1024 * 1024)
