@@ -796,8 +796,8 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 		goto fail;
 	}
 	*stored = w->encrypted ? w->sealed.stored : w->zstd.offset;
-	fsutil_dirname(final_path, directory, sizeof(directory));
-	if (fsutil_fsync_dir(directory, err) != 0) {
+	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
+	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */
 		unlink(final_path);
 		goto fail;

@@ -280,6 +280,7 @@ catalog_parse(struct catalog *c, const char *text, size_t length)
 	char hex[SHA256_HEX_SIZE], expected[80];
 	struct sha256 hash;
 	size_t body;
+	int n;
 
 	/* The last line is {"sha256":"..."} over everything before it. */
 	if (length == 0 || text[length - 1] != '\n')
@@ -293,7 +294,9 @@ catalog_parse(struct catalog *c, const char *text, size_t length)
 	sha256_update(&hash, text, body);
 	sha256_final_hex(&hash, hex);
 	sha256_release(&hash);
-	snprintf(expected, sizeof(expected), "{\"sha256\":\"%s\"}\n", hex);
+	n = snprintf(expected, sizeof(expected), "{\"sha256\":\"%s\"}\n", hex);
+	if (n < 0 || (size_t)n >= sizeof(expected))
+		return -1;
 	if (length - body != strlen(expected) ||
 	    memcmp(text + body, expected, length - body) != 0)
 		return -1;

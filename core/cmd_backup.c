@@ -166,11 +166,11 @@ done:
 	}
 	run->ok = committed;
 	if (!committed)
-		snprintf(run->error, sizeof(run->error), "%s", err.message);
+		memcpy(run->error, err.message, sizeof(run->error));
 	if (hook_run_after(committed ? "ok" : "failed", &err) != 0) {
 		run->ok = 0;
 		error_prefix(&err, "'after' hook");
-		snprintf(run->error, sizeof(run->error), "%s", err.message);
+		memcpy(run->error, err.message, sizeof(run->error));
 	}
 	run->duration = timefmt_seconds_between(run->manifest.started,
 						timefmt_now());

@@ -30,10 +30,15 @@ struct prune_plan {
 	size_t count;
 };
 
+/* qsort_r's context is not const: it carries the const catalogue. */
+struct sort_by {
+	const struct catalog *catalog;
+};
+
 static int
-by_created_desc(const void *a, const void *b, void *catalog)
+by_created_desc(const void *a, const void *b, void *context)
 {
-	const struct catalog *c = catalog;
+	const struct catalog *c = ((const struct sort_by *)context)->catalog;
 	const struct catalog_record *x = &c->records[*(const size_t *)a];
 	const struct catalog_record *y = &c->records[*(const size_t *)b];
 
@@ -51,6 +56,7 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 {
 	const struct job_config *jc = config_find_job(&ctx->config, job);
 	struct retention policy = config_effective_retention(&ctx->config, jc);
+	struct sort_by sort_by = {c};
 	struct cairn_error err;
 	time_t *created;
 	size_t i;
@@ -64,7 +70,7 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 		    !c->records[i].missing)
 			plan->records[plan->count++] = i;
 	qsort_r(plan->records, plan->count, sizeof(size_t), by_created_desc,
-		(void *)(uintptr_t)c);
+		&sort_by);
 	created = xcalloc(plan->count + 1, sizeof(time_t));
 	for (i = 0; i < plan->count; i++)
 		created[i] = c->records[plan->records[i]].created.tv_sec;
@@ -178,8 +184,9 @@ finish_removals(const struct repository *repo, struct catalog *c)
 			i++;
 			continue;
 		}
-		fsutil_dirname(buf_str(&path), directory, sizeof(directory));
-		if (fsutil_fsync_dir(directory, &err) != 0)
+		if (fsutil_dirname(buf_str(&path), directory, sizeof(directory),
+				   &err) != 0 ||
+		    fsutil_fsync_dir(directory, &err) != 0)
 			log_warning("%s", err.message);
 		log_info("removed archive '%s' of job '%s'", c->records[i].id,
 			 c->records[i].job);

@@ -10,6 +10,7 @@
 #include "arc_verify.h"
 #include "commands.h"
 #include "encryption.h"
+#include "error.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -33,8 +34,9 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 	repository_path(repo, r->file, &path);
 	if (r->missing) {
 		out->status = "missing";
-		snprintf(out->error, sizeof(out->error),
-			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
+		message_format(out->error, sizeof(out->error),
+			       "archive '%s' is missing: '%s'", r->id,
+			       buf_str(&path));
 	} else if (encryption_record_sha256(r) != NULL &&
 		   !encryption_has_identity()) {
 		/* Without a key: the file as stored, against the catalogue. */
@@ -42,8 +44,8 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 					     encryption_record_sha256(r),
 					     &err) != 0) {
 			out->status = "damaged";
-			snprintf(out->error, sizeof(out->error), "%s",
-				 err.message);
+			message_format(out->error, sizeof(out->error), "%s",
+				       err.message);
 		} else {
 			out->status = "ok";
 			out->totals.entries = r->entries;
@@ -52,7 +54,7 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
 		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
-		snprintf(out->error, sizeof(out->error), "%s", err.message);
+		memcpy(out->error, err.message, sizeof(out->error));
 	} else {
 		out->status = "ok";
 	}

@@ -103,7 +103,7 @@ parser_fail(struct config_parser *parser, const char *section,
 		return;
 	parser->failed = 1;
 	va_start(ap, format);
-	vsnprintf(what, sizeof(what), format, ap);
+	message_vformat(what, sizeof(what), format, ap);
 	va_end(ap);
 	if (key != NULL)
 		error_set(parser->err, "%s:%d: [%s] %s: %s",
@@ -376,6 +376,31 @@ add_job(struct config_parser *parser, const char *name)
 	return job;
 }
 
+/* Keeps `text` (owned) with the job and returns it. */
+static const char *
+job_own(struct job_config *job, char *text)
+{
+	job->strings = xreallocarray(job->strings, job->string_count + 1,
+				     sizeof(*job->strings));
+	job->strings[job->string_count++] = text;
+	return text;
+}
+
+/* Replaces the owned string `old` by `text` (owned) and returns it. */
+static const char *
+job_replace(struct job_config *job, const char *old, char *text)
+{
+	size_t i;
+
+	for (i = 0; i < job->string_count; i++)
+		if (job->strings[i] == old) {
+			free(job->strings[i]);
+			job->strings[i] = text;
+			return text;
+		}
+	return job_own(job, text);
+}
+
 static struct cairn_setting *
 find_setting(struct job_config *job, const char *key)
 {
@@ -416,8 +441,8 @@ handle_job(struct config_parser *parser, const char *section,
 					 (job->setting_count + 1) *
 						 sizeof(*job->settings));
 		setting = &job->settings[job->setting_count++];
-		setting->key = xstrdup(key);
-		setting->value = xstrdup(value);
+		setting->key = job_own(job, xstrdup(key));
+		setting->value = job_own(job, xstrdup(value));
 		setting->line = parser->line;
 	}
 	return 0;
@@ -461,8 +486,7 @@ handle_continuation(struct config_parser *parser, const char *section,
 		return -1;
 	}
 	buf_printf(&joined, "%s %s", setting->value, value);
-	free((char *)(uintptr_t)setting->value);
-	setting->value = buf_detach(&joined);
+	setting->value = job_replace(job, setting->value, buf_detach(&joined));
 	return 0;
 }
 
@@ -753,10 +777,9 @@ config_release(struct config *config)
 		free(job->plugin);
 		free(job->before);
 		free(job->after);
-		for (j = 0; j < job->setting_count; j++) {
-			free((char *)(uintptr_t)job->settings[j].key);
-			free((char *)(uintptr_t)job->settings[j].value);
-		}
+		for (j = 0; j < job->string_count; j++)
+			free(job->strings[j]);
+		free(job->strings);
 		free(job->settings);
 	}
 	free(config->jobs);

@@ -39,9 +39,12 @@ struct job_config {
 	char *after;
 	int64_t max_age; /* seconds, 0 = not checked */
 	struct retention retention;
-	/* The plugin's settings, strings owned here. */
+	/* The plugin's settings; their keys and values point into strings. */
 	struct cairn_setting *settings;
 	size_t setting_count;
+	/* Owned: every key and value of settings, freed by config_release. */
+	char **strings;
+	size_t string_count;
 };
 
 /* [encryption]: each string NULL (count 0) when unset; lines for errors. */

@@ -71,7 +71,7 @@ host_log(const struct cairn_host *host, enum cairn_log_level level,
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(message, sizeof(message), format, ap);
+	message_vformat(message, sizeof(message), format, ap);
 	va_end(ap);
 	if ((unsigned int)level > CAIRN_LOG_DEBUG)
 		level = CAIRN_LOG_DEBUG;
@@ -275,7 +275,7 @@ host_report_problem(struct cairn_report *report, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(message, sizeof(message), format, ap);
+	message_vformat(message, sizeof(message), format, ap);
 	va_end(ap);
 	report_add_problem(as_report(report), message);
 }
