@@ -81,8 +81,10 @@ key_in(const char *key, const char *const *keys)
 int
 config_is_core_job_key(const char *key)
 {
-	static const char *const core_keys[] = {"plugin", "before", "after",
-						"max-age", NULL};
+	static const char *const core_keys[] = {"plugin",      "before",
+						"after",       "max-age",
+						"incremental", "full-every",
+						NULL};
 
 	return key_in(key, core_keys) || key_in(key, retention_keys);
 }
@@ -412,6 +414,35 @@ find_setting(struct job_config *job, const char *key)
 	return NULL;
 }
 
+/* A count of archives (7) or a duration (7d). */
+static int
+set_full_every(struct config_parser *parser, struct job_config *job,
+	       const char *section, const char *key, const char *value)
+{
+	int count;
+
+	job->full_every_seconds = 0;
+	job->full_every_count = 0;
+	if (value[0] != '\0' && strspn(value, "0123456789") == strlen(value)) {
+		if (parse_count(value, &count) != 0 || count < 1) {
+			parser_fail(parser, section, key,
+				    "'%s' is not a count from 1 to 1000000",
+				    value);
+			return -1;
+		}
+		job->full_every_count = count;
+		return 0;
+	}
+	if (timefmt_parse_duration(value, &job->full_every_seconds) != 0 ||
+	    job->full_every_seconds <= 0) {
+		parser_fail(parser, section, key,
+			    "'%s' is neither a count (7) nor a duration (7d)",
+			    value);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 handle_job(struct config_parser *parser, const char *section,
 	   const char *key, const char *value)
@@ -433,6 +464,19 @@ handle_job(struct config_parser *parser, const char *section,
 				    "'%s' is not a duration (e.g. 26h)", value);
 			return -1;
 		}
+	} else if (strcmp(key, "incremental") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			job->incremental = 1;
+		else if (strcmp(value, "no") == 0 ||
+			 strcmp(value, "false") == 0)
+			job->incremental = 0;
+		else {
+			parser_fail(parser, section, key,
+				    "'%s' is not yes or no", value);
+			return -1;
+		}
+	} else if (strcmp(key, "full-every") == 0) {
+		return set_full_every(parser, job, section, key, value);
 	} else if (key_in(key, retention_keys)) {
 		return set_retention(parser, &job->retention, section, key,
 				     value);
