@@ -29,5 +29,15 @@ int cmd_prune(struct context *ctx);
 int cmd_check(struct context *ctx);
 int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
+int cmd_copy(struct context *ctx);
+
+/*
+ * After backup: copies the archives `ids` just committed to every target
+ * with copy = auto. 0, or -1 when a copy failed (logged; the archives stay
+ * as they are and the next copy or backup retries).
+ */
+int copy_after_backup(struct context *ctx, struct repository *repo,
+		      struct catalog *catalog,
+		      const char (*ids)[ARCHIVE_ID_SIZE], size_t id_count);
 
 #endif

@@ -20,7 +20,12 @@ const server = new S3rver({
 });
 
 server.run().then(
-  (address) => console.log(`listening on ${address.address}:${address.port}`),
+  (address) => {
+    console.log(`listening on ${address.address}:${address.port}`);
+    // The tests wait for this file rather than for a time.
+    if (process.env.READY_FILE)
+      require('fs').writeFileSync(process.env.READY_FILE, `${process.pid}\n`);
+  },
   (error) => {
     console.error(error);
     process.exit(1);
