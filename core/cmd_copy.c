@@ -22,41 +22,51 @@ copy_to_target(struct context *ctx, struct repository *repo,
 	       struct catalog *catalog, const struct offsite_target *t,
 	       const size_t *wanted, size_t count)
 {
+	struct catalog held = {NULL, 0, 0, 0};
 	struct offsite *o = NULL;
 	struct cairn_error err;
-	size_t i, copied = 0, failed = 0;
+	size_t i, copied = 0, failed = 0, held_before;
 	uint64_t sent, bytes = 0;
 
 	(void)ctx;
-	if (offsite_open(&o, t, repo->path, &err) != 0) {
+	if (offsite_catalog_load(repo->path, t->name, &held, &err) != 0 ||
+	    offsite_open(&o, t, repo->path, &err) != 0) {
 		log_error("%s", err.message);
 		offsite_state_failure(repo->path, t->name, err.message);
+		catalog_release(&held);
 		return -1;
 	}
 	if (o->ops->cleanup(o, &err) != 0)
 		log_warning("%s", err.message);
+	held_before = held.count;
 	for (i = 0; i < count; i++) {
 		struct catalog_record *r = &catalog->records[wanted[i]];
 
-		if (offsite_has_copy(r, t->name))
+		if (offsite_has_copy(r, t->name) &&
+		    catalog_find(&held, r->id) >= 0)
 			continue;
-		if (offsite_copy_archive(o, repo->path, r, &sent, &err) != 0) {
+		if (offsite_copy_archive(o, repo->path, r, &held, &sent,
+					 &err) != 0) {
 			log_error("%s", err.message);
 			offsite_state_failure(repo->path, t->name,
 					      err.message);
 			failed++;
 			continue;
 		}
-		copied++;
+		copied += sent > 0;
 		bytes += sent;
-		if (catalog_save(catalog, repo->path, &err) != 0) {
+		/* The target's catalogue first: a copy it holds is found
+		 * again by the next run even if the local one is not saved. */
+		if (offsite_catalog_save(repo->path, t->name, &held, &err) !=
+			    0 ||
+		    catalog_save(catalog, repo->path, &err) != 0) {
 			log_error("%s", err.message);
 			failed++;
 			break;
 		}
 	}
-	if (copied > 0) {
-		if (offsite_put_snapshot(o, catalog, &err) != 0) {
+	if (held.count != held_before) {
+		if (offsite_put_snapshot(o, &held, &err) != 0) {
 			log_error("%s", err.message);
 			offsite_state_failure(repo->path, t->name,
 					      err.message);
@@ -68,6 +78,7 @@ copy_to_target(struct context *ctx, struct repository *repo,
 	log_info("offsite %s: %zu archives copied (%llu bytes sent), %zu "
 		 "failed", t->name, copied, (unsigned long long)bytes, failed);
 	offsite_close(o);
+	catalog_release(&held);
 	return failed ? -1 : 0;
 }
 

@@ -30,6 +30,14 @@ int cmd_check(struct context *ctx);
 int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
 int cmd_copy(struct context *ctx);
+/* list, verify and prune given --remote NAME (cmd_remote.c). */
+int cmd_list_remote(struct context *ctx);
+int cmd_verify_remote(struct context *ctx);
+int cmd_prune_remote(struct context *ctx);
+struct json_value;
+/* prune: each target by its own retention (rows appended to json). */
+int prune_targets(struct context *ctx, const char *repository,
+		  struct json_value *json);
 
 /*
  * After backup: copies the archives `ids` just committed to every target

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "host.h"
 #include "log.h"
+#include "offsite_state.h"
 
 #define JOURNAL_LIMIT (4 * 1024 * 1024)
 #define S3_ATTEMPTS 6
@@ -308,13 +309,13 @@ offsite_open(struct offsite **out, const struct offsite_target *t,
 
 	*out = NULL;
 	o->target = t;
-	buf_printf(&journal, "%s/offsite", repository);
+	offsite_state_dir(repository, t->name, &journal);
 	if (fsutil_mkdir_p(buf_str(&journal), 0700, err) != 0) {
 		buf_release(&journal);
 		free(o);
 		return -1;
 	}
-	buf_printf(&journal, "/%s.uploads", t->name);
+	buf_append_str(&journal, "/uploads");
 	o->journal = buf_detach(&journal);
 	if (t->type == OFFSITE_S3)
 		rc = open_s3(o, err);

@@ -71,7 +71,7 @@ struct offsite_ops {
 struct offsite {
 	const struct offsite_ops *ops;
 	const struct offsite_target *target; /* not owned */
-	char *journal; /* REPO/offsite/NAME.uploads: uploads in progress */
+	char *journal; /* REPO/offsite/NAME/uploads: uploads in progress */
 	void *client;  /* the transport's */
 };
 

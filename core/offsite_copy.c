@@ -21,6 +21,7 @@
 #include "log.h"
 #include "progress.h"
 #include "repository.h"
+#include "offsite_state.h"
 #include "sha256.h"
 #include "timefmt.h"
 
@@ -88,28 +89,72 @@ set_time(struct json_value *o, const char *key, time_t when)
 	must(json_object_set_string(o, key, text));
 }
 
-void
-offsite_copy_record(struct catalog_record *r, const char *target,
-		    uint64_t size, const char *sha256, time_t uploaded,
-		    time_t verified, time_t lock_until)
+/* {size, sha256, uploaded, verified[, lock-until]} */
+static struct json_value *
+copy_facts(uint64_t size, const char *sha256, time_t uploaded,
+	   time_t verified, time_t lock_until)
 {
-	struct json_value *copies = copies_without(r, target);
 	struct json_value *c = json_new_object();
 
 	if (c == NULL)
 		abort();
-	must(json_object_set_string(c, "target", target));
-	must(json_object_set_string(c, "status", "ok"));
 	must(json_object_set_int64(c, "size", (int64_t)size));
 	must(json_object_set_string(c, "sha256", sha256));
 	set_time(c, "uploaded", uploaded);
 	set_time(c, "verified", verified);
 	if (lock_until > 0)
 		set_time(c, "lock-until", lock_until);
+	return c;
+}
+
+/* Records the copy described by `facts` (borrowed) in r's copies. */
+static void
+record_copy_facts(struct catalog_record *r, const char *target,
+		  const struct json_value *facts)
+{
+	struct json_value *copies = copies_without(r, target);
+	struct json_value *c = json_new_object();
+	size_t i;
+
+	if (c == NULL)
+		abort();
+	must(json_object_set_string(c, "target", target));
+	must(json_object_set_string(c, "status", "ok"));
+	for (i = 0; i < json_length(facts); i++)
+		must(json_object_set(c, json_object_key_at(facts, i),
+				     json_clone(json_object_value_at(facts,
+								     i))));
 	must(json_array_append(copies, c));
 	if (r->extra == NULL)
 		r->extra = json_new_object();
 	must(json_object_set(r->extra, "copies", copies));
+}
+
+void
+offsite_copy_record(struct catalog_record *r, const char *target,
+		    uint64_t size, const char *sha256, time_t uploaded,
+		    time_t verified, time_t lock_until)
+{
+	struct json_value *facts =
+		copy_facts(size, sha256, uploaded, verified, lock_until);
+
+	record_copy_facts(r, target, facts);
+	json_free(facts);
+}
+
+/* Adds r to the target's catalogue `held`, with its copy's facts. */
+static void
+hold(struct catalog *held, const struct catalog_record *r,
+     struct json_value *facts)
+{
+	struct catalog_record copy;
+
+	offsite_record_clone(&copy, r);
+	json_free(json_object_take(copy.extra, "copies"));
+	if (copy.extra == NULL)
+		copy.extra = json_new_object();
+	must(json_object_set(copy.extra, "copy", facts));
+	catalog_add(held, &copy);
 }
 
 void
@@ -195,8 +240,8 @@ check_remote(struct offsite *o, const char *path, uint64_t size,
 
 int
 offsite_copy_archive(struct offsite *o, const char *repository,
-		     struct catalog_record *r, uint64_t *sent,
-		     struct cairn_error *err)
+		     struct catalog_record *r, struct catalog *held,
+		     uint64_t *sent, struct cairn_error *err)
 {
 	struct repository repo = {(char *)(uintptr_t)repository};
 	const struct offsite_target *t = o->target;
@@ -207,10 +252,19 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 	uint64_t size = 0;
 	time_t now = time(NULL), lock_until = 0;
 	int fd = -1, rc = -1, found;
+	long index;
 
 	*sent = 0;
-	if (offsite_has_copy(r, t->name))
+	index = catalog_find(held, r->id);
+	if (index >= 0) {
+		/* Held there already: the local record may have lost it. */
+		if (!offsite_has_copy(r, t->name))
+			record_copy_facts(r, t->name,
+					  json_object_get(
+						  held->records[index].extra,
+						  "copy"));
 		return 0;
+	}
 	repository_path(&repo, r->file, &path);
 	fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -232,6 +286,8 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 			 r->id);
 		offsite_copy_record(r, t->name, size, sha256, now, now,
 				    st.lock_until);
+		hold(held, r, copy_facts(size, sha256, now, now,
+					 st.lock_until));
 		rc = 0;
 		goto out;
 	}
@@ -253,8 +309,12 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 		error_prefix(err, "archive %s", r->id);
 		goto out;
 	}
+	if (st.lock_until == 0)
+		st.lock_until = lock_until;
 	offsite_copy_record(r, t->name, size, sha256, now, time(NULL),
-			    st.lock_until ? st.lock_until : lock_until);
+			    st.lock_until);
+	hold(held, r, copy_facts(size, sha256, now, time(NULL),
+				 st.lock_until));
 	*sent = size;
 	log_info("offsite %s: copied %s (%" PRIu64 " bytes), verified",
 		 t->name, r->id, size);

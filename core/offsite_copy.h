@@ -33,16 +33,17 @@ void offsite_copy_forget(struct catalog_record *r, const char *target);
 
 /*
  * Copies the archive of `r` (in the repository at `repository`) to o
- * unless the catalogue already records a copy there; *sent gets the bytes
- * uploaded (0 when nothing was). 0, or -1 with err naming the archive and
- * the target; the local archive is never touched.
+ * unless the target's catalogue `held` already has it; once verified,
+ * the copy is recorded in r's copies and r added to `held`. *sent gets
+ * the bytes uploaded (0 when nothing was). 0, or -1 with err naming the
+ * archive and the target; the local archive is never touched.
  */
 int offsite_copy_archive(struct offsite *o, const char *repository,
-			 struct catalog_record *r, uint64_t *sent,
-			 struct cairn_error *err);
+			 struct catalog_record *r, struct catalog *held,
+			 uint64_t *sent, struct cairn_error *err);
 
 /*
- * Writes the catalogue `c` to the target as a new object,
+ * Writes the target's catalogue `c` to it as a new object,
  * catalog/STAMP-RANDOM.catalog, never replacing an earlier one.
  */
 int offsite_put_snapshot(struct offsite *o, const struct catalog *c,

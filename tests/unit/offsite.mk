@@ -11,3 +11,7 @@ tests_unit_test_xml_SOURCES = tests/unit/test_xml.c
 tests_unit_test_xml_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_xml_LDADD = libcairncore.la $(CMOCKA_LIBS)
 endif
+
+# The offsite integration script and its S3 server (npm ci from the lock).
+EXTRA_DIST += tests/integration/offsite.sh tests/s3/package.json \
+	tests/s3/package-lock.json tests/s3/server.js
