@@ -35,6 +35,11 @@ int cmd_list_remote(struct context *ctx);
 int cmd_verify_remote(struct context *ctx);
 int cmd_prune_remote(struct context *ctx);
 struct json_value;
+struct report;
+struct offsite_target;
+/* check of one target (offsite_check.c). */
+void offsite_check(const struct offsite_target *t, const char *repository,
+		   struct report *report);
 /* prune: each target by its own retention (rows appended to json). */
 int prune_targets(struct context *ctx, const char *repository,
 		  struct json_value *json);

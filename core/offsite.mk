@@ -9,6 +9,6 @@ libcairncore_la_SOURCES += \
 	core/offsite_copy.c core/offsite_copy.h \
 	core/offsite_sftp.c \
 	core/offsite_state.c core/offsite_state.h
-cairn_SOURCES += core/cmd_copy.c core/cmd_remote.c
+cairn_SOURCES += core/cmd_copy.c core/cmd_remote.c core/offsite_check.c
 libcairncore_la_CFLAGS += $(CURL_CFLAGS)
 libcairncore_la_LIBADD += $(CURL_LIBS)

@@ -104,7 +104,7 @@ bad_conf() {
 	chmod 600 "$SCRATCH/bad.conf"
 }
 bad_conf "[offsite x]" "type = s3" "endpoint = http://127.0.0.1:1" \
-	"region = r" "bucket = b" "access-key-file = /a" \
+	"region = r" "bucket = bkt" "access-key-file = /a" \
 	"secret-key-file = /b" "colour = blue"
 expect_exit 78 "an unknown key of an offsite section is refused" \
 	run_cairn -c "$SCRATCH/bad.conf" list
@@ -171,7 +171,7 @@ for path in sys.argv[1:]:
     open(path, "w").write(body + '{"sha256":"%s"}\n' % digest)
 EOF
 rm -rf "$REPO/offsite/s3"
-expect "copy after losing the record of a copy" run_cairn -c "$CONF" -v copy
+expect "copy after losing the record of a copy" run_cairn -c "$CONF" -v copy --to s3
 expect_stderr "offsite s3: $FIRST is already there, verified" \
 	"the copy found on the target is verified, not sent again"
 expect "list --json" run_cairn -c "$CONF" --json list
@@ -201,6 +201,22 @@ json_check "list --remote shows the copy, present" \
 expect "verify --remote" run_cairn -c "$CONF" verify --remote s3
 expect "verify --remote --deep" run_cairn -c "$CONF" verify --remote s3 --deep
 expect_stdout "ok +$FIRST" "deep verify reads the copy back whole"
+
+# ---- check -------------------------------------------------------------------
+expect_exit 1 "check fails with the target whose secret is wrong" \
+	run_cairn -c "$CONF" check
+expect_stdout "^offsite s3: ok" "check finds the good target ok"
+expect_stdout "probe +written, read back, removed" \
+	"check writes, reads back and removes a probe object"
+expect_stdout "clock skew +[+-][0-9]+ s" "check measures the clock skew"
+expect_stdout "^offsite wrong: PROBLEM" "check names the target in trouble"
+expect "awscli lists the probes" \
+	aws_s3 list-objects-v2 --bucket cairn --prefix host1/check/
+if [ -s "$SCRATCH/last.out" ] && grep -q '"Key"' "$SCRATCH/last.out"; then
+	not_ok "no probe object is left behind"
+else
+	ok "no probe object is left behind"
+fi
 
 # ---- metrics ---------------------------------------------------------------
 if grep -q "^cairn_offsite_last_copy_timestamp_seconds{target=\"s3\"} [0-9]" "$SCRATCH/metrics.prom" &&
