@@ -6,7 +6,7 @@ usage: gen_archives.py TEMPLATE REPO JOB COUNT (--every SECONDS | --times FILE)
 
 A cairn archive ends with a zstd frame holding `.cairn/manifest.json`
 (and the tar end marker), then a 24-byte skippable frame giving that
-frame's offset (core/zstd_io.c, core/archive_writer.c). Every copy keeps
+frame's offset (core/zstd_io.c, core/arc_writer.c). Every copy keeps
 the template's data and index frames byte for byte and gets a manifest
 frame of its own: a new archive id and run id, and start and finish
 times moved to the copy's creation time (same text lengths, so the tar

@@ -1,5 +1,5 @@
 /*
- * The growable buffer of buf.h and the aborting allocators.
+ * The growable buffer of buf.h.
  */
 #include "buf.h"
 
@@ -7,59 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-out_of_memory(void)
-{
-	fputs("cairn: out of memory\n", stderr);
-	abort();
-}
-
-void *
-xmalloc(size_t size)
-{
-	void *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-void *
-xcalloc(size_t count, size_t size)
-{
-	void *p = calloc(count ? count : 1, size ? size : 1);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-void *
-xrealloc(void *ptr, size_t size)
-{
-	void *p = realloc(ptr, size ? size : 1);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	return xstrndup(s, strlen(s));
-}
-
-char *
-xstrndup(const char *s, size_t length)
-{
-	char *copy = xmalloc(length + 1);
-
-	memcpy(copy, s, length);
-	copy[length] = '\0';
-	return copy;
-}
 
 void
 buf_init(struct buf *b)
@@ -90,7 +37,7 @@ buf_grow(struct buf *b, size_t extra)
 	size_t needed = b->length + extra + 1;
 
 	if (needed < b->length)
-		out_of_memory();
+		xalloc_die();
 	if (needed <= b->capacity)
 		return;
 	b->capacity = b->capacity ? b->capacity : 64;

@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 
+/* The aborting allocators, for the many callers that include buf.h. */
+#include "xalloc.h"
+
 struct buf {
 	char *data;
 	size_t length;
@@ -31,11 +34,5 @@ char *buf_detach(struct buf *b);
 /* The string, never NULL. */
 const char *buf_str(const struct buf *b);
 
-/* Allocators that abort on failure. */
-void *xmalloc(size_t size);
-void *xcalloc(size_t count, size_t size);
-void *xrealloc(void *ptr, size_t size);
-char *xstrdup(const char *s);
-char *xstrndup(const char *s, size_t length);
 
 #endif

@@ -239,8 +239,8 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	created = json_get_string(o, "created");
 	finished = json_get_string(o, "finished");
 	status = json_get_string(o, "status");
-	if (id == NULL || strlen(id) != ARCHIVE_ID_SIZE - 1 || run == NULL ||
-	    strlen(run) != ARCHIVE_ID_SIZE - 1 || job == NULL ||
+	if (id == NULL || strlen(id) != ARC_ID_SIZE - 1 || run == NULL ||
+	    strlen(run) != ARC_ID_SIZE - 1 || job == NULL ||
 	    plugin == NULL || file == NULL || created == NULL ||
 	    finished == NULL || status == NULL ||
 	    timefmt_parse_rfc3339(created, &r->created) != 0 ||
@@ -250,8 +250,8 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	    get_u64(o, "entries", &r->entries) != 0)
 		goto out;
 	get_u64(o, "warnings", &r->warnings);
-	memcpy(r->id, id, ARCHIVE_ID_SIZE);
-	memcpy(r->run, run, ARCHIVE_ID_SIZE);
+	memcpy(r->id, id, ARC_ID_SIZE);
+	memcpy(r->run, run, ARC_ID_SIZE);
 	r->job = xstrdup(job);
 	r->plugin = xstrdup(plugin);
 	r->file = xstrdup(file);

@@ -26,8 +26,8 @@
 struct json_value;
 
 struct catalog_record {
-	char id[ARCHIVE_ID_SIZE];
-	char run[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
+	char run[ARC_ID_SIZE];
 	char *job;
 	char *plugin;
 	char *file; /* relative to the repository */

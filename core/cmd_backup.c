@@ -12,9 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive_id.h"
-#include "archive_writer.h"
+#include "arc_id.h"
+#include "arc_writer.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "hook.h"
 #include "host.h"
@@ -29,7 +30,7 @@ struct job_run {
 	const struct job_config *job;
 	struct loaded_plugin plugin;
 	int ok;
-	char id[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
 	char error[CAIRN_ERROR_MESSAGE_SIZE];
 	uint64_t bytes;
 	uint64_t stored;
@@ -50,8 +51,8 @@ manifest_start(struct manifest *m, const struct job_run *run,
 	char host[256] = "";
 
 	manifest_init(m);
-	archive_id_new(m->id);
-	memcpy(m->run, run_id, ARCHIVE_ID_SIZE);
+	arc_id_new(m->id);
+	memcpy(m->run, run_id, ARC_ID_SIZE);
 	m->job = xstrdup(run->job->name);
 	m->plugin = xstrdup(run->plugin.plugin.descriptor->name);
 	m->plugin_version = xstrdup(run->plugin.plugin.descriptor->version
@@ -73,7 +74,7 @@ write_archive(struct context *ctx, struct repository *repo,
 {
 	const struct cairn_plugin *d = run->plugin.plugin.descriptor;
 	struct buf temporary = BUF_INIT, directory = BUF_INIT, final = BUF_INIT;
-	struct archive_writer writer;
+	struct arc_writer writer;
 	struct job_host host;
 	int rc = -1;
 
@@ -84,10 +85,10 @@ write_archive(struct context *ctx, struct repository *repo,
 				 &temporary);
 	repository_path(repo, buf_str(relative), &final);
 	hook_set_partial(buf_str(&temporary));
-	if (archive_writer_open(&writer, buf_str(&temporary), &run->manifest,
-				ctx->config.compression == COMPRESSION_ZSTD,
-				ctx->config.level, ctx->config.threads,
-				err) != 0)
+	if (arc_writer_open(&writer, buf_str(&temporary), &run->manifest,
+			    ctx->config.compression == COMPRESSION_ZSTD,
+			    ctx->config.level, ctx->config.threads,
+			    err) != 0)
 		goto out;
 	job_host_init(&host, run->job->name);
 	error_clear(err);
@@ -99,11 +100,11 @@ write_archive(struct context *ctx, struct repository *repo,
 		if (err->message[0] == '\0')
 			error_set(err, "plugin '%s' failed without saying why",
 				  d->name);
-		archive_writer_abort(&writer);
+		arc_writer_abort(&writer);
 		goto out;
 	}
-	if (archive_writer_commit(&writer, buf_str(&final), &run->stored,
-				  err) != 0)
+	if (arc_writer_commit(&writer, buf_str(&final), &run->stored,
+			      err) != 0)
 		goto out;
 	run->bytes = run->manifest.bytes;
 	rc = 0;
@@ -125,7 +126,7 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 	int committed = 0;
 
 	manifest_start(&run->manifest, run, run_id, &ctx->config);
-	memcpy(run->id, run->manifest.id, ARCHIVE_ID_SIZE);
+	memcpy(run->id, run->manifest.id, ARC_ID_SIZE);
 	log_info("%s: starting (%s)", run->job->name,
 		 run->plugin.plugin.descriptor->name);
 	progress_start(run->job->name);
@@ -266,15 +267,15 @@ copy_after_backup_runs(struct context *ctx, struct repository *repo,
 		       struct catalog *catalog, const struct job_run *runs,
 		       size_t count)
 {
-	char (*ids)[ARCHIVE_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
+	char (*ids)[ARC_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
 	size_t i, n = 0;
 	int rc;
 
 	for (i = 0; i < count; i++)
 		if (runs[i].ok)
-			memcpy(ids[n++], runs[i].id, ARCHIVE_ID_SIZE);
+			memcpy(ids[n++], runs[i].id, ARC_ID_SIZE);
 	rc = n > 0 ? copy_after_backup(ctx, repo, catalog,
-				       (const char(*)[ARCHIVE_ID_SIZE])ids, n)
+				       (const char(*)[ARC_ID_SIZE])ids, n)
 		   : 0;
 	free(ids);
 	return rc;
@@ -287,10 +288,18 @@ cmd_backup(struct context *ctx)
 	struct repository repo = {NULL};
 	struct catalog catalog = {NULL, 0, 0, 0};
 	struct repo_lock lock = {-1};
-	char run_id[ARCHIVE_ID_SIZE];
+	char run_id[ARC_ID_SIZE];
 	size_t count = 0, i, failed = 0;
 	int status;
 
+	/* Until the encrypting write path is in: never a plain archive
+	 * where the operator asked for an encrypted one. */
+	if (encryption_enabled(&ctx->config)) {
+		log_error("%s: [encryption] is set, but this build cannot "
+			  "write encrypted archives yet",
+			  ctx->config.file);
+		return EXIT_CONFIG;
+	}
 	status = select_jobs(ctx, &runs, &count);
 	for (i = 0; i < count && status == EXIT_OK; i++)
 		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,
@@ -301,7 +310,7 @@ cmd_backup(struct context *ctx)
 	if (status != EXIT_OK)
 		goto out;
 	repository_remove_partials(&repo);
-	archive_id_new(run_id);
+	arc_id_new(run_id);
 	for (i = 0; i < count; i++) {
 		run_job(ctx, &repo, &catalog, &runs[i], run_id);
 		report_run(&runs[i]);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive_source.h"
+#include "arc_source.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -19,7 +19,7 @@ static int
 cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 {
 	const char *name = ctx->options->args[1];
-	struct archive_source source;
+	struct arc_source source;
 	const struct cairn_entry *entry;
 	struct cairn_error err;
 	struct manifest m;
@@ -29,17 +29,17 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	int rc, status = EXIT_DAMAGED;
 
 	manifest_init(&m);
-	if (archive_read_manifest(path, r->id, &m, &err) != 0) {
+	if (arc_read_manifest(path, r->id, &m, &err) != 0) {
 		log_error("%s", err.message);
 		manifest_release(&m);
 		return EXIT_DAMAGED;
 	}
-	if (archive_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_source_open(&source, path, r->id, &m, &err) != 0) {
 		log_error("%s", err.message);
 		manifest_release(&m);
 		return EXIT_DAMAGED;
 	}
-	rc = archive_source_find(&source, name, &entry, &err);
+	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
 		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",
 			  r->id, name, r->id);
@@ -54,8 +54,8 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 		status = EXIT_NOT_FOUND;
 		goto out;
 	}
-	while ((rc = archive_source_read(&source, &data, &length, &offset,
-					 &err)) > 0) {
+	while ((rc = arc_source_read(&source, &data, &length, &offset,
+				     &err)) > 0) {
 		/* Holes of a sparse file come out as zeros. */
 		static const char zeros[65536];
 
@@ -93,7 +93,7 @@ write_error:
 fail:
 	log_error("%s", err.message);
 out:
-	archive_source_close(&source);
+	arc_source_close(&source);
 	manifest_release(&m);
 	return status;
 }

@@ -116,7 +116,7 @@ select_targets(struct context *ctx, const struct offsite_target ***out,
 
 int
 copy_after_backup(struct context *ctx, struct repository *repo,
-		  struct catalog *catalog, const char (*ids)[ARCHIVE_ID_SIZE],
+		  struct catalog *catalog, const char (*ids)[ARC_ID_SIZE],
 		  size_t id_count)
 {
 	const struct offsite_target **targets = NULL;

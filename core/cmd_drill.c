@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive_source.h"
-#include "archive_verify.h"
+#include "arc_source.h"
+#include "arc_verify.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -26,7 +26,7 @@
 
 struct drill_outcome {
 	const char *job;
-	char id[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
 	int ok;
 	struct report report;
 };
@@ -73,7 +73,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	      struct report *report)
 {
 	struct cairn_drill_options options;
-	struct archive_source source;
+	struct arc_source source;
 	struct verify_totals totals;
 	struct loaded_plugin lp;
 	struct cairn_error err;
@@ -89,7 +89,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	}
 	if (lp.plugin.descriptor->drill == NULL) {
 		report_add_item(report, "method", "verify (no plugin drill)");
-		if (archive_verify(path, r->id, &totals, &err) != 0)
+		if (arc_verify(path, r->id, &totals, &err) != 0)
 			report_add_problem(report, err.message);
 		else
 			rc = 0;
@@ -104,8 +104,8 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		return -1;
 	}
 	manifest_init(&m);
-	if (archive_read_manifest(path, r->id, &m, &err) != 0 ||
-	    archive_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
+	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
 		report_add_problem(report, err.message);
 		goto out;
 	}
@@ -121,7 +121,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 							  : "drill failed");
 	else
 		rc = report->problem_count ? -1 : 0;
-	archive_source_close(&source);
+	arc_source_close(&source);
 out:
 	manifest_release(&m);
 	remove_tree(scratch);
@@ -225,7 +225,7 @@ cmd_drill(struct context *ctx)
 			failed++;
 			continue;
 		}
-		memcpy(out->id, catalog.records[index].id, ARCHIVE_ID_SIZE);
+		memcpy(out->id, catalog.records[index].id, ARC_ID_SIZE);
 		repository_path(&repo, catalog.records[index].file, &path);
 		log_info("%s: drilling archive '%s'", job->name, out->id);
 		out->ok = drill_archive(ctx, job, buf_str(&path),

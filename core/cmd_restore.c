@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archive_source.h"
+#include "arc_source.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -21,7 +21,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	const struct options *o = ctx->options;
 	const struct job_config *job = config_find_job(&ctx->config, r->job);
 	struct cairn_restore_options options;
-	struct archive_source source;
+	struct arc_source source;
 	struct loaded_plugin lp;
 	struct cairn_error err;
 	struct job_host host;
@@ -51,8 +51,8 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	if (status != EXIT_OK)
 		return status;
 	manifest_init(&m);
-	if (archive_read_manifest(path, r->id, &m, &err) != 0 ||
-	    archive_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
+	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
 		log_error("%s", err.message);
 		manifest_release(&m);
 		context_release_plugin(&lp);
@@ -90,7 +90,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 				    : "restored");
 		status = EXIT_OK;
 	}
-	archive_source_close(&source);
+	arc_source_close(&source);
 	manifest_release(&m);
 	context_release_plugin(&lp);
 	return status;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive_reader.h"
+#include "arc_reader.h"
 #include "commands.h"
 #include "json.h"
 #include "log.h"
@@ -60,7 +60,7 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 	int fd, rc, status = EXIT_DAMAGED;
 
 	manifest_init(&m);
-	if (archive_read_manifest(path, r->id, &m, &err) != 0) {
+	if (arc_read_manifest(path, r->id, &m, &err) != 0) {
 		log_error("%s", err.message);
 		manifest_release(&m);
 		return EXIT_DAMAGED;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive_verify.h"
+#include "arc_verify.h"
 #include "commands.h"
 #include "json.h"
 #include "log.h"
@@ -32,7 +32,7 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 		out->status = "missing";
 		snprintf(out->error, sizeof(out->error),
 			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
-	} else if (archive_verify(buf_str(&path), r->id, &out->totals, &err) !=
+	} else if (arc_verify(buf_str(&path), r->id, &out->totals, &err) !=
 		   0) {
 		out->status = "damaged";
 		snprintf(out->error, sizeof(out->error), "%s", err.message);

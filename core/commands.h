@@ -15,6 +15,7 @@ enum exit_status {
 	EXIT_DAMAGED = 65,
 	EXIT_NOT_FOUND = 66,
 	EXIT_LOCKED = 75,
+	EXIT_NO_KEY = 77, /* no identity, or none that opens the archive */
 	EXIT_CONFIG = 78,
 };
 
@@ -51,6 +52,8 @@ int prune_targets(struct context *ctx, const char *repository,
  */
 int copy_after_backup(struct context *ctx, struct repository *repo,
 		      struct catalog *catalog,
-		      const char (*ids)[ARCHIVE_ID_SIZE], size_t id_count);
+		      const char (*ids)[ARC_ID_SIZE], size_t id_count);
+/* Runs without a configuration: the options alone. */
+int cmd_key(const struct options *o);
 
 #endif

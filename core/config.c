@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_keys.h"
 #include "buf.h"
 #include "error.h"
 #include "fsutil.h"
@@ -49,6 +50,7 @@ struct config_parser {
 	char *last_key;
 	int repository_seen;
 	int retention_seen;
+	int encryption_seen;
 
 	/* The section of the line being parsed, as the reader read it. */
 	char section[256];
@@ -268,6 +270,83 @@ handle_repository(struct config_parser *parser, const char *key,
 	return 0;
 }
 
+/* Adds every space-separated "age1..." of value to the recipients. */
+static int
+add_recipients(struct config_parser *parser, const char *value)
+{
+	struct encryption_config *e = &parser->config->encryption;
+	const char *p = value;
+
+	while (*p != '\0') {
+		unsigned char key[32];
+		size_t length;
+		char *one;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		length = strcspn(p, " \t");
+		if (length == 0)
+			break;
+		one = xstrndup(p, length);
+		if (age_recipient_parse(one, key) != 0) {
+			parser_fail(parser, "encryption", "recipients",
+				    "'%s' is not an age X25519 recipient "
+				    "(age1...)",
+				    one);
+			free(one);
+			return -1;
+		}
+		e->recipients = xrealloc(e->recipients,
+					 (e->recipient_count + 1) *
+						 sizeof(char *));
+		e->recipients[e->recipient_count++] = one;
+		p += length;
+	}
+	return 0;
+}
+
+static int
+handle_encryption(struct config_parser *parser, const char *key,
+		  const char *value)
+{
+	struct encryption_config *e = &parser->config->encryption;
+	char **field = NULL;
+	int *line = NULL;
+
+	if (strcmp(key, "recipients") == 0) {
+		e->recipients_line = parser->line;
+		if (add_recipients(parser, value) != 0)
+			return -1;
+		if (e->recipient_count == 0) {
+			parser_fail(parser, "encryption", key,
+				    "no recipient given");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "recipients-file") == 0) {
+		field = &e->recipients_file;
+		line = &e->recipients_file_line;
+	} else if (strcmp(key, "identity-file") == 0) {
+		field = &e->identity_file;
+		line = &e->identity_file_line;
+	} else if (strcmp(key, "passphrase-file") == 0) {
+		field = &e->passphrase_file;
+		line = &e->passphrase_file_line;
+	} else {
+		parser_fail(parser, "encryption", key, "unknown key");
+		return -1;
+	}
+	if (value[0] != '/') {
+		parser_fail(parser, "encryption", key,
+			    "'%s' is not an absolute path", value);
+		return -1;
+	}
+	set_string(field, value);
+	*line = parser->line;
+	return 0;
+}
+
 static int
 valid_job_name(const char *name)
 {
@@ -465,8 +544,13 @@ config_handler(void *user, const char *inih_section, const char *key,
 				    first_line);
 			return 0;
 		}
+	} else if (strcmp(section, "encryption") == 0 &&
+		   strcmp(key, "recipients") == 0) {
+		/* A long list of recipients goes on indented lines. */
+		return add_recipients(parser, value) == 0;
 	} else if (strcmp(section, "repository") == 0 ||
-		   strcmp(section, "retention") == 0) {
+		   strcmp(section, "retention") == 0 ||
+		   strcmp(section, "encryption") == 0) {
 		parser_fail(parser, section, key,
 			    "a continued value is only allowed for plugin "
 			    "keys such as paths");
@@ -484,6 +568,8 @@ config_handler(void *user, const char *inih_section, const char *key,
 	}
 	if (strcmp(section, "repository") == 0)
 		return handle_repository(parser, key, value) == 0;
+	if (strcmp(section, "encryption") == 0)
+		return handle_encryption(parser, key, value) == 0;
 	if (strcmp(section, "retention") == 0) {
 		if (!key_in(key, retention_keys)) {
 			parser_fail(parser, section, key, "unknown key");
@@ -528,10 +614,13 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 	memcpy(name, line, name_length);
 	name[name_length] = '\0';
 	memcpy(parser->section, name, name_length + 1);
-	if (strcmp(name, "repository") == 0 || strcmp(name, "retention") == 0) {
+	if (strcmp(name, "repository") == 0 || strcmp(name, "retention") == 0 ||
+	    strcmp(name, "encryption") == 0) {
 		int *seen = strcmp(name, "repository") == 0
 				    ? &parser->repository_seen
-				    : &parser->retention_seen;
+			    : strcmp(name, "retention") == 0
+				    ? &parser->retention_seen
+				    : &parser->encryption_seen;
 		if (*seen)
 			parser_fail(parser, name, NULL,
 				    "section given twice");
@@ -658,8 +747,18 @@ static int
 config_validate(struct config_parser *parser)
 {
 	struct config *config = parser->config;
+	struct encryption_config *e = &config->encryption;
 	size_t i;
 
+	if (e->passphrase_file != NULL &&
+	    (e->recipient_count > 0 || e->recipients_file != NULL)) {
+		parser->line = e->passphrase_file_line;
+		parser_fail(parser, "encryption", "passphrase-file",
+			    "a passphrase replaces recipients: an age file "
+			    "with an scrypt stanza has no other recipient "
+			    "(remove recipients or passphrase-file)");
+		return -1;
+	}
 	for (i = 0; i < config->job_count; i++) {
 		struct job_config *job = &config->jobs[i];
 
@@ -756,6 +855,12 @@ config_release(struct config *config)
 	for (i = 0; i < config->offsite_count; i++)
 		offsite_target_release(&config->offsites[i]);
 	free(config->offsites);
+	for (i = 0; i < config->encryption.recipient_count; i++)
+		free(config->encryption.recipients[i]);
+	free(config->encryption.recipients);
+	free(config->encryption.recipients_file);
+	free(config->encryption.identity_file);
+	free(config->encryption.passphrase_file);
 	free(config->file);
 	free(config->repository);
 	free(config->plugin_dir);

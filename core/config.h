@@ -46,6 +46,19 @@ struct job_config {
 	size_t setting_count;
 };
 
+/* [encryption]: each string NULL (count 0) when unset; lines for errors. */
+struct encryption_config {
+	char **recipients; /* age1... public keys, syntax checked */
+	size_t recipient_count;
+	int recipients_line;
+	char *recipients_file;
+	int recipients_file_line;
+	char *identity_file;
+	int identity_file_line;
+	char *passphrase_file;
+	int passphrase_file_line;
+};
+
 struct config {
 	char *file;
 	char *repository;  /* [repository] path, NULL when unset */
@@ -57,6 +70,7 @@ struct config {
 	char *metrics;    /* NULL: no metrics file */
 	int log_syslog;
 	struct retention retention;
+	struct encryption_config encryption;
 	struct job_config *jobs;
 	size_t job_count;
 	/* [offsite NAME] sections (offsite_config.h). */

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive_id.h"
+#include "arc_id.h"
 #include "buf.h"
 #include "commands.h"
 #include "error.h"
@@ -149,10 +149,10 @@ context_resolve(struct context *ctx, const struct catalog *catalog,
 	struct cairn_error err;
 
 	(void)ctx;
-	switch (archive_id_resolve(catalog, spec, index, &err)) {
-	case ARCHIVE_ID_FOUND:
+	switch (arc_id_resolve(catalog, spec, index, &err)) {
+	case ARC_ID_FOUND:
 		return EXIT_OK;
-	case ARCHIVE_ID_INVALID:
+	case ARC_ID_INVALID:
 		log_error("%s", err.message);
 		return EXIT_USAGE;
 	default:
@@ -244,7 +244,7 @@ context_release_plugin(struct loaded_plugin *lp)
 
 int
 context_run_on_archive(struct context *ctx, const char *spec,
-		       archive_command command)
+		       arc_command command)
 {
 	struct repository repo;
 	struct catalog catalog;

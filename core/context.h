@@ -74,10 +74,10 @@ void context_release_plugin(struct loaded_plugin *lp);
  * with the archive's path and record; returns the command's status, or
  * the status of what failed before it.
  */
-typedef int (*archive_command)(struct context *ctx, const char *path,
-			       const struct catalog_record *record);
+typedef int (*arc_command)(struct context *ctx, const char *path,
+			   const struct catalog_record *record);
 int context_run_on_archive(struct context *ctx, const char *spec,
-			   archive_command command);
+			   arc_command command);
 
 /* Prints `value` as pretty JSON on stdout, then frees it. */
 void output_json(struct json_value *value);

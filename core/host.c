@@ -22,13 +22,13 @@
 
 /* The handles are the core's objects under another name. */
 struct cairn_sink *
-host_sink(struct archive_writer *w)
+host_sink(struct arc_writer *w)
 {
 	return (struct cairn_sink *)(void *)w;
 }
 
 struct cairn_source *
-host_source(struct archive_source *s)
+host_source(struct arc_source *s)
 {
 	return (struct cairn_source *)(void *)s;
 }
@@ -39,16 +39,16 @@ host_report(struct report *r)
 	return (struct cairn_report *)(void *)r;
 }
 
-static struct archive_writer *
+static struct arc_writer *
 as_writer(struct cairn_sink *sink)
 {
-	return (struct archive_writer *)(void *)sink;
+	return (struct arc_writer *)(void *)sink;
 }
 
-static struct archive_source *
+static struct arc_source *
 as_source(struct cairn_source *source)
 {
-	return (struct archive_source *)(void *)source;
+	return (struct arc_source *)(void *)source;
 }
 
 static struct report *
@@ -139,9 +139,9 @@ static int
 host_stream_open(struct cairn_sink *sink, const struct cairn_entry *entry,
 		 struct cairn_stream **stream, struct cairn_error *err)
 {
-	struct archive_stream *s;
+	struct arc_stream *s;
 
-	if (archive_writer_stream_open(as_writer(sink), entry, &s, err) != 0)
+	if (arc_writer_stream_open(as_writer(sink), entry, &s, err) != 0)
 		return -1;
 	*stream = (struct cairn_stream *)(void *)s;
 	return 0;
@@ -151,36 +151,36 @@ static int
 host_stream_write(struct cairn_stream *stream, const void *data,
 		  size_t length, struct cairn_error *err)
 {
-	return archive_writer_stream_write((struct archive_stream *)(void *)stream,
-					   data, length, err);
+	return arc_writer_stream_write((struct arc_stream *)(void *)stream,
+				       data, length, err);
 }
 
 static int
 host_stream_close(struct cairn_stream *stream, struct cairn_error *err)
 {
-	return archive_writer_stream_close(
-		(struct archive_stream *)(void *)stream, err);
+	return arc_writer_stream_close(
+		(struct arc_stream *)(void *)stream, err);
 }
 
 static void
 host_fact_set(struct cairn_sink *sink, const char *key, const char *value)
 {
-	archive_writer_set_fact(as_writer(sink), key, value);
+	arc_writer_set_fact(as_writer(sink), key, value);
 }
 
 static int
 host_entry_next(struct cairn_source *source, const struct cairn_entry **entry,
 		struct cairn_error *err)
 {
-	return archive_source_next(as_source(source), entry, err);
+	return arc_source_next(as_source(source), entry, err);
 }
 
 static int
 host_entry_read(struct cairn_source *source, const void **data,
 		size_t *length, int64_t *offset, struct cairn_error *err)
 {
-	int rc = archive_source_read(as_source(source), data, length, offset,
-				     err);
+	int rc = arc_source_read(as_source(source), data, length, offset,
+				 err);
 
 	if (rc > 0)
 		progress_update(*length, NULL);

@@ -5,8 +5,8 @@
  * and the report being filled (check, drill).
  *
  * The opaque handles of the ABI are the core's own objects: a cairn_sink
- * is an archive_writer, a cairn_stream an archive_stream, a cairn_source
- * an archive_source, a cairn_report a struct report.
+ * is an arc_writer, a cairn_stream an arc_stream, a cairn_source
+ * an arc_source, a cairn_report a struct report.
  */
 #ifndef CAIRN_HOST_H
 #define CAIRN_HOST_H
@@ -15,8 +15,8 @@
 
 #include <cairn/plugin.h>
 
-#include "archive_source.h"
-#include "archive_writer.h"
+#include "arc_source.h"
+#include "arc_writer.h"
 
 struct json_value;
 
@@ -47,8 +47,8 @@ struct job_host {
 void job_host_init(struct job_host *h, const char *job);
 
 /* The ABI's opaque handles for the core's objects. */
-struct cairn_sink *host_sink(struct archive_writer *w);
-struct cairn_source *host_source(struct archive_source *s);
+struct cairn_sink *host_sink(struct arc_writer *w);
+struct cairn_source *host_source(struct arc_source *s);
 struct cairn_report *host_report(struct report *r);
 
 /* Reads a secret file (see secret_read in plugin.h), for the core too. */

@@ -94,6 +94,11 @@ main(int argc, char **argv)
 		log_error("cannot install signal handlers");
 		return EXIT_JOB_FAILED;
 	}
+	if (options.command == COMMAND_KEY) {
+		status = cmd_key(&options);
+		options_release(&options);
+		return status;
+	}
 	status = context_open(&ctx, &options);
 	if (status == EXIT_OK)
 		status = run_command(&ctx);

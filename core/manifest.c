@@ -169,9 +169,9 @@ copy_id(char *to, const struct json_value *o, const char *key)
 {
 	const char *value = json_get_string(o, key);
 
-	if (value == NULL || strlen(value) != ARCHIVE_ID_SIZE - 1)
+	if (value == NULL || strlen(value) != ARC_ID_SIZE - 1)
 		return -1;
-	memcpy(to, value, ARCHIVE_ID_SIZE);
+	memcpy(to, value, ARC_ID_SIZE);
 	return 0;
 }
 

@@ -27,13 +27,13 @@
 #define MANIFEST_FORMAT 1
 #define MANIFEST_ENTRY_NAME ".cairn/manifest.json"
 #define INDEX_ENTRY_PREFIX ".cairn/index.part-"
-#define ARCHIVE_ID_SIZE 37 /* a UUID and its NUL */
+#define ARC_ID_SIZE 37 /* a UUID and its NUL */
 
 struct json_value;
 
 struct manifest {
-	char id[ARCHIVE_ID_SIZE];
-	char run[ARCHIVE_ID_SIZE]; /* the `cairn backup` run that made it */
+	char id[ARC_ID_SIZE];
+	char run[ARC_ID_SIZE]; /* the `cairn backup` run that made it */
 	char *job;
 	char *plugin;
 	char *plugin_version;

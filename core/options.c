@@ -62,6 +62,7 @@ static const struct {
 	{"plugins", COMMAND_PLUGINS, 0, 0},
 	{"catalog", COMMAND_CATALOG, 1, 1},
 	{"copy", COMMAND_COPY, 0, (size_t)-1},
+	{"key", COMMAND_KEY, 1, 2},
 	{"version", COMMAND_VERSION, 0, 0},
 	{"help", COMMAND_HELP, 0, 0},
 };
@@ -116,13 +117,17 @@ options_usage(void)
 	       "and cat take --from NAME\n"
 	       "                        to work on the copies of offsite "
 	       "target NAME\n"
+	       "  key generate [FILE]   a new age identity (FILE mode 0600); "
+	       "prints its public key\n"
+	       "  key recipient FILE    the public keys of an identity file\n"
 	       "  version               program version\n"
 	       "\n"
 	       "ID is an archive id, a unique prefix of at least 6 "
 	       "characters, 'latest' or 'JOB:latest'.\n"
 	       "Exit status: 0 ok, 1 a job failed, 64 usage, 65 damaged data, "
 	       "66 no such archive,\n"
-	       "entry or job, 75 repository locked, 78 configuration error.\n"
+	       "entry or job, 75 repository locked, 77 no identity opens the "
+	       "archive,\n78 configuration error.\n"
 	       "See cairn(8) and cairn.conf(5).\n";
 }
 
@@ -326,6 +331,13 @@ options_parse(struct options *o, int argc, char **argv,
 	if (used_wait && !(ALLOW_WAIT & (1u << o->command))) {
 		error_set(err, "--wait does not apply to '%s'",
 			  o->command_name);
+		return -1;
+	}
+	if (o->command == COMMAND_KEY && strcmp(o->args[0], "generate") != 0 &&
+	    (strcmp(o->args[0], "recipient") != 0 || o->arg_count != 2)) {
+		error_set(err, "unknown key command '%s' (try 'generate "
+			       "[FILE]' or 'recipient FILE')",
+			  o->args[0]);
 		return -1;
 	}
 	if (o->command == COMMAND_CATALOG && strcmp(o->args[0], "rebuild") != 0) {

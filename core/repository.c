@@ -10,13 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive_reader.h"
+#include "arc_reader.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
 #include "timefmt.h"
 
-#define ARCHIVE_SUFFIX ".tar.zst"
+#define ARC_SUFFIX ".tar.zst"
 #define PARTIAL_SUFFIX ".partial"
 
 int
@@ -96,7 +96,7 @@ repository_archive_names(const struct repository *repo, const char *job,
 	timefmt_stamp(started, stamp, sizeof(stamp));
 	buf_reset(relative);
 	buf_printf(relative, "archives/%s/%s-%s%s", job, stamp, id,
-		   ARCHIVE_SUFFIX);
+		   ARC_SUFFIX);
 	buf_reset(temporary);
 	buf_printf(temporary, "%s/archives/%s/.%s%s", repo->path, job, id,
 		   PARTIAL_SUFFIX);
@@ -186,7 +186,7 @@ repository_remove_partials(const struct repository *repo)
 
 /* A catalogued archive: its id and where its record is. */
 struct catalogued_id {
-	char id[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
 	size_t record;
 };
 
@@ -233,14 +233,14 @@ adopt_archive(const struct repository *repo, const char *job,
 	struct manifest m;
 	struct stat st;
 	size_t length = strlen(name);
-	char id[ARCHIVE_ID_SIZE];
+	char id[ARC_ID_SIZE];
 
-	if (name[0] == '.' || !ends_with(name, ARCHIVE_SUFFIX) ||
-	    length < strlen(ARCHIVE_SUFFIX) + ARCHIVE_ID_SIZE - 1)
+	if (name[0] == '.' || !ends_with(name, ARC_SUFFIX) ||
+	    length < strlen(ARC_SUFFIX) + ARC_ID_SIZE - 1)
 		return 0;
-	memcpy(id, name + length - strlen(ARCHIVE_SUFFIX) - (ARCHIVE_ID_SIZE - 1),
-	       ARCHIVE_ID_SIZE - 1);
-	id[ARCHIVE_ID_SIZE - 1] = '\0';
+	memcpy(id, name + length - strlen(ARC_SUFFIX) - (ARC_ID_SIZE - 1),
+	       ARC_ID_SIZE - 1);
+	id[ARC_ID_SIZE - 1] = '\0';
 	buf_printf(&relative, "archives/%s/%s", job, name);
 	known = catalogued(rc, id);
 	if (known != NULL) {
@@ -253,7 +253,7 @@ adopt_archive(const struct repository *repo, const char *job,
 	repository_path(repo, buf_str(&relative), &path);
 	manifest_init(&m);
 	if (stat(buf_str(&path), &st) != 0 ||
-	    archive_read_manifest(buf_str(&path), id, &m, &err) != 0) {
+	    arc_read_manifest(buf_str(&path), id, &m, &err) != 0) {
 		log_warning("'%s' is not in the catalogue and cannot be read: "
 			    "%s",
 			    buf_str(&path), err.message);
@@ -287,7 +287,7 @@ repository_reconcile(const struct repository *repo, struct catalog *c,
 	context.ids = xcalloc(c->count + 1, sizeof(*context.ids));
 	context.seen = xcalloc(c->count + 1, 1);
 	for (i = 0; i < c->count; i++) {
-		memcpy(context.ids[i].id, c->records[i].id, ARCHIVE_ID_SIZE);
+		memcpy(context.ids[i].id, c->records[i].id, ARC_ID_SIZE);
 		context.ids[i].record = i;
 	}
 	qsort(context.ids, c->count, sizeof(*context.ids), compare_ids);

@@ -6,7 +6,7 @@ if HAVE_CMOCKA
 # convenience library.
 core_unit_tests = \
 	tests/unit/test_config \
-	tests/unit/test_archive_id \
+	tests/unit/test_arc_id \
 	tests/unit/test_catalog \
 	tests/unit/test_manifest \
 	tests/unit/test_options \
@@ -23,10 +23,10 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c $(CORE_TEST_SOURCES)
 tests_unit_test_config_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(CORE_TEST_LDADD)
 
-tests_unit_test_archive_id_SOURCES = tests/unit/test_archive_id.c \
+tests_unit_test_arc_id_SOURCES = tests/unit/test_arc_id.c \
 	$(CORE_TEST_SOURCES)
-tests_unit_test_archive_id_CFLAGS = $(CORE_TEST_CFLAGS)
-tests_unit_test_archive_id_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_arc_id_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_arc_id_LDADD = $(CORE_TEST_LDADD)
 
 tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c \
 	$(CORE_TEST_SOURCES)

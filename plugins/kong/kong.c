@@ -3,11 +3,11 @@
  * its Admin API and kept as one declarative configuration, kong.json.
  *
  * backup  reads GET / (version, database or DB-less), every entity of
- *         every kind (kong_entities.c), and writes kong.json with its size
+ *         every kind (entities.c), and writes kong.json with its size
  *         known; facts: Kong's version, its mode and a count per kind. A
  *         DB-less node also gives its own export (GET /config, YAML),
  *         kept beside as kong-config.yaml.
- * restore puts kong.json back into an Admin API (kong_restore.c): --to
+ * restore puts kong.json back into an Admin API (restore.c): --to
  *         URL, or the job's own admin-url with --force.
  * check   reachable, authenticated, version, mode, /status, counts.
  * drill   restores into drill-target and compares what the target then
@@ -16,6 +16,8 @@
  * Secrets (the Admin API token, the client key passphrase) are read
  * through the host when a connection is opened and never logged.
  */
+#include "autoconfig.h"
+
 #include "kong.h"
 
 #include <ctype.h>
@@ -857,7 +859,7 @@ out:
 const struct cairn_plugin cairn_plugin_entry = {
 	.abi_version = CAIRN_PLUGIN_ABI_VERSION,
 	.name = "kong",
-	.version = "1.0",
+	.version = PACKAGE_VERSION,
 	.description = "Kong gateway configuration through its Admin API",
 	.keys = kong_keys,
 	.configure = kong_configure,

@@ -1,17 +1,17 @@
 /*
  * The kong plugin's internal interfaces, shared by its source files:
  *
- *   kong.c           the plugin entry: configuration, check, backup,
- *                    restore and drill callbacks;
- *   kong_http.c      the Admin API client (libcurl): one connection per
- *                    operation, token and TLS settings, Kong's error bodies
- *                    turned into messages naming the URL;
- *   kong_entities.c  the entity kinds of Kong 3.x, reading every page of
- *                    them, and the declarative document (kong.json) built
- *                    from them and parsed back;
- *   kong_restore.c   the restore plan (created, updated, unchanged, extra
- *                    per kind) and its application, used by restore and
- *                    drill.
+ *   kong.c      the plugin entry: configuration, check, backup,
+ *               restore and drill callbacks;
+ *   http.c      the Admin API client (libcurl): one connection per
+ *               operation, token and TLS settings, Kong's error bodies
+ *               turned into messages naming the URL;
+ *   entities.c  the entity kinds of Kong 3.x, reading every page of
+ *               them, and the declarative document (kong.json) built
+ *               from them and parsed back;
+ *   restore.c   the restore plan (created, updated, unchanged, extra
+ *               per kind) and its application, used by restore and
+ *               drill.
  *
  * Entities are held "flat", as the Admin API returns them: one JSON array
  * per kind, each entity an object whose foreign keys are {"id": ...}
@@ -108,6 +108,7 @@ struct kong_kind {
 	const char *label;     /* field naming an entity in messages */
 	int through_parent;    /* only listed and written via the parent */
 	int membership;        /* consumer_group_consumers: see above */
+	int post_creates;      /* PUT only updates: created by POST */
 };
 
 enum { KONG_KIND_COUNT = 20 };
@@ -165,6 +166,13 @@ void kong_entity_label(int kind, const struct json_value *entity, char *out,
 /* The Admin API path of one entity, for PUT and DELETE. */
 int kong_entity_path(int kind, const struct json_value *entity, char *out,
 		     size_t size);
+
+/*
+ * The collection one entity is created in by POST: "/upstreams/{upstream
+ * id}/targets" for a target.
+ */
+int kong_collection_path(int kind, const struct json_value *entity,
+			 char *out, size_t size);
 
 /*
  * Selected kinds for --only; every kind when `count` is 0. Selecting

@@ -2,16 +2,18 @@
 postgres_sources = \
 	plugins/postgres/postgres.h \
 	plugins/postgres/postgres.c \
-	plugins/postgres/pg_util.c \
-	plugins/postgres/pg_config.c \
-	plugins/postgres/pg_conn.c \
-	plugins/postgres/pg_spawn.c \
-	plugins/postgres/pg_backup.c \
-	plugins/postgres/pg_restore.c
+	plugins/postgres/util.c \
+	plugins/postgres/config.c \
+	plugins/postgres/conn.c \
+	plugins/postgres/spawn.c \
+	plugins/postgres/backup.c \
+	plugins/postgres/restore.c
 
 if BUILD_POSTGRES
 plugins_LTLIBRARIES += plugins/postgres/postgres.la
 plugins_postgres_postgres_la_SOURCES = $(postgres_sources)
+plugins_postgres_postgres_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/postgres
 plugins_postgres_postgres_la_CFLAGS = $(AM_CFLAGS) $(POSTGRES_DEP_CFLAGS) \
 	-pthread
 plugins_postgres_postgres_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS) \
@@ -24,7 +26,7 @@ TESTS += tests/plugins/test_postgres
 tests_plugins_test_postgres_SOURCES = tests/plugins/test_postgres.c \
 	tests/plugins/fake_host.c tests/plugins/fake_host.h \
 	$(postgres_sources)
-tests_plugins_test_postgres_CPPFLAGS = $(AM_CPPFLAGS) \
+tests_plugins_test_postgres_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/postgres -I$(top_srcdir)/tests/plugins
 tests_plugins_test_postgres_CFLAGS = $(AM_CFLAGS) $(POSTGRES_DEP_CFLAGS) \
 	$(CMOCKA_CFLAGS) -pthread

@@ -159,7 +159,7 @@ out:
 const struct cairn_plugin cairn_plugin_entry = {
     .abi_version = CAIRN_PLUGIN_ABI_VERSION,
     .name = "postgres",
-    .version = "1.0",
+    .version = PACKAGE_VERSION,
     .description = "PostgreSQL clusters: roles, then one pg_dump per "
 		   "database",
     .keys = postgres_keys,

@@ -4,14 +4,14 @@
  * plugin's only public symbol is cairn_plugin_entry.
  *
  * The plugin is split by concern:
- *   pg_util.c     pure logic: lists, name encoding, versions, row count
+ *   util.c        pure logic: lists, name encoding, versions, row count
  *                 files, psql message parsing (no server, no process)
- *   pg_config.c   job settings to struct postgres_config
- *   pg_conn.c     libpq connections, endpoints (server + credentials),
+ *   config.c      job settings to struct postgres_config
+ *   conn.c        libpq connections, endpoints (server + credentials),
  *                 sessions for child processes, client discovery
- *   pg_spawn.c    child processes (pg_dump, psql...) without a shell
- *   pg_backup.c   backup: globals, one pg_dump per database, in parallel
- *   pg_restore.c  restore and drill
+ *   spawn.c       child processes (pg_dump, psql...) without a shell
+ *   backup.c      backup: globals, one pg_dump per database, in parallel
+ *   restore.c     restore and drill
  *   postgres.c    the descriptor, configure, check, release
  *
  * Ownership: every function that fills a structure documents how to
@@ -96,7 +96,7 @@ struct postgres_session {
 	char client_version_text[64];
 };
 
-/* One child process; see pg_spawn.c. */
+/* One child process; see spawn.c. */
 #define POSTGRES_CHILD_STDIN 1
 #define POSTGRES_CHILD_STDOUT 2
 
@@ -130,7 +130,7 @@ struct postgres_rowcounts {
 	int64_t large_objects;
 };
 
-/* --- pg_util.c ----------------------------------------------------- */
+/* --- util.c ----------------------------------------------------- */
 
 void postgres_error(struct cairn_error *err, const char *format, ...)
 #if defined(__GNUC__)
@@ -210,7 +210,7 @@ postgres_rowcounts_find(const struct postgres_rowcounts *rc, const char *schema,
 /* Human sizes: "1.5 GiB". */
 void postgres_size_text(int64_t bytes, char *buf, size_t size);
 
-/* --- params (pg_util.c) -------------------------------------------- */
+/* --- params (util.c) -------------------------------------------- */
 
 int postgres_params_set(struct postgres_params *p, const char *key,
 			const char *value);
@@ -220,7 +220,7 @@ int postgres_params_copy(struct postgres_params *to,
 			 const struct postgres_params *from);
 void postgres_params_free(struct postgres_params *p);
 
-/* --- pg_config.c --------------------------------------------------- */
+/* --- config.c --------------------------------------------------- */
 
 extern const char *const postgres_keys[];
 
@@ -229,7 +229,7 @@ int postgres_config_parse(const struct cairn_job_config *config,
 			  struct cairn_error *err);
 void postgres_config_free(struct postgres_config *cfg);
 
-/* --- pg_conn.c ----------------------------------------------------- */
+/* --- conn.c ----------------------------------------------------- */
 
 /*
  * The job's own server (target NULL) or a target URI laid over the job's
@@ -282,7 +282,7 @@ int postgres_tool_version(const char *bin_dir, const char *prog,
 /* Quoted conninfo "dbname='...'" for a child's --dbname; malloc'ed. */
 char *postgres_dbname_arg(const char *dbname);
 
-/* --- pg_spawn.c ---------------------------------------------------- */
+/* --- spawn.c ---------------------------------------------------- */
 
 /* Sets an idle child: no process, no descriptors. */
 void postgres_child_init(struct postgres_child *c);
@@ -313,7 +313,7 @@ void postgres_child_stderr(const struct postgres_child *c, char *buf,
 char **postgres_env_build(const char *const *set, size_t count);
 void postgres_env_free(char **envp);
 
-/* --- pg_backup.c / pg_restore.c ------------------------------------ */
+/* --- backup.c / restore.c ------------------------------------ */
 
 int postgres_backup(void *state, const struct cairn_host *host,
 		    struct cairn_sink *sink, struct cairn_error *err);

@@ -11,6 +11,7 @@
 
 #include "redis.h"
 
+#include <cairn/helpers.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -437,7 +438,7 @@ redis_errorf(struct cairn_error *err, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(err->message, sizeof(err->message), format, ap);
+	cairn_error_vset(err, format, ap);
 	va_end(ap);
 }
 

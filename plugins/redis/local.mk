@@ -9,6 +9,8 @@ plugins_redis_redis_la_SOURCES = plugins/redis/redis.c plugins/redis/redis.h \
 	plugins/redis/drill.c \
 	plugins/redis/replication.c plugins/redis/replication.h \
 	plugins/redis/rdb.c plugins/redis/rdb.h
+plugins_redis_redis_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/redis
 plugins_redis_redis_la_CFLAGS = $(AM_CFLAGS) $(REDIS_DEP_CFLAGS)
 plugins_redis_redis_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
 plugins_redis_redis_la_LIBADD = $(REDIS_DEP_LIBS)
@@ -19,7 +21,7 @@ TESTS += tests/plugins/test_redis
 tests_plugins_test_redis_SOURCES = tests/plugins/test_redis.c \
 	tests/plugins/fake_host.c tests/plugins/fake_host.h \
 	$(plugins_redis_redis_la_SOURCES)
-tests_plugins_test_redis_CPPFLAGS = $(AM_CPPFLAGS) \
+tests_plugins_test_redis_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/redis -I$(top_srcdir)/tests/plugins
 tests_plugins_test_redis_CFLAGS = $(AM_CFLAGS) $(REDIS_DEP_CFLAGS) \
 	$(CMOCKA_CFLAGS)

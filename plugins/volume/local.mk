@@ -5,18 +5,20 @@ if BUILD_VOLUME
 plugins_LTLIBRARIES += plugins/volume/volume.la
 plugins_volume_volume_la_SOURCES = plugins/volume/volume.c \
 	plugins/volume/volume.h \
-	plugins/volume/volume_paths.c \
-	plugins/volume/volume_map.c \
-	plugins/volume/volume_owner.c \
-	plugins/volume/volume_acl.c \
-	plugins/volume/volume_walk.c \
-	plugins/volume/volume_backup.c \
-	plugins/volume/volume_xattr.c \
-	plugins/volume/volume_check.c \
-	plugins/volume/volume_target.c \
-	plugins/volume/volume_restore.c \
-	plugins/volume/volume_fixup.c \
-	plugins/volume/volume_drill.c
+	plugins/volume/paths.c \
+	plugins/volume/map.c \
+	plugins/volume/owner.c \
+	plugins/volume/acl.c \
+	plugins/volume/walk.c \
+	plugins/volume/backup.c \
+	plugins/volume/xattr.c \
+	plugins/volume/check.c \
+	plugins/volume/target.c \
+	plugins/volume/restore.c \
+	plugins/volume/fixup.c \
+	plugins/volume/drill.c
+plugins_volume_volume_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/volume
 plugins_volume_volume_la_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 plugins_volume_volume_la_LDFLAGS = $(AM_LDFLAGS) $(PLUGIN_LDFLAGS)
@@ -30,6 +32,8 @@ TESTS += tests/plugins/test_volume
 tests_plugins_test_volume_SOURCES = tests/plugins/test_volume.c \
 	tests/plugins/fake_host.c tests/plugins/fake_host.h \
 	$(plugins_volume_volume_la_SOURCES)
+tests_plugins_test_volume_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/volume -I$(top_srcdir)/tests/plugins
 tests_plugins_test_volume_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugins_test_volume_LDADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS) \

@@ -13,6 +13,7 @@
 
 #include "volume.h"
 
+#include <cairn/helpers.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,7 @@ volume_error(struct cairn_error *err, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	/* A truncated message is still a message. */
-	(void)vsnprintf(err->message, sizeof(err->message), format, ap);
+	cairn_error_vset(err, format, ap);
 	va_end(ap);
 }
 

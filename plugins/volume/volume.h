@@ -4,19 +4,19 @@
  * public symbol is cairn_plugin_entry.
  *
  * The plugin is split by concern:
- *   volume.c          the descriptor, configure, release, small helpers
- *   volume_paths.c    word lists (split, quote) and absolute paths
- *   volume_map.c      a map from two integers to a string
- *   volume_owner.c    user and group names to ids and back
- *   volume_acl.c      POSIX ACL attribute values to text and back
- *   volume_walk.c     the walk over the configured trees (backup, check)
- *   volume_backup.c   what each file the walk meets becomes: its entry
- *   volume_xattr.c    reading a file's extended attributes and ACLs
- *   volume_check.c    check: what a backup would read, and what it cannot
- *   volume_target.c   where a restore may write, and which names it takes
- *   volume_restore.c  restore: entries to disk through archive_write_disk
- *   volume_fixup.c    metadata of directories that existed before a restore
- *   volume_drill.c    drill: restore into scratch, read back, compare
+ *   volume.c    the descriptor, configure, release, small helpers
+ *   paths.c     word lists (split, quote) and absolute paths
+ *   map.c       a map from two integers to a string
+ *   owner.c     user and group names to ids and back
+ *   acl.c       POSIX ACL attribute values to text and back
+ *   walk.c      the walk over the configured trees (backup, check)
+ *   backup.c    what each file the walk meets becomes: its entry
+ *   xattr.c     reading a file's extended attributes and ACLs
+ *   check.c     check: what a backup would read, and what it cannot
+ *   target.c    where a restore may write, and which names it takes
+ *   restore.c   restore: entries to disk through archive_write_disk
+ *   fixup.c     metadata of directories that existed before a restore
+ *   drill.c     drill: restore into scratch, read back, compare
  *
  * Ownership: strings in the structures are owned by them; a function
  * that returns a pointer into a structure says how long it stays valid.
@@ -181,7 +181,7 @@ int volume_grow(void **block, size_t *capacity, size_t needed, size_t size);
 void volume_progress(const struct cairn_host *host, const char *current,
 		     int64_t done, int64_t total);
 
-/* volume_paths.c */
+/* paths.c */
 
 /* Frees an array of `count` strings and the array; NULL is fine. */
 void volume_free_words(char **words, size_t count);
@@ -222,7 +222,7 @@ int volume_normalise(char *path, struct cairn_error *err);
 /* Whether `path` (absolute, normalised) lies inside or at `root`. */
 int volume_inside(const char *root, const char *path);
 
-/* volume_map.c */
+/* map.c */
 
 /* The slot of (a, b), or NULL. Valid until the next volume_map_put. */
 struct volume_slot *volume_map_find(const struct volume_map *map, uint64_t a,
@@ -239,7 +239,7 @@ int volume_map_put(struct volume_map *map, uint64_t a, uint64_t b,
 /* Frees the slots and the values; the map is empty again. */
 void volume_map_release(struct volume_map *map);
 
-/* volume_owner.c */
+/* owner.c */
 
 /*
  * The name of a uid or gid, looked up once and then kept in `cache`; NULL
@@ -251,7 +251,7 @@ const char *volume_owner_name(struct volume_map *cache,
 /* The uid or gid of a name, or -1 when the system does not know it. */
 int64_t volume_owner_id(enum volume_owner_kind kind, const char *name);
 
-/* volume_acl.c */
+/* acl.c */
 
 /*
  * Decodes a system.posix_acl_* value into the POSIX.1e long text form
@@ -273,7 +273,7 @@ int volume_acl_to_text(const unsigned char *value, size_t size, char **text,
 ssize_t volume_acl_from_text(const char *text, unsigned char *out,
 			     size_t size);
 
-/* volume_walk.c */
+/* walk.c */
 
 /*
  * A problem met while walking: a warning during backup, a problem of the
@@ -305,7 +305,7 @@ int volume_walk_root(struct volume_walk *w, const char *root);
 /* Frees what the walk allocated (not w itself). */
 void volume_walk_release(struct volume_walk *w);
 
-/* volume_backup.c */
+/* backup.c */
 
 /*
  * Writes the entry of the file at w->path (base name `base` in `dirfd`,
@@ -320,7 +320,7 @@ int volume_visit(struct volume_walk *w, int dirfd, const char *base,
 int volume_backup(void *state, const struct cairn_host *host,
 		  struct cairn_sink *sink, struct cairn_error *err);
 
-/* volume_xattr.c */
+/* xattr.c */
 
 /*
  * Reads the extended attributes and ACLs of the file at w->path into
@@ -331,13 +331,13 @@ int volume_backup(void *state, const struct cairn_host *host,
 void volume_xattr_read(struct volume_walk *w, int fd,
 		       struct cairn_entry *entry);
 
-/* volume_check.c */
+/* check.c */
 
 /* The check callback. */
 int volume_check(void *state, const struct cairn_host *host,
 		 struct cairn_report *report, struct cairn_error *err);
 
-/* volume_target.c */
+/* target.c */
 
 /*
  * Checks the target of `options` (none: the live directories, which
@@ -362,7 +362,7 @@ int volume_target_roots(struct volume_restore *r);
  */
 int volume_target_vet(struct volume_restore *r, const struct cairn_entry *e);
 
-/* volume_restore.c */
+/* restore.c */
 
 /*
  * An entry that could not be restored: logged as an error, counted, the
@@ -390,7 +390,7 @@ int volume_restore(void *state, const struct cairn_host *host,
 		   const struct cairn_restore_options *options,
 		   struct cairn_error *err);
 
-/* volume_fixup.c */
+/* fixup.c */
 
 /*
  * Remembers the metadata of directory entry `e`, which already exists on
@@ -408,7 +408,7 @@ void volume_fixup_apply(struct volume_restore *r);
 /* Frees the remembered metadata. */
 void volume_fixup_release(struct volume_restore *r);
 
-/* volume_drill.c */
+/* drill.c */
 
 /*
  * Reads back the file just restored as e->name (relative to the working

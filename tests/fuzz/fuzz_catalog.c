@@ -54,8 +54,8 @@ check_record(const struct catalog_record *r)
 	struct json_value *o;
 	char *drill;
 
-	if (strlen(r->id) != ARCHIVE_ID_SIZE - 1 ||
-	    strlen(r->run) != ARCHIVE_ID_SIZE - 1 || r->job == NULL ||
+	if (strlen(r->id) != ARC_ID_SIZE - 1 ||
+	    strlen(r->run) != ARC_ID_SIZE - 1 || r->job == NULL ||
 	    r->plugin == NULL || r->file == NULL || r->status == NULL ||
 	    r->created.tv_nsec < 0 || r->created.tv_nsec >= 1000000000 ||
 	    r->finished.tv_nsec < 0 || r->finished.tv_nsec >= 1000000000)

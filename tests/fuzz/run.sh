@@ -26,16 +26,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 all_targets="fuzz_json fuzz_config fuzz_manifest fuzz_catalog fuzz_archive"
 
-# The core sources each target needs, and its longest input in bytes: a
+# The sources each target needs (of core/, unless a folder is named), and its longest input in bytes: a
 # configuration's lines may be longer than inih's buffer; an archive
 # seed is a few KiB of zstd frames, or a plain tar of 512-byte blocks.
 target_sources() {
 	case $1 in
-	fuzz_json) echo "json" ;;
-	fuzz_config) echo "config buf error fsutil timefmt" ;;
-	fuzz_manifest) echo "manifest json buf error timefmt" ;;
-	fuzz_catalog) echo "catalog manifest json buf error fsutil sha256 timefmt" ;;
-	fuzz_archive) echo "archive_reader archive_source archive_verify zstd_io manifest json buf error fsutil sha256 timefmt" ;;
+	fuzz_json) echo "lib/json lib/xalloc" ;;
+	fuzz_config) echo "config buf lib/xalloc error fsutil timefmt" ;;
+	fuzz_manifest) echo "manifest lib/json buf lib/xalloc error timefmt" ;;
+	fuzz_catalog) echo "catalog manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
+	fuzz_archive) echo "arc_reader arc_source arc_verify zstd_io manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
 	esac
 }
 target_max_len() {
@@ -89,7 +89,7 @@ CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra
 	-fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE
-	-I$top/include -I$top/core -I$top/tests/fuzz"
+	-I$top/include -I$top/lib -I$top/core -I$top/tests/fuzz"
 LIBS="-larchive -lzstd -lcrypto -linih -lpthread"
 
 # Whether clang has its fuzzer runtime at all.
@@ -118,7 +118,7 @@ compile() {
 build() {
 	local sources="" target module object pids=() pid failed=0
 	# Any changed header rebuilds everything: there are few files.
-	if [ -n "$(find "$top/core" "$top/include" "$top/tests/fuzz" \
+	if [ -n "$(find "$top/core" "$top/lib" "$top/include" "$top/tests/fuzz" \
 		-name '*.h' -newer "$dir/headers.stamp" 2>/dev/null | head -n 1)" ] ||
 		[ ! -e "$dir/headers.stamp" ]; then
 		rm -f "$dir"/obj/*.o
@@ -126,7 +126,10 @@ build() {
 	touch "$dir/headers.stamp.new"
 	for target in $targets; do
 		for module in $(target_sources "$target"); do
-			sources="$sources core/$module"
+			case $module in
+			*/*) sources="$sources $module" ;;
+			*) sources="$sources core/$module" ;;
+			esac
 		done
 		for module in $(target_helpers "$target"); do
 			sources="$sources tests/fuzz/$module"
@@ -151,7 +154,7 @@ build() {
 	for target in $targets; do
 		local objects="$dir/obj/$target.o"
 		for module in $(target_sources "$target") $(target_helpers "$target"); do
-			objects="$objects $dir/obj/$module.o"
+			objects="$objects $dir/obj/$(basename "$module").o"
 		done
 		# shellcheck disable=SC2086
 		"$CC" -fsanitize=fuzzer,address,undefined $objects $LIBS \

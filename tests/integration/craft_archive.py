@@ -2,7 +2,7 @@
 """Writes a cairn archive by hand, harmless or hostile, into a repository.
 
 The archive follows the format cairn writes (core/zstd_io.h,
-core/manifest.h, core/archive_writer.c): a pax tar stream cut into zstd
+core/manifest.h, core/arc_writer.c): a pax tar stream cut into zstd
 frames with content checksums -- the entries, then a frame holding the
 JSON Lines index `.cairn/index.part-000001`, then a frame holding
 `.cairn/manifest.json` and the tar end marker -- followed by a 24-byte

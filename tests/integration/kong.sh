@@ -64,6 +64,23 @@ same_gateway() {
 # entities URL: how many entities the gateway holds.
 entities() { tool count "$1"; }
 
+# writes NAME: how many requests that change something node NAME has
+# answered (its --verbose log names each request).
+writes() {
+	grep -cE '"(POST|PUT|PATCH|DELETE) ' "$SCRATCH/$1.log"
+}
+
+# ---- the emulator against Kong's source ----------------------------------
+python3 "$here/../kong-emulator/test_rules.py" "$emulator" >"$SCRATCH/rules.out" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "emulator: ${line#ok - }" ;;
+	"not ok - "*) not_ok "emulator: ${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$SCRATCH/rules.out"
+grep -q '^ok - ' "$SCRATCH/rules.out" || not_ok "the emulator rules ran"
+
 start_kong source --token "$token"
 source_url=$KONG_URL
 tool seed "$source_url" || not_ok "seed the platform's gateway"
@@ -75,7 +92,7 @@ big_url=$KONG_URL
 tool seed "$big_url" --scale "$scale" &&
 	ok "seed a big gateway: $(entities "$big_url") entities" ||
 	not_ok "seed a big gateway"
-start_kong target --token "$token"
+start_kong target --token "$token" --verbose
 target_url=$KONG_URL
 start_kong scratch --token "$token"
 scratch_url=$KONG_URL
@@ -173,16 +190,52 @@ expect_stderr "consumer_group_consumers: 4 to create" "memberships included"
 [ "$(entities "$target_url")" = 0 ] && ok "the dry run changed nothing" ||
 	not_ok "the dry run changed the target"
 
+before=$(writes target)
 expect "restore into an empty gateway" cairn -v restore gateway:latest --to "$target_url"
 expect_stderr "basicauth_credentials 'ops-admin' .* not restored" \
 	"basic-auth credentials are named as not restorable through the Admin API"
+expect_stderr "targets: 3 created" "the upstream's 3 targets are created"
 same_gateway "same entities, ids and fields after the restore" "$source_url" "$target_url" \
 	--skip basicauth_credentials
+# Every entity of every kind but the 2 basic-auth credentials: one write each.
+want=$(($(entities "$source_url") - 2))
+[ "$(($(writes target) - before))" = "$want" ] &&
+	ok "one write per restored entity ($want)" ||
+	not_ok "one write per restored entity: $(($(writes target) - before)) writes for $want entities"
+before=$(writes target)
 expect "restore a second time" cairn -v restore gateway:latest --to "$target_url"
 expect_stderr ": 0 created, 0 updated, [0-9]+ unchanged, 0 extra" "the second restore changes nothing"
 expect_stderr "consumer_group_consumers: 0 created, 0 updated, 4 unchanged" \
 	"the memberships are unchanged"
+expect_stderr "targets: 0 created, 0 updated, 3 unchanged" "the targets are unchanged"
+[ "$(writes target)" = "$before" ] && ok "the second restore sends no write" ||
+	not_ok "the second restore sent $(($(writes target) - before)) writes"
 same_gateway "still the same gateway" "$source_url" "$target_url" --skip basicauth_credentials
+
+# ---- targets: PUT only updates them, POST creates them -------------------
+upstream=$(tool dump "$target_url" | python3 -c 'import json, sys
+print(json.load(sys.stdin)["upstreams"][0]["id"])')
+first_target=$(tool dump "$target_url" | python3 -c 'import json, sys
+t = sorted(json.load(sys.stdin)["targets"], key=lambda t: t["target"])[0]
+print(t["id"], t["target"])')
+tool call "$target_url" PATCH "/upstreams/$upstream/targets/${first_target%% *}" '{"weight":7}'
+before=$(writes target)
+expect "restore with a target changed in the target" \
+	cairn -v restore gateway:latest --to "$target_url"
+expect_stderr "targets: 0 created, 1 updated, 2 unchanged" "the changed target is updated"
+[ "$(($(writes target) - before))" = 1 ] && ok "with one write" ||
+	not_ok "the changed target took $(($(writes target) - before)) writes"
+same_gateway "the target is as archived again" "$source_url" "$target_url" --skip basicauth_credentials
+# The same host:port under another id: Kong's POST would update that one.
+tool delete "$target_url" "/upstreams/$upstream/targets/${first_target%% *}"
+tool post "$target_url" "/upstreams/$upstream/targets" "{\"target\":\"${first_target#* }\"}" >/dev/null
+expect "restore with a target's host:port held under another id" \
+	cairn -v restore gateway:latest --to "$target_url"
+expect_stderr "targets '${first_target#* }' .* not restored: the target holds the same target under another id" \
+	"that target is skipped and named"
+expect "then with --force" cairn -v restore gateway:latest --to "$target_url" --force
+same_gateway "--force replaced it with the archived target" "$source_url" "$target_url" \
+	--skip basicauth_credentials
 
 # ---- memberships -----------------------------------------------------------
 members() {

@@ -37,6 +37,9 @@ kong/db/errors.lua, kong/db/schema/entities/*.lua, kong/db/declarative/):
   - Kong-Admin-Token authentication (--token), GET / and GET /status;
   - JSON written like lua-cjson writes it, with "/" escaped as "\\/".
 
+README.md lists each rule with the Kong source file it follows, and
+test_rules.py checks them one by one.
+
 --fail-after N cuts the connection in the middle of the response to
 request N+1 (once), for fault tests. The port is printed on stdout once
 the server listens; SIGTERM stops it.
@@ -48,6 +51,7 @@ import argparse
 import base64
 import copy
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -119,13 +123,14 @@ class Kind:
     fields maps each field to its default (a value, copied, or a callable);
     integers names the fields that must be integers; foreign maps a field
     to (parent kind, required, on_delete); unique lists fields unique when
-    set; together lists tuples of fields unique as a whole (cache keys).
+    set; together lists tuples of fields unique as a whole (cache keys);
+    ranges maps an integer field to its `between` limits.
     """
 
     def __init__(self, name, path, fields, required=(), integers=(),
                  foreign=None, unique=(), together=(), endpoint_key=None,
                  timestamps=("created_at", "updated_at"), float_time=False,
-                 check=None):
+                 check=None, ranges=None):
         self.name = name
         self.path = path
         self.fields = fields
@@ -138,6 +143,7 @@ class Kind:
         self.timestamps = timestamps
         self.float_time = float_time
         self.check = check
+        self.ranges = ranges or {}
 
 
 def check_route(entity):
@@ -297,7 +303,7 @@ KINDS = [
          required=("target", "upstream"), integers=("weight",),
          foreign={"upstream": ("upstreams", True, "cascade")},
          together=(("upstream", "target"),), endpoint_key="target",
-         float_time=True),
+         float_time=True, ranges={"weight": (0, 65535)}),
     Kind("plugins", "plugins",
          {"name": None, "instance_name": None, "config": lambda: {},
           "protocols": lambda: ["grpc", "grpcs", "http", "https"],
@@ -442,10 +448,55 @@ def pem_digest(pem):
     return hashlib.sha256(der).hexdigest()
 
 
+DEFAULT_TARGET_PORT = 8000
+
+
+def normalize_ip(address):
+    """(type, host, port) as kong/tools/utils.lua normalize_ip reads an
+    address: IPv4 octets as numbers, IPv6 expanded to eight groups of four
+    hex digits, names checked; None when it is none of these."""
+    if not isinstance(address, str):
+        return None
+    if address.count(":") > 1:
+        match = re.match(r"^\[([^\]]+)\](?::(\d+))?$", address)
+        host, port = (match.group(1), match.group(2)) if match else \
+            (address, None)
+        try:
+            host = ipaddress.IPv6Address(host).exploded
+        except ValueError:
+            return None
+        kind = "ipv6"
+    elif re.match(r"^[\d.]+$", address.replace(":", "")):
+        match = re.match(r"^(\d+)\.(\d+)\.(\d+)\.(\d+):?(\d*)$", address)
+        if not match or any(int(o) > 255 for o in match.groups()[:4]):
+            return None
+        host = ".".join(str(int(o)) for o in match.groups()[:4])
+        port = match.group(5) or None
+        kind = "ipv4"
+    else:
+        match = re.match(r"^(.*?)(?::(\d+))?$", address)
+        host, port = match.group(1), match.group(2)
+        if not re.match(r"^[0-9A-Za-z._-]+$", host) or any(
+                seg == "" or seg.endswith("-") for seg in host.split(".")):
+            return None
+        kind = "name"
+    if port is not None:
+        port = int(port)
+        if port > 65535:
+            return None
+    return kind, host, port
+
+
 def normalize_target(target):
-    if re.match(r"^\[.*\]$", target) or (":" not in target):
-        return target + ":8000"
-    return target
+    """kong/db/dao/targets.lua format_target: host:port, port 8000 when
+    absent, IPv6 in brackets; None for what is not a host or address."""
+    parsed = normalize_ip(target)
+    if parsed is None:
+        return None
+    kind, host, port = parsed
+    if kind == "ipv6":
+        host = "[%s]" % host
+    return "%s:%d" % (host, DEFAULT_TARGET_PORT if port is None else port)
 
 
 def deep_merge(base, update):
@@ -538,6 +589,11 @@ class Database:
             if value is not None and (isinstance(value, bool) or
                                       not isinstance(value, int)):
                 errors[field] = "expected an integer"
+            elif value is not None and field in kind.ranges:
+                low, high = kind.ranges[field]
+                if not low <= value <= high:
+                    errors[field] = "value should be between %d and %d" % (
+                        low, high)
         if entity.get("tags") is not None:
             tags = entity["tags"]
             if not isinstance(tags, list) or not all(
@@ -592,8 +648,12 @@ class Database:
                 entity.get("healthchecks"), dict):
             entity["healthchecks"] = deep_merge(HEALTHCHECKS_DEFAULT,
                                                 entity["healthchecks"])
-        if kind.name == "targets" and isinstance(entity.get("target"), str):
-            entity["target"] = normalize_target(entity["target"])
+        if kind.name == "targets" and entity.get("target") is not None:
+            formatted = normalize_target(entity["target"])
+            if formatted is None:
+                raise schema_violation({"target": "Invalid target; not a "
+                                        "valid hostname or ip address"})
+            entity["target"] = formatted
         if kind.name == "ca_certificates" and entity.get("cert"):
             entity["cert_digest"] = pem_digest(entity["cert"])
         self.validate(kind, entity)
@@ -968,12 +1028,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -------------------------------------------------------
 
-    def send_json(self, status, body, cut=False):
+    def send_json(self, status, body, cut=False, headers=None):
         data = b"" if body is None else cjson_dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Kong-Admin-Latency", "0")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if cut:
             # Half of the body, then the connection is gone.
@@ -1023,14 +1085,18 @@ class Handler(BaseHTTPRequestHandler):
             number = emulator.requests
         cut = emulator.args.fail_after is not None and \
             number == emulator.args.fail_after + 1
+        headers = {}
         try:
-            status, body = self.route(method)
+            answer = self.route(method)
+            status, body = answer[0], answer[1]
+            if len(answer) > 2:
+                headers = answer[2]
         except KongError as e:
             status, body = e.status, e.body
         except Exception as e:  # a bug here must not look like Kong
             status, body = 500, {"message": "An unexpected error occurred",
                                  "emulator": repr(e)}
-        self.send_json(status, body, cut=cut)
+        self.send_json(status, body, cut=cut, headers=headers)
 
     def do_GET(self):
         self.handle_any("GET")
@@ -1114,6 +1180,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.memberships(method, parts, query, body)
         if kind.name in NESTED_ONLY and len(parts) <= 2:
             raise not_found()
+        if parts[0] == "upstreams" and len(parts) in (3, 4) and \
+                parts[2] == "targets" and "targets" not in emulator.disabled:
+            with db.lock:
+                return self.targets(method, parts, query, body)
         with db.lock:
             if len(parts) == 1:
                 return self.collection(method, kind, query, body, None)
@@ -1255,6 +1325,128 @@ class Handler(BaseHTTPRequestHandler):
                 "message": "cannot %s '%s' entities when not using a "
                            "database" % (verb, kind.name)})
 
+    def targets(self, method, parts, query, body):
+        """kong/api/routes/upstreams.lua: an upstream's targets.
+
+        GET of the collection is page_for_upstream (kong/db/dao/targets.lua):
+        newest first, one per target, numeric offsets. POST updates the
+        upstream's target of the same `target` (200, Deprecation: true) or
+        creates one (201). GET, PUT, PATCH and DELETE of one target go
+        through target_endpoint: 404 unless the upstream and the target
+        (by id, or by its `target`) exist and belong together; PUT and
+        PATCH only update (update_target_cb); GET hides weight 0.
+        """
+        db = self.server.emulator.db
+        kind = KIND["targets"]
+        upstream = db.get(KIND["upstreams"], parts[1])
+        if upstream is None:
+            raise not_found()
+        mine = [t for t in self.targets_of(upstream)]
+
+        def by_target(name):
+            for row in reversed(mine):  # select_by_upstream_filter
+                if row["target"] == name:
+                    return row
+            return None
+
+        if len(parts) == 4 and parts[3] == "all":
+            self.only(method, "GET")
+            path = "/upstreams/%s/targets/all" % parts[1]
+            data, offset = db.page(kind, page_size(query),
+                                   query.get("offset"),
+                                   self.tag_filter(query),
+                                   ("upstream", upstream["id"]))
+            return 200, {"data": data, "offset": offset,
+                         "next": "%s?offset=%s" % (path, quote(
+                             offset, safe="")) if offset else None}
+        if len(parts) == 3:
+            self.only(method, "GET", "POST")
+            if method == "GET":
+                return 200, self.target_page(upstream, parts[1], mine,
+                                             query)
+            existing = by_target(body.get("target"))
+            if existing is not None:
+                self.refuse_dbless(kind, "update")
+                entity = db.update(kind, existing["id"], body)
+                return 200, db.present(kind, entity), {"Deprecation": "true"}
+            self.refuse_dbless(kind, "create")
+            body["upstream"] = {"id": upstream["id"]}
+            return 201, db.present(kind, db.insert(kind, body))
+        key = parts[3]
+        if UUID_RE.match(key):
+            target = db.rows["targets"].get(key.lower())
+        else:
+            target = by_target(key)
+        if target is None or target["upstream"]["id"] != upstream["id"]:
+            raise not_found()
+        self.only(method, "GET", "PUT", "PATCH", "DELETE")
+        if method == "GET":
+            if target["weight"] == 0:
+                raise not_found()
+            return 200, db.present(kind, target)
+        if method == "DELETE":
+            self.refuse_dbless(kind, "delete")
+            db.delete(kind, target)
+            return 204, None
+        self.refuse_dbless(kind, "update")
+        return 200, db.present(kind, db.update(kind, target["id"], body))
+
+    def targets_of(self, upstream):
+        """select_by_upstream_raw: by created_at, then id."""
+        db = self.server.emulator.db
+        return sorted((t for t in db.rows["targets"].values()
+                       if t["upstream"]["id"] == upstream["id"]),
+                      key=lambda t: (t["created_at"], t["id"]))
+
+    def target_page(self, upstream, key, mine, query):
+        """kong/db/dao/targets.lua page_for_upstream."""
+        tags = self.tag_filter(query)
+        if tags:
+            wanted, mode = tags
+            mine = [r for r in mine if r.get("tags") and (
+                all(t in r["tags"] for t in wanted) if mode == "and"
+                else any(t in r["tags"] for t in wanted))]
+        active, seen = [], set()
+        for row in reversed(mine):
+            if row["target"] not in seen:
+                active.append(row)
+                seen.add(row["target"])
+        size = 100
+        if "size" in query:
+            try:
+                size = float(query["size"])
+            except ValueError:
+                raise KongError(400, {"code": 9, "name": "invalid size",
+                                      "message": "size must be a number"})
+        size = int(min(size, 1000))
+        try:
+            offset = int(query.get("offset") or 0)
+        except ValueError:
+            # Lua's arithmetic on a string that is no number: a 500.
+            raise KongError(500, {"message": "An unexpected error "
+                                             "occurred"})
+        data = [self.server.emulator.db.present(KIND["targets"], r)
+                for r in active[offset:offset + size]]
+        next_offset = str(size + offset) if len(active) > size + offset \
+            else None
+        return {"data": data, "offset": next_offset,
+                "next": "/upstreams/%s/targets?offset=%s" % (
+                    key, next_offset) if next_offset else None}
+
+    def tag_filter(self, query):
+        """kong/api/endpoints.lua extract_options: ?tags=a,b or a/b."""
+        if "tags" not in query:
+            return None
+        raw = query["tags"]
+        if TAGS_AND_RE.match(raw):
+            return raw.split(","), "and"
+        if TAGS_OR_RE.match(raw):
+            return raw.split("/"), "or"
+        raise KongError(400, {
+            "code": 11, "name": "invalid options",
+            "message": "invalid option (tags: invalid filter syntax)",
+            "options": {"tags": "invalid filter syntax"}})
+
     def collection(self, method, kind, query, body, link, path=None):
         db = self.server.emulator.db
         self.only(method, "GET", "POST")
@@ -1269,19 +1461,7 @@ class Handler(BaseHTTPRequestHandler):
                 db.set_snis(entity, snis)
             return 201, db.present(kind, entity)
         size = page_size(query)
-        tags = None
-        if "tags" in query:
-            raw = query["tags"]
-            if TAGS_AND_RE.match(raw):
-                tags = (raw.split(","), "and")
-            elif TAGS_OR_RE.match(raw):
-                tags = (raw.split("/"), "or")
-            else:
-                raise KongError(400, {
-                    "code": 11, "name": "invalid options",
-                    "message": "invalid option (tags: invalid filter "
-                               "syntax)",
-                    "options": {"tags": "invalid filter syntax"}})
+        tags = self.tag_filter(query)
         data, offset = db.page(kind, size, query.get("offset"), tags, link)
         next_link = None
         if offset is not None:
@@ -1289,12 +1469,12 @@ class Handler(BaseHTTPRequestHandler):
                 # Kong's nested collections do not repeat size or tags.
                 next_link = "%s?offset=%s" % (path, quote(offset, safe=""))
             else:
+                # get_collection_endpoint: the offset and the tags, not
+                # the size.
                 next_link = "/%s?offset=%s" % (kind.path,
                                                quote(offset, safe=""))
                 if "tags" in query:
-                    next_link += "&tags=" + quote(query["tags"], safe="")
-                if "size" in query:
-                    next_link += "&size=" + query["size"]
+                    next_link += "&tags=" + query["tags"]
         return 200, {"data": data, "offset": offset, "next": next_link}
 
     def entity(self, method, kind, key, body, link):

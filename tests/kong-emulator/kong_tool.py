@@ -25,6 +25,8 @@
       sends one POST (to add an entity by hand).
   kong_tool.py delete URL PATH [--token T]
       sends one DELETE (to remove an entity by hand).
+  kong_tool.py call URL METHOD PATH JSON [--token T]
+      sends one request with a JSON body (PATCH, PUT...).
 
 Python 3 standard library only; works against Kong itself as well.
 """
@@ -286,10 +288,11 @@ def dump(api, skip):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=("seed", "dump", "count", "post",
-                                            "delete", "requests"))
+                                            "delete", "requests", "call"))
     parser.add_argument("url")
     parser.add_argument("path", nargs="?")
     parser.add_argument("body", nargs="?")
+    parser.add_argument("extra", nargs="?")
     parser.add_argument("--token")
     parser.add_argument("--scale", type=int, default=0)
     parser.add_argument("--skip", action="append", default=[])
@@ -301,6 +304,8 @@ def main():
         print(api.call("GET", "/status")["server"]["total_requests"])
     elif args.command == "post":
         api.post(args.path, json.loads(args.body))
+    elif args.command == "call":
+        api.call(args.path, args.body, json.loads(args.extra))
     elif args.command == "delete":
         api.call("DELETE", args.path)
     elif args.command == "dump":

@@ -4,5 +4,5 @@ check_PROGRAMS += tests/unit/test_json
 TESTS += tests/unit/test_json
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_json_LDADD = libcairnjson.la $(CMOCKA_LIBS)
+tests_unit_test_json_LDADD = libcairnshared.la $(CMOCKA_LIBS)
 endif

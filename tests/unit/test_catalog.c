@@ -29,9 +29,9 @@ make_record(struct catalog_record *r, const char *id, const char *job,
 	    time_t created, long nsec)
 {
 	memset(r, 0, sizeof(*r));
-	memcpy(r->id, id, ARCHIVE_ID_SIZE);
+	memcpy(r->id, id, ARC_ID_SIZE);
 	memcpy(r->run, "99999999-0000-4000-8000-000000000000",
-	       ARCHIVE_ID_SIZE);
+	       ARC_ID_SIZE);
 	r->job = xstrdup(job);
 	r->plugin = xstrdup("volume");
 	r->file = xstrdup("archives/job/file.tar.zst");
@@ -462,8 +462,8 @@ test_record_from_manifest(void **state)
 
 	(void)state;
 	manifest_init(&m);
-	memcpy(m.id, "55555555-0000-4000-8000-000000000005", ARCHIVE_ID_SIZE);
-	memcpy(m.run, "66666666-0000-4000-8000-000000000006", ARCHIVE_ID_SIZE);
+	memcpy(m.id, "55555555-0000-4000-8000-000000000005", ARC_ID_SIZE);
+	memcpy(m.run, "66666666-0000-4000-8000-000000000006", ARC_ID_SIZE);
 	m.job = xstrdup("payment-postgres");
 	m.plugin = xstrdup("postgres");
 	m.started.tv_sec = 1795485600;

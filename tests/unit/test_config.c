@@ -657,6 +657,40 @@ test_error_line_counting(void **state)
 		     11, "[repository] level:", "'99'");
 }
 
+#define R1 "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+#define R2 "age1f9p0q66gs0nwns5k5jwrayckek0ffj85wj03fq3j90hl9ph2zu0q2z9zhy"
+
+static void
+test_encryption_section(void **state)
+{
+	struct fixture *f = *state;
+	const struct encryption_config *e;
+
+	load_ok(f, "[encryption]\nrecipients = " R1 "  " R2 "\n"
+		   "recipients-file = /etc/r.txt\n"
+		   "identity-file = /etc/secrets/id\n");
+	e = &f->config.encryption;
+	assert_int_equal(e->recipient_count, 2);
+	assert_string_equal(e->recipients[1], R2);
+	assert_string_equal(e->recipients_file, "/etc/r.txt");
+	assert_string_equal(e->identity_file, "/etc/secrets/id");
+	assert_null(e->passphrase_file);
+	/* A long list continues on indented lines. */
+	load_ok(f, "[encryption]\nrecipients = " R1 "\n  " R2 "\n");
+	assert_int_equal(f->config.encryption.recipient_count, 2);
+	expect_error(f, "[encryption]\nrecipients = " R1 " age1nope\n", 2,
+		     "[encryption] recipients:", "'age1nope'");
+	expect_error(f, "[encryption]\nidentity-file = secrets/id\n", 2,
+		     "[encryption] identity-file:", "absolute");
+	expect_error(f, "[encryption]\nkey = x\n", 2,
+		     "[encryption] key:", "unknown key");
+	expect_error(f, "[encryption]\nrecipients = " R1 "\n"
+			"passphrase-file = /p\n",
+		     3, "[encryption] passphrase-file:", "replaces");
+	expect_error(f, "[encryption]\n[encryption]\n", 2, "[encryption]",
+		     "twice");
+}
+
 int
 main(void)
 {
@@ -683,6 +717,7 @@ main(void)
 		T(test_effective_retention),
 		cmocka_unit_test(test_core_keys),
 		T(test_error_line_counting),
+		T(test_encryption_section),
 	};
 #undef T
 

@@ -23,9 +23,9 @@ static void
 fill_manifest(struct manifest *m)
 {
 	manifest_init(m);
-	memcpy(m->id, "0a1b2c3d-0000-4000-8000-000000000001", ARCHIVE_ID_SIZE);
+	memcpy(m->id, "0a1b2c3d-0000-4000-8000-000000000001", ARC_ID_SIZE);
 	memcpy(m->run, "0a1b2c3d-0000-4000-8000-0000000000ff",
-	       ARCHIVE_ID_SIZE);
+	       ARC_ID_SIZE);
 	m->job = xstrdup("payment-postgres");
 	m->plugin = xstrdup("postgres");
 	m->plugin_version = xstrdup("0.1.0");

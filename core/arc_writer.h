@@ -1,0 +1,92 @@
+/*
+ * Writing one archive: entries from a plugin, through libarchive's pax
+ * writer, into the zstd container of zstd_io.h, in a temporary file of the
+ * repository; the SHA-256 of every entry computed as it streams; the index
+ * and the manifest written at the end; and only then the file fsynced and
+ * renamed to its final name.
+ *
+ * Entries of unknown size: a tar header carries the size before the data,
+ * so a stream whose length is unknown (a dump from a child process) is
+ * cut into parts of PART_SIZE bytes, each a tar entry of known size named
+ * "NAME.part-000001", "NAME.part-000002", ...; concatenating the parts in
+ * order gives the content (`tar -xOf A --wildcards 'NAME.part-*'`). Only
+ * one part per stream is held in memory, so several streams may be open
+ * at once (parallel dumps) and their parts interleave.
+ *
+ * Thread safety: the stream functions may be called from several threads;
+ * an entry of known size holds the archive from open to close.
+ */
+#ifndef CAIRN_ARC_WRITER_H
+#define CAIRN_ARC_WRITER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <cairn/plugin.h>
+
+#include "buf.h"
+#include "manifest.h"
+#include "sha256.h"
+#include "zstd_io.h"
+
+#define ARC_PART_SIZE (4 * 1024 * 1024)
+
+struct arc_stream;
+
+struct arc_writer {
+	int fd;
+	char *temporary_path;
+	struct zstd_writer zstd;
+	struct archive *tar;
+
+	pthread_mutex_t lock;
+	pthread_cond_t released;
+	int busy; /* someone is writing to the tar stream */
+	int failed;
+	struct cairn_error error; /* the first write error */
+
+	struct buf index;     /* records not yet written out */
+	unsigned int index_parts;
+	uint64_t *index_frames;
+	size_t index_frame_count;
+	uint64_t bytes;
+	uint64_t entries;
+	struct manifest *manifest; /* facts go here; not owned */
+	struct arc_stream *open_streams;
+	struct timespec part_time;
+};
+
+/*
+ * Creates the temporary file `path` (mode 0600, never through a symlink)
+ * and starts the archive. `manifest` receives facts and is written at
+ * commit; it must outlive the writer.
+ */
+int arc_writer_open(struct arc_writer *w, const char *path,
+		    struct manifest *manifest, int compress, int level,
+		    int threads, struct cairn_error *err);
+
+/* The host's stream services (include/cairn/plugin.h). */
+int arc_writer_stream_open(struct arc_writer *w,
+			   const struct cairn_entry *entry,
+			   struct arc_stream **stream,
+			   struct cairn_error *err);
+int arc_writer_stream_write(struct arc_stream *stream,
+			    const void *data, size_t length,
+			    struct cairn_error *err);
+int arc_writer_stream_close(struct arc_stream *stream,
+			    struct cairn_error *err);
+void arc_writer_set_fact(struct arc_writer *w, const char *key,
+			 const char *value);
+
+/*
+ * Writes the index and the manifest (finished time, totals set here),
+ * fsyncs, renames the file to `final_path` and fsyncs the directory.
+ * *stored receives the file's size. The writer is released either way.
+ */
+int arc_writer_commit(struct arc_writer *w, const char *final_path,
+		      uint64_t *stored, struct cairn_error *err);
+
+/* Drops the archive: closes and removes the temporary file. */
+void arc_writer_abort(struct arc_writer *w);
+
+#endif
