@@ -36,8 +36,15 @@ copy_to_target(struct context *ctx, struct repository *repo,
 		catalog_release(&held);
 		return -1;
 	}
-	if (o->ops->cleanup(o, &err) != 0)
-		log_warning("%s", err.message);
+	/* Also the first request: a target that cannot be reached (or
+	 * whose host key or credentials are wrong) fails here. */
+	if (o->ops->cleanup(o, &err) != 0) {
+		log_error("%s", err.message);
+		offsite_state_failure(repo->path, t->name, err.message);
+		offsite_close(o);
+		catalog_release(&held);
+		return -1;
+	}
 	held_before = held.count;
 	for (i = 0; i < count; i++) {
 		struct catalog_record *r = &catalog->records[wanted[i]];

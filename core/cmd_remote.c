@@ -577,3 +577,158 @@ cmd_prune_remote(struct context *ctx)
 	repository_release(&repo);
 	return status;
 }
+
+/* ---- catalog rebuild --from ----------------------------------------- */
+
+#define SNAPSHOT_LIMIT (512 * 1024 * 1024)
+
+static int
+compare_paths(const void *a, const void *b)
+{
+	const struct offsite_item *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* Reads a whole (small) object. 0 or -1. */
+static int
+read_object(struct offsite *o, const struct offsite_item *item,
+	    struct buf *out, struct cairn_error *err)
+{
+	size_t got;
+
+	if (item->size > SNAPSHOT_LIMIT) {
+		error_set(err, "offsite %s: %s is too large for a catalogue",
+			  o->target->name, item->path);
+		return -1;
+	}
+	buf_grow(out, (size_t)item->size + 1);
+	if (o->ops->read_at(o, item->path, 0, out->data, (size_t)item->size,
+			    &got, err) != 0)
+		return -1;
+	out->length = got;
+	out->data[got] = '\0';
+	return 0;
+}
+
+/*
+ * The target's catalogue from its newest whole snapshot (catalog/ is
+ * sorted by time stamp), each record checked against what the target
+ * lists: a record whose object is gone or of another size is dropped and
+ * reported, an object no snapshot knows is reported.
+ */
+int
+cmd_catalog_rebuild_from(struct context *ctx)
+{
+	const struct offsite_target *t;
+	struct repository repo = {NULL};
+	struct repo_lock lock = {-1};
+	struct catalog held = {NULL, 0, 0, 0};
+	struct offsite_listing snapshots = {NULL, 0}, objects = {NULL, 0};
+	struct offsite *o = NULL;
+	struct buf text = BUF_INIT;
+	struct cairn_error err;
+	const char *used = NULL;
+	size_t i, dropped = 0, unknown = 0;
+	int status = EXIT_OK, rc;
+
+	t = named_target(ctx, ctx->options->from, &status);
+	if (t == NULL)
+		return status;
+	if (ctx->repository_path == NULL) {
+		log_error("no repository: give -r DIR or [repository] path");
+		return EXIT_CONFIG;
+	}
+	/* A new host: the repository is made here, empty. */
+	if (repository_open(&repo, ctx->repository_path, 1, &err) != 0) {
+		log_error("%s", err.message);
+		return EXIT_JOB_FAILED;
+	}
+	rc = lock_acquire(&lock, repo.path, ctx->options->wait, &err);
+	if (rc != 0) {
+		log_error("%s", err.message);
+		repository_release(&repo);
+		return rc > 0 ? EXIT_LOCKED : EXIT_JOB_FAILED;
+	}
+	if (offsite_open(&o, t, repo.path, &err) != 0 ||
+	    o->ops->list(o, "catalog/", &snapshots, &err) != 0 ||
+	    o->ops->list(o, "archives/", &objects, &err) != 0) {
+		log_error("%s", err.message);
+		status = EXIT_JOB_FAILED;
+		goto out;
+	}
+	qsort(snapshots.items, snapshots.count, sizeof(*snapshots.items),
+	      compare_paths);
+	/* The newest snapshot that reads whole; a damaged one is skipped. */
+	for (i = snapshots.count; i-- > 0 && used == NULL;) {
+		buf_reset(&text);
+		if (read_object(o, &snapshots.items[i], &text, &err) != 0) {
+			log_error("%s", err.message);
+			status = EXIT_JOB_FAILED;
+			goto out;
+		}
+		if (catalog_parse(&held, text.data, text.length) == 0)
+			used = snapshots.items[i].path;
+		else
+			log_warning("offsite %s: snapshot %s is damaged; "
+				    "trying the one before", t->name,
+				    snapshots.items[i].path);
+	}
+	if (used == NULL) {
+		log_error("offsite %s: no whole catalogue snapshot under "
+			  "catalog/", t->name);
+		status = EXIT_NOT_FOUND;
+		goto out;
+	}
+	for (i = 0; i < held.count;) {
+		const struct catalog_record *r = &held.records[i];
+		const struct offsite_item *item = listed(&objects, r->file);
+		uint64_t size = 0;
+
+		copy_size(r, &size);
+		if (item == NULL || item->size != size) {
+			log_warning("offsite %s: archive %s (%s) is %s the "
+				    "target: left out", t->name, r->id,
+				    r->file, item ? "of another size on"
+						  : "not on");
+			catalog_remove(&held, i);
+			dropped++;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < objects.count; i++) {
+		size_t j;
+
+		for (j = 0; j < held.count; j++)
+			if (strcmp(held.records[j].file, objects.items[i].path) ==
+			    0)
+				break;
+		if (j == held.count) {
+			log_warning("offsite %s: %s is in no catalogue snapshot "
+				    "(copied after the last one?): left out",
+				    t->name, objects.items[i].path);
+			unknown++;
+		}
+	}
+	if (offsite_catalog_save(repo.path, t->name, &held, &err) != 0) {
+		log_error("%s", err.message);
+		status = EXIT_JOB_FAILED;
+		goto out;
+	}
+	log_info("offsite %s: catalogue rebuilt from %s: %zu archives, %zu "
+		 "left out, %zu objects unknown",
+		 t->name, used, held.count, dropped, unknown);
+	if (!ctx->options->json && ctx->options->verbosity >= 0)
+		printf("%zu archives on offsite target %s (from %s)\n",
+		       held.count, t->name, used);
+out:
+	buf_release(&text);
+	offsite_listing_release(&snapshots);
+	offsite_listing_release(&objects);
+	offsite_close(o);
+	catalog_release(&held);
+	lock_release(&lock);
+	repository_release(&repo);
+	return status;
+}

@@ -35,6 +35,7 @@ int cmd_copy(struct context *ctx);
 int cmd_list_remote(struct context *ctx);
 int cmd_verify_remote(struct context *ctx);
 int cmd_prune_remote(struct context *ctx);
+int cmd_catalog_rebuild_from(struct context *ctx);
 struct json_value;
 struct report;
 struct offsite_target;

@@ -258,4 +258,100 @@ expect_exit 65 "verify --remote --deep finds the damage" \
 expect_stderr "archive $SECOND: the copy on s3 .* is damaged" \
 	"the damaged copy is named"
 
+# ---- catalog rebuild --from: a new host ------------------------------------
+expect "awscli puts the good bytes back" \
+	aws_s3 put-object --bucket cairn --key "host1/$FILE2" \
+	--body "$REPO/$FILE2" --metadata "sha256=$SHA2"
+NEW=$SCRATCH/newhost
+expect "catalog rebuild --from on a new host" \
+	run_cairn -c "$CONF" -r "$NEW" catalog rebuild --from s3
+expect_stdout "^1 archives on offsite target s3" \
+	"the target's catalogue is rebuilt from its newest snapshot"
+expect "list --remote on the new host" \
+	run_cairn -c "$CONF" -r "$NEW" --json list --remote s3
+json_check "the new host knows the copy on the target" \
+	"[(r['id'], r['status']) for r in doc] == [('$SECOND', 'ok')]"
+expect "verify --remote --deep on the new host" \
+	run_cairn -c "$CONF" -r "$NEW" verify --remote s3 --deep
+
+# ---- SFTP, against openssh-server on loopback (as root: sshd needs it) -----
+if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
+	ok "SFTP target # SKIP needs root and /usr/sbin/sshd"
+	finish
+fi
+SSH=$SCRATCH/ssh
+mkdir -p "$SSH/data" /run/sshd && chmod 700 "$SSH"
+ssh-keygen -q -t ed25519 -N '' -f "$SSH/host_key" -C cairn-test-host &&
+	ssh-keygen -q -t ed25519 -N '' -f "$SSH/client" -C cairn-test &&
+	ssh-keygen -q -t ed25519 -N '' -f "$SSH/impostor" -C impostor &&
+	cp "$SSH/client.pub" "$SSH/authorized_keys" ||
+	{ echo "Bail out! ssh-keygen failed"; exit 1; }
+SSH_PORT=$(free_port)
+cat >"$SSH/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $SSH/host_key
+PidFile $SSH/sshd.pid
+AuthorizedKeysFile $SSH/authorized_keys
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+EOF
+/usr/sbin/sshd -D -f "$SSH/sshd_config" -E "$SSH/sshd.log" &
+server_pids+=("$!")
+wait_for "$SSH/sshd.pid" || { echo "Bail out! sshd did not start"; cat "$SSH/sshd.log"; exit 1; }
+echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH/host_key.pub")" >"$SSH/known_hosts"
+echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH/impostor.pub")" >"$SSH/wrong_hosts"
+write_conf "
+[offsite vault]
+type = sftp
+url = sftp://root@127.0.0.1:$SSH_PORT$SSH/data/host1
+identity-file = $SSH/client
+known-hosts = $SSH/known_hosts
+keep-last = 1
+keep-daily = 0
+keep-weekly = 0
+keep-monthly = 0"
+expect "copy to the SFTP target" run_cairn -c "$CONF" copy --to vault
+missing=""
+for name in $(cd "$REPO/archives/vol" && ls); do
+	cmp -s "$REPO/archives/vol/$name" "$SSH/data/host1/archives/vol/$name" ||
+		missing="$missing $name"
+done
+if [ -z "$missing" ]; then
+	ok "the SFTP target holds every archive byte for byte"
+else
+	not_ok "the SFTP target holds every archive byte for byte (not:$missing)"
+fi
+if ls -a "$SSH/data/host1/archives/vol/" | grep -q partial; then
+	not_ok "no temporary file is left on the SFTP target"
+else
+	ok "no temporary file is left on the SFTP target"
+fi
+expect "verify --remote --deep on SFTP" \
+	run_cairn -c "$CONF" verify --remote vault --deep
+sed -i "s|^known-hosts = .*|known-hosts = $SSH/wrong_hosts|" "$CONF"
+expect_exit 1 "a changed host key is refused" \
+	run_cairn -c "$CONF" verify --remote vault
+expect_stderr "host key is not the one in known-hosts" \
+	"the refusal names the host key"
+: >"$SSH/empty_hosts"
+sed -i "s|^known-hosts = .*|known-hosts = $SSH/empty_hosts|" "$CONF"
+expect_exit 1 "an unknown host key is refused" \
+	run_cairn -c "$CONF" copy --to vault
+sed -i "s|^known-hosts = .*|known-hosts = $SSH/known_hosts|" "$CONF"
+expect "prune on the SFTP target" run_cairn -c "$CONF" --json prune --remote vault
+json_check "the SFTP target's keep-last = 1 removes one copy" \
+	"sorted(r['action'] for r in doc) == ['keep', 'remove']"
+left=$(find "$SSH/data/host1/archives" -type f | wc -l)
+if [ "$left" -eq 2 ]; then
+	ok "one archive and its checksum file are left on the SFTP target"
+else
+	not_ok "one archive and its checksum file are left on the SFTP target ($left files)"
+fi
+
 finish
