@@ -129,6 +129,8 @@ def main():
     for name in ("results", "commands", "facts", "retention", "analysis",
                  "out"):
         p.add_argument("--" + name, required=True)
+    # Sections written whole by another bench script (bench/kong_restore.sh).
+    p.add_argument("--section", action="append", default=[])
     a = p.parse_args()
     rows = load_tsv(a.results)
     cases, order = gather(rows)
@@ -292,6 +294,10 @@ def main():
             w("`prune --dry-run` on the catalogue of 10 000 archives: median "
               "%s s (%d runs).\n" % (fmt_s(c.median("seconds")),
                                      len(c.seconds)))
+
+    for section in a.section:
+        if os.path.exists(section):
+            w(open(section).read().rstrip() + "\n")
 
     w("## Commands\n")
     w("Exactly as run (`WORK` is the run's scratch directory, `DATA` the "

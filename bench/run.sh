@@ -17,7 +17,7 @@
 #                     the RSS sources (1 and 10 GiB) scale with it
 #   BENCH_RUNS=3      runs of each case
 #   BENCH_ONLY="..."  groups to run, among: volume restore verify postgres
-#                     redis catalog retention rss (default: all)
+#                     redis catalog retention rss kong (default: all)
 #   BENCH_CACHE=DIR   where the prepared data lives (default bench/cache)
 #   BENCH_NO_BUILD=1  use the existing build/bench
 #   BENCH_PREPARE_ONLY=1  prepare the cached data and stop
@@ -29,7 +29,7 @@ top=$(dirname "$bench")
 
 SCALE=${BENCH_SCALE:-1}
 RUNS=${BENCH_RUNS:-3}
-ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss"}
+ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss kong"}
 CACHE=${BENCH_CACHE:-$bench/cache}
 # The cache depends on the scale: another scale gets its own directory.
 DATA=$CACHE/scale-$SCALE
@@ -710,13 +710,20 @@ wants redis && redis_bench
 wants catalog && catalog_bench
 wants retention && retention_plan
 wants rss && rss_bench
+# A Kong restore of ~7,000 entities: its own script, its own section.
+if wants kong; then
+	say "kong: a restore of ~7,000 entities"
+	"$bench/kong_restore.sh" "$bench/kong-restore.md" >&2 ||
+		echo "bench: the kong restore case failed" >&2
+fi
 
 say "writing bench/RESULTS.md"
 cp "$RESULTS" "$bench/results.tsv"
 [ -f "$WORK/retention-plan.txt" ] && cp "$WORK/retention-plan.txt" "$bench/retention-plan.txt"
 python3 "$bench/report.py" --results "$RESULTS" --commands "$COMMANDS" \
 	--facts "$FACTS" --retention "$bench/retention-plan.txt" \
-	--analysis "$bench/analysis.md" --out "$bench/RESULTS.md" || die "report failed"
+	--analysis "$bench/analysis.md" --section "$bench/kong-restore.md" \
+	--out "$bench/RESULTS.md" || die "report failed"
 sed -n '/^## Summary/,/^## /p' "$bench/RESULTS.md" | head -n 60
 # Leave nothing big behind but the cache.
 rm -rf "$WORK/restore-cairn" "$WORK/restore-tar" "$WORK/vol-repo" "$WORK/v.tar.zst"

@@ -9,16 +9,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "arc.h"
 #include "error.h"
-
-/* The manifest and an index chunk are small; a bigger one is damage. */
-#define MANIFEST_LIMIT (16 * 1024 * 1024)
-#define INDEX_CHUNK_LIMIT (64 * 1024 * 1024)
 
 static la_ssize_t
 tar_read_callback(struct archive *a, void *client, const void **block)
@@ -48,12 +43,12 @@ reader_error(struct arc_reader *r, struct cairn_error *err)
 }
 
 int
-arc_reader_open(struct arc_reader *r, int fd, const char *name,
-		uint64_t offset, struct cairn_error *err)
+arc_reader_open(struct arc_reader *r, const struct arc *a, uint64_t offset,
+		struct cairn_error *err)
 {
 	memset(r, 0, sizeof(*r));
-	r->name = name;
-	if (zstd_reader_open(&r->zstd, fd, name, offset, err) != 0)
+	r->name = a->name;
+	if (zstd_reader_open(&r->zstd, a->blob, &a->trailer, offset, err) != 0)
 		return -1;
 	r->tar = archive_read_new();
 	if (r->tar == NULL ||
@@ -135,143 +130,6 @@ arc_reader_close(struct arc_reader *r)
 		archive_read_free(r->tar);
 	r->tar = NULL;
 	zstd_reader_release(&r->zstd);
-}
-
-int
-arc_read_manifest(const char *path, const char *name, struct manifest *m,
-		  struct cairn_error *err)
-{
-	struct arc_reader r;
-	struct archive_entry *ae;
-	struct buf text = BUF_INIT;
-	uint64_t offset;
-	int compressed, fd, rc = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error_errno(err, errno, "cannot open archive '%s'", path);
-		return -1;
-	}
-	if (zstd_io_read_trailer(fd, name, &offset, &compressed, err) != 0)
-		goto out_fd;
-	if (arc_reader_open(&r, fd, name, offset, err) != 0)
-		goto out_fd;
-	if (arc_reader_next(&r, &ae, err) <= 0 ||
-	    strcmp(archive_entry_pathname(ae), MANIFEST_ENTRY_NAME) != 0) {
-		error_set(err, "archive '%s' has no manifest where its index "
-			       "says",
-			  name);
-		goto out;
-	}
-	if (arc_reader_slurp(&r, MANIFEST_LIMIT, &text, err) != 0)
-		goto out;
-	if (manifest_parse(m, text.data, text.length, err) != 0) {
-		error_prefix(err, "archive '%s'", name);
-		goto out;
-	}
-	/* Every caller names the archive by its id. Without compression
-	 * nothing else would catch a damaged id, and a renamed file
-	 * must not pass for another archive. */
-	if (strcmp(m->id, name) != 0) {
-		error_set(err,
-			  "archive '%s' is damaged: its manifest names "
-			  "archive '%s'",
-			  name, m->id);
-		goto out;
-	}
-	rc = 0;
-out:
-	arc_reader_close(&r);
-out_fd:
-	close(fd);
-	buf_release(&text);
-	return rc;
-}
-
-void
-index_cursor_init(struct index_cursor *c, int fd, const char *name,
-		  const struct manifest *m)
-{
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->name = name;
-	c->manifest = m;
-}
-
-static int
-index_cursor_load(struct index_cursor *c, struct cairn_error *err)
-{
-	struct arc_reader r;
-	struct archive_entry *ae;
-	struct buf wanted = BUF_INIT;
-	int rc = -1, found;
-
-	buf_printf(&wanted, "%s%06zu", INDEX_ENTRY_PREFIX, c->chunk + 1);
-	if (arc_reader_open(&r, c->fd, c->name,
-			    c->manifest->index_frames[c->chunk], err) != 0)
-		goto out_name;
-	while ((found = arc_reader_next(&r, &ae, err)) > 0)
-		if (strcmp(archive_entry_pathname(ae), buf_str(&wanted)) == 0)
-			break;
-	if (found < 0)
-		goto out;
-	if (found == 0) {
-		error_set(err, "archive '%s': index chunk %zu is missing",
-			  c->name, c->chunk + 1);
-		goto out;
-	}
-	if (arc_reader_slurp(&r, INDEX_CHUNK_LIMIT, &c->text, err) != 0)
-		goto out;
-	c->position = 0;
-	c->chunk++;
-	rc = 0;
-out:
-	arc_reader_close(&r);
-out_name:
-	buf_release(&wanted);
-	return rc;
-}
-
-int
-index_cursor_next(struct index_cursor *c, struct index_record *record,
-		  struct cairn_error *err)
-{
-	const char *line, *end;
-
-	while (c->position >= c->text.length) {
-		if (c->chunk >= c->manifest->index_frame_count) {
-			if (c->count != c->manifest->entries) {
-				error_set(err,
-					  "archive '%s': the index lists %llu "
-					  "entries, the manifest %llu",
-					  c->name,
-					  (unsigned long long)c->count,
-					  (unsigned long long)
-						  c->manifest->entries);
-				return -1;
-			}
-			return 0;
-		}
-		if (index_cursor_load(c, err) != 0)
-			return -1;
-	}
-	line = c->text.data + c->position;
-	end = memchr(line, '\n', c->text.length - c->position);
-	if (end == NULL)
-		end = c->text.data + c->text.length;
-	c->position = (size_t)(end - c->text.data) + 1;
-	if (index_record_parse(record, line, (size_t)(end - line), err) != 0) {
-		error_prefix(err, "archive '%s'", c->name);
-		return -1;
-	}
-	c->count++;
-	return 1;
-}
-
-void
-index_cursor_release(struct index_cursor *c)
-{
-	buf_release(&c->text);
 }
 
 static enum cairn_entry_type

@@ -1,11 +1,10 @@
 /*
- * Reading archives: the tar stream from any frame offset (libarchive over
- * the zstd container of zstd_io.h), the manifest from the archive's end,
- * and the index chunks the manifest points to.
+ * Reading an archive's tar stream from any frame offset: libarchive over
+ * the zstd container of zstd_io.h, over the archive's blob (arc.h).
  *
  * Ownership: a reader owns its libarchive handle and buffers; the entry
  * returned by arc_reader_next belongs to the reader and lives until
- * the next call. The reader does not own the file descriptor.
+ * the next call. The reader borrows the struct arc it reads.
  */
 #ifndef CAIRN_ARC_READER_H
 #define CAIRN_ARC_READER_H
@@ -18,6 +17,7 @@
 #include "manifest.h"
 #include "zstd_io.h"
 
+struct arc;
 struct archive;
 struct archive_entry;
 
@@ -29,8 +29,8 @@ struct arc_reader {
 	const char *name;
 };
 
-/* Starts reading the archive in fd at `offset`, a frame start. */
-int arc_reader_open(struct arc_reader *r, int fd, const char *name,
+/* Starts reading the archive a (borrowed) at `offset`, a frame start. */
+int arc_reader_open(struct arc_reader *r, const struct arc *a,
 		    uint64_t offset, struct cairn_error *err);
 /* 1 and the next header, 0 at the end, -1 on error. */
 int arc_reader_next(struct arc_reader *r, struct archive_entry **entry,
@@ -43,34 +43,6 @@ int arc_reader_data(struct arc_reader *r, const void **data,
 int arc_reader_slurp(struct arc_reader *r, size_t limit,
 		     struct buf *out, struct cairn_error *err);
 void arc_reader_close(struct arc_reader *r);
-
-/*
- * Reads the manifest of the archive at `path` (fills m, initialised by
- * the caller). `name` is the archive's id, used in messages; a manifest
- * that names another id is damage. 0 or -1.
- */
-int arc_read_manifest(const char *path, const char *name,
-		      struct manifest *m, struct cairn_error *err);
-
-/*
- * Walks the index records of an archive in order. Memory: one chunk.
- */
-struct index_cursor {
-	int fd;
-	const char *name;
-	const struct manifest *manifest;
-	size_t chunk;     /* next chunk to load */
-	struct buf text;  /* the loaded chunk */
-	size_t position;  /* in text */
-	uint64_t count;   /* records returned */
-};
-
-void index_cursor_init(struct index_cursor *c, int fd, const char *name,
-		       const struct manifest *m);
-/* 1 and the next record (owned by the caller), 0 at the end, -1. */
-int index_cursor_next(struct index_cursor *c, struct index_record *record,
-		      struct cairn_error *err);
-void index_cursor_release(struct index_cursor *c);
 
 /* Fills a plugin-facing entry from a libarchive header; strings point
  * into `ae` or into `storage` (reset first), valid while both live. */

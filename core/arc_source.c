@@ -5,39 +5,23 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
 
 #define ZERO_SIZE (1024 * 1024)
 static const unsigned char zeros[ZERO_SIZE];
 
-int
-arc_source_open(struct arc_source *s, const char *path,
-		const char *name, const struct manifest *m,
-		struct cairn_error *err)
+void
+arc_source_init(struct arc_source *s, const struct arc *a)
 {
+	/* The hash is set up per entry, in load_entry. */
 	memset(s, 0, sizeof(*s));
-	s->manifest = m;
-	s->name = xstrdup(name);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		error_errno(err, errno, "cannot open archive '%s'", path);
-		free(s->name);
-		return -1;
-	}
-	if (sha256_init(&s->hash) != 0) {
-		error_set(err, "cannot initialise SHA-256");
-		close(s->fd);
-		free(s->name);
-		return -1;
-	}
-	index_cursor_init(&s->index, s->fd, s->name, m);
-	return 0;
+	s->arc = a;
+	s->manifest = &a->manifest;
+	s->name = a->name;
+	index_cursor_init(&s->index, a);
 }
 
 static void
@@ -65,8 +49,8 @@ position_data(struct arc_source *s, struct cairn_error *err)
 	int rc;
 
 	if (!s->data_open) {
-		if (arc_reader_open(&s->data, s->fd, s->name,
-				    s->record.frame, err) != 0)
+		if (arc_reader_open(&s->data, s->arc, s->record.frame,
+				    err) != 0)
 			goto unreadable;
 		s->data_open = 1;
 	}
@@ -249,8 +233,8 @@ next_part(struct arc_source *s, struct cairn_error *err)
 	int rc;
 
 	if (!s->parts_open) {
-		if (arc_reader_open(&s->parts, s->fd, s->name,
-				    s->record.frame, err) != 0)
+		if (arc_reader_open(&s->parts, s->arc, s->record.frame,
+				    err) != 0)
 			return -1;
 		s->parts_open = 1;
 	}
@@ -333,9 +317,5 @@ arc_source_close(struct arc_source *s)
 	entry_storage_release(&s->storage);
 	sha256_release(&s->hash);
 	buf_release(&s->part_name);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->name);
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
 }

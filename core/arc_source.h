@@ -15,13 +15,14 @@
 
 #include <cairn/plugin.h>
 
+#include "arc.h"
 #include "arc_reader.h"
 #include "manifest.h"
 #include "sha256.h"
 
 struct arc_source {
-	int fd;
-	char *name;
+	const struct arc *arc; /* borrowed */
+	const char *name;      /* the archive's id */
 	const struct manifest *manifest;
 	struct index_cursor index;
 	struct index_record record;
@@ -44,10 +45,8 @@ struct arc_source {
 	int damaged; /* reading failed: the archive is damaged or missing */
 };
 
-/* Opens the archive at `path`; `name` (its id) names it in messages. */
-int arc_source_open(struct arc_source *s, const char *path,
-		    const char *name, const struct manifest *m,
-		    struct cairn_error *err);
+/* Starts on the entries of a (borrowed: it outlives the source). */
+void arc_source_init(struct arc_source *s, const struct arc *a);
 /* The host's entry_next and entry_read (include/cairn/plugin.h). */
 int arc_source_next(struct arc_source *s,
 		    const struct cairn_entry **entry,

@@ -9,12 +9,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "arc.h"
 #include "arc_reader.h"
 #include "buf.h"
 #include "error.h"
@@ -314,34 +312,24 @@ verify_entry(struct verifier *v, struct arc_reader *r,
 }
 
 int
-arc_verify(const char *path, const char *name,
-	   struct verify_totals *totals, struct cairn_error *err)
+arc_verify(const struct arc *a, struct verify_totals *totals,
+	   struct cairn_error *err)
 {
-	struct manifest m;
+	const struct manifest *m = &a->manifest;
+	const char *name = a->name;
 	struct verifier v;
 	struct arc_reader r;
 	struct archive_entry *ae;
 	struct buf own = BUF_INIT;
-	int fd, rc = -1, next, manifest_seen = 0;
+	int rc = -1, next, manifest_seen = 0;
 	size_t i;
 
 	memset(totals, 0, sizeof(*totals));
 	memset(&v, 0, sizeof(v));
 	v.name = name;
 	v.totals = totals;
-	manifest_init(&m);
-	if (arc_read_manifest(path, name, &m, err) != 0) {
-		manifest_release(&m);
+	if (arc_reader_open(&r, a, 0, err) != 0)
 		return -1;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error_errno(err, errno, "cannot open archive '%s'", path);
-		manifest_release(&m);
-		return -1;
-	}
-	if (arc_reader_open(&r, fd, name, 0, err) != 0)
-		goto out_fd;
 	while ((next = arc_reader_next(&r, &ae, err)) > 0) {
 		const char *entry = archive_entry_pathname(ae);
 
@@ -363,12 +351,12 @@ arc_verify(const char *path, const char *name,
 	}
 	if (next < 0)
 		goto out;
-	if (!manifest_seen || v.records != m.entries) {
+	if (!manifest_seen || v.records != m->entries) {
 		error_set(err,
 			  "archive '%s' is incomplete: %llu of %llu entries "
 			  "indexed",
 			  name, (unsigned long long)v.records,
-			  (unsigned long long)m.entries);
+			  (unsigned long long)m->entries);
 		goto out;
 	}
 	for (i = v.seen_first; i < v.seen_count; i++)
@@ -381,8 +369,6 @@ arc_verify(const char *path, const char *name,
 	rc = 0;
 out:
 	arc_reader_close(&r);
-out_fd:
-	close(fd);
 	for (i = v.seen_first; i < v.seen_count; i++)
 		free(v.seen[i].name);
 	free(v.seen);
@@ -390,6 +376,5 @@ out_fd:
 		remove_state(&v, &v.states[v.state_count - 1]);
 	free(v.states);
 	buf_release(&own);
-	manifest_release(&m);
 	return rc;
 }

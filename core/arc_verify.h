@@ -17,11 +17,13 @@ struct verify_totals {
 	uint64_t bytes; /* logical content checked */
 };
 
+struct arc;
+
 /*
- * Checks the archive at `path`; `name` (its id) names it in messages.
+ * Checks the archive a, opened by arc_open (which read its manifest).
  * 0, or -1 with err naming the archive and the damaged entry.
  */
-int arc_verify(const char *path, const char *name,
-	       struct verify_totals *totals, struct cairn_error *err);
+int arc_verify(const struct arc *a, struct verify_totals *totals,
+	       struct cairn_error *err);
 
 #endif

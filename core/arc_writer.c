@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byte_sink.h"
 #include "error.h"
 #include "fsutil.h"
 #include "json.h"
@@ -306,8 +307,9 @@ arc_writer_open(struct arc_writer *w, const char *path,
 		goto fail;
 	}
 	w->temporary_path = xstrdup(path);
-	if (zstd_writer_open(&w->zstd, w->fd, compress, level, threads, err) !=
-	    0)
+	w->out = byte_sink_fd(w->fd);
+	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
+			     err) != 0)
 		goto fail;
 	w->tar = archive_write_new();
 	if (w->tar == NULL || archive_write_set_format_pax(w->tar) != ARCHIVE_OK ||
@@ -823,6 +825,8 @@ writer_free(struct arc_writer *w)
 		w->tar = NULL;
 	}
 	zstd_writer_release(&w->zstd);
+	byte_sink_free(w->out);
+	w->out = NULL;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;

@@ -36,6 +36,7 @@ struct arc_stream;
 struct arc_writer {
 	int fd;
 	char *temporary_path;
+	struct byte_sink *out; /* where zstd's output goes, over fd; owned */
 	struct zstd_writer zstd;
 	struct archive *tar;
 

@@ -22,23 +22,17 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct arc_source source;
 	const struct cairn_entry *entry;
 	struct cairn_error err;
-	struct manifest m;
+	struct arc *archive;
 	const void *data;
 	size_t length;
 	int64_t offset, written = 0;
 	int rc, status = EXIT_DAMAGED;
 
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
 		return EXIT_DAMAGED;
 	}
-	if (arc_source_open(&source, path, r->id, &m, &err) != 0) {
-		log_error("%s", err.message);
-		manifest_release(&m);
-		return EXIT_DAMAGED;
-	}
+	arc_source_init(&source, archive);
 	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
 		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",
@@ -94,7 +88,7 @@ fail:
 	log_error("%s", err.message);
 out:
 	arc_source_close(&source);
-	manifest_release(&m);
+	arc_close(archive);
 	return status;
 }
 

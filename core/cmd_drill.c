@@ -78,7 +78,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	struct loaded_plugin lp;
 	struct cairn_error err;
 	struct job_host host;
-	struct manifest m;
+	struct arc *archive = NULL;
 	char scratch[4096];
 	const char *tmp = getenv("TMPDIR");
 	int rc = -1, n;
@@ -89,10 +89,12 @@ drill_archive(struct context *ctx, const struct job_config *job,
 	}
 	if (lp.plugin.descriptor->drill == NULL) {
 		report_add_item(report, "method", "verify (no plugin drill)");
-		if (arc_verify(path, r->id, &totals, &err) != 0)
+		if (arc_open(&archive, path, r->id, &err) != 0 ||
+		    arc_verify(archive, &totals, &err) != 0)
 			report_add_problem(report, err.message);
 		else
 			rc = 0;
+		arc_close(archive);
 		context_release_plugin(&lp);
 		return rc;
 	}
@@ -103,16 +105,15 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		context_release_plugin(&lp);
 		return -1;
 	}
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
-	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		report_add_problem(report, err.message);
 		goto out;
 	}
+	arc_source_init(&source, archive);
 	options.scratch_dir = scratch;
 	options.drill_target = config_job_setting(job, "drill-target");
 	job_host_init(&host, job->name);
-	host.manifest = &m;
+	host.manifest = &archive->manifest;
 	error_clear(&err);
 	if (lp.plugin.descriptor->drill(lp.state, &host.host,
 					host_source(&source), &options,
@@ -123,7 +124,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		rc = report->problem_count ? -1 : 0;
 	arc_source_close(&source);
 out:
-	manifest_release(&m);
+	arc_close(archive);
 	remove_tree(scratch);
 	context_release_plugin(&lp);
 	return rc;

@@ -25,7 +25,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct loaded_plugin lp;
 	struct cairn_error err;
 	struct job_host host;
-	struct manifest m;
+	struct arc *archive;
 	int status;
 
 	if (job != NULL && strcmp(job->plugin, r->plugin) != 0) {
@@ -50,14 +50,12 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	status = context_load_plugin(ctx, job, r->job, r->plugin, &lp);
 	if (status != EXIT_OK)
 		return status;
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0 ||
-	    arc_source_open(&source, path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;
 	}
+	arc_source_init(&source, archive);
 	memset(&options, 0, sizeof(options));
 	options.target = o->to;
 	options.only = o->only;
@@ -65,7 +63,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	options.dry_run = o->dry_run;
 	options.force = o->force;
 	job_host_init(&host, r->job);
-	host.manifest = &m;
+	host.manifest = &archive->manifest;
 	error_clear(&err);
 	progress_start(r->job);
 	if (lp.plugin.descriptor->restore(lp.state, &host.host,
@@ -91,7 +89,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		status = EXIT_OK;
 	}
 	arc_source_close(&source);
-	manifest_release(&m);
+	arc_close(archive);
 	context_release_plugin(&lp);
 	return status;
 }

@@ -2,13 +2,11 @@
  * `cairn show ID`: an archive's manifest, read from the archive itself,
  * and every entry of its index.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "arc_reader.h"
+#include "arc.h"
 #include "commands.h"
 #include "json.h"
 #include "log.h"
@@ -55,25 +53,19 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 	struct index_cursor cursor;
 	struct index_record record;
 	struct cairn_error err;
-	struct manifest m;
+	struct arc *archive;
+	const struct manifest *m;
 	struct json_value *json = NULL, *entries = NULL;
-	int fd, rc, status = EXIT_DAMAGED;
+	int rc, status = EXIT_DAMAGED;
 
-	manifest_init(&m);
-	if (arc_read_manifest(path, r->id, &m, &err) != 0) {
+	if (arc_open(&archive, path, r->id, &err) != 0) {
 		log_error("%s", err.message);
-		manifest_release(&m);
 		return EXIT_DAMAGED;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		log_error("cannot open archive '%s'", path);
-		manifest_release(&m);
-		return EXIT_DAMAGED;
-	}
+	m = &archive->manifest;
 	if (ctx->options->json) {
-		json = manifest_to_json(&m);
-		json_object_set_int64(json, "entry_count", (int64_t)m.entries);
+		json = manifest_to_json(m);
+		json_object_set_int64(json, "entry_count", (int64_t)m->entries);
 		json_object_set_int64(json, "stored", (int64_t)r->stored);
 		json_object_set_string(json, "file", r->file);
 		/* The last drill, as list --json gives it. */
@@ -83,9 +75,9 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 								   "drill")));
 		entries = json_new_array();
 	} else {
-		print_header(&m, r);
+		print_header(m, r);
 	}
-	index_cursor_init(&cursor, fd, r->id, &m);
+	index_cursor_init(&cursor, archive);
 	while ((rc = index_cursor_next(&cursor, &record, &err)) > 0) {
 		if (entries != NULL) {
 			struct json_value *e = json_new_object();
@@ -122,8 +114,7 @@ show(struct context *ctx, const char *path, const struct catalog_record *r)
 	json_free(entries);
 	json_free(json);
 	index_cursor_release(&cursor);
-	close(fd);
-	manifest_release(&m);
+	arc_close(archive);
 	return status;
 }
 

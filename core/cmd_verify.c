@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "arc_verify.h"
 #include "commands.h"
 #include "json.h"
@@ -25,6 +26,7 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 {
 	struct buf path = BUF_INIT;
 	struct cairn_error err;
+	struct arc *archive = NULL;
 
 	out->record = r;
 	repository_path(repo, r->file, &path);
@@ -32,13 +34,14 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 		out->status = "missing";
 		snprintf(out->error, sizeof(out->error),
 			 "archive '%s' is missing: '%s'", r->id, buf_str(&path));
-	} else if (arc_verify(buf_str(&path), r->id, &out->totals, &err) !=
-		   0) {
+	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
+		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
 		snprintf(out->error, sizeof(out->error), "%s", err.message);
 	} else {
 		out->status = "ok";
 	}
+	arc_close(archive);
 	buf_release(&path);
 }
 

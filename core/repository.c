@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arc_reader.h"
+#include "arc.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
@@ -230,7 +230,7 @@ adopt_archive(const struct repository *repo, const char *job,
 	struct buf relative = BUF_INIT, path = BUF_INIT;
 	struct catalog_record record;
 	struct cairn_error err;
-	struct manifest m;
+	struct arc *archive = NULL;
 	struct stat st;
 	size_t length = strlen(name);
 	char id[ARC_ID_SIZE];
@@ -251,26 +251,26 @@ adopt_archive(const struct repository *repo, const char *job,
 		return 0;
 	}
 	repository_path(repo, buf_str(&relative), &path);
-	manifest_init(&m);
 	if (stat(buf_str(&path), &st) != 0 ||
-	    arc_read_manifest(buf_str(&path), id, &m, &err) != 0) {
+	    arc_open(&archive, buf_str(&path), id, &err) != 0) {
 		log_warning("'%s' is not in the catalogue and cannot be read: "
 			    "%s",
 			    buf_str(&path), err.message);
 		rc->outcome->unreadable++;
-	} else if (strcmp(m.id, id) != 0) {
+	} else if (strcmp(archive->manifest.id, id) != 0) {
 		log_warning("'%s' holds archive '%s', not the one its name says",
-			    buf_str(&path), m.id);
+			    buf_str(&path), archive->manifest.id);
 		rc->outcome->unreadable++;
 	} else {
-		catalog_record_from_manifest(&record, &m, buf_str(&relative),
+		catalog_record_from_manifest(&record, &archive->manifest,
+					     buf_str(&relative),
 					     (uint64_t)st.st_size);
 		catalog_add(rc->catalog, &record);
 		log_info("archive '%s' was missing from the catalogue: added",
 			 id);
 		rc->outcome->added++;
 	}
-	manifest_release(&m);
+	arc_close(archive);
 	buf_release(&relative);
 	buf_release(&path);
 	return 0;

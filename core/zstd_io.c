@@ -3,17 +3,15 @@
  */
 #include "zstd_io.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "blob.h"
 #include "buf.h"
+#include "byte_sink.h"
 #include "error.h"
-#include "fsutil.h"
 
 #define ZSTD_MAGIC 0xFD2FB528U
 #define TRAILER_MAGIC 0x184D2A50U
@@ -22,12 +20,8 @@ static const char trailer_tag[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', '1'};
 /* Input per compression job of a worker thread. */
 #define JOB_SIZE (4 * 1024 * 1024)
 
-/* Bytes read from the file at a time: large reads, few system calls. */
+/* Bytes read from the blob at a time: large reads, few system calls. */
 #define READ_SIZE (1024 * 1024)
-
-/* Written bytes handed to the kernel's writeback at a time (see
- * writer_output). */
-#define WRITEBACK_SIZE (8 * 1024 * 1024)
 
 static void
 put_le32(unsigned char *p, uint32_t v)
@@ -49,37 +43,20 @@ static int
 writer_output(struct zstd_writer *w, const void *data, size_t length,
 	      struct cairn_error *err)
 {
-	if (fsutil_write_all(w->fd, data, length) != 0) {
-		error_errno(err, errno, "cannot write the archive");
+	if (byte_sink_write(w->out_sink, data, length, err) != 0)
 		return -1;
-	}
 	w->offset += length;
-	/*
-	 * The archive is fsynced before it is committed. Left to itself the
-	 * kernel holds most of it in dirty pages until then, and the fsync
-	 * waits for all of it while the compressor sits idle. Starting the
-	 * writeback of every few megabytes as they are written lets the
-	 * disk work while zstd does, and the final fsync only waits for the
-	 * tail. Errors are the fsync's to report; a file system without
-	 * sync_file_range (EINVAL, ESPIPE) just does without.
-	 */
-	if (w->offset - w->written_back >= WRITEBACK_SIZE) {
-		(void)sync_file_range(w->fd, (off_t)w->written_back,
-				      (off_t)(w->offset - w->written_back),
-				      SYNC_FILE_RANGE_WRITE);
-		w->written_back = w->offset;
-	}
 	return 0;
 }
 
 int
-zstd_writer_open(struct zstd_writer *w, int fd, int compress, int level,
-		 int threads, struct cairn_error *err)
+zstd_writer_open(struct zstd_writer *w, struct byte_sink *sink, int compress,
+		 int level, int threads, struct cairn_error *err)
 {
 	ZSTD_CCtx *cctx;
 
 	memset(w, 0, sizeof(*w));
-	w->fd = fd;
+	w->out_sink = sink;
 	if (!compress)
 		return 0;
 	if (threads == 0) {
@@ -172,7 +149,9 @@ zstd_writer_finish(struct zstd_writer *w, uint64_t manifest_offset,
 	memcpy(trailer + 8, trailer_tag, sizeof(trailer_tag));
 	for (i = 0; i < 8; i++)
 		trailer[16 + i] = (unsigned char)(manifest_offset >> (8 * i));
-	return writer_output(w, trailer, sizeof(trailer), err);
+	if (writer_output(w, trailer, sizeof(trailer), err) != 0)
+		return -1;
+	return byte_sink_finish(w->out_sink, err);
 }
 
 void
@@ -181,64 +160,58 @@ zstd_writer_release(struct zstd_writer *w)
 	ZSTD_freeCCtx(w->cctx);
 	free(w->out);
 	memset(w, 0, sizeof(*w));
-	w->fd = -1;
 }
 
+/* Exactly `length` bytes at `offset`: 0, or -1 (err set) at an error. */
 static int
-read_at(int fd, void *data, size_t length, uint64_t offset)
+read_exact(struct blob *b, uint64_t offset, void *data, size_t length,
+	   int *short_read, struct cairn_error *err)
 {
-	size_t done = 0;
+	size_t got;
 
-	while (done < length) {
-		ssize_t n = pread(fd, (char *)data + done, length - done,
-				  (off_t)(offset + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
+	*short_read = 0;
+	if (blob_read_at(b, offset, data, length, &got, err) != 0)
+		return -1;
+	*short_read = got < length;
 	return 0;
 }
 
 int
-zstd_io_read_trailer(int fd, const char *name, uint64_t *manifest_offset,
-		     int *compressed, struct cairn_error *err)
+zstd_io_read_trailer(struct blob *b, struct zstd_trailer *t,
+		     struct cairn_error *err)
 {
 	unsigned char trailer[ZSTD_IO_TRAILER_SIZE], head[4];
-	struct stat st;
 	uint64_t offset = 0;
-	int i;
+	int i, short_read = 1;
 
-	if (fstat(fd, &st) != 0) {
-		error_errno(err, errno, "archive '%s'", name);
+	if (b->size >= ZSTD_IO_TRAILER_SIZE + 4 &&
+	    read_exact(b, b->size - sizeof(trailer), trailer, sizeof(trailer),
+		       &short_read, err) != 0)
 		return -1;
-	}
-	if (st.st_size < ZSTD_IO_TRAILER_SIZE + 4 ||
-	    read_at(fd, trailer, sizeof(trailer),
-		    (uint64_t)st.st_size - sizeof(trailer)) != 0 ||
-	    get_le32(trailer) != TRAILER_MAGIC ||
+	if (short_read || get_le32(trailer) != TRAILER_MAGIC ||
 	    get_le32(trailer + 4) != 16 ||
 	    memcmp(trailer + 8, trailer_tag, sizeof(trailer_tag)) != 0) {
 		error_set(err,
 			  "archive '%s' is truncated or not a cairn archive "
 			  "(no index at its end)",
-			  name);
+			  b->name);
 		return -1;
 	}
 	for (i = 0; i < 8; i++)
 		offset |= (uint64_t)trailer[16 + i] << (8 * i);
-	if (offset >= (uint64_t)st.st_size - sizeof(trailer)) {
-		error_set(err, "archive '%s' has a damaged index", name);
+	if (offset >= b->size - sizeof(trailer)) {
+		error_set(err, "archive '%s' has a damaged index", b->name);
 		return -1;
 	}
-	if (read_at(fd, head, sizeof(head), 0) != 0) {
-		error_errno(err, errno, "cannot read archive '%s'", name);
+	if (read_exact(b, 0, head, sizeof(head), &short_read, err) != 0)
+		return -1;
+	if (short_read) {
+		error_set(err, "archive '%s' is truncated", b->name);
 		return -1;
 	}
-	*compressed = get_le32(head) == ZSTD_MAGIC;
-	*manifest_offset = offset;
+	t->compressed = get_le32(head) == ZSTD_MAGIC;
+	t->manifest_offset = offset;
+	t->end = b->size - sizeof(trailer);
 	return 0;
 }
 
@@ -246,27 +219,21 @@ zstd_io_read_trailer(int fd, const char *name, uint64_t *manifest_offset,
 static int
 reader_fill(struct zstd_reader *r, struct cairn_error *err)
 {
-	size_t want = r->in_size;
-	ssize_t n;
+	size_t want = r->in_size, n;
 
 	if (r->file_offset >= r->file_end)
 		return 0;
 	if (r->file_end - r->file_offset < want)
 		want = (size_t)(r->file_end - r->file_offset);
-	do
-		n = pread(r->fd, r->in, want, (off_t)r->file_offset);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		error_errno(err, errno, "cannot read archive '%s'", r->name);
+	if (blob_read_at(r->blob, r->file_offset, r->in, want, &n, err) != 0)
 		return -1;
-	}
 	if (n == 0) {
 		error_set(err, "archive '%s' is truncated", r->name);
 		return -1;
 	}
 	r->file_offset += (uint64_t)n;
 	r->in_pos = 0;
-	r->in_length = (size_t)n;
+	r->in_length = n;
 	return 1;
 }
 
@@ -379,26 +346,22 @@ reader_thread(void *arg)
 }
 
 int
-zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
-		 uint64_t offset, struct cairn_error *err)
+zstd_reader_open(struct zstd_reader *r, struct blob *b,
+		 const struct zstd_trailer *t, uint64_t offset,
+		 struct cairn_error *err)
 {
-	uint64_t manifest_offset;
-	int compressed;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->name = name;
+	r->blob = b;
+	r->name = b->name;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->changed, NULL);
-	if (zstd_io_read_trailer(fd, name, &manifest_offset, &compressed,
-				 err) != 0)
-		goto fail;
-	r->file_end = (uint64_t)lseek(fd, 0, SEEK_END) - ZSTD_IO_TRAILER_SIZE;
+	r->file_end = t->end;
 	r->file_offset = offset;
 	r->in_size = READ_SIZE;
 	r->in = xmalloc(r->in_size);
-	if (compressed) {
+	if (t->compressed) {
 		r->dctx = ZSTD_createDCtx();
 		if (r->dctx == NULL) {
 			error_set(err, "cannot create a zstd context");
@@ -469,5 +432,4 @@ zstd_reader_release(struct zstd_reader *r)
 	for (i = 0; i < ZSTD_READER_SLOTS; i++)
 		free(r->slots[i]);
 	memset(r, 0, sizeof(*r));
-	r->fd = -1;
 }

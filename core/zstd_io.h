@@ -26,44 +26,67 @@
 
 #define ZSTD_IO_TRAILER_SIZE 24
 
+struct blob;
+struct byte_sink;
+
 struct zstd_writer {
-	int fd;
+	struct byte_sink *out_sink; /* not owned */
 	void *cctx; /* ZSTD_CCtx, NULL without compression */
 	unsigned char *out;
 	size_t out_size;
-	uint64_t offset;      /* bytes written to fd */
-	uint64_t written_back; /* bytes handed to the kernel's writeback */
+	uint64_t offset;      /* bytes handed to the sink */
 	uint64_t frame_start; /* offset of the frame being written */
 	uint64_t frame_input; /* uncompressed bytes in that frame */
 	uint64_t total_input;
 };
 
-/* Starts writing to `fd` (not owned). threads 0: one per core. */
-int zstd_writer_open(struct zstd_writer *w, int fd, int compress, int level,
-		     int threads, struct cairn_error *err);
+/*
+ * Starts writing to `sink` (not owned; the writer never frees it).
+ * threads 0: one per core.
+ */
+int zstd_writer_open(struct zstd_writer *w, struct byte_sink *sink,
+		     int compress, int level, int threads,
+		     struct cairn_error *err);
 int zstd_writer_write(struct zstd_writer *w, const void *data, size_t length,
 		      struct cairn_error *err);
 /* Ends the current frame, if anything went into it. */
 int zstd_writer_end_frame(struct zstd_writer *w, struct cairn_error *err);
 /* The offset at which the current (or next) frame starts. */
 uint64_t zstd_writer_frame_offset(const struct zstd_writer *w);
-/* Ends the frame and appends the trailer naming `manifest_offset`. */
+/*
+ * Ends the frame, appends the trailer naming `manifest_offset` and
+ * finishes the sink.
+ */
 int zstd_writer_finish(struct zstd_writer *w, uint64_t manifest_offset,
 		       struct cairn_error *err);
 void zstd_writer_release(struct zstd_writer *w);
+
+/* What the trailer and the first bytes of an archive tell. */
+struct zstd_trailer {
+	uint64_t manifest_offset; /* the frame holding the manifest */
+	uint64_t end;             /* where the trailer starts */
+	int compressed;           /* zstd frames, or a plain tar stream */
+};
+
+/*
+ * Reads the trailer at the end of b: 0, or -1 when the archive is
+ * truncated, is not a cairn archive or cannot be read.
+ */
+int zstd_io_read_trailer(struct blob *b, struct zstd_trailer *t,
+			 struct cairn_error *err);
 
 /* Decompressed blocks the reader thread may hold ready. */
 #define ZSTD_READER_SLOTS 4
 
 struct zstd_reader {
-	int fd;
+	struct blob *blob; /* not owned */
 	void *dctx; /* ZSTD_DCtx, NULL for a plain tar file */
 	unsigned char *in;
 	size_t in_size, in_pos, in_length;
-	uint64_t file_offset;   /* next byte to read from fd */
+	uint64_t file_offset;   /* next byte to read from the blob */
 	uint64_t file_end;      /* where the trailer starts */
 	size_t frame_remaining; /* zstd's hint: 0 at a frame boundary */
-	const char *name;       /* for messages, not owned */
+	const char *name;       /* for messages, the blob's */
 
 	/*
 	 * Decompression runs ahead in its own thread, so that it overlaps
@@ -83,11 +106,13 @@ struct zstd_reader {
 };
 
 /*
- * Reads the archive in `fd` (not owned) from `offset`, a frame start, up
- * to its trailer. `name` names the archive in messages.
+ * Starts reading the frames of b (not owned, outlives the reader) at
+ * `offset`, up to the trailer that t describes.
  */
-int zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
-		     uint64_t offset, struct cairn_error *err);
+int zstd_reader_open(struct zstd_reader *r, struct blob *b,
+		     const struct zstd_trailer *t, uint64_t offset,
+		     struct cairn_error *err);
+
 /*
  * The next block of decompressed bytes: 1 with *data and *length set, 0 at
  * the end, -1 on error (damaged frame, checksum mismatch, truncation).
@@ -95,13 +120,5 @@ int zstd_reader_open(struct zstd_reader *r, int fd, const char *name,
 int zstd_reader_read(struct zstd_reader *r, const void **data,
 		     size_t *length, struct cairn_error *err);
 void zstd_reader_release(struct zstd_reader *r);
-
-/*
- * Reads the trailer of the archive in `fd`: the manifest frame's offset
- * and whether the archive is compressed. 0, or -1 when it is missing
- * (a truncated or foreign file).
- */
-int zstd_io_read_trailer(int fd, const char *name, uint64_t *manifest_offset,
-			 int *compressed, struct cairn_error *err);
 
 #endif

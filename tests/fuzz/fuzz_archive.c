@@ -2,7 +2,7 @@
  * libFuzzer target for the archive readers: the input is a whole archive
  * file (.tar.zst, or plain tar with compression "none"), read the three
  * ways cairn reads one:
- *   - arc_read_manifest: the trailer, then the manifest frame;
+ *   - arc_open: the trailer, then the manifest frame;
  *   - arc_source (restore, cat): every entry in index order, each
  *     read to its end and checked against its SHA-256, then a lookup of
  *     the last entry by name;
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "arc_source.h"
 #include "arc_verify.h"
 #include "buf.h"
@@ -30,6 +31,25 @@ check_message(const struct cairn_error *err)
 {
 	if (err->message[0] == '\0')
 		abort();
+}
+
+/*
+ * The id a manifest holds, from arc_open's refusal of another name
+ * ("... its manifest names archive 'ID'"); name is left alone otherwise.
+ */
+static void
+learn_id(const struct cairn_error *err, char *name, size_t size)
+{
+	static const char said[] = "its manifest names archive '";
+	const char *id = strstr(err->message, said);
+	const char *end;
+
+	if (id == NULL)
+		return;
+	id += strlen(said);
+	end = strchr(id, '\'');
+	if (end != NULL && (size_t)(end - id) < size)
+		snprintf(name, size, "%.*s", (int)(end - id), id);
 }
 
 /* Reads the current entry to its end: 0, or -1 with err set. */
@@ -53,8 +73,7 @@ read_entry(struct arc_source *s, struct cairn_error *err)
  * mark the source damaged. The name of the last entry is kept in `last`.
  */
 static void
-read_all(const char *path, const char *name, const struct manifest *m,
-	 struct buf *last)
+read_all(const struct arc *a, struct buf *last)
 {
 	const struct cairn_entry *entry;
 	struct arc_source s;
@@ -62,10 +81,7 @@ read_all(const char *path, const char *name, const struct manifest *m,
 	int rc;
 
 	memset(&err, 0, sizeof(err));
-	if (arc_source_open(&s, path, name, m, &err) != 0) {
-		check_message(&err);
-		return;
-	}
+	arc_source_init(&s, a);
 	while ((rc = arc_source_next(&s, &entry, &err)) > 0) {
 		buf_reset(last);
 		buf_append_str(last, entry->name);
@@ -81,8 +97,7 @@ read_all(const char *path, const char *name, const struct manifest *m,
 
 /* Positions a fresh source on the entry `wanted` and reads it. */
 static void
-find_one(const char *path, const char *name, const struct manifest *m,
-	 const char *wanted)
+find_one(const struct arc *a, const char *wanted)
 {
 	const struct cairn_entry *entry;
 	struct arc_source s;
@@ -90,8 +105,7 @@ find_one(const char *path, const char *name, const struct manifest *m,
 	int rc;
 
 	memset(&err, 0, sizeof(err));
-	if (arc_source_open(&s, path, name, m, &err) != 0)
-		return;
+	arc_source_init(&s, a);
 	rc = arc_source_find(&s, wanted, &entry, &err);
 	if (rc > 0)
 		rc = read_entry(&s, &err);
@@ -108,32 +122,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct verify_totals totals;
 	struct cairn_error err;
 	struct buf last = BUF_INIT;
-	struct manifest m;
+	struct arc *archive;
 	char name[ARC_ID_SIZE];
 
 	/* cairn names an archive by the id in its file name, and refuses
 	 * one whose manifest names another: learn the id first. */
-	manifest_init(&m);
 	memset(&err, 0, sizeof(err));
-	if (arc_read_manifest(path, "fuzz", &m, &err) != 0)
+	snprintf(name, sizeof(name), "fuzz");
+	if (arc_open(&archive, path, "fuzz", &err) != 0) {
 		check_message(&err);
-	snprintf(name, sizeof(name), "%s", m.id[0] != '\0' ? m.id : "fuzz");
-	manifest_release(&m);
+		/* The message names the id the manifest holds, if any. */
+		learn_id(&err, name, sizeof(name));
+	} else {
+		arc_close(archive);
+	}
 
-	manifest_init(&m);
 	memset(&err, 0, sizeof(err));
-	if (arc_read_manifest(path, name, &m, &err) != 0) {
+	if (arc_open(&archive, path, name, &err) != 0) {
 		check_message(&err);
 	} else {
-		read_all(path, name, &m, &last);
+		read_all(archive, &last);
 		if (last.length > 0)
-			find_one(path, name, &m, buf_str(&last));
+			find_one(archive, buf_str(&last));
+		memset(&err, 0, sizeof(err));
+		if (arc_verify(archive, &totals, &err) != 0)
+			check_message(&err);
+		arc_close(archive);
 	}
-	manifest_release(&m);
-
-	memset(&err, 0, sizeof(err));
-	if (arc_verify(path, name, &totals, &err) != 0)
-		check_message(&err);
 	buf_release(&last);
 	free(path);
 	return 0;

@@ -212,6 +212,20 @@ expect_stderr "targets: 0 created, 0 updated, 3 unchanged" "the targets are unch
 	not_ok "the second restore sent $(($(writes target) - before)) writes"
 same_gateway "still the same gateway" "$source_url" "$target_url" --skip basicauth_credentials
 
+# A connection cut in the middle of a restore: the 107th request into an
+# empty gateway (19 reads, 86 writes of the kinds before targets, then
+# the second target's POST), answered by half a body. Running the same
+# restore again completes it.
+start_kong cut --token "$token" --fail-after 106
+cut_url=$KONG_URL
+expect_exit 1 "a restore whose connection is cut fails" \
+	cairn restore gateway:latest --to "$cut_url"
+expect_stderr "cannot restore targets '.*' (.*): cannot reach '$cut_url/upstreams/" \
+	"the message names the target and the URL"
+expect "the same restore again completes it" cairn -v restore gateway:latest --to "$cut_url"
+expect_stderr "targets: 1 created, 0 updated, 2 unchanged" "only the missing target is created"
+same_gateway "the gateway is whole after the cut" "$source_url" "$cut_url" --skip basicauth_credentials
+
 # ---- targets: PUT only updates them, POST creates them -------------------
 upstream=$(tool dump "$target_url" | python3 -c 'import json, sys
 print(json.load(sys.stdin)["upstreams"][0]["id"])')

@@ -370,6 +370,9 @@ test_round_trip(void **unused)
 					  "unchanged"));
 	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 4 "
 					  "created, 0 updated, 0 unchanged"));
+	/* Kong's PUT of a target only updates: they are POSTed. */
+	assert_true(fake_host_logged(&fh, "targets: 3 created, 0 updated, 0 "
+					  "unchanged"));
 	assert_true(fake_host_logged(&fh, "basicauth_credentials 'grafana'"));
 	assert_same_gateway(source.url, target.url,
 			    "--skip basicauth_credentials");
@@ -383,6 +386,8 @@ test_round_trip(void **unused)
 					  "unchanged, 0 extra"));
 	assert_true(fake_host_logged(&fh, "consumer_group_consumers: 0 "
 					  "created, 0 updated, 4 unchanged"));
+	assert_true(fake_host_logged(&fh, "targets: 0 created, 0 updated, 3 "
+					  "unchanged"));
 	assert_same_gateway(source.url, target.url,
 			    "--skip basicauth_credentials");
 
