@@ -5,6 +5,8 @@ libcairncore_la_SOURCES += \
 	core/s3.c core/s3.h \
 	core/xml.c core/xml.h \
 	core/offsite.c core/offsite.h \
+	core/offsite_blob.c core/offsite_blob.h \
+	core/offsite_read.c core/offsite_read.h \
 	core/offsite_config.c core/offsite_config.h \
 	core/offsite_copy.c core/offsite_copy.h \
 	core/offsite_sftp.c \

@@ -273,6 +273,28 @@ json_check "the new host knows the copy on the target" \
 	"[(r['id'], r['status']) for r in doc] == [('$SECOND', 'ok')]"
 expect "verify --remote --deep on the new host" \
 	run_cairn -c "$CONF" -r "$NEW" verify --remote s3 --deep
+expect "restore --from on the new host" \
+	run_cairn -c "$CONF" -r "$NEW" restore vol:latest --from s3 \
+	--to "$SCRATCH/restored"
+if cmp -s "$SRC/big" "$SCRATCH/restored$SRC/big" &&
+	cmp -s "$SRC/small" "$SCRATCH/restored$SRC/small"; then
+	ok "the files restored from the target are the sources'"
+else
+	not_ok "the files restored from the target are the sources'"
+	find "$SCRATCH/restored" | head -n 5 | sed 's/^/# /'
+fi
+expect "cat --from on the new host" \
+	run_cairn -c "$CONF" -r "$NEW" cat "$SECOND" "${SRC#/}/small" --from s3
+if cmp -s "$SCRATCH/last.out" "$SRC/small"; then
+	ok "cat --from streams the entry from the target"
+else
+	not_ok "cat --from streams the entry from the target"
+fi
+if [ -z "$(ls "$NEW/archives" 2>/dev/null)" ]; then
+	ok "reading from the target made no local copy"
+else
+	not_ok "reading from the target made no local copy"
+fi
 
 # ---- SFTP, against openssh-server on loopback (as root: sshd needs it) -----
 if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
