@@ -20,7 +20,8 @@
 
 static const char *const known_members[] = {
 	"id", "run", "job", "plugin", "file", "created", "finished",
-	"duration", "bytes", "stored", "entries", "warnings", "status", NULL,
+	"duration", "bytes", "stored", "entries", "warnings", "status", "kind",
+	"parent", NULL,
 };
 
 void
@@ -138,6 +139,9 @@ catalog_record_from_manifest(struct catalog_record *r,
 	r->entries = m->entries;
 	r->warnings = m->warning_count;
 	r->status = xstrdup("ok");
+	r->incremental = m->incremental;
+	if (m->incremental)
+		memcpy(r->parent, m->parent, sizeof(r->parent));
 }
 
 static void
@@ -173,6 +177,10 @@ catalog_record_to_json(const struct catalog_record *r)
 	must(json_object_set_int64(o, "entries", (int64_t)r->entries));
 	must(json_object_set_int64(o, "warnings", (int64_t)r->warnings));
 	must(json_object_set_string(o, "status", r->status));
+	must(json_object_set_string(o, "kind",
+				    r->incremental ? "incremental" : "full"));
+	if (r->incremental)
+		must(json_object_set_string(o, "parent", r->parent));
 	for (i = 0; i < json_length(r->extra); i++)
 		must(json_object_set(o, json_object_key_at(r->extra, i),
 				     json_clone(json_object_value_at(r->extra,
@@ -250,6 +258,15 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	    get_u64(o, "entries", &r->entries) != 0)
 		goto out;
 	get_u64(o, "warnings", &r->warnings);
+	if (json_get_string(o, "kind") != NULL &&
+	    strcmp(json_get_string(o, "kind"), "incremental") == 0) {
+		const char *parent = json_get_string(o, "parent");
+
+		if (parent == NULL || strlen(parent) != ARC_ID_SIZE - 1)
+			goto out;
+		r->incremental = 1;
+		memcpy(r->parent, parent, ARC_ID_SIZE);
+	}
 	memcpy(r->id, id, ARC_ID_SIZE);
 	memcpy(r->run, run, ARC_ID_SIZE);
 	r->job = xstrdup(job);
@@ -279,6 +296,7 @@ catalog_parse(struct catalog *c, const char *text, size_t length)
 	char hex[SHA256_HEX_SIZE], expected[80];
 	struct sha256 hash;
 	size_t body;
+	int n;
 
 	/* The last line is {"sha256":"..."} over everything before it. */
 	if (length == 0 || text[length - 1] != '\n')
@@ -292,7 +310,9 @@ catalog_parse(struct catalog *c, const char *text, size_t length)
 	sha256_update(&hash, text, body);
 	sha256_final_hex(&hash, hex);
 	sha256_release(&hash);
-	snprintf(expected, sizeof(expected), "{\"sha256\":\"%s\"}\n", hex);
+	n = snprintf(expected, sizeof(expected), "{\"sha256\":\"%s\"}\n", hex);
+	if (n < 0 || (size_t)n >= sizeof(expected))
+		return -1;
 	if (length - body != strlen(expected) ||
 	    memcmp(text + body, expected, length - body) != 0)
 		return -1;

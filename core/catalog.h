@@ -38,6 +38,9 @@ struct catalog_record {
 	uint64_t entries;
 	uint64_t warnings;
 	char *status; /* "ok", or "removing" while prune deletes it */
+	/* "kind": full or incremental; an incremental builds on `parent`. */
+	int incremental;
+	char parent[ARC_ID_SIZE];
 	/* Members this version does not know, kept as they were. */
 	struct json_value *extra;
 	int missing; /* set at load: the file is not there */

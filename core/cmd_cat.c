@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -32,7 +33,11 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 		log_error("%s", err.message);
 		return EXIT_DAMAGED;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
+		return EXIT_DAMAGED;
+	}
 	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
 		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",

@@ -27,13 +27,47 @@
 struct prune_plan {
 	size_t *records; /* indexes into the catalogue, newest first */
 	unsigned int *reasons;
+	/* KEPT_AS_PARENT: the plan index of the nearest kept archive that
+	 * builds on it. */
+	size_t *child;
 	size_t count;
 };
 
-static int
-by_created_desc(const void *a, const void *b, void *catalog)
+/*
+ * Keeps every archive that a kept incremental archive builds on, through
+ * the whole chain: newest first, so a parent kept for its child is seen
+ * after it and keeps its own parent in turn.
+ */
+static void
+keep_parents(const struct catalog *c, struct prune_plan *plan)
 {
-	const struct catalog *c = catalog;
+	size_t i, j;
+
+	for (i = 0; i < plan->count; i++) {
+		const struct catalog_record *r = &c->records[plan->records[i]];
+
+		if (plan->reasons[i] == 0 || !r->incremental)
+			continue;
+		for (j = i + 1; j < plan->count; j++)
+			if (strcmp(c->records[plan->records[j]].id,
+				   r->parent) == 0)
+				break;
+		if (j == plan->count || plan->reasons[j] & KEPT_AS_PARENT)
+			continue;
+		plan->reasons[j] |= KEPT_AS_PARENT;
+		plan->child[j] = i;
+	}
+}
+
+/* qsort_r's context is not const: it carries the const catalogue. */
+struct sort_by {
+	const struct catalog *catalog;
+};
+
+static int
+by_created_desc(const void *a, const void *b, void *context)
+{
+	const struct catalog *c = ((const struct sort_by *)context)->catalog;
 	const struct catalog_record *x = &c->records[*(const size_t *)a];
 	const struct catalog_record *y = &c->records[*(const size_t *)b];
 
@@ -51,6 +85,7 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 {
 	const struct job_config *jc = config_find_job(&ctx->config, job);
 	struct retention policy = config_effective_retention(&ctx->config, jc);
+	struct sort_by sort_by = {c};
 	struct cairn_error err;
 	time_t *created;
 	size_t i;
@@ -64,7 +99,7 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 		    !c->records[i].missing)
 			plan->records[plan->count++] = i;
 	qsort_r(plan->records, plan->count, sizeof(size_t), by_created_desc,
-		(void *)(uintptr_t)c);
+		&sort_by);
 	created = xcalloc(plan->count + 1, sizeof(time_t));
 	for (i = 0; i < plan->count; i++)
 		created[i] = c->records[plan->records[i]].created.tv_sec;
@@ -75,6 +110,8 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 		log_error("job '%s': %s", job, err.message);
 		return -1;
 	}
+	plan->child = xcalloc(plan->count + 1, sizeof(size_t));
+	keep_parents(c, plan);
 	return 0;
 }
 
@@ -83,6 +120,7 @@ plan_release(struct prune_plan *plan)
 {
 	free(plan->records);
 	free(plan->reasons);
+	free(plan->child);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -127,10 +165,20 @@ print_plan(const struct catalog *c, const struct prune_plan *plan,
 
 	for (i = 0; i < plan->count; i++) {
 		const struct catalog_record *r = &c->records[plan->records[i]];
-		char when[TIMEFMT_RFC3339_SIZE], why[128];
+		const char *child = NULL;
+		char when[TIMEFMT_RFC3339_SIZE], why[192];
 
 		timefmt_rfc3339(r->created, 0, when, sizeof(when));
-		retention_describe(plan->reasons[i], why, sizeof(why));
+		if (plan->reasons[i] & KEPT_AS_PARENT)
+			child = c->records[plan->records[plan->child[i]]].id;
+		retention_describe(plan->reasons[i] & ~(unsigned int)KEPT_AS_PARENT,
+				   why, sizeof(why));
+		if (json == NULL && child != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "%sparent of %s", why[0] ? ", " : "", child);
+		else if (child != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "%sparent", why[0] ? ", " : "");
 		if (json != NULL) {
 			struct json_value *o = json_new_object();
 			struct json_value *rules = json_new_array();
@@ -146,6 +194,8 @@ print_plan(const struct catalog *c, const struct prune_plan *plan,
 			     rule = strtok_r(NULL, ", ", &save))
 				json_array_append(rules, json_new_string(rule));
 			json_object_set(o, "rules", rules);
+			if (child != NULL)
+				json_object_set_string(o, "parent_of", child);
 			json_array_append(json, o);
 		} else {
 			printf("%-6s %s  %-20s %s  %s\n",
@@ -178,8 +228,9 @@ finish_removals(const struct repository *repo, struct catalog *c)
 			i++;
 			continue;
 		}
-		fsutil_dirname(buf_str(&path), directory, sizeof(directory));
-		if (fsutil_fsync_dir(directory, &err) != 0)
+		if (fsutil_dirname(buf_str(&path), directory, sizeof(directory),
+				   &err) != 0 ||
+		    fsutil_fsync_dir(directory, &err) != 0)
 			log_warning("%s", err.message);
 		log_info("removed archive '%s' of job '%s'", c->records[i].id,
 			 c->records[i].job);

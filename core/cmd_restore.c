@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -55,7 +56,12 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
+		context_release_plugin(&lp);
+		return EXIT_DAMAGED;
+	}
 	memset(&options, 0, sizeof(options));
 	options.target = o->to;
 	options.only = o->only;

@@ -8,15 +8,18 @@
 
 #include "context.h"
 
+#include <sysexits.h>
+
+/* The statuses above 1 are those of <sysexits.h>, as other tools use them. */
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_JOB_FAILED = 1,
-	EXIT_USAGE = 64,
-	EXIT_DAMAGED = 65,
-	EXIT_NOT_FOUND = 66,
-	EXIT_LOCKED = 75,
-	EXIT_NO_KEY = 77, /* no identity, or none that opens the archive */
-	EXIT_CONFIG = 78,
+	EXIT_USAGE = EX_USAGE,       /* 64: a bad command line */
+	EXIT_DAMAGED = EX_DATAERR,   /* 65: damaged archive or catalogue */
+	EXIT_NOT_FOUND = EX_NOINPUT, /* 66: no such archive, entry or job */
+	EXIT_LOCKED = EX_TEMPFAIL,   /* 75: the repository is locked */
+	EXIT_NO_KEY = EX_NOPERM,     /* 77: no identity opens the archive */
+	EXIT_CONFIG = EX_CONFIG,     /* 78: a configuration error */
 };
 
 int cmd_backup(struct context *ctx);

@@ -82,8 +82,10 @@ key_in(const char *key, const char *const *keys)
 int
 config_is_core_job_key(const char *key)
 {
-	static const char *const core_keys[] = {"plugin", "before", "after",
-						"max-age", NULL};
+	static const char *const core_keys[] = {"plugin",      "before",
+						"after",       "max-age",
+						"incremental", "full-every",
+						NULL};
 
 	return key_in(key, core_keys) || key_in(key, retention_keys);
 }
@@ -104,7 +106,7 @@ parser_fail(struct config_parser *parser, const char *section,
 		return;
 	parser->failed = 1;
 	va_start(ap, format);
-	vsnprintf(what, sizeof(what), format, ap);
+	message_vformat(what, sizeof(what), format, ap);
 	va_end(ap);
 	if (key != NULL)
 		error_set(parser->err, "%s:%d: [%s] %s: %s",
@@ -377,6 +379,31 @@ add_job(struct config_parser *parser, const char *name)
 	return job;
 }
 
+/* Keeps `text` (owned) with the job and returns it. */
+static const char *
+job_own(struct job_config *job, char *text)
+{
+	job->strings = xreallocarray(job->strings, job->string_count + 1,
+				     sizeof(*job->strings));
+	job->strings[job->string_count++] = text;
+	return text;
+}
+
+/* Replaces the owned string `old` by `text` (owned) and returns it. */
+static const char *
+job_replace(struct job_config *job, const char *old, char *text)
+{
+	size_t i;
+
+	for (i = 0; i < job->string_count; i++)
+		if (job->strings[i] == old) {
+			free(job->strings[i]);
+			job->strings[i] = text;
+			return text;
+		}
+	return job_own(job, text);
+}
+
 static struct cairn_setting *
 find_setting(struct job_config *job, const char *key)
 {
@@ -386,6 +413,35 @@ find_setting(struct job_config *job, const char *key)
 		if (strcmp(job->settings[i].key, key) == 0)
 			return &job->settings[i];
 	return NULL;
+}
+
+/* A count of archives (7) or a duration (7d). */
+static int
+set_full_every(struct config_parser *parser, struct job_config *job,
+	       const char *section, const char *key, const char *value)
+{
+	int count;
+
+	job->full_every_seconds = 0;
+	job->full_every_count = 0;
+	if (value[0] != '\0' && strspn(value, "0123456789") == strlen(value)) {
+		if (parse_count(value, &count) != 0 || count < 1) {
+			parser_fail(parser, section, key,
+				    "'%s' is not a count from 1 to 1000000",
+				    value);
+			return -1;
+		}
+		job->full_every_count = count;
+		return 0;
+	}
+	if (timefmt_parse_duration(value, &job->full_every_seconds) != 0 ||
+	    job->full_every_seconds <= 0) {
+		parser_fail(parser, section, key,
+			    "'%s' is neither a count (7) nor a duration (7d)",
+			    value);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -409,6 +465,19 @@ handle_job(struct config_parser *parser, const char *section,
 				    "'%s' is not a duration (e.g. 26h)", value);
 			return -1;
 		}
+	} else if (strcmp(key, "incremental") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			job->incremental = 1;
+		else if (strcmp(value, "no") == 0 ||
+			 strcmp(value, "false") == 0)
+			job->incremental = 0;
+		else {
+			parser_fail(parser, section, key,
+				    "'%s' is not yes or no", value);
+			return -1;
+		}
+	} else if (strcmp(key, "full-every") == 0) {
+		return set_full_every(parser, job, section, key, value);
 	} else if (key_in(key, retention_keys)) {
 		return set_retention(parser, &job->retention, section, key,
 				     value);
@@ -417,8 +486,8 @@ handle_job(struct config_parser *parser, const char *section,
 					 (job->setting_count + 1) *
 						 sizeof(*job->settings));
 		setting = &job->settings[job->setting_count++];
-		setting->key = xstrdup(key);
-		setting->value = xstrdup(value);
+		setting->key = job_own(job, xstrdup(key));
+		setting->value = job_own(job, xstrdup(value));
 		setting->line = parser->line;
 	}
 	return 0;
@@ -462,8 +531,7 @@ handle_continuation(struct config_parser *parser, const char *section,
 		return -1;
 	}
 	buf_printf(&joined, "%s %s", setting->value, value);
-	free((char *)(uintptr_t)setting->value);
-	setting->value = buf_detach(&joined);
+	setting->value = job_replace(job, setting->value, buf_detach(&joined));
 	return 0;
 }
 
@@ -845,10 +913,9 @@ config_release(struct config *config)
 		free(job->plugin);
 		free(job->before);
 		free(job->after);
-		for (j = 0; j < job->setting_count; j++) {
-			free((char *)(uintptr_t)job->settings[j].key);
-			free((char *)(uintptr_t)job->settings[j].value);
-		}
+		for (j = 0; j < job->string_count; j++)
+			free(job->strings[j]);
+		free(job->strings);
 		free(job->settings);
 	}
 	free(config->jobs);

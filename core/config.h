@@ -40,10 +40,21 @@ struct job_config {
 	char *before;
 	char *after;
 	int64_t max_age; /* seconds, 0 = not checked */
+	/*
+	 * Incremental backups: build on the previous archive; a full one at
+	 * least every full_every_seconds, or every full_every_count
+	 * archives (0: never forced).
+	 */
+	int incremental;
+	int64_t full_every_seconds;
+	int full_every_count;
 	struct retention retention;
-	/* The plugin's settings, strings owned here. */
+	/* The plugin's settings; their keys and values point into strings. */
 	struct cairn_setting *settings;
 	size_t setting_count;
+	/* Owned: every key and value of settings, freed by config_release. */
+	char **strings;
+	size_t string_count;
 };
 
 /* [encryption]: each string NULL (count 0) when unset; lines for errors. */

@@ -1,6 +1,7 @@
 /*
  * Error messages: formatted into the fixed buffer of struct cairn_error,
- * truncated rather than failing, since an error path must not fail.
+ * cut (and marked so) rather than failing, since an error path must not
+ * fail.
  */
 #include "error.h"
 
@@ -9,12 +10,33 @@
 #include <string.h>
 
 void
+message_vformat(char *buffer, size_t size, const char *format, va_list ap)
+{
+	int n = vsnprintf(buffer, size, format, ap);
+
+	if (n < 0)
+		buffer[0] = '\0';
+	else if ((size_t)n >= size && size >= 4)
+		memcpy(buffer + size - 4, "...", 4);
+}
+
+void
+message_format(char *buffer, size_t size, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	message_vformat(buffer, size, format, ap);
+	va_end(ap);
+}
+
+void
 error_set(struct cairn_error *err, const char *format, ...)
 {
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(err->message, sizeof(err->message), format, ap);
+	message_vformat(err->message, sizeof(err->message), format, ap);
 	va_end(ap);
 	err->setting = NULL;
 }
@@ -22,15 +44,14 @@ error_set(struct cairn_error *err, const char *format, ...)
 void
 error_errno(struct cairn_error *err, int errnum, const char *format, ...)
 {
-	size_t used;
+	char what[CAIRN_ERROR_MESSAGE_SIZE];
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(err->message, sizeof(err->message), format, ap);
+	message_vformat(what, sizeof(what), format, ap);
 	va_end(ap);
-	used = strlen(err->message);
-	snprintf(err->message + used, sizeof(err->message) - used, ": %s",
-		 strerror(errnum));
+	message_format(err->message, sizeof(err->message), "%s: %s", what,
+		       strerror(errnum));
 	err->setting = NULL;
 }
 
@@ -56,7 +77,7 @@ error_prefix(struct cairn_error *err, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	vsnprintf(prefix, sizeof(prefix), format, ap);
+	message_vformat(prefix, sizeof(prefix), format, ap);
 	va_end(ap);
 	memcpy(message, err->message, sizeof(message));
 	err->message[0] = '\0';

@@ -33,17 +33,29 @@ fsutil_fsync_dir(const char *path, struct cairn_error *err)
 	return 0;
 }
 
-void
-fsutil_dirname(const char *path, char *out, size_t size)
+int
+fsutil_dirname(const char *path, char *out, size_t size,
+	       struct cairn_error *err)
 {
 	const char *slash = strrchr(path, '/');
+	const char *directory = path;
+	size_t length;
 
-	if (slash == NULL)
-		snprintf(out, size, ".");
-	else if (slash == path)
-		snprintf(out, size, "/");
-	else
-		snprintf(out, size, "%.*s", (int)(slash - path), path);
+	if (slash == NULL) {
+		directory = ".";
+		length = 1;
+	} else if (slash == path) {
+		length = 1; /* "/" */
+	} else {
+		length = (size_t)(slash - path);
+	}
+	if (length >= size) {
+		error_set(err, "the directory of '%s' is too long", path);
+		return -1;
+	}
+	memcpy(out, directory, length);
+	out[length] = '\0';
+	return 0;
 }
 
 int
@@ -141,7 +153,8 @@ fsutil_write_atomic(const char *path, const void *data, size_t length,
 		unlink(temporary);
 		return -1;
 	}
-	fsutil_dirname(path, directory, sizeof(directory));
+	if (fsutil_dirname(path, directory, sizeof(directory), err) != 0)
+		return -1;
 	return fsutil_fsync_dir(directory, err);
 }
 

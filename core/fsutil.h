@@ -15,8 +15,13 @@
 /* fsync of a directory, so a rename in it is durable. 0 or -1. */
 int fsutil_fsync_dir(const char *path, struct cairn_error *err);
 
-/* The directory holding `path` ("." when it has none), in out. */
-void fsutil_dirname(const char *path, char *out, size_t size);
+/*
+ * The directory holding `path` ("." when it has none), in `out`. -1 when
+ * it does not fit in `size` bytes: a cut name would be another directory
+ * (and a commit would fsync the wrong one).
+ */
+int fsutil_dirname(const char *path, char *out, size_t size,
+		   struct cairn_error *err);
 
 /* mkdir -p with `mode` for the directories it creates. 0 or -1. */
 int fsutil_mkdir_p(const char *path, mode_t mode, struct cairn_error *err);

@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "progress.h"
 
 static int log_threshold = CAIRN_LOG_WARNING;
@@ -81,7 +82,7 @@ log_vmessage(enum cairn_log_level level, const char *format, va_list ap)
 					 LOG_DEBUG};
 	char message[4096];
 
-	vsnprintf(message, sizeof(message), format, ap);
+	message_vformat(message, sizeof(message), format, ap);
 	pthread_mutex_lock(&log_lock);
 	if (level == CAIRN_LOG_WARNING && log_capture != NULL)
 		log_capture(log_capture_context, message);

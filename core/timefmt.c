@@ -14,17 +14,27 @@ timefmt_rfc3339(struct timespec when, int precise, char *out, size_t size)
 {
 	struct tm tm;
 	time_t seconds = when.tv_sec;
+	int n;
 
-	gmtime_r(&seconds, &tm);
+	/* A time gmtime cannot break down (a year beyond int) is written as
+	 * the epoch rather than from an uninitialised struct tm. */
+	if (gmtime_r(&seconds, &tm) == NULL) {
+		seconds = 0;
+		when.tv_nsec = 0;
+		gmtime_r(&seconds, &tm);
+	}
 	if (precise)
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 when.tv_nsec / 1000);
+		n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     when.tv_nsec / 1000);
 	else
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* TIMEFMT_RFC3339_SIZE holds any int year: a cut is a caller's bug. */
+	if (n < 0 || (size_t)n >= size)
+		abort();
 }
 
 int

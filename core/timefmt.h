@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define TIMEFMT_RFC3339_SIZE 32
+/* Room for any int year, "-2147481748-12-31T23:59:59.999999Z". */
+#define TIMEFMT_RFC3339_SIZE 48
 
 /* "2026-11-24T02:00:00Z" (with ".123456Z" when precise is set). */
 void timefmt_rfc3339(struct timespec when, int precise, char *out,

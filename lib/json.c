@@ -21,8 +21,10 @@
  *   allocation as their node;
  * - an object of INDEX_MIN members or more may have a hash index of its
  *   members (open addressing, slots hold member index + 1, 0 is empty, at
- *   most half full). The index is only an accelerator: when it cannot be
- *   allocated it is dropped and lookups scan the members linearly.
+ *   most half full). The index is only an accelerator.
+ *
+ * Running out of memory aborts (xalloc.h), so no function fails for lack
+ * of memory and no caller has a NULL to forget to check.
  *
  * json_new_double of a NaN or an infinity gives a null value, since JSON
  * has no such numbers. Doubles are written with the fewest of 15, 16 or 17
@@ -34,6 +36,7 @@
  * writes "key": value with one space, and has no final newline.
  */
 #include "json.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -84,10 +87,8 @@ copy_bytes(const char *data, size_t length)
 	char *copy;
 
 	if (length == SIZE_MAX)
-		return NULL;
-	copy = malloc(length + 1);
-	if (copy == NULL)
-		return NULL;
+		xalloc_die();
+	copy = xmalloc(length + 1);
 	if (length > 0)
 		memcpy(copy, data, length);
 	copy[length] = '\0';
@@ -233,9 +234,7 @@ number_to_double(const char *text)
 		return strtod(text, NULL);
 	length = strlen(text);
 	point_length = strlen(point);
-	copy = malloc(length + point_length + 1);
-	if (copy == NULL)
-		return strtod(text, NULL);
+	copy = xmalloc(length + point_length + 1);
 	for (i = 0, j = 0; i < length; i++) {
 		if (text[i] == '.') {
 			memcpy(copy + j, point, point_length);
@@ -280,10 +279,9 @@ number_format(double d, char *out, size_t out_size)
 static struct json_value *
 value_new(enum json_type type)
 {
-	struct json_value *v = calloc(1, sizeof(*v));
+	struct json_value *v = xcalloc(1, sizeof(*v));
 
-	if (v != NULL)
-		v->type = type;
+	v->type = type;
 	return v;
 }
 
@@ -297,10 +295,8 @@ value_new_bytes(enum json_type type, size_t size)
 	struct json_value *v;
 
 	if (size > SIZE_MAX - sizeof(*v) - 1)
-		return NULL;
-	v = malloc(sizeof(*v) + size + 1);
-	if (v == NULL)
-		return NULL;
+		xalloc_die();
+	v = xmalloc(sizeof(*v) + size + 1);
 	memset(v, 0, sizeof(*v));
 	v->type = type;
 	if (type == JSON_NUMBER)
@@ -315,8 +311,6 @@ number_new(const char *text, size_t length)
 {
 	struct json_value *v = value_new_bytes(JSON_NUMBER, length);
 
-	if (v == NULL)
-		return NULL;
 	memcpy(v->u.number, text, length);
 	v->u.number[length] = '\0';
 	return v;
@@ -352,26 +346,20 @@ json_free(struct json_value *value)
 	free(value);
 }
 
-static int
+static void
 array_push(struct json_value *array, struct json_value *item)
 {
-	struct json_value **items;
 	size_t capacity;
 
 	if (array->u.array.count == array->u.array.capacity) {
 		capacity = array->u.array.capacity ? array->u.array.capacity * 2
 						   : 4;
-		if (capacity > SIZE_MAX / sizeof(*items))
-			return -1;
-		items = realloc(array->u.array.items,
-				capacity * sizeof(*items));
-		if (items == NULL)
-			return -1;
-		array->u.array.items = items;
+		array->u.array.items = xreallocarray(
+			array->u.array.items, capacity,
+			sizeof(*array->u.array.items));
 		array->u.array.capacity = capacity;
 	}
 	array->u.array.items[array->u.array.count++] = item;
-	return 0;
 }
 
 /* Objects and their index */
@@ -418,9 +406,7 @@ index_rebuild(struct json_value *object)
 		object->u.object.slot_count = 0;
 		if (count < INDEX_MIN)
 			return;
-		object->u.object.slots = calloc(size, sizeof(size_t));
-		if (object->u.object.slots == NULL)
-			return;
+		object->u.object.slots = xcalloc(size, sizeof(size_t));
 		object->u.object.slot_count = size;
 	}
 	for (i = 0; i < count; i++)
@@ -455,15 +441,13 @@ object_find(const struct json_value *object, const char *key, size_t length)
 }
 
 /*
- * Sets member `key` (taking ownership of `key_copy` and `value`, also on
- * failure): replaces the value of an existing member in place, else
- * appends.
+ * Sets member `key` (taking ownership of `key_copy` and `value`):
+ * replaces the value of an existing member in place, else appends.
  */
-static int
+static void
 object_put(struct json_value *object, char *key_copy, size_t length,
 	   struct json_value *value)
 {
-	struct json_member *members;
 	size_t i, capacity;
 
 	i = object_find(object, key_copy, length);
@@ -471,19 +455,15 @@ object_put(struct json_value *object, char *key_copy, size_t length,
 		json_free(object->u.object.members[i].value);
 		object->u.object.members[i].value = value;
 		free(key_copy);
-		return 0;
+		return;
 	}
 	if (object->u.object.count == object->u.object.capacity) {
 		capacity = object->u.object.capacity
 				   ? object->u.object.capacity * 2
 				   : 4;
-		if (capacity > SIZE_MAX / sizeof(*members))
-			goto fail;
-		members = realloc(object->u.object.members,
-				  capacity * sizeof(*members));
-		if (members == NULL)
-			goto fail;
-		object->u.object.members = members;
+		object->u.object.members = xreallocarray(
+			object->u.object.members, capacity,
+			sizeof(*object->u.object.members));
 		object->u.object.capacity = capacity;
 	}
 	i = object->u.object.count++;
@@ -497,11 +477,6 @@ object_put(struct json_value *object, char *key_copy, size_t length,
 		else
 			index_insert(object, i);
 	}
-	return 0;
-fail:
-	free(key_copy);
-	json_free(value);
-	return -1;
 }
 
 /* Parser */
@@ -768,10 +743,6 @@ parser_array(struct parser *p)
 	struct json_value *array, *item;
 
 	array = value_new(JSON_ARRAY);
-	if (array == NULL) {
-		parser_fail(p, p->pos, "out of memory");
-		return NULL;
-	}
 	p->pos++;
 	parser_skip_space(p);
 	if (p->pos < p->length && p->text[p->pos] == ']') {
@@ -782,11 +753,7 @@ parser_array(struct parser *p)
 		item = parser_value(p);
 		if (item == NULL)
 			goto fail;
-		if (array_push(array, item) == -1) {
-			json_free(item);
-			parser_fail(p, p->pos, "out of memory");
-			goto fail;
-		}
+		array_push(array, item);
 		parser_skip_space(p);
 		if (p->pos < p->length && p->text[p->pos] == ',') {
 			p->pos++;
@@ -812,10 +779,6 @@ parser_object(struct parser *p)
 	char *key;
 
 	object = value_new(JSON_OBJECT);
-	if (object == NULL) {
-		parser_fail(p, p->pos, "out of memory");
-		return NULL;
-	}
 	p->pos++;
 	parser_skip_space(p);
 	if (p->pos < p->length && p->text[p->pos] == '}') {
@@ -830,11 +793,7 @@ parser_object(struct parser *p)
 		}
 		if (parser_string_end(p, &end) == -1)
 			goto fail;
-		key = malloc(end - p->pos);
-		if (key == NULL) {
-			parser_fail(p, p->pos, "out of memory");
-			goto fail;
-		}
+		key = xmalloc(end - p->pos);
 		if (parser_string_decode(p, end, key, &key_length) == -1) {
 			free(key);
 			goto fail;
@@ -851,10 +810,7 @@ parser_object(struct parser *p)
 			free(key);
 			goto fail;
 		}
-		if (object_put(object, key, key_length, value) == -1) {
-			parser_fail(p, p->pos, "out of memory");
-			goto fail;
-		}
+		object_put(object, key, key_length, value);
 		parser_skip_space(p);
 		if (p->pos < p->length && p->text[p->pos] == ',') {
 			p->pos++;
@@ -884,10 +840,6 @@ parser_literal(struct parser *p, const char *word, enum json_type type,
 		return NULL;
 	}
 	v = value_new(type);
-	if (v == NULL) {
-		parser_fail(p, p->pos, "out of memory");
-		return NULL;
-	}
 	v->u.boolean = boolean;
 	p->pos += n;
 	return v;
@@ -923,10 +875,6 @@ parser_value(struct parser *p)
 		if (parser_string_end(p, &end) == -1)
 			return NULL;
 		v = value_new_bytes(JSON_STRING, end - p->pos - 1);
-		if (v == NULL) {
-			parser_fail(p, p->pos, "out of memory");
-			return NULL;
-		}
 		if (parser_string_decode(p, end, v->u.string.data,
 					 &v->u.string.length) == -1) {
 			free(v);
@@ -951,10 +899,6 @@ parser_value(struct parser *p)
 			return NULL;
 		}
 		v = number_new(p->text + p->pos, n);
-		if (v == NULL) {
-			parser_fail(p, p->pos, "out of memory");
-			return NULL;
-		}
 		p->pos += n;
 		return v;
 	}
@@ -1163,8 +1107,7 @@ json_new_bool(int value)
 {
 	struct json_value *v = value_new(JSON_BOOL);
 
-	if (v != NULL)
-		v->u.boolean = value != 0;
+	v->u.boolean = value != 0;
 	return v;
 }
 
@@ -1174,9 +1117,8 @@ json_new_int64(int64_t value)
 	char text[32];
 	int n;
 
+	/* 20 digits and a sign at most: never cut. */
 	n = snprintf(text, sizeof(text), "%" PRId64, value);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return NULL;
 	return number_new(text, (size_t)n);
 }
 
@@ -1221,8 +1163,6 @@ json_new_string_length(const char *text, size_t length)
 	if (text == NULL && length > 0)
 		return NULL;
 	v = value_new_bytes(JSON_STRING, length);
-	if (v == NULL)
-		return NULL;
 	if (length > 0)
 		memcpy(v->u.string.data, text, length);
 	v->u.string.data[length] = '\0';
@@ -1245,7 +1185,7 @@ json_new_object(void)
 struct json_value *
 json_clone(const struct json_value *value)
 {
-	struct json_value *copy, *item;
+	struct json_value *copy;
 	const struct json_member *m;
 	char *key;
 	size_t i;
@@ -1264,35 +1204,16 @@ json_clone(const struct json_value *value)
 					      value->u.string.length);
 	case JSON_ARRAY:
 		copy = json_new_array();
-		if (copy == NULL)
-			return NULL;
-		for (i = 0; i < value->u.array.count; i++) {
-			item = json_clone(value->u.array.items[i]);
-			if (item == NULL || array_push(copy, item) == -1) {
-				json_free(item);
-				json_free(copy);
-				return NULL;
-			}
-		}
+		for (i = 0; i < value->u.array.count; i++)
+			array_push(copy, json_clone(value->u.array.items[i]));
 		return copy;
 	case JSON_OBJECT:
 		copy = json_new_object();
-		if (copy == NULL)
-			return NULL;
 		for (i = 0; i < value->u.object.count; i++) {
 			m = &value->u.object.members[i];
 			key = copy_bytes(m->key, m->key_length);
-			item = json_clone(m->value);
-			if (key == NULL || item == NULL) {
-				free(key);
-				json_free(item);
-				json_free(copy);
-				return NULL;
-			}
-			if (object_put(copy, key, m->key_length, item) == -1) {
-				json_free(copy);
-				return NULL;
-			}
+			object_put(copy, key, m->key_length,
+				   json_clone(m->value));
 		}
 		return copy;
 	}
@@ -1313,11 +1234,8 @@ json_object_set(struct json_value *object, const char *key,
 	}
 	length = strlen(key);
 	copy = copy_bytes(key, length);
-	if (copy == NULL) {
-		json_free(value);
-		return -1;
-	}
-	return object_put(object, copy, length, value);
+	object_put(object, copy, length, value);
+	return 0;
 }
 
 struct json_value *
@@ -1345,11 +1263,11 @@ json_object_take(struct json_value *object, const char *key)
 int
 json_array_append(struct json_value *array, struct json_value *value)
 {
-	if (array == NULL || array->type != JSON_ARRAY || value == NULL ||
-	    array_push(array, value) == -1) {
+	if (array == NULL || array->type != JSON_ARRAY || value == NULL) {
 		json_free(value);
 		return -1;
 	}
+	array_push(array, value);
 	return 0;
 }
 
@@ -1445,21 +1363,15 @@ struct output {
 	char *data;
 	size_t length;
 	size_t capacity;
-	int failed;
 };
 
 static void
 output_append(struct output *o, const char *data, size_t length)
 {
 	size_t capacity;
-	char *grown;
 
-	if (o->failed)
-		return;
-	if (length >= SIZE_MAX - o->length) {
-		o->failed = 1;
-		return;
-	}
+	if (length >= SIZE_MAX - o->length)
+		xalloc_die();
 	if (o->length + length + 1 > o->capacity) {
 		capacity = o->capacity ? o->capacity : 256;
 		while (capacity < o->length + length + 1) {
@@ -1469,12 +1381,7 @@ output_append(struct output *o, const char *data, size_t length)
 			}
 			capacity *= 2;
 		}
-		grown = realloc(o->data, capacity);
-		if (grown == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->data = grown;
+		o->data = xrealloc(o->data, capacity);
 		o->capacity = capacity;
 	}
 	memcpy(o->data + o->length, data, length);
@@ -1567,8 +1474,6 @@ output_value(struct output *o, const struct json_value *v,
 	const struct json_member *m;
 	size_t i;
 
-	if (o->failed)
-		return;
 	switch (v->type) {
 	case JSON_NULL:
 		output_append(o, "null", 4);
@@ -1627,10 +1532,8 @@ json_serialize(const struct json_value *value, enum json_style style,
 	if (value == NULL)
 		return NULL;
 	output_value(&o, value, style, 0);
-	if (o.failed) {
-		free(o.data);
-		return NULL;
-	}
+	if (o.data == NULL)
+		o.data = copy_bytes("", 0);
 	if (length != NULL)
 		*length = o.length;
 	return o.data;

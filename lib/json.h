@@ -3,7 +3,9 @@
  * plugins that speak JSON (kong). A parsed document is a tree of
  * struct json_value nodes; numbers keep their original text so that they
  * round-trip exactly (64-bit ids, Kong's floats). Object members keep their
- * order. This module depends on nothing but libc so plugins can link it.
+ * order. This module depends on nothing but libc and xalloc.c, so plugins
+ * can link it. Running out of memory aborts the program (xalloc.h): no
+ * function here returns NULL or -1 for lack of memory.
  *
  * Ownership: every json_new_* and json_parse result is owned by the caller
  * and released with json_free. json_object_set and json_array_append take
@@ -65,7 +67,10 @@ const char *json_get_string(const struct json_value *object, const char *key);
 int json_get_int64(const struct json_value *object, const char *key,
 		   int64_t *out);
 
-/* Building. All return NULL when out of memory. */
+/*
+ * Building. None returns NULL, except json_new_number_text of a text that
+ * is not a JSON number and json_new_string of NULL.
+ */
 struct json_value *json_new_null(void);
 struct json_value *json_new_bool(int value);
 struct json_value *json_new_int64(int64_t value);
@@ -79,15 +84,19 @@ struct json_value *json_new_object(void);
 /* A deep copy. */
 struct json_value *json_clone(const struct json_value *value);
 
-/* Replaces an existing member of the same key in place. 0 or -1. */
+/*
+ * Replaces an existing member of the same key in place. 0, or -1 (value
+ * freed) only when `object` is not an object or `key` or `value` is NULL.
+ */
 int json_object_set(struct json_value *object, const char *key,
 		    struct json_value *value);
 /* Removes the member and returns it (owned by the caller), or NULL. */
 struct json_value *json_object_take(struct json_value *object,
 				    const char *key);
+/* 0, or -1 (value freed) when `array` is not an array or `value` NULL. */
 int json_array_append(struct json_value *array, struct json_value *value);
 
-/* Shortcuts that build the value and set it; 0 or -1. */
+/* Shortcuts that build the value and set it; -1 as json_object_set. */
 int json_object_set_string(struct json_value *object, const char *key,
 			   const char *text);
 int json_object_set_int64(struct json_value *object, const char *key,
@@ -105,8 +114,8 @@ enum json_style {
  * Serialises `value` as UTF-8 JSON text, NUL-terminated, into a malloc'd
  * buffer owned by the caller; *length (if not NULL) receives its length
  * without the NUL. Strings are escaped per RFC 8259 ("/" is not escaped);
- * invalid UTF-8 bytes are written as \u00XX escapes of the byte. NULL when
- * out of memory.
+ * invalid UTF-8 bytes are written as \u00XX escapes of the byte. NULL only
+ * when `value` is NULL.
  */
 char *json_serialize(const struct json_value *value, enum json_style style,
 		     size_t *length);

@@ -10,7 +10,8 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	awscli nodejs openssh-server
 	acl attr tar man-db groff-base util-linux procps prometheus
 	valgrind libclang-rt-dev
-	age zlib1g-dev"
+	age zlib1g-dev strace
+	debhelper dpkg-dev lintian git"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
 install_dependencies() {

@@ -11,6 +11,7 @@ core_unit_tests = \
 	tests/unit/test_manifest \
 	tests/unit/test_options \
 	tests/unit/test_timefmt \
+	tests/unit/test_fsutil \
 	tests/unit/test_plugin_loader
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
@@ -47,6 +48,10 @@ tests_unit_test_timefmt_SOURCES = tests/unit/test_timefmt.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_timefmt_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_fsutil_SOURCES = tests/unit/test_fsutil.c
+tests_unit_test_fsutil_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_fsutil_LDADD = $(CORE_TEST_LDADD)
 
 # The loader test opens the fixture plugins below from the build tree.
 tests_unit_test_plugin_loader_SOURCES = tests/unit/test_plugin_loader.c \

@@ -20,7 +20,11 @@
  * is updated by PUT. That POST updates instead of creating when the
  * upstream already has a target of the same host:port (under another
  * id): such a target is skipped with a warning, unless --force deletes
- * the other one first. A DB-less target cannot be written entity by entity; it gets the
+ * the other one first. Every other kind's PUT upserts (the generated
+ * put_entity_endpoint of kong/api/endpoints.lua, which
+ * kong/api/routes/consumer_groups.lua's PUT calls as well).
+ *
+ * A DB-less target cannot be written entity by entity; it gets the
  * whole document through POST /config, which replaces its configuration,
  * so it requires --force when the target holds extra entities and cannot
  * honour --only.
@@ -177,7 +181,8 @@ kong_same_key(int kind, const struct json_value *archived,
 		other_parent = json_get_string(json_object_get(entity, fk),
 					       "id");
 		if (other != NULL && other_parent != NULL &&
-		    strcmp(other, key) == 0 && strcmp(other_parent, parent) == 0)
+		    strcmp(other, key) == 0 &&
+		    strcmp(other_parent, parent) == 0)
 			return entity;
 	}
 	return NULL;

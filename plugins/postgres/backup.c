@@ -5,6 +5,9 @@
  *   globals.sql                  pg_dumpall --globals-only
  *   databases/<name>.dump        pg_dump -Fc -Z0 (or .sql: plain format)
  *   databases/<name>.rowcounts   per-table row counts for drill
+ *   databases/<name>.database.sql  its database-level properties (props.c)
+ *   databases/<name>.grants      its owners and grants, for drill
+ *   globals.grants               roles and memberships, for drill
  *
  * <name> is the database name with '%', '/', ' ' and control characters
  * written %XX. Each dump is streamed from pg_dump's stdout straight into
@@ -42,6 +45,9 @@ struct postgres_db {
 	int64_t dumped; /* bytes */
 	struct postgres_rowcounts counts;
 	int snapshot; /* whether counts share the dump's snapshot */
+	char *props;  /* database.sql, read in the dump's snapshot */
+	size_t props_length;
+	struct postgres_text grants;
 };
 
 struct postgres_backup_run {
@@ -52,6 +58,7 @@ struct postgres_backup_run {
 	struct postgres_db *dbs;
 	size_t count;
 	int superuser;
+	struct postgres_text roles; /* globals.grants */
 	pthread_mutex_t lock;
 	size_t next;
 	volatile int abort;
@@ -70,6 +77,8 @@ postgres_db_free(struct postgres_db *db)
 	free(db->collate);
 	free(db->ctype);
 	postgres_rowcounts_free(&db->counts);
+	free(db->props);
+	postgres_text_release(&db->grants);
 }
 
 int
@@ -288,7 +297,10 @@ postgres_dump_one(struct postgres_backup_run *run, struct postgres_db *db,
 		postgres_error(err, "cannot dump %s: %s", what, inner.message);
 		goto out;
 	}
-	if (postgres_count_rows(conn, what, &db->counts, err) == -1)
+	if (postgres_count_rows(conn, what, &db->counts, err) == -1 ||
+	    postgres_props_sql(conn, db->name, &db->props, &db->props_length,
+			       err) == -1 ||
+	    postgres_grants_database(conn, db->name, &db->grants, err) == -1)
 		goto out;
 	if (postgres_exec(conn, what, "COMMIT", err) == -1)
 		goto out;
@@ -546,6 +558,49 @@ postgres_fact(const struct postgres_backup_run *run, const char *db,
 		run->host->fact_set(run->sink, name, value);
 }
 
+/* A small entry written at once from memory. */
+static int
+postgres_write_entry(struct postgres_backup_run *run, const char *name,
+		     const char *text, size_t length, struct cairn_error *err)
+{
+	struct cairn_stream *stream = NULL;
+	struct cairn_entry entry;
+
+	memset(&entry, 0, sizeof(entry));
+	entry.name = name;
+	entry.type = CAIRN_ENTRY_FILE;
+	entry.mode = 0600;
+	entry.size = (int64_t)length;
+	clock_gettime(CLOCK_REALTIME, &entry.mtime);
+	if (run->host->stream_open(run->sink, &entry, &stream, err) == -1 ||
+	    run->host->stream_write(stream, text, length, err) == -1 ||
+	    run->host->stream_close(stream, err) == -1)
+		return -1;
+	return 0;
+}
+
+/* database.sql and grants of a dumped database. */
+static int
+postgres_write_records(struct postgres_backup_run *run,
+		       const struct postgres_db *db, struct cairn_error *err)
+{
+	char name[512];
+	int n;
+
+	n = snprintf(name, sizeof(name), "databases/%s.database.sql",
+		     db->encoded);
+	if (n < 0 || (size_t)n >= sizeof(name) ||
+	    postgres_write_entry(run, name, db->props, db->props_length,
+				 err) == -1)
+		return -1;
+	n = snprintf(name, sizeof(name), "databases/%s.grants", db->encoded);
+	if (n < 0 || (size_t)n >= sizeof(name) ||
+	    postgres_write_entry(run, name, db->grants.data,
+				 db->grants.length, err) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 postgres_write_rowcounts(struct postgres_backup_run *run,
 			 struct postgres_db *db, struct cairn_error *err)
@@ -662,7 +717,9 @@ postgres_backup(void *state, const struct cairn_host *host,
 	if (postgres_server_facts(&run, conn, err) == -1 ||
 	    postgres_select(&run, conn, err) == -1 ||
 	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
-					   err) == -1)
+					   err) == -1 ||
+	    postgres_grants_roles(conn, run.superuser, NULL, &run.roles, err) ==
+		-1)
 		goto out;
 	PQfinish(conn);
 	conn = NULL;
@@ -678,6 +735,8 @@ postgres_backup(void *state, const struct cairn_host *host,
 		  session.bin_dir);
 
 	if (postgres_dump_globals(&run, err) == -1 ||
+	    postgres_write_entry(&run, "globals.grants", run.roles.data,
+				 run.roles.length, err) == -1 ||
 	    postgres_dump_all(&run, err) == -1)
 		goto out;
 
@@ -691,7 +750,8 @@ postgres_backup(void *state, const struct cairn_host *host,
 	for (i = 0; i < run.count; i++) {
 		struct postgres_db *db = &run.dbs[i];
 
-		if (postgres_write_rowcounts(&run, db, err) == -1)
+		if (postgres_write_rowcounts(&run, db, err) == -1 ||
+		    postgres_write_records(&run, db, err) == -1)
 			goto out;
 		if (i > 0)
 			list[used++] = ' ';
@@ -724,6 +784,7 @@ out:
 		postgres_db_free(&run.dbs[i]);
 	free(run.dbs);
 	free(list);
+	postgres_text_release(&run.roles);
 	if (have_session)
 		postgres_session_release(&session);
 	pthread_mutex_destroy(&run.lock);

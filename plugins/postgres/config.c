@@ -33,6 +33,7 @@ const char *const postgres_keys[] = {
     "pg-bin-dir",
     "connect-timeout",
     "drill-target",
+    "drill-user",
     NULL,
 };
 
@@ -233,6 +234,10 @@ postgres_config_setting(struct postgres_config *cfg,
 		cfg->drill_target = strdup(s->value);
 		if (cfg->drill_target == NULL)
 			goto oom;
+	} else if (strcmp(k, "drill-user") == 0) {
+		cfg->drill_user = strdup(s->value);
+		if (cfg->drill_user == NULL)
+			goto oom;
 	} else {
 		/* The core only passes our keys; be safe anyway. */
 		postgres_error(err, "unknown key '%s'", k);
@@ -316,5 +321,6 @@ postgres_config_free(struct postgres_config *cfg)
 	postgres_list_free(&cfg->excludes);
 	free(cfg->bin_dir);
 	free(cfg->drill_target);
+	free(cfg->drill_user);
 	free(cfg);
 }

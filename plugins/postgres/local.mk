@@ -7,7 +7,11 @@ postgres_sources = \
 	plugins/postgres/conn.c \
 	plugins/postgres/spawn.c \
 	plugins/postgres/backup.c \
-	plugins/postgres/restore.c
+	plugins/postgres/restore.c \
+	plugins/postgres/props.c \
+	plugins/postgres/grants.c \
+	plugins/postgres/cluster.c \
+	plugins/postgres/drill.c
 
 if BUILD_POSTGRES
 plugins_LTLIBRARIES += plugins/postgres/postgres.la

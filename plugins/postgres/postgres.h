@@ -12,6 +12,10 @@
  *   spawn.c       child processes (pg_dump, psql...) without a shell
  *   backup.c      backup: globals, one pg_dump per database, in parallel
  *   restore.c     restore and drill
+ *   props.c       database-level properties as SQL (database.sql entries)
+ *   grants.c      records of roles, owners and grants, and their comparison
+ *   cluster.c     throwaway clusters for drills, and their keeper process
+ *   drill.c       drill: into a throwaway cluster, or into drill-target
  *   postgres.c    the descriptor, configure, check, release
  *
  * Ownership: every function that fills a structure documents how to
@@ -67,6 +71,7 @@ struct postgres_config {
 	int jobs;
 	char *bin_dir; /* NULL: choose the newest suitable client */
 	char *drill_target;
+	char *drill_user; /* who runs a throwaway drill cluster */
 	int restore_only;
 };
 
@@ -160,7 +165,8 @@ char *postgres_name_decode(const char *encoded);
 
 /*
  * Splits "databases/<encoded>.<suffix>" into the decoded database name
- * (malloc'ed) and the suffix ("dump", "sql" or "rowcounts"). -1 when the
+ * (malloc'ed) and the suffix ("dump", "sql", "rowcounts", "grants" or
+ * "database.sql"). -1 when the
  * entry is not a database entry.
  */
 int postgres_entry_parse(const char *entry, char **name, const char **suffix);
@@ -206,6 +212,37 @@ void postgres_rowcounts_free(struct postgres_rowcounts *rc);
 const struct postgres_rowcount *
 postgres_rowcounts_find(const struct postgres_rowcounts *rc, const char *schema,
 			const char *table);
+
+/*
+ * Text that grows; a failed allocation sticks in `failed` and later calls
+ * do nothing, so a caller checks once at the end. data is owned, NULL
+ * until something is added; release with postgres_text_release.
+ */
+struct postgres_text {
+	char *data;
+	size_t length;
+	size_t capacity;
+	int failed;
+};
+
+void postgres_text_add(struct postgres_text *t, const char *s);
+void postgres_text_addf(struct postgres_text *t, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Adds text with '%', tab, newline and controls written %XX. */
+void postgres_text_add_field(struct postgres_text *t, const char *text);
+void postgres_text_release(struct postgres_text *t);
+
+/*
+ * Settings whose value is a list pg_dump quotes item by item
+ * (search_path...), and the split of such a stored value ("a, \"B c\"")
+ * into its items the way PostgreSQL's SplitGUCList does. -1 on a
+ * malformed value or no memory.
+ */
+int postgres_guc_is_list(const char *name);
+int postgres_guc_list_split(const char *value, struct postgres_list *list);
 
 /* Human sizes: "1.5 GiB". */
 void postgres_size_text(int64_t bytes, char *buf, size_t size);
@@ -313,7 +350,186 @@ void postgres_child_stderr(const struct postgres_child *c, char *buf,
 char **postgres_env_build(const char *const *set, size_t count);
 void postgres_env_free(char **envp);
 
+/* --- props.c ------------------------------------------------------- */
+
+/*
+ * The SQL that gives the connected database its database-level
+ * properties back (owner, connection limit, template flag, comment, ACL,
+ * its settings and its roles' settings), named `name`. *sql is malloc'ed,
+ * owned by the caller.
+ */
+int postgres_props_sql(PGconn *conn, const char *name, char **sql,
+		       size_t *length, struct cairn_error *err);
+
+/* --- grants.c ------------------------------------------------------ */
+
+/*
+ * Records of roles (but skip_role, "" for none; passwords: whether to
+ * record which roles have one, superusers only) and of the connected
+ * database's owners and grants. out is filled, released by the caller.
+ */
+int postgres_grants_roles(PGconn *conn, int passwords, const char *skip_role,
+			  struct postgres_text *out, struct cairn_error *err);
+int postgres_grants_database(PGconn *conn, const char *name,
+			     struct postgres_text *out,
+			     struct cairn_error *err);
+/*
+ * Reports each difference between the archive's record and the one read
+ * after the restore, each message starting with scope ("database 'x': "
+ * or ""). 0 when equal; *checks is the number of properties compared.
+ */
+int postgres_grants_compare(const struct cairn_host *host,
+			    struct cairn_report *report, const char *scope,
+			    const char *expected, size_t expected_length,
+			    const char *actual, size_t actual_length,
+			    size_t *checks, size_t *differences);
+
+/* --- cluster.c ---------------------------------------------------- */
+
+/* A throwaway cluster for drills; see cluster.c. */
+struct postgres_cluster {
+	pid_t keeper;   /* the process that owns the cluster */
+	int command_fd; /* to the keeper */
+	int status_fd;  /* from the keeper */
+	pid_t server;   /* the postmaster, the keeper's child */
+	char *dir;      /* SCRATCH/pg: data/, the socket, logs */
+	char *scratch_dir;
+	char *server_log;
+	char *initdb_log;
+	char *bin_dir; /* initdb and postgres */
+	int version;   /* PG_VERSION_NUM style */
+	char version_text[64];
+	uid_t uid;
+	gid_t gid;
+	int switch_user;
+	char user[64];
+};
+
+void postgres_cluster_init(struct postgres_cluster *c);
+/*
+ * Creates and starts a cluster in SCRATCH/pg whose server is not older
+ * than archive_version. Whether it succeeds or not, postgres_cluster_stop
+ * must follow: it stops the server and removes the directory.
+ */
+int postgres_cluster_start(struct postgres_cluster *c,
+			   const struct postgres_config *cfg,
+			   const struct cairn_host *host,
+			   const char *scratch_dir, int archive_version,
+			   struct cairn_error *err);
+/*
+ * Settings that reach the cluster (its socket, its superuser), as a
+ * configuration for postgres_session_init; release with
+ * postgres_config_free's fields: free(cfg->job), postgres_params_free.
+ */
+int postgres_cluster_endpoint(const struct postgres_cluster *c,
+			      struct postgres_config *cfg,
+			      struct cairn_error *err);
+/* The cluster's bootstrap superuser, not one of the archive's roles. */
+const char *postgres_cluster_superuser(void);
+void postgres_cluster_stop(struct postgres_cluster *c,
+			   const struct cairn_host *host);
+
 /* --- backup.c / restore.c ------------------------------------ */
+
+/* The archive's databases as restore and drill see them. */
+struct postgres_rdb {
+	char *name;
+	char *encoded;
+	int selected;
+	int exists;
+	int empty;
+	int done;
+	int whole; /* pg_restore --create brought its properties too */
+	/* drill */
+	char scratch[64];
+	int created;
+	int restored;
+	struct postgres_rowcounts counts; /* after restore */
+	int have_counts;
+	struct postgres_rowcounts expected;
+	int have_expected;
+	char *grants; /* the archive's record, when it has one */
+	size_t grants_length;
+};
+
+struct postgres_rplan {
+	struct postgres_rdb *dbs;
+	size_t count;
+	enum postgres_format format;
+	int drill; /* restoring into a throwaway cluster */
+};
+
+/* What psql said on stderr, sorted by SQLSTATE. */
+struct postgres_psql_filter {
+	const char *tolerated;
+	size_t tolerated_count;
+	size_t error_count;
+	char first_error[512];
+};
+
+
+/* The archive's databases, from its facts; release with rplan_free. */
+int postgres_rplan_load(struct postgres_rplan *plan,
+			const struct cairn_host *host,
+			struct cairn_source *source, struct cairn_error *err);
+void postgres_rplan_free(struct postgres_rplan *plan);
+struct postgres_rdb *postgres_rplan_find(struct postgres_rplan *plan,
+					 const char *name);
+/* A psql stderr line into a filter (a child's on_line callback). */
+void postgres_psql_line(void *arg, const char *line);
+/* Reads the current entry into *text (malloc'ed), up to max bytes. */
+int postgres_entry_slurp(const struct cairn_host *host,
+			 struct cairn_source *source, size_t max, char **text,
+			 size_t *total, struct cairn_error *err);
+/* Runs prog fed with the current entry; errors name `what`. */
+int postgres_run_fed(const struct postgres_session *s,
+		     const struct cairn_host *host, struct cairn_source *source,
+		     const struct cairn_entry *entry, const char *prog,
+		     const char *const *argv,
+		     struct postgres_psql_filter *filter, const char *what,
+		     struct cairn_error *err);
+/* Sets db->exists and db->empty on the endpoint's server. */
+int postgres_db_probe(const struct postgres_endpoint *ep,
+		      struct postgres_rdb *db, struct cairn_error *err);
+int postgres_db_drop(const struct postgres_endpoint *ep, const char *name,
+		     struct cairn_error *err);
+/* CREATE DATABASE name with the encoding, locale (and owner) recorded. */
+int postgres_db_create(const struct postgres_endpoint *ep,
+		       const struct cairn_host *host,
+		       struct cairn_source *source, const char *encoded,
+		       const char *name, int with_owner,
+		       struct cairn_error *err);
+/*
+ * Runs globals.sql; existing roles are kept and updated. With lenient,
+ * failed statements are counted there instead of failing the restore.
+ */
+int postgres_restore_globals(const struct postgres_session *s,
+			     const struct cairn_host *host,
+			     struct cairn_source *source,
+			     const struct cairn_entry *entry,
+			     struct postgres_psql_filter *lenient,
+			     struct cairn_error *err);
+/* Restores one database from its dump entry (see restore.c). */
+int postgres_restore_db(const struct postgres_session *s,
+			const struct postgres_config *cfg,
+			const struct cairn_host *host,
+			struct cairn_source *source,
+			const struct cairn_entry *entry,
+			const struct postgres_rplan *plan,
+			struct postgres_rdb *db, int force,
+			struct cairn_error *err);
+/* Runs a database.sql entry unless pg_restore --create did its work. */
+int postgres_restore_props(const struct postgres_session *s,
+			   const struct cairn_host *host,
+			   struct cairn_source *source,
+			   const struct cairn_entry *entry,
+			   const struct postgres_rdb *db,
+			   struct cairn_error *err);
+/* Whether s's pg_restore reads what the archive's pg_dump wrote. */
+int postgres_check_client(const struct postgres_session *s,
+			  const struct cairn_host *host,
+			  struct cairn_source *source, struct cairn_error *err);
+
 
 int postgres_backup(void *state, const struct cairn_host *host,
 		    struct cairn_sink *sink, struct cairn_error *err);

@@ -21,10 +21,10 @@
  * --create; plain format with psql into a database created from the
  * encoding, locale and owner the manifest recorded.
  *
- * Drill restores every database under a scratch name into drill-target,
- * without owners, grants or tablespaces, compares per-table row counts
- * with the rowcounts entries and drops the scratch databases on every
- * path.
+ * After the dump, a database pg_restore --create did not create gets its
+ * database-level properties from its database.sql entry (props.c).
+ *
+ * The functions shared with drill.c are declared in postgres.h.
  */
 #include "autoconfig.h"
 
@@ -38,38 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct postgres_rdb {
-	char *name;
-	char *encoded;
-	int selected;
-	int exists;
-	int empty;
-	int done;
-	/* drill */
-	char scratch[64];
-	int created;
-	int restored;
-	struct postgres_rowcounts counts; /* after restore */
-	int have_counts;
-	struct postgres_rowcounts expected;
-	int have_expected;
-};
-
-struct postgres_rplan {
-	struct postgres_rdb *dbs;
-	size_t count;
-	enum postgres_format format;
-};
-
-/* What psql said on stderr, sorted by SQLSTATE. */
-struct postgres_psql_filter {
-	const char *tolerated;
-	size_t tolerated_count;
-	size_t error_count;
-	char first_error[512];
-};
-
-static void
+void
 postgres_rplan_free(struct postgres_rplan *plan)
 {
 	size_t i;
@@ -79,6 +48,7 @@ postgres_rplan_free(struct postgres_rplan *plan)
 		free(plan->dbs[i].encoded);
 		postgres_rowcounts_free(&plan->dbs[i].counts);
 		postgres_rowcounts_free(&plan->dbs[i].expected);
+		free(plan->dbs[i].grants);
 	}
 	free(plan->dbs);
 	memset(plan, 0, sizeof(*plan));
@@ -98,7 +68,7 @@ postgres_fact(const struct cairn_host *host, struct cairn_source *source,
 }
 
 /* The archive's databases, from its facts. */
-static int
+int
 postgres_rplan_load(struct postgres_rplan *plan, const struct cairn_host *host,
 		    struct cairn_source *source, struct cairn_error *err)
 {
@@ -147,7 +117,7 @@ out:
 	return rc;
 }
 
-static struct postgres_rdb *
+struct postgres_rdb *
 postgres_rplan_find(struct postgres_rplan *plan, const char *name)
 {
 	size_t i;
@@ -195,7 +165,7 @@ postgres_rplan_select(struct postgres_rplan *plan,
 	return 0;
 }
 
-static void
+void
 postgres_psql_line(void *arg, const char *line)
 {
 	struct postgres_psql_filter *f = arg;
@@ -240,7 +210,7 @@ postgres_entry_to_child(const struct cairn_host *host,
 }
 
 /* Reads the current entry into memory (small entries only). */
-static int
+int
 postgres_entry_slurp(const struct cairn_host *host, struct cairn_source *source,
 		     size_t max, char **text, size_t *total,
 		     struct cairn_error *err)
@@ -280,7 +250,7 @@ fail:
 }
 
 /* Runs a child fed with the current entry; its errors name `what`. */
-static int
+int
 postgres_run_fed(const struct postgres_session *s,
 		 const struct cairn_host *host, struct cairn_source *source,
 		 const struct cairn_entry *entry, const char *prog,
@@ -346,7 +316,7 @@ postgres_execf(PGconn *conn, const char *what, struct cairn_error *err,
 }
 
 /* Whether a database exists and whether it holds anything of a user's. */
-static int
+int
 postgres_db_probe(const struct postgres_endpoint *ep, struct postgres_rdb *db,
 		  struct cairn_error *err)
 {
@@ -402,7 +372,7 @@ out:
 	return rc;
 }
 
-static int
+int
 postgres_db_drop(const struct postgres_endpoint *ep, const char *name,
 		 struct cairn_error *err)
 {
@@ -447,7 +417,7 @@ out:
 }
 
 /* CREATE DATABASE with the recorded encoding, locale and owner. */
-static int
+int
 postgres_db_create(const struct postgres_endpoint *ep,
 		   const struct cairn_host *host, struct cairn_source *source,
 		   const char *encoded, const char *name, int with_owner,
@@ -549,11 +519,12 @@ postgres_own_password(PGconn *conn, char **hash, int *readable)
 	return 0;
 }
 
-static int
+int
 postgres_restore_globals(const struct postgres_session *s,
 			 const struct cairn_host *host,
 			 struct cairn_source *source,
 			 const struct cairn_entry *entry,
+			 struct postgres_psql_filter *lenient,
 			 struct cairn_error *err)
 {
 	const char *admin = postgres_endpoint_admin_db(&s->ep, NULL);
@@ -620,7 +591,9 @@ postgres_restore_globals(const struct postgres_session *s,
 				  PQuser(conn), s->ep.label);
 		}
 	}
-	if (filter.error_count > 0) {
+	if (lenient != NULL)
+		*lenient = filter;
+	if (filter.error_count > 0 && lenient == NULL) {
 		postgres_error(err,
 			       "cannot restore %s: %zu statements failed, "
 			       "the first: %s",
@@ -647,7 +620,7 @@ out:
 	return rc;
 }
 
-static int
+int
 postgres_restore_db(const struct postgres_session *s,
 		    const struct postgres_config *cfg,
 		    const struct cairn_host *host, struct cairn_source *source,
@@ -683,6 +656,9 @@ postgres_restore_db(const struct postgres_session *s,
 		argv[argc++] = "--exit-on-error";
 		if (create)
 			argv[argc++] = "--create";
+		/* A drill's cluster has none of the source's directories. */
+		if (plan->drill)
+			argv[argc++] = "--no-tablespaces";
 		argv[argc++] = "--dbname";
 		argv[argc++] = dbarg;
 		argv[argc] = NULL;
@@ -691,6 +667,7 @@ postgres_restore_db(const struct postgres_session *s,
 		if (postgres_run_fed(s, host, source, entry, "pg_restore", argv,
 				     NULL, what, err) == -1)
 			goto out;
+		db->whole = create;
 	} else {
 		if (!db->exists &&
 		    postgres_db_create(&s->ep, host, source, db->encoded,
@@ -722,8 +699,51 @@ out:
 	return rc;
 }
 
+/*
+ * Runs a database.sql entry, unless pg_restore --create already brought
+ * the database's properties: after the dump, so that no setting (say
+ * default_transaction_read_only) applies to the restore itself.
+ */
+int
+postgres_restore_props(const struct postgres_session *s,
+		       const struct cairn_host *host,
+		       struct cairn_source *source,
+		       const struct cairn_entry *entry,
+		       const struct postgres_rdb *db, struct cairn_error *err)
+{
+	const char *argv[12];
+	char what[600], *dbarg;
+	size_t argc = 0;
+	int rc;
+
+	if (!db->done || db->whole)
+		return 0;
+	snprintf(what, sizeof(what),
+		 "the properties of database '%s' on '%s'", db->name,
+		 s->ep.label);
+	dbarg = postgres_dbname_arg(postgres_endpoint_admin_db(&s->ep,
+							       db->name));
+	if (dbarg == NULL) {
+		postgres_error(err, "out of memory");
+		return -1;
+	}
+	argv[argc++] = "psql";
+	argv[argc++] = "--no-psqlrc";
+	argv[argc++] = "--quiet";
+	argv[argc++] = "--no-password";
+	argv[argc++] = "--set=ON_ERROR_STOP=1";
+	argv[argc++] = "--dbname";
+	argv[argc++] = dbarg;
+	argv[argc] = NULL;
+	host->log(host, CAIRN_LOG_INFO, "restoring %s", what);
+	rc = postgres_run_fed(s, host, source, entry, "psql", argv, NULL, what,
+			      err);
+	free(dbarg);
+	return rc;
+}
+
 /* Our pg_restore must read what the backup's pg_dump wrote. */
-static int
+int
 postgres_check_client(const struct postgres_session *s,
 		      const struct cairn_host *host,
 		      struct cairn_source *source, struct cairn_error *err)
@@ -838,17 +858,24 @@ postgres_restore(void *state, const struct cairn_host *host,
 	while ((r = host->entry_next(source, &entry, err)) == 1) {
 		if (strcmp(entry->name, "globals.sql") == 0) {
 			if (postgres_restore_globals(&session, host, source,
-						     entry, err) == -1)
+						     entry, NULL, err) == -1)
 				goto out;
 			continue;
 		}
 		free(name);
 		name = NULL;
-		if (postgres_entry_parse(entry->name, &name, &suffix) == -1 ||
-		    strcmp(suffix, "rowcounts") == 0)
+		if (postgres_entry_parse(entry->name, &name, &suffix) == -1)
 			continue;
 		db = postgres_rplan_find(&plan, name);
 		if (db == NULL || !db->selected)
+			continue;
+		if (strcmp(suffix, "database.sql") == 0) {
+			if (postgres_restore_props(&session, host, source,
+						   entry, db, err) == -1)
+				goto out;
+			continue;
+		}
+		if (strcmp(suffix, "dump") != 0 && strcmp(suffix, "sql") != 0)
 			continue;
 		if (postgres_restore_db(&session, cfg, host, source, entry,
 					&plan, db, options->force, err) == -1)
@@ -871,305 +898,6 @@ postgres_restore(void *state, const struct cairn_host *host,
 	rc = 0;
 out:
 	free(name);
-	PQfinish(conn);
-	postgres_rplan_free(&plan);
-	if (have_session)
-		postgres_session_release(&session);
-	return rc;
-}
-
-/* --- drill ---------------------------------------------------------- */
-
-static int
-postgres_drill_restore(const struct postgres_session *s,
-		       const struct cairn_host *host,
-		       struct cairn_source *source,
-		       const struct cairn_entry *entry,
-		       const struct postgres_rplan *plan,
-		       struct postgres_rdb *db, struct cairn_report *report,
-		       struct cairn_error *err)
-{
-	struct postgres_psql_filter filter;
-	const char *argv[16];
-	char what[600], *dbarg = NULL;
-	PGconn *conn = NULL;
-	size_t argc = 0;
-	int rc = -1;
-
-	memset(&filter, 0, sizeof(filter));
-	snprintf(what, sizeof(what), "database '%s' as '%s' on '%s'", db->name,
-		 db->scratch, s->ep.label);
-	if (postgres_db_create(&s->ep, host, source, db->encoded, db->scratch,
-			       0, err) == -1)
-		goto out;
-	db->created = 1;
-	dbarg = postgres_dbname_arg(db->scratch);
-	if (dbarg == NULL) {
-		postgres_error(err, "out of memory");
-		goto out;
-	}
-	if (plan->format == POSTGRES_FORMAT_CUSTOM) {
-		argv[argc++] = "pg_restore";
-		argv[argc++] = "--no-password";
-		argv[argc++] = "--exit-on-error";
-		argv[argc++] = "--no-owner";
-		argv[argc++] = "--no-privileges";
-		argv[argc++] = "--no-tablespaces";
-		argv[argc++] = "--dbname";
-		argv[argc++] = dbarg;
-		argv[argc] = NULL;
-		if (postgres_run_fed(s, host, source, entry, "pg_restore", argv,
-				     NULL, what, err) == -1)
-			goto out;
-	} else {
-		/* Roles are not restored in a drill: skip what needs them. */
-		filter.tolerated = "42704"; /* undefined_object */
-		argv[argc++] = "psql";
-		argv[argc++] = "--no-psqlrc";
-		argv[argc++] = "--quiet";
-		argv[argc++] = "--no-password";
-		argv[argc++] = "--set=ON_ERROR_STOP=0";
-		argv[argc++] = "--set=VERBOSITY=verbose";
-		argv[argc++] = "--dbname";
-		argv[argc++] = dbarg;
-		argv[argc] = NULL;
-		if (postgres_run_fed(s, host, source, entry, "psql", argv,
-				     &filter, what, err) == -1)
-			goto out;
-		if (filter.error_count > 0) {
-			postgres_error(err,
-				       "cannot restore %s: %zu statements "
-				       "failed, the first: %s",
-				       what, filter.error_count,
-				       filter.first_error);
-			goto out;
-		}
-	}
-	db->restored = 1;
-	if (postgres_connect(&s->ep, db->scratch, &conn, err) == -1 ||
-	    postgres_count_rows(conn, what, &db->counts, err) == -1)
-		goto out;
-	db->have_counts = 1;
-	rc = 0;
-out:
-	if (rc == -1)
-		host->report_problem(report, "%s", err->message);
-	free(dbarg);
-	PQfinish(conn);
-	return rc;
-}
-
-/* Compares a restored database with its row counts; problems reported. */
-static int
-postgres_drill_compare(const struct cairn_host *host,
-		       const struct postgres_rdb *db,
-		       struct cairn_report *report)
-{
-	const struct postgres_rowcount *want, *got;
-	char key[300], value[600];
-	int64_t rows = 0;
-	size_t i, problems = 0;
-
-	for (i = 0; i < db->expected.count; i++) {
-		want = &db->expected.items[i];
-		got = postgres_rowcounts_find(&db->counts, want->schema,
-					      want->table);
-		rows += want->rows;
-		if (got == NULL) {
-			host->report_problem(report,
-					     "database '%s': table '%s.%s' is "
-					     "missing after the restore",
-					     db->name, want->schema,
-					     want->table);
-			problems++;
-		} else if (got->rows != want->rows) {
-			host->report_problem(
-			    report,
-			    "database '%s': table '%s.%s' has "
-			    "%" PRId64 " rows after the "
-			    "restore, %" PRId64 " at backup time",
-			    db->name, want->schema, want->table, got->rows,
-			    want->rows);
-			problems++;
-		}
-	}
-	for (i = 0; i < db->counts.count; i++) {
-		got = &db->counts.items[i];
-		if (postgres_rowcounts_find(&db->expected, got->schema,
-					    got->table) == NULL) {
-			host->report_problem(report,
-					     "database '%s': table '%s.%s' "
-					     "appeared after the restore",
-					     db->name, got->schema, got->table);
-			problems++;
-		}
-	}
-	if (db->counts.large_objects != db->expected.large_objects) {
-		host->report_problem(report,
-				     "database '%s': %" PRId64
-				     " large objects after the restore, "
-				     "%" PRId64 " at backup time",
-				     db->name, db->counts.large_objects,
-				     db->expected.large_objects);
-		problems++;
-	}
-	snprintf(key, sizeof(key), "database %s", db->name);
-	snprintf(value, sizeof(value),
-		 "%s: %zu tables, %" PRId64 " rows, %" PRId64 " large objects",
-		 problems == 0 ? "ok" : "MISMATCH", db->expected.count, rows,
-		 db->expected.large_objects);
-	host->report_item(report, key, value);
-	return problems == 0 ? 0 : -1;
-}
-
-int
-postgres_drill(void *state, const struct cairn_host *host,
-	       struct cairn_source *source,
-	       const struct cairn_drill_options *options,
-	       struct cairn_report *report, struct cairn_error *err)
-{
-	const struct postgres_config *cfg = state;
-	const char *target = options->drill_target != NULL
-				 ? options->drill_target
-				 : cfg->drill_target;
-	const struct cairn_entry *entry;
-	struct postgres_session session;
-	struct postgres_rplan plan;
-	struct postgres_rdb *db;
-	struct cairn_error inner;
-	const char *suffix;
-	char *name = NULL, *text = NULL, tag[16];
-	unsigned char random[3];
-	size_t i, length, failures = 0;
-	PGconn *conn = NULL;
-	int have_session = 0, rc = -1, r, fd;
-
-	memset(&plan, 0, sizeof(plan));
-	if (target == NULL) {
-		postgres_error(err,
-			       "job '%s' has no 'drill-target': set it to the "
-			       "URI of a server the drill may create and drop "
-			       "scratch databases in",
-			       cfg->job);
-		return -1;
-	}
-	if (postgres_rplan_load(&plan, host, source, err) == -1)
-		goto out;
-	if (postgres_session_init(&session, cfg, host, target, err) == -1)
-		goto out;
-	have_session = 1;
-	if (postgres_connect(&session.ep, NULL, &conn, err) == -1 ||
-	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
-					   err) == -1 ||
-	    postgres_check_client(&session, host, source, err) == -1)
-		goto out;
-	PQfinish(conn);
-	conn = NULL;
-	host->report_item(report, "drill-target", session.ep.label);
-
-	/* Scratch names no one else uses: cairn_drill_<random>_<n>. */
-	memset(random, 0, sizeof(random));
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, random, sizeof(random)) < 0)
-			memset(random, 0, sizeof(random));
-		close(fd);
-	}
-	snprintf(tag, sizeof(tag), "%02x%02x%02x%02x", random[0], random[1],
-		 random[2], (unsigned)getpid() & 0xff);
-	for (i = 0; i < plan.count; i++)
-		snprintf(plan.dbs[i].scratch, sizeof(plan.dbs[i].scratch),
-			 "cairn_drill_%s_%zu", tag, i + 1);
-
-	while ((r = host->entry_next(source, &entry, err)) == 1) {
-		if (strcmp(entry->name, "globals.sql") == 0) {
-			if (postgres_entry_slurp(host, source, 64 << 20, &text,
-						 &length, err) == -1)
-				goto out;
-			host->report_item(report, "globals",
-					  length > 0 ? "present" : "EMPTY");
-			if (length == 0) {
-				host->report_problem(report,
-						     "globals.sql is empty");
-				failures++;
-			}
-			free(text);
-			text = NULL;
-			continue;
-		}
-		free(name);
-		name = NULL;
-		if (postgres_entry_parse(entry->name, &name, &suffix) == -1)
-			continue;
-		db = postgres_rplan_find(&plan, name);
-		if (db == NULL)
-			continue;
-		if (strcmp(suffix, "rowcounts") == 0) {
-			if (postgres_entry_slurp(host, source, 256 << 20, &text,
-						 &length, err) == -1)
-				goto out;
-			memset(&inner, 0, sizeof(inner));
-			if (postgres_rowcounts_parse(
-				text, length, &db->expected, &inner) == -1) {
-				host->report_problem(report, "'%s': %s",
-						     entry->name,
-						     inner.message);
-				failures++;
-			} else {
-				db->have_expected = 1;
-			}
-			free(text);
-			text = NULL;
-			continue;
-		}
-		memset(&inner, 0, sizeof(inner));
-		if (postgres_drill_restore(&session, host, source, entry, &plan,
-					   db, report, &inner) == -1)
-			failures++;
-	}
-	if (r == -1)
-		goto out;
-	for (i = 0; i < plan.count; i++) {
-		db = &plan.dbs[i];
-		if (!db->restored) {
-			if (db->created == 0 && !db->have_counts)
-				host->report_problem(report,
-						     "database '%s' was not "
-						     "restored",
-						     db->name);
-			failures++;
-			continue;
-		}
-		if (!db->have_expected) {
-			host->report_problem(
-			    report,
-			    "database '%s': the archive has no "
-			    "row counts to compare with",
-			    db->name);
-			failures++;
-			continue;
-		}
-		if (postgres_drill_compare(host, db, report) == -1)
-			failures++;
-	}
-	if (failures > 0) {
-		postgres_error(err, "drill of '%s' found %zu problems",
-			       cfg->job, failures);
-		goto out;
-	}
-	rc = 0;
-out:
-	/* Scratch databases go on every path. */
-	for (i = 0; have_session && i < plan.count; i++) {
-		if (!plan.dbs[i].created)
-			continue;
-		memset(&inner, 0, sizeof(inner));
-		if (postgres_db_drop(&session.ep, plan.dbs[i].scratch,
-				     &inner) == -1)
-			host->log(host, CAIRN_LOG_WARNING, "%s", inner.message);
-	}
-	free(name);
-	free(text);
 	PQfinish(conn);
 	postgres_rplan_free(&plan);
 	if (have_session)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 postgres_error(struct cairn_error *err, const char *format, ...)
@@ -221,7 +222,9 @@ int
 postgres_entry_parse(const char *entry, char **name, const char **suffix)
 {
 	static const char prefix[] = "databases/";
-	static const char *const suffixes[] = {".dump", ".sql", ".rowcounts"};
+	/* Longest first: "x.database.sql" is not a plain dump of "x.database". */
+	static const char *const suffixes[] = {".database.sql", ".dump", ".sql",
+						".rowcounts", ".grants"};
 	const char *base;
 	size_t length, slen, i;
 	char *encoded;
@@ -663,4 +666,180 @@ postgres_params_free(struct postgres_params *p)
 		free(p->values[i]);
 	}
 	p->count = 0;
+}
+
+/* --- growing text ---------------------------------------------------- */
+
+static void
+postgres_text_reserve(struct postgres_text *t, size_t more)
+{
+	size_t capacity;
+	char *grown;
+
+	if (t->failed || t->length + more + 1 <= t->capacity)
+		return;
+	capacity = t->capacity ? t->capacity : 256;
+	while (capacity < t->length + more + 1)
+		capacity *= 2;
+	grown = realloc(t->data, capacity);
+	if (grown == NULL) {
+		t->failed = 1;
+		return;
+	}
+	t->data = grown;
+	t->capacity = capacity;
+}
+
+void
+postgres_text_add(struct postgres_text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	postgres_text_reserve(t, n);
+	if (t->failed)
+		return;
+	memcpy(t->data + t->length, s, n + 1);
+	t->length += n;
+}
+
+void
+postgres_text_addf(struct postgres_text *t, const char *format, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vsnprintf(NULL, 0, format, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = 1;
+		return;
+	}
+	postgres_text_reserve(t, (size_t)n);
+	if (t->failed)
+		return;
+	va_start(ap, format);
+	vsnprintf(t->data + t->length, (size_t)n + 1, format, ap);
+	va_end(ap);
+	t->length += (size_t)n;
+}
+
+void
+postgres_text_add_field(struct postgres_text *t, const char *text)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	postgres_text_reserve(t, strlen(text) * 3);
+	if (t->failed)
+		return;
+	for (p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p == '%' || *p < 0x20 || *p == 0x7f) {
+			t->data[t->length++] = '%';
+			t->data[t->length++] = hex[*p >> 4];
+			t->data[t->length++] = hex[*p & 0xf];
+		} else {
+			t->data[t->length++] = (char)*p;
+		}
+	}
+	t->data[t->length] = '\0';
+}
+
+void
+postgres_text_release(struct postgres_text *t)
+{
+	free(t->data);
+	memset(t, 0, sizeof(*t));
+}
+
+/* --- settings lists ---------------------------------------------------- */
+
+int
+postgres_guc_is_list(const char *name)
+{
+	/* The GUC_LIST_QUOTE settings pg_dump knows. */
+	static const char *const lists[] = {
+	    "local_preload_libraries", "search_path",
+	    "session_preload_libraries", "shared_preload_libraries",
+	    "temp_tablespaces", "unix_socket_directories",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (strcasecmp(name, lists[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+postgres_is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+int
+postgres_guc_list_split(const char *value, struct postgres_list *list)
+{
+	const char *p = value, *start, *end;
+	char *item;
+	size_t n, i;
+
+	memset(list, 0, sizeof(*list));
+	while (postgres_is_blank(*p))
+		p++;
+	while (*p != '\0') {
+		if (*p == '"') {
+			/* Quoted: "" is a quote; the quotes go. */
+			item = malloc(strlen(p) + 1);
+			if (item == NULL)
+				goto fail;
+			n = 0;
+			for (p++;; p++) {
+				if (*p == '\0') {
+					free(item);
+					goto fail;
+				}
+				if (*p == '"' && p[1] == '"') {
+					item[n++] = '"';
+					p++;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					item[n++] = *p;
+				}
+			}
+			item[n] = '\0';
+		} else {
+			start = p;
+			while (*p != '\0' && *p != ',' && !postgres_is_blank(*p))
+				p++;
+			end = p;
+			if (end == start)
+				goto fail;
+			item = strndup(start, (size_t)(end - start));
+			if (item == NULL)
+				goto fail;
+		}
+		i = postgres_list_add(list, item);
+		free(item);
+		if (i != 0)
+			goto fail;
+		while (postgres_is_blank(*p))
+			p++;
+		if (*p == ',') {
+			p++;
+			while (postgres_is_blank(*p))
+				p++;
+			if (*p == '\0')
+				goto fail;
+		} else if (*p != '\0') {
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	postgres_list_free(list);
+	return -1;
 }

@@ -66,9 +66,14 @@ for command in $commands; do
 	fi
 done
 
-# Every exit status of the code is in EXIT STATUS.
-for code in $(grep -oE 'EXIT_[A-Z_]+ = [0-9]+' "$top/core/commands.h" |
+# Every exit status of the code is in EXIT STATUS (the <sysexits.h>
+# names by their numbers).
+for code in $(grep -oE 'EXIT_[A-Z_]+ = [A-Z_0-9]+' "$top/core/commands.h" |
 	awk '{print $3}'); do
+	case $code in
+	EX_*) code=$(awk -v name="$code" '$1 == "#define" && $2 == name {
+		print $3 }' /usr/include/sysexits.h) ;;
+	esac
 	if sed -n '/^EXIT STATUS/,/^FILES/p' "$SCRATCH/cairn.8.txt" |
 		grep -qE "^       $code( |,|$)"; then
 		ok "cairn(8) explains exit status $code"

@@ -60,7 +60,8 @@ populate() {
 		fi
 	done
 	sql "$src_port" "Partner Portal/Legacy" -c \
-		"CREATE TABLE \"Odd Table\" (\"Mixed Col\" text); INSERT INTO \"Odd Table\" VALUES ('x'), (NULL)"
+		"CREATE TABLE \"Odd Table\" (\"Mixed Col\" text); INSERT INTO \"Odd Table\" VALUES ('x'), (NULL)" || return 1
+	sql "$src_port" postgres -f "$fixtures/database_settings.sql"
 }
 if populate >"$SCRATCH/populate.log" 2>&1; then
 	ok "populate the source cluster (16 databases, roles, 200000-row table)"
@@ -121,6 +122,43 @@ for tool in pg_dumpall pg_restore psql; do
 	ln -s "$bin/$tool" "$SCRATCH/silent/$tool"
 done
 
+# Drills without drill-target start a throwaway cluster, which cannot run
+# as root: as root, the test user runs it (the "postgres" user by default).
+drill_user=
+[ "$(id -u)" -eq 0 ] && drill_user="drill-user = $TEST_USER"
+plain_drill_user=$drill_user
+id postgres >/dev/null 2>&1 && plain_drill_user=
+
+# A pg_dumpall that loses a role and a pg_dump that loses a grant: their
+# archives look whole, but a drill must see what is missing.
+mkdir -p "$SCRATCH/doctor" "$SCRATCH/sigterm"
+cat >"$SCRATCH/doctor/pg_dumpall" <<EOF
+#!/bin/sh
+case "\$1" in -V|--version) exec "$bin/pg_dumpall" "\$@" ;; esac
+"$bin/pg_dumpall" "\$@" | grep -v auditor
+EOF
+cat >"$SCRATCH/doctor/pg_dump" <<EOF
+#!/bin/sh
+case "\$1" in -V|--version) exec "$bin/pg_dump" "\$@" ;; esac
+"$bin/pg_dump" "\$@" | sed '/^GRANT SELECT ON TABLE public.accounts TO readers;\$/d'
+EOF
+# A pg_restore that has cairn sent SIGTERM mid-drill, the throwaway
+# cluster running, and notes the cluster's server process id.
+cat >"$SCRATCH/sigterm/pg_restore" <<EOF
+#!/bin/sh
+case "\$1" in -V|--version) exec "$bin/pg_restore" "\$@" ;; esac
+head -n 1 "\$TMPDIR"/cairn-drill-pg-sigterm-*/pg/data/postmaster.pid >"$SCRATCH/sigterm.pid"
+kill -TERM "\$PPID"
+exec "$bin/pg_restore" "\$@"
+EOF
+chmod 755 "$SCRATCH/doctor/pg_dumpall" "$SCRATCH/doctor/pg_dump" "$SCRATCH/sigterm/pg_restore"
+for tool in pg_restore psql; do
+	ln -s "$bin/$tool" "$SCRATCH/doctor/$tool"
+done
+for tool in pg_dump pg_dumpall psql; do
+	ln -s "$bin/$tool" "$SCRATCH/sigterm/$tool"
+done
+
 # The drill connects to the target as another user, through PGPASSFILE.
 sql "$dst_port" postgres -c "CREATE ROLE drill LOGIN SUPERUSER PASSWORD 'drill-pw'"
 printf '127.0.0.1:%s:*:drill:drill-pw\n' "$dst_port" >>"$SCRATCH/test.pgpass"
@@ -147,6 +185,7 @@ user = postgres
 password-file = $SCRATCH/src.pw
 jobs = 2
 exclude-databases = reporting audit_*
+$drill_user
 
 [pg-plain]
 plugin = postgres
@@ -156,6 +195,28 @@ user = postgres
 password-file = $SCRATCH/src.pw
 format = plain
 databases = merchant "Partner Portal/Legacy"
+$plain_drill_user
+
+[pg-doctored]
+plugin = postgres
+host = 127.0.0.1
+port = $src_port
+user = postgres
+password-file = $SCRATCH/src.pw
+format = plain
+databases = merchant
+pg-bin-dir = $SCRATCH/doctor
+$drill_user
+
+[pg-sigterm]
+plugin = postgres
+host = 127.0.0.1
+port = $src_port
+user = postgres
+password-file = $SCRATCH/src.pw
+databases = merchant
+pg-bin-dir = $SCRATCH/sigterm
+$drill_user
 
 [pg-badpw]
 plugin = postgres
@@ -263,6 +324,31 @@ checksums() { # checksums PORT DB
 	value "$port" "$db" "SELECT 'large objects ' || count(*) || ':' || coalesce(md5(string_agg(oid::text || encode(lo_get(oid), 'hex'), ',' ORDER BY oid)), '-') FROM pg_largeobject_metadata"
 	value "$port" "$db" "SELECT 'settings ' || coalesce(string_agg(array_to_string(setconfig, ','), ';'), '-') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()"
 }
+# Database-level properties: owner, limits, encoding, locale, ACL, comment,
+# settings of the database and of roles in it.
+dbprops() { # dbprops PORT DB
+	sql "$1" postgres -At -v db="$2" <<'EOF'
+SELECT concat_ws(' | ', d.datname, pg_get_userbyid(d.datdba), d.datconnlimit,
+	pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
+	array_to_string(ARRAY(SELECT x::text FROM unnest(coalesce(d.datacl,
+		acldefault('d', d.datdba))) x ORDER BY 1), ','),
+	shobj_description(d.oid, 'pg_database'),
+	(SELECT string_agg(coalesce(r.rolname, '-') || ':' || array_to_string(s.setconfig, ','),
+		';' ORDER BY r.rolname NULLS FIRST)
+	 FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+	 WHERE s.setdatabase = d.oid))
+FROM pg_database d WHERE d.datname = :'db'
+EOF
+}
+same_dbprops() { # same_dbprops DB DESCRIPTION
+	if diff <(dbprops "$src_port" "$1") <(dbprops "$dst_port" "$1") >"$SCRATCH/diff" 2>&1 &&
+		[ -n "$(dbprops "$src_port" "$1")" ]; then
+		ok "$2"
+	else
+		not_ok "$2"
+		sed 's/^/# /' "$SCRATCH/diff" | head -n 10
+	fi
+}
 schema() { # schema PORT DB
 	"$bin/pg_dump" -h 127.0.0.1 -p "$1" -U postgres --schema-only -d "$2" |
 		grep -v '^\\\(un\)\?restrict '
@@ -280,9 +366,14 @@ for db in "${databases[@]}" postgres; do
 		sed 's/^/# /' "$SCRATCH/diff" | head -n 20
 		continue
 	fi
+	if ! diff <(dbprops "$src_port" "$db") <(dbprops "$dst_port" "$db") >"$SCRATCH/diff" 2>&1; then
+		not_ok "database-level properties of '$db' restored exactly"
+		sed 's/^/# /' "$SCRATCH/diff" | head -n 20
+		continue
+	fi
 	same=$((same + 1))
 done
-[ "$same" -eq 17 ] && ok "schema and per-table checksums equal for all 17 databases"
+[ "$same" -eq 17 ] && ok "schema, per-table checksums and database properties (settings, role settings, comment, owner, ACL, limit) equal for all 17 databases"
 [ "$(value "$dst_port" payment_gateway "SELECT count(*) FROM gateway.payments")" = 200000 ] &&
 	ok "the 200000-row table is whole" || not_ok "the 200000-row table is whole"
 
@@ -331,6 +422,7 @@ if diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/de
 else
 	not_ok "merchant restored, the other databases untouched"
 fi
+same_dbprops merchant "--only merchant (custom, created by pg_restore): database properties restored"
 sql "$dst_port" merchant -c "DELETE FROM accounts WHERE id % 2 = 0"
 exec 8< <(sql "$dst_port" merchant -c "SELECT pg_sleep(3600)" 2>/dev/null)
 expect "--only merchant --force over a changed database in use" \
@@ -338,6 +430,11 @@ expect "--only merchant --force over a changed database in use" \
 diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/dev/null &&
 	ok "--force dropped and recreated it" || not_ok "--force dropped and recreated it"
 exec 8<&- 9<&-
+# Into an existing empty database pg_restore cannot create: the
+# archive's database.sql entry gives the properties back.
+sql "$dst_port" postgres -c 'DROP DATABASE merchant WITH (FORCE)' -c 'CREATE DATABASE merchant'
+expect "--only merchant into an existing empty database" cairn restore "$id" --to "$target" --only merchant
+same_dbprops merchant "--only merchant (custom, existing empty database): database properties restored"
 
 # The core refuses this before the plugin runs: a usage error.
 expect_exit 64 "restoring into the job's own server needs --force" cairn restore "$id"
@@ -370,6 +467,71 @@ if diff <(checksums "$src_port" merchant) <(checksums "$dst_port" merchant) >/de
 else
 	not_ok "plain format round-trips"
 fi
+same_dbprops merchant "plain format, whole restore: database properties of merchant restored"
+same_dbprops "Partner Portal/Legacy" "plain format, whole restore: database properties of 'Partner Portal/Legacy' restored"
+sql "$dst_port" postgres -c 'DROP DATABASE "Partner Portal/Legacy"' -c 'CREATE DATABASE "Partner Portal/Legacy"'
+expect "plain format, --only into an existing empty database" \
+	cairn restore pg-plain:latest --to "$target" --only "Partner Portal/Legacy"
+same_dbprops "Partner Portal/Legacy" "plain format, --only: database properties restored"
+
+# --- drills in a throwaway cluster ----------------------------------------
+
+# Scratch directories land here, where the test can see them.
+mkdir -p "$SCRATCH/tmp"
+export TMPDIR=$SCRATCH/tmp
+cluster_gone() { # cluster_gone DESCRIPTION: no directory, no process left
+	if [ -z "$(ls -A "$TMPDIR")" ] &&
+		! ps -eo args | grep -F "$TMPDIR/cairn-drill" | grep -qv grep; then
+		ok "$1"
+	else
+		not_ok "$1"
+		ls -la "$TMPDIR" | sed 's/^/# /'
+	fi
+}
+report_has() { # report_has PATTERN DESCRIPTION: in the drill's report
+	if grep -qE -- "$1" "$SCRATCH/last.out" "$SCRATCH/last.err"; then
+		ok "$2"
+	else
+		not_ok "$2 ('$1' not found)"
+		sed 's/^/# /' "$SCRATCH/last.out" | tail -n 30
+	fi
+}
+
+expect "drill of 15 databases into a throwaway cluster" cairn drill pg-parallel
+report_has "cluster +throwaway, PostgreSQL 15" "the report names the throwaway cluster"
+report_has "roles +ok: [0-9]+ attributes and memberships" "roles, attributes and memberships compared"
+report_has "database payment_gateway +ok: .* [0-9]+ properties, owners and grants" \
+	"owners, grants and database properties compared"
+sed -n 's/^ *checks  */# drill of pg-parallel: checks /p' "$SCRATCH/last.out"
+cluster_gone "after a drill that passed, the cluster is gone"
+expect "drill of a plain-format archive into a throwaway cluster" cairn drill pg-plain
+report_has "database merchant +ok" "plain format: database properties, owners and grants compared"
+cluster_gone "after the plain-format drill, the cluster is gone"
+
+expect "backup through a pg_dumpall and a pg_dump that lose a role and a grant" cairn backup pg-doctored
+expect_exit 1 "drill of that archive fails" cairn drill pg-doctored
+report_has "role 'auditor' is missing after the restore" "the drill names the missing role"
+report_has "membership 'auditor in readers' is missing" "the drill names the missing membership"
+report_has "database 'merchant': table 'public.accounts': acl is '[^']*' after the restore, '[^']*readers=r/postgres[^']*' at backup time" \
+	"the drill names the missing grant, before and after"
+cluster_gone "after a drill that failed, the cluster is gone"
+
+expect "backup for the interrupted drill" cairn backup pg-sigterm
+expect_exit 143 "cairn sent SIGTERM mid-drill exits 143" cairn drill pg-sigterm
+server=$(cat "$SCRATCH/sigterm.pid" 2>/dev/null)
+[ -n "$server" ] && ok "the drill's cluster was running when cairn was stopped" ||
+	not_ok "the drill's cluster was running when cairn was stopped"
+# The keeper outlives cairn to clean up: a bounded wait for it.
+[ -n "$server" ] && wait_gone "$server" 60
+tries=300
+while [ -n "$(ls -A "$TMPDIR")" ] && [ "$tries" -gt 0 ]; do
+	sleep 0.1
+	tries=$((tries - 1))
+done
+[ -n "$server" ] && ! kill -0 "$server" 2>/dev/null && ok "after SIGTERM, the cluster's server is gone" ||
+	not_ok "after SIGTERM, the cluster's server is gone"
+cluster_gone "after SIGTERM, the cluster's directory is gone"
+unset TMPDIR
 
 # --- stock tools alone ---------------------------------------------------
 

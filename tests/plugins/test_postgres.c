@@ -805,6 +805,123 @@ test_live_roundtrip(void **state)
 	free(live_sql(port, "postgres", "DROP DATABASE \"cairn fake/test\""));
 }
 
+static void
+test_guc_list_split(void **state)
+{
+	struct postgres_list l;
+
+	(void)state;
+	assert_int_equal(postgres_guc_list_split("\"$user\", public, "
+						 "\"Odd \"\"S\"\"\"",
+						 &l),
+			 0);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.items[0], "$user");
+	assert_string_equal(l.items[1], "public");
+	assert_string_equal(l.items[2], "Odd \"S\"");
+	postgres_list_free(&l);
+	assert_int_equal(postgres_guc_list_split("  ", &l), 0);
+	assert_int_equal(l.count, 0);
+	assert_int_equal(postgres_guc_list_split("a,", &l), -1);
+	assert_int_equal(postgres_guc_list_split("\"open", &l), -1);
+	assert_int_equal(postgres_guc_list_split("a b", &l), -1);
+	assert_true(postgres_guc_is_list("search_path"));
+	assert_true(postgres_guc_is_list("Search_Path"));
+	assert_false(postgres_guc_is_list("DateStyle"));
+}
+
+static void
+test_entry_suffixes(void **state)
+{
+	const char *suffix;
+	char *name;
+
+	(void)state;
+	assert_int_equal(postgres_entry_parse("databases/a.b.database.sql",
+					      &name, &suffix),
+			 0);
+	assert_string_equal(name, "a.b");
+	assert_string_equal(suffix, "database.sql");
+	free(name);
+	assert_int_equal(
+	    postgres_entry_parse("databases/x%2Fy.grants", &name, &suffix), 0);
+	assert_string_equal(name, "x/y");
+	assert_string_equal(suffix, "grants");
+	free(name);
+	assert_int_equal(
+	    postgres_entry_parse("databases/x.sql", &name, &suffix), 0);
+	assert_string_equal(suffix, "sql");
+	free(name);
+}
+
+static int
+report_has(const struct fake_host *fh, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < fh->report_count; i++)
+		if (strstr(fh->report_lines[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+test_grants_compare(void **state)
+{
+	static const char want[] =
+	    "cairn-grants 1\n"
+	    "role\tapp_ro\tlogin\ttrue\n"
+	    "role\tapp_ro\tsuperuser\tfalse\n"
+	    "role\treaders\tlogin\tfalse\n"
+	    "membership\tapp_ro in readers\tadmin\tfalse\n"
+	    "table\tpublic.t\tacl\tapp_ro=r/owner,owner=arwdDxt/owner\n"
+	    "table\tpublic.t\towner\towner\n";
+	static const char got[] =
+	    "cairn-grants 1\n"
+	    "table\tpublic.t\towner\towner\n"
+	    "table\tpublic.t\tacl\towner=arwdDxt/owner\n"
+	    "role\tapp_ro\tsuperuser\tfalse\n"
+	    "role\tapp_ro\tlogin\ttrue\n"
+	    "role\tintruder\tlogin\ttrue\n";
+	struct fake_host fh;
+	size_t checks, differences;
+
+	(void)state;
+	fake_host_init(&fh);
+	assert_int_equal(postgres_grants_compare(&fh.host,
+						 fake_host_report(&fh), "",
+						 want, strlen(want), want,
+						 strlen(want), &checks,
+						 &differences),
+			 0);
+	assert_int_equal(checks, 6);
+	assert_int_equal(differences, 0);
+	assert_int_equal(fh.report_count, 0);
+	assert_int_equal(postgres_grants_compare(&fh.host,
+						 fake_host_report(&fh),
+						 "database 'd': ", want,
+						 strlen(want), got, strlen(got),
+						 &checks, &differences),
+			 -1);
+	/* readers and the membership missing, the acl, intruder new */
+	assert_int_equal(differences, 4);
+	assert_true(report_has(&fh, "role 'readers' is missing after the "
+				    "restore"));
+	assert_true(report_has(&fh, "membership 'app_ro in readers' is "
+				    "missing"));
+	assert_true(report_has(&fh, "database 'd': table 'public.t': acl is "
+				    "'owner=arwdDxt/owner' after the restore, "
+				    "'app_ro=r/owner,owner=arwdDxt/owner' at "
+				    "backup time"));
+	assert_true(report_has(&fh, "role 'intruder' appeared"));
+	assert_int_equal(postgres_grants_compare(&fh.host,
+						 fake_host_report(&fh), "",
+						 "junk", 4, got, strlen(got),
+						 &checks, &differences),
+			 -1);
+	fake_host_release(&fh);
+}
+
 int
 main(void)
 {
@@ -818,6 +935,9 @@ main(void)
 	    cmocka_unit_test(test_client_pick),
 	    cmocka_unit_test(test_psql_sqlstate),
 	    cmocka_unit_test(test_rowcounts),
+	    cmocka_unit_test(test_guc_list_split),
+	    cmocka_unit_test(test_entry_suffixes),
+	    cmocka_unit_test(test_grants_compare),
 	    cmocka_unit_test(test_endpoint_target),
 	    cmocka_unit_test(test_session_passfile),
 	    cmocka_unit_test(test_dbname_arg),
