@@ -295,7 +295,8 @@ index_add(struct arc_writer *w, struct arc_stream *s,
 int
 arc_writer_open(struct arc_writer *w, const char *path,
 		struct manifest *manifest, int compress, int level,
-		int threads, struct cairn_error *err)
+		int threads, const struct age_recipients *recipients,
+		struct cairn_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -311,6 +312,13 @@ arc_writer_open(struct arc_writer *w, const char *path,
 	}
 	w->temporary_path = xstrdup(path);
 	w->out = byte_sink_fd(w->fd);
+	if (recipients != NULL) {
+		/* After zstd: the whole .tar.zst stream is the payload. */
+		w->out = age_sink_new(w->out, recipients, &w->sealed, err);
+		if (w->out == NULL)
+			goto fail;
+		w->encrypted = 1;
+	}
 	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
 			     err) != 0)
 		goto fail;
@@ -875,7 +883,7 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 			    w->temporary_path, final_path);
 		goto fail;
 	}
-	*stored = w->zstd.offset;
+	*stored = w->encrypted ? w->sealed.stored : w->zstd.offset;
 	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
 	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */
