@@ -35,5 +35,6 @@ int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
 /* Runs without a configuration: the options alone. */
 int cmd_key(const struct options *o);
+int cmd_rekey(struct context *ctx);
 
 #endif
