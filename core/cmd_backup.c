@@ -421,6 +421,26 @@ select_jobs(struct context *ctx, struct job_run **runs, size_t *count)
 	return EXIT_OK;
 }
 
+/* Offsite copies of what this run committed (targets with copy = auto). */
+static int
+copy_after_backup_runs(struct context *ctx, struct repository *repo,
+		       struct catalog *catalog, const struct job_run *runs,
+		       size_t count)
+{
+	char (*ids)[ARC_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < count; i++)
+		if (runs[i].ok)
+			memcpy(ids[n++], runs[i].id, ARC_ID_SIZE);
+	rc = n > 0 ? copy_after_backup(ctx, repo, catalog,
+				       (const char(*)[ARC_ID_SIZE])ids, n)
+		   : 0;
+	free(ids);
+	return rc;
+}
+
 int
 cmd_backup(struct context *ctx)
 {
@@ -463,6 +483,8 @@ cmd_backup(struct context *ctx)
 				       runs[i].duration, runs[i].error);
 		failed += !runs[i].ok;
 	}
+	if (copy_after_backup_runs(ctx, &repo, &catalog, runs, count) != 0)
+		failed++;
 	metrics_update(ctx, &repo, &catalog);
 	if (ctx->options->json)
 		print_json(runs, count);

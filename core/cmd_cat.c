@@ -29,7 +29,7 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	int64_t offset, written = 0;
 	int rc, status = EXIT_DAMAGED;
 
-	if (arc_open(&archive, path, r->id, &err) != 0) {
+	if (context_arc_open(ctx, &archive, path, r, &err) != 0) {
 		log_error("%s", err.message);
 		return EXIT_DAMAGED;
 	}

@@ -151,8 +151,11 @@ cmd_verify(struct context *ctx)
 	struct catalog catalog;
 	size_t i, count = 0, bad = 0, index;
 	struct cairn_error err;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (o->remote != NULL)
+		return cmd_verify_remote(ctx);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	catalog_sort(&catalog);

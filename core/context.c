@@ -20,6 +20,7 @@
 #include "host.h"
 #include "json.h"
 #include "log.h"
+#include "offsite_read.h"
 
 int
 context_open(struct context *ctx, struct options *o)
@@ -253,8 +254,11 @@ context_run_on_archive(struct context *ctx, const char *spec,
 	struct catalog catalog;
 	struct buf path = BUF_INIT;
 	size_t index;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (ctx->options->from != NULL)
+		return offsite_run_on_archive(ctx, spec, command);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	status = context_resolve(ctx, &catalog, spec, &index);
@@ -266,6 +270,15 @@ context_run_on_archive(struct context *ctx, const char *spec,
 	catalog_release(&catalog);
 	repository_release(&repo);
 	return status;
+}
+
+int
+context_arc_open(struct context *ctx, struct arc **a, const char *path,
+		 const struct catalog_record *r, struct cairn_error *err)
+{
+	if (ctx->remote != NULL)
+		return offsite_arc_open(ctx->remote, a, path, r, err);
+	return arc_open(a, path, r->id, err);
 }
 
 void

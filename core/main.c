@@ -42,6 +42,8 @@ run_command(struct context *ctx)
 		return cmd_drill(ctx);
 	case COMMAND_CATALOG:
 		return cmd_catalog(ctx);
+	case COMMAND_COPY:
+		return cmd_copy(ctx);
 	case COMMAND_REKEY:
 		return cmd_rekey(ctx);
 	default:
