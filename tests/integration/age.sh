@@ -311,6 +311,40 @@ expect "verify without an identity after rekey" \
 expect_exit 77 "rekey with no identity that opens it exits 77" \
 	run_cairn -c "$SCRATCH/wrong.conf" rekey "$ID"
 
+# A second plugin through the same layer: Redis, encrypted, restored by
+# cairn into an empty server and by the stock recovery of cairn(8).
+if command -v redis-server >/dev/null; then
+	rcli() { redis-cli -p "$1" "${@:2}"; }
+	src_port=$(free_port)
+	start_redis "$SCRATCH/redis-src" "$src_port" --repl-diskless-sync no \
+		--repl-diskless-sync-delay 0
+	for i in $(seq 1 200); do echo "SET key:$i value-$i-$RANDOM"; done |
+		rcli "$src_port" >/dev/null
+	cat >>"$CONF" <<EOF
+
+[cache]
+plugin = redis
+host = 127.0.0.1
+port = $src_port
+EOF
+	expect "an encrypted Redis backup" run_cairn -c "$CONF" backup cache
+	dst_port=$(free_port)
+	start_redis "$SCRATCH/redis-dst" "$dst_port"
+	expect "its restore into an empty server" run_cairn -c "$CONF" \
+		restore cache:latest --to "redis://127.0.0.1:$dst_port"
+	[ "$(rcli "$src_port" DEBUG DIGEST)" = "$(rcli "$dst_port" DEBUG DIGEST)" ] &&
+		ok "the restored server has the same DEBUG DIGEST" ||
+		not_ok "the restored server has the same DEBUG DIGEST"
+	RDB_ARCHIVE=$(ls "$REPO"/archives/cache/*.tar.zst.age)
+	age -d -i "$KEYS/escrow.key" "$RDB_ARCHIVE" | zstd -dc |
+		tar -xO --wildcards 'dump.rdb*' >"$SCRATCH/stock.rdb"
+	head -c 5 "$SCRATCH/stock.rdb" | grep -q '^REDIS' &&
+		ok "age | zstd | tar -xO gives the RDB file" ||
+		not_ok "age | zstd | tar -xO gives the RDB file"
+else
+	ok "# SKIP redis-server is not installed"
+fi
+
 # Secrets: nowhere but in their files.
 secret=$(grep '^AGE-SECRET' "$KEYS/cairn.key")
 run_cairn -c "$CONF" --json show "$ID" >"$SCRATCH/show.json" 2>"$SCRATCH/show.err"
