@@ -746,6 +746,12 @@ postgres_cluster_start(struct postgres_cluster *c,
 						  sizeof(server_args[0]));
 		}
 	}
+	/* Copied into the vectors: nothing the keeper inherits is lost. */
+	free(data);
+	free(program);
+	free(server_program);
+	free(socket_opt);
+	data = program = server_program = socket_opt = NULL;
 	if (initdb == NULL || server == NULL)
 		goto oom;
 
