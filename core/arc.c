@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arc_reader.h"
+#include "encryption.h"
 #include "error.h"
 #include "xalloc.h"
 
@@ -79,6 +80,9 @@ arc_open(struct arc **a, const char *path, const char *name,
 	struct blob *b;
 
 	if (blob_open_file(&b, path, name, err) != 0)
+		return -1;
+	/* An age file is read through its decrypting blob. */
+	if (encryption_open_blob(&b, err) != 0)
 		return -1;
 	return arc_open_blob(a, b, err);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "error.h"
 
 #define ZERO_SIZE (1024 * 1024)
@@ -53,6 +54,7 @@ position_data(struct arc_source *s, struct cairn_error *err)
 				    err) != 0)
 			goto unreadable;
 		s->data_open = 1;
+		s->data_frame = s->record.frame;
 	}
 	/* Whole entries come in index order: anything before the wanted
 	 * one is a part or cairn's own. */
@@ -146,8 +148,11 @@ int
 arc_source_next(struct arc_source *s, const struct cairn_entry **entry,
 		struct cairn_error *err)
 {
-	int rc = advance_record(s, err);
+	int rc;
 
+	if (s->chain != NULL)
+		return damage(s, chain_restore_next(s->chain, entry, err));
+	rc = advance_record(s, err);
 	if (rc <= 0)
 		return damage(s, rc);
 	return damage(s, load_entry(s, entry, err));
@@ -159,11 +164,38 @@ arc_source_find(struct arc_source *s, const char *name,
 {
 	int rc;
 
+	if (s->chain != NULL) {
+		while ((rc = chain_restore_next(s->chain, entry, err)) > 0)
+			if (strcmp((*entry)->name, name) == 0)
+				return 1;
+		return damage(s, rc);
+	}
 	close_data(s);
 	while ((rc = advance_record(s, err)) > 0)
 		if (strcmp(s->record.name, name) == 0)
 			return damage(s, load_entry(s, entry, err));
 	return damage(s, rc);
+}
+
+int
+arc_source_seek(struct arc_source *s, const char *name,
+		const struct cairn_entry **entry, struct cairn_error *err)
+{
+	int rc;
+
+	while ((rc = advance_record(s, err)) > 0) {
+		if (strcmp(s->record.name, name) != 0)
+			continue;
+		/* A later frame: start there rather than read up to it. */
+		if (s->data_open && s->record.parts == 0 &&
+		    s->record.frame != s->data_frame)
+			close_data(s);
+		return damage(s, load_entry(s, entry, err));
+	}
+	if (rc == 0)
+		error_set(err, "archive '%s': entry '%s' is missing", s->name,
+			  name);
+	return damage(s, -1);
 }
 
 /* Compares the finished hash with the index; -1 on a mismatch. */
@@ -288,6 +320,9 @@ arc_source_read(struct arc_source *s, const void **data,
 {
 	int rc;
 
+	if (s->chain != NULL)
+		return damage(s, chain_restore_read(s->chain, data, length,
+						    offset, err));
 	if (!s->have_record) {
 		error_set(err, "no current entry to read");
 		return -1;
@@ -309,6 +344,9 @@ arc_source_read(struct arc_source *s, const void **data,
 void
 arc_source_close(struct arc_source *s)
 {
+	if (s->chain != NULL)
+		chain_restore_close(s->chain);
+	s->chain = NULL;
 	close_parts(s);
 	close_data(s);
 	if (s->have_record)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -28,11 +29,15 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	int64_t offset, written = 0;
 	int rc, status = EXIT_DAMAGED;
 
-	if (arc_open(&archive, path, r->id, &err) != 0) {
+	if (context_arc_open(ctx, &archive, path, r, &err) != 0) {
 		log_error("%s", err.message);
 		return EXIT_DAMAGED;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
+		return EXIT_DAMAGED;
+	}
 	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
 		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",

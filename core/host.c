@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -290,6 +291,86 @@ host_progress(const struct cairn_host *host, const char *current,
 	progress_update(0, current);
 }
 
+static int
+host_stream_state(struct cairn_stream *stream, const char *state,
+		  struct cairn_error *err)
+{
+	return arc_writer_stream_state(
+		(struct arc_stream *)(void *)stream, state, err);
+}
+
+static struct backup_base *
+base_of(struct cairn_sink *sink)
+{
+	return as_writer(sink)->base;
+}
+
+static int
+host_base_open(struct cairn_sink *sink, struct timespec *started,
+	       struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	(void)err;
+	if (b == NULL || !b->incremental)
+		return 0;
+	b->used = 1;
+	*started = b->started;
+	return 1;
+}
+
+static int
+host_base_next(struct cairn_sink *sink, const struct cairn_base_entry **entry,
+	       struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+	int rc;
+
+	if (b == NULL || !b->used) {
+		error_set(err, "base_next without an incremental base");
+		return -1;
+	}
+	b->current = NULL;
+	rc = view_reader_next(&b->reader, &b->current, err);
+	if (rc <= 0) {
+		if (rc < 0)
+			error_prefix(err, "the view of archive '%s'",
+				     b->parent);
+		return rc;
+	}
+	b->entry.name = b->current->name;
+	b->entry.type = b->current->type;
+	b->entry.size = b->current->size;
+	b->entry.state = b->current->state;
+	*entry = &b->entry;
+	return 1;
+}
+
+static int
+host_base_unchanged(struct cairn_sink *sink, struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	if (b == NULL || b->current == NULL) {
+		error_set(err, "base_unchanged without a current base entry");
+		return -1;
+	}
+	return arc_writer_carry(as_writer(sink), b->current, err);
+}
+
+static int
+host_base_removed(struct cairn_sink *sink, const char *name,
+		  struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	if (b == NULL || !b->used) {
+		error_set(err, "base_removed without an incremental base");
+		return -1;
+	}
+	return arc_writer_removed(as_writer(sink), name, err);
+}
+
 void
 job_host_init(struct job_host *h, const char *job)
 {
@@ -308,5 +389,10 @@ job_host_init(struct job_host *h, const char *job)
 	h->host.report_item = host_report_item;
 	h->host.report_problem = host_report_problem;
 	h->host.progress = host_progress;
+	h->host.stream_state = host_stream_state;
+	h->host.base_open = host_base_open;
+	h->host.base_next = host_base_next;
+	h->host.base_unchanged = host_base_unchanged;
+	h->host.base_removed = host_base_removed;
 	h->job = job;
 }

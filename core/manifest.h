@@ -27,6 +27,8 @@
 #define MANIFEST_FORMAT 1
 #define MANIFEST_ENTRY_NAME ".cairn/manifest.json"
 #define INDEX_ENTRY_PREFIX ".cairn/index.part-"
+/* An incremental archive's removals: NUL-terminated names, in chunks. */
+#define REMOVED_ENTRY_PREFIX ".cairn/removed.part-"
 #define ARC_ID_SIZE 37 /* a UUID and its NUL */
 
 struct json_value;
@@ -50,6 +52,16 @@ struct manifest {
 	size_t warning_count;
 	uint64_t *index_frames;
 	size_t index_frame_count;
+	/*
+	 * Incremental archives ("kind": "incremental") hold what changed
+	 * since `parent` and list what was removed (or changed type) in
+	 * the chunks at removed_frames; full archives have no parent.
+	 */
+	int incremental;
+	char parent[ARC_ID_SIZE];
+	uint64_t removed;
+	uint64_t *removed_frames;
+	size_t removed_frame_count;
 };
 
 void manifest_init(struct manifest *m);
@@ -73,6 +85,9 @@ struct index_record {
 	char sha256[65]; /* empty for entries without content */
 	uint64_t frame;
 	unsigned int parts; /* 0: stored whole */
+	/* What the plugin recorded to recognise the entry unchanged next
+	 * time (cairn_host's stream_state), or NULL. */
+	char *state;
 };
 
 void index_record_release(struct index_record *r);

@@ -118,4 +118,4 @@ EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
 # Damaged archives and catalogues; hostile archives and configuration.
 EXTRA_DIST += tests/integration/damage.sh tests/integration/hostile.sh
 # Prune, check, drill, the lock, metrics and logging.
-EXTRA_DIST += tests/integration/maintenance.sh
+EXTRA_DIST += tests/integration/maintenance.sh tests/integration/age.sh

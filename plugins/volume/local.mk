@@ -11,6 +11,7 @@ plugins_volume_volume_la_SOURCES = plugins/volume/volume.c \
 	plugins/volume/acl.c \
 	plugins/volume/walk.c \
 	plugins/volume/backup.c \
+	plugins/volume/incr.c \
 	plugins/volume/xattr.c \
 	plugins/volume/check.c \
 	plugins/volume/target.c \
@@ -38,8 +39,19 @@ tests_plugins_test_volume_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugins_test_volume_LDADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS) \
 	$(CMOCKA_LIBS)
+
+# ACLs through libacl against the text earlier versions wrote.
+check_PROGRAMS += tests/plugins/test_volume_acl
+TESTS += tests/plugins/test_volume_acl
+tests_plugins_test_volume_acl_SOURCES = tests/plugins/test_volume_acl.c \
+	tests/plugins/fake_host.c tests/plugins/fake_host.h \
+	$(plugins_volume_volume_la_SOURCES)
+tests_plugins_test_volume_acl_CPPFLAGS = $(tests_plugins_test_volume_CPPFLAGS)
+tests_plugins_test_volume_acl_CFLAGS = $(tests_plugins_test_volume_CFLAGS)
+tests_plugins_test_volume_acl_LDADD = $(tests_plugins_test_volume_LDADD)
 endif
 endif
 
 EXTRA_DIST += tests/integration/volume.sh tests/integration/treecmp.py \
+	tests/integration/incremental.sh \
 	man/plugin-volume.roff

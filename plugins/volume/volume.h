@@ -8,9 +8,10 @@
  *   paths.c     word lists (split, quote) and absolute paths
  *   map.c       a map from two integers to a string
  *   owner.c     user and group names to ids and back
- *   acl.c       POSIX ACL attribute values to text and back
+ *   acl.c       POSIX ACLs of a file to text and back (libacl)
  *   walk.c      the walk over the configured trees (backup, check)
  *   backup.c    what each file the walk meets becomes: its entry
+ *   incr.c      incremental backups: states, and the base merged in
  *   xattr.c     reading a file's extended attributes and ACLs
  *   check.c     check: what a backup would read, and what it cannot
  *   target.c    where a restore may write, and which names it takes
@@ -111,6 +112,15 @@ struct volume_walk {
 	int64_t files;
 	int64_t bytes;
 	int64_t problems;
+
+	/* Incremental backups (volume_incr.c). */
+	int stating;     /* the host records entry states */
+	int incremental; /* this backup builds on the base */
+	struct timespec base_started;
+	const struct cairn_base_entry *base; /* current, NULL at the end */
+	char state[256];			/* the current file's */
+	int64_t unchanged;
+	int64_t removed;
 };
 
 /* The metadata of a directory to apply after its content is restored. */
@@ -253,25 +263,30 @@ int64_t volume_owner_id(enum volume_owner_kind kind, const char *name);
 
 /* acl.c */
 
-/*
- * Decodes a system.posix_acl_* value into the POSIX.1e long text form
- * with numeric ids, one entry per line, as acl_to_text() writes it. The
- * text goes into *text, a buffer of *capacity bytes the caller owns and
- * may reuse, grown as needed. Returns 0, or -1 when the value is not a
- * version 2 ACL or memory ran out.
- */
-int volume_acl_to_text(const unsigned char *value, size_t size, char **text,
-		       size_t *capacity);
+/* Which of a file's two ACLs. */
+enum {
+	VOLUME_ACL_OF_ACCESS = 0,
+	VOLUME_ACL_OF_DEFAULT = 1,
+};
 
 /*
- * Encodes a POSIX.1e text ACL (entries separated by newlines or commas,
- * "tag:qualifier:permissions", qualifiers numeric or names) into a
- * system.posix_acl_* value in `out`, entries in the order the kernel
- * wants. Returns its size, or -1 when the text is not an ACL, names an
- * unknown owner or does not fit in `size` bytes.
+ * Reads the access or default ACL of the file open as `fd`, or at `path`
+ * (which names the same file; used when fd is -1 and for the default
+ * ACL) in the text form archives carry: numeric ids, one entry per line,
+ * each ended by a newline (acl.c shows it). The text goes into *text, a
+ * buffer of *capacity bytes the caller owns and may reuse, grown as
+ * needed. Returns 0, or -1 with errno set (ENODATA: no default ACL).
  */
-ssize_t volume_acl_from_text(const char *text, unsigned char *out,
-			     size_t size);
+int volume_acl_read(int fd, const char *path, int which, char **text,
+		    size_t *capacity);
+
+/*
+ * Sets the access or default ACL of `fd` or `path` (as above) from a
+ * POSIX.1e text ACL: entries separated by newlines or commas, qualifiers
+ * numeric or names. Returns 0, or -1 with errno set (EINVAL: not an ACL,
+ * or an unknown name).
+ */
+int volume_acl_write(int fd, const char *path, int which, const char *text);
 
 /* walk.c */
 
@@ -319,6 +334,32 @@ int volume_visit(struct volume_walk *w, int dirfd, const char *base,
 /* The backup callback. */
 int volume_backup(void *state, const struct cairn_host *host,
 		  struct cairn_sink *sink, struct cairn_error *err);
+
+/* incr.c */
+
+/* Chain order: strcmp, but '/' sorts before every other byte. */
+int volume_name_compare(const char *a, const char *b);
+
+/*
+ * Formats into w->state what tells the file of `st` and entry `e` (its
+ * xattrs, ACLs and link target read) unchanged next time. 0, or -1.
+ */
+int volume_state_make(struct volume_walk *w, const struct stat *st,
+		      const struct cairn_entry *e);
+
+/* Moves to the next base entry (the first, the first time). 0 or -1. */
+int volume_base_start(struct volume_walk *w);
+
+/*
+ * Brings the base up to `name`, telling the host of every base name
+ * passed (removed), and compares: 1 when the file is unchanged (carried
+ * over: write nothing), 0 when it must be written, -1 on error.
+ */
+int volume_base_match(struct volume_walk *w, const char *name,
+		      const struct stat *st);
+
+/* Every base name left is removed. 0 or -1. */
+int volume_base_finish(struct volume_walk *w);
 
 /* xattr.c */
 
