@@ -25,6 +25,7 @@
 
 #include "byte_sink.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "json.h"
 #include "progress.h"
@@ -33,7 +34,6 @@
 #define FRAME_TARGET (64ULL * 1024 * 1024)
 #define INDEX_CHUNK_SIZE (1024 * 1024)
 #define REMOVED_CHUNK_SIZE (1024 * 1024)
-#define ZERO_SIZE (1024 * 1024)
 
 struct arc_stream {
 	struct arc_writer *writer;
@@ -51,8 +51,6 @@ struct arc_stream {
 	/* Open streams, so that those a failing plugin left are freed. */
 	struct arc_stream *previous, *next;
 };
-
-static const unsigned char zeros[ZERO_SIZE];
 
 static la_ssize_t
 tar_write_callback(struct archive *a, void *client, const void *data,
@@ -254,7 +252,7 @@ write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 	if (zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	frame = zstd_writer_frame_offset(&w->zstd);
-	buf_printf(&name, "%s%06u", INDEX_ENTRY_PREFIX, ++w->index_parts);
+	format_index_chunk_name(++w->index_parts, &name);
 	if (write_own_entry(w, buf_str(&name), w->index.data, w->index.length,
 			    err) != 0)
 		goto out;
@@ -528,20 +526,21 @@ stream_feed(struct arc_stream *s, const void *data, size_t length,
 	return 0;
 }
 
+static int
+feed_zeros(void *stream, const void *zeros, size_t length,
+	   struct cairn_error *err)
+{
+	return stream_feed(stream, zeros, length, err);
+}
+
 /* The zeros of a hole, up to `until`: libarchive skips them. */
 static int
 stream_feed_hole(struct arc_stream *s, int64_t until,
 		 struct cairn_error *err)
 {
-	while (s->logical < until) {
-		int64_t n = until - s->logical;
-
-		if (n > ZERO_SIZE)
-			n = ZERO_SIZE;
-		if (stream_feed(s, zeros, (size_t)n, err) != 0)
-			return -1;
-	}
-	return 0;
+	if (s->logical >= until)
+		return 0;
+	return format_zeros(until - s->logical, feed_zeros, s, err);
 }
 
 static int
@@ -589,7 +588,7 @@ stream_flush_part(struct arc_stream *s, struct cairn_error *err)
 		goto out;
 	if (s->parts == 0)
 		s->frame = frame;
-	manifest_part_name(s->meta.name, ++s->parts, &name);
+	format_part_name(s->meta.name, ++s->parts, &name);
 	part = s->meta;
 	part.name = buf_str(&name);
 	part.size = (int64_t)s->part_length;
@@ -761,7 +760,7 @@ write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
 	if (zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	frame = zstd_writer_frame_offset(&w->zstd);
-	buf_printf(&name, "%s%06u", REMOVED_ENTRY_PREFIX, ++w->removed_parts);
+	format_removed_chunk_name(++w->removed_parts, &name);
 	if (write_own_entry(w, buf_str(&name), w->removed.data,
 			    w->removed.length, err) != 0)
 		goto out;
@@ -843,7 +842,7 @@ write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 		error_set(err, "out of memory");
 		return -1;
 	}
-	rc = write_own_entry(w, MANIFEST_ENTRY_NAME, text, length, err);
+	rc = write_own_entry(w, FORMAT_MANIFEST_NAME, text, length, err);
 	free(text);
 	return rc;
 }
