@@ -8,6 +8,7 @@ core_unit_tests = \
 	tests/unit/test_config \
 	tests/unit/test_arc_id \
 	tests/unit/test_catalog \
+	tests/unit/test_datapath \
 	tests/unit/test_format \
 	tests/unit/test_manifest \
 	tests/unit/test_options \
@@ -34,6 +35,11 @@ tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_catalog_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_catalog_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_datapath_SOURCES = tests/unit/test_datapath.c \
+	$(CORE_TEST_SOURCES)
+tests_unit_test_datapath_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_datapath_LDADD = $(CORE_TEST_LDADD)
 
 tests_unit_test_format_SOURCES = tests/unit/test_format.c \
 	$(CORE_TEST_SOURCES)
