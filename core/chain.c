@@ -456,6 +456,7 @@ void
 view_writer_add(struct view_writer *v, const struct index_record *r)
 {
 	struct buf line = BUF_INIT;
+	struct index_record bare;
 
 	if (v->file == NULL || v->unordered)
 		return;
@@ -467,7 +468,13 @@ view_writer_add(struct view_writer *v, const struct index_record *r)
 	}
 	free(v->last);
 	v->last = xstrdup(r->name);
-	index_record_format(r, &line);
+	/* What a backup compares, not where the entry is nor its hash. */
+	memset(&bare, 0, sizeof(bare));
+	bare.name = r->name;
+	bare.type = r->type;
+	bare.size = r->size;
+	bare.state = r->state;
+	index_record_format(&bare, &line);
 	view_line(v, line.data, line.length);
 	v->count++;
 	buf_release(&line);
