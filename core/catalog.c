@@ -289,8 +289,7 @@ out:
 	return rc;
 }
 
-/* Parses one catalogue file; -1 when it is damaged in any way. */
-static int
+int
 catalog_parse(struct catalog *c, const char *text, size_t length)
 {
 	const char *p = text, *end = text + length, *last_line = NULL;
@@ -407,7 +406,7 @@ catalog_check_twins(const char *repository, struct cairn_error *err)
 	return 0;
 }
 
-static void
+void
 catalog_format(const struct catalog *c, struct buf *out)
 {
 	char hex[SHA256_HEX_SIZE];

@@ -17,6 +17,7 @@
 #include "arc_reader.h"
 #include "arc_source.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "json.h"
 
@@ -180,8 +181,7 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 		struct archive_entry *ae;
 		int found;
 
-		buf_reset(&wanted);
-		buf_printf(&wanted, "%s%06zu", REMOVED_ENTRY_PREFIX, i + 1);
+		format_removed_chunk_name(i + 1, &wanted);
 		if (arc_reader_open(&r, s->arc, m->removed_frames[i], err) != 0)
 			goto out;
 		while ((found = arc_reader_next(&r, &ae, err)) > 0)

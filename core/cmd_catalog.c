@@ -40,6 +40,8 @@ cmd_catalog(struct context *ctx)
 	size_t i;
 	int rc, status;
 
+	if (ctx->options->from != NULL)
+		return cmd_catalog_rebuild_from(ctx);
 	memset(&rebuilt, 0, sizeof(rebuilt));
 	memset(&old, 0, sizeof(old));
 	if (ctx->repository_path == NULL) {

@@ -68,8 +68,11 @@ cmd_list(struct context *ctx)
 {
 	struct repository repo;
 	struct catalog catalog;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (ctx->options->remote != NULL)
+		return cmd_list_remote(ctx);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	if (ctx->options->job != NULL &&

@@ -256,6 +256,8 @@ cmd_prune(struct context *ctx)
 	size_t job_count = 0, i, j, marked = 0;
 	int status, failed = 0;
 
+	if (ctx->options->remote != NULL)
+		return cmd_prune_remote(ctx);
 	if (ctx->options->dry_run)
 		status = context_open_catalog(ctx, &repo, &catalog, 0);
 	else
@@ -309,6 +311,9 @@ cmd_prune(struct context *ctx)
 			failed = 1;
 		}
 	}
+	/* Then each offsite target, by its own policy. */
+	if (prune_targets(ctx, repo.path, json) != 0)
+		failed = 1;
 	if (json != NULL) {
 		output_json(json);
 		json = NULL;

@@ -51,7 +51,7 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	status = context_load_plugin(ctx, job, r->job, r->plugin, &lp);
 	if (status != EXIT_OK)
 		return status;
-	if (arc_open(&archive, path, r->id, &err) != 0) {
+	if (context_arc_open(ctx, &archive, path, r, &err) != 0) {
 		log_error("%s", err.message);
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;

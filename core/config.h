@@ -15,6 +15,8 @@
 
 #include <cairn/plugin.h>
 
+struct offsite_target;
+
 enum compression {
 	COMPRESSION_ZSTD,
 	COMPRESSION_NONE,
@@ -82,6 +84,9 @@ struct config {
 	struct encryption_config encryption;
 	struct job_config *jobs;
 	size_t job_count;
+	/* [offsite NAME] sections (offsite_config.h). */
+	struct offsite_target *offsites;
+	size_t offsite_count;
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "json.h"
 #include "log.h"
+#include "offsite_state.h"
 #include "timefmt.h"
 
 #define STATUS_FILE "status.json"
@@ -260,6 +261,7 @@ metrics_update(struct context *ctx, const struct repository *repo,
 	}
 	fsutil_free_space(repo->path, &free_bytes);
 	format_metrics(figures, count, stored, free_bytes, &out);
+	offsite_format_metrics(&ctx->config, repo->path, catalog, &out);
 	if (fsutil_write_atomic(ctx->config.metrics, out.data, out.length, 0644,
 				&err) != 0)
 		log_warning("cannot write the metrics file: %s", err.message);

@@ -7,9 +7,11 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	libarchive-dev libzstd-dev zstd uuid-dev libinih-dev libssl-dev
 	libpq-dev libhiredis-dev libcurl4-openssl-dev libacl1-dev
 	libcmocka-dev postgresql postgresql-contrib redis-server python3
+	awscli nodejs openssh-server
 	acl attr tar man-db groff-base util-linux procps prometheus
 	valgrind libclang-rt-dev
-	age zlib1g-dev strace"
+	age zlib1g-dev strace
+	debhelper dpkg-dev lintian git"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
 install_dependencies() {

@@ -8,6 +8,7 @@ core_unit_tests = \
 	tests/unit/test_config \
 	tests/unit/test_arc_id \
 	tests/unit/test_catalog \
+	tests/unit/test_format \
 	tests/unit/test_manifest \
 	tests/unit/test_chain \
 	tests/unit/test_options \
@@ -34,6 +35,11 @@ tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_catalog_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_catalog_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_format_SOURCES = tests/unit/test_format.c \
+	$(CORE_TEST_SOURCES)
+tests_unit_test_format_CFLAGS = $(CORE_TEST_CFLAGS) $(LIBARCHIVE_CFLAGS)
+tests_unit_test_format_LDADD = $(CORE_TEST_LDADD) $(LIBARCHIVE_LIBS)
 
 tests_unit_test_manifest_SOURCES = tests/unit/test_manifest.c \
 	$(CORE_TEST_SOURCES)
@@ -121,7 +127,9 @@ EXTRA_DIST += tests/integration/fuzz.sh tests/fuzz/run.sh \
 	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_catalog.c \
 	tests/fuzz/fuzz_archive.c tests/fuzz/make_archive_seeds.py \
 	tests/fuzz/corpus
+# Archives of an earlier cairn, and the script that reads them.
+EXTRA_DIST += tests/integration/compat.sh tests/fixtures/archives
 # Damaged archives and catalogues; hostile archives and configuration.
 EXTRA_DIST += tests/integration/damage.sh tests/integration/hostile.sh
 # Prune, check, drill, the lock, metrics and logging.
-EXTRA_DIST += tests/integration/maintenance.sh
+EXTRA_DIST += tests/integration/maintenance.sh tests/integration/age.sh

@@ -93,7 +93,6 @@ nomem:
 void
 volume_fixup_apply(struct volume_restore *r)
 {
-	unsigned char acl[4 + 8 * 1024];
 	size_t i = r->fixup_count, j;
 
 	while (i-- > 0) {
@@ -124,21 +123,15 @@ volume_fixup_apply(struct volume_restore *r)
 					     fx->xattrs[j].name, fx->name,
 					     strerror(errno));
 		for (j = 0; j < 2; j++) {
-			ssize_t size;
-
 			if (fx->acl[j] == NULL || fx->acl[j][0] == '\0')
 				continue;
-			size = volume_acl_from_text(fx->acl[j], acl,
-						    sizeof(acl));
-			if (size < 0 ||
-			    fsetxattr(fd, j == 0 ? VOLUME_ACL_ACCESS
-						 : VOLUME_ACL_DEFAULT,
-				      acl, (size_t)size, 0) == -1)
+			if (volume_acl_write(fd, fx->name, (int)j, fx->acl[j]) ==
+			    -1)
 				r->host->log(r->host, CAIRN_LOG_WARNING,
 					     "cannot restore the %s ACL of "
-					     "'%s'",
+					     "'%s': %s",
 					     j == 0 ? "access" : "default",
-					     fx->name);
+					     fx->name, strerror(errno));
 		}
 		if (futimens(fd, fx->times) == -1)
 			volume_failure(r,

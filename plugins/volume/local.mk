@@ -39,6 +39,16 @@ tests_plugins_test_volume_CFLAGS = $(AM_CFLAGS) $(VOLUME_DEP_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugins_test_volume_LDADD = $(VOLUME_DEP_LIBS) $(CRYPTO_LIBS) \
 	$(CMOCKA_LIBS)
+
+# ACLs through libacl against the text earlier versions wrote.
+check_PROGRAMS += tests/plugins/test_volume_acl
+TESTS += tests/plugins/test_volume_acl
+tests_plugins_test_volume_acl_SOURCES = tests/plugins/test_volume_acl.c \
+	tests/plugins/fake_host.c tests/plugins/fake_host.h \
+	$(plugins_volume_volume_la_SOURCES)
+tests_plugins_test_volume_acl_CPPFLAGS = $(tests_plugins_test_volume_CPPFLAGS)
+tests_plugins_test_volume_acl_CFLAGS = $(tests_plugins_test_volume_CFLAGS)
+tests_plugins_test_volume_acl_LDADD = $(tests_plugins_test_volume_LDADD)
 endif
 endif
 

@@ -8,7 +8,7 @@
  *   paths.c     word lists (split, quote) and absolute paths
  *   map.c       a map from two integers to a string
  *   owner.c     user and group names to ids and back
- *   acl.c       POSIX ACL attribute values to text and back
+ *   acl.c       POSIX ACLs of a file to text and back (libacl)
  *   walk.c      the walk over the configured trees (backup, check)
  *   backup.c    what each file the walk meets becomes: its entry
  *   incr.c      incremental backups: states, and the base merged in
@@ -263,25 +263,30 @@ int64_t volume_owner_id(enum volume_owner_kind kind, const char *name);
 
 /* acl.c */
 
-/*
- * Decodes a system.posix_acl_* value into the POSIX.1e long text form
- * with numeric ids, one entry per line, as acl_to_text() writes it. The
- * text goes into *text, a buffer of *capacity bytes the caller owns and
- * may reuse, grown as needed. Returns 0, or -1 when the value is not a
- * version 2 ACL or memory ran out.
- */
-int volume_acl_to_text(const unsigned char *value, size_t size, char **text,
-		       size_t *capacity);
+/* Which of a file's two ACLs. */
+enum {
+	VOLUME_ACL_OF_ACCESS = 0,
+	VOLUME_ACL_OF_DEFAULT = 1,
+};
 
 /*
- * Encodes a POSIX.1e text ACL (entries separated by newlines or commas,
- * "tag:qualifier:permissions", qualifiers numeric or names) into a
- * system.posix_acl_* value in `out`, entries in the order the kernel
- * wants. Returns its size, or -1 when the text is not an ACL, names an
- * unknown owner or does not fit in `size` bytes.
+ * Reads the access or default ACL of the file open as `fd`, or at `path`
+ * (which names the same file; used when fd is -1 and for the default
+ * ACL) in the text form archives carry: numeric ids, one entry per line,
+ * each ended by a newline (acl.c shows it). The text goes into *text, a
+ * buffer of *capacity bytes the caller owns and may reuse, grown as
+ * needed. Returns 0, or -1 with errno set (ENODATA: no default ACL).
  */
-ssize_t volume_acl_from_text(const char *text, unsigned char *out,
-			     size_t size);
+int volume_acl_read(int fd, const char *path, int which, char **text,
+		    size_t *capacity);
+
+/*
+ * Sets the access or default ACL of `fd` or `path` (as above) from a
+ * POSIX.1e text ACL: entries separated by newlines or commas, qualifiers
+ * numeric or names. Returns 0, or -1 with errno set (EINVAL: not an ACL,
+ * or an unknown name).
+ */
+int volume_acl_write(int fd, const char *path, int which, const char *text);
 
 /* walk.c */
 

@@ -1,8 +1,9 @@
 /*
  * Reading a file's extended attributes for its entry: those of the user,
  * trusted and security namespaces as they are, and the POSIX ACLs, which
- * the kernel shows as the system.posix_acl_* attributes, decoded into
- * their text form (acl.c). Other system.* attributes are the
+ * the kernel lists as the system.posix_acl_* attributes (only when a file
+ * has more than its mode bits), read through libacl in their text form
+ * (acl.c). Other system.* attributes are the
  * file system's own and are left out. Names and values are read into
  * buffers of the walk that grow as needed and are reused from file to
  * file.
@@ -84,11 +85,26 @@ volume_xattr_read(struct volume_walk *w, int fd, struct cairn_entry *entry)
 		int acl = -1;
 
 		if (strcmp(name, VOLUME_ACL_ACCESS) == 0)
-			acl = 0;
+			acl = VOLUME_ACL_OF_ACCESS;
 		else if (strcmp(name, VOLUME_ACL_DEFAULT) == 0)
-			acl = 1;
+			acl = VOLUME_ACL_OF_DEFAULT;
 		else if (strncmp(name, "system.", 7) == 0)
 			continue;
+		if (acl >= 0) {
+			if (volume_acl_read(fd, w->path, acl, &w->acl_text[acl],
+					    &w->acl_capacity[acl]) == -1) {
+				if (errno != ENODATA)
+					volume_warn(w,
+						    "cannot read the ACL of "
+						    "'%s': %s",
+						    w->path, strerror(errno));
+			} else if (acl == VOLUME_ACL_OF_ACCESS) {
+				entry->acl_access = w->acl_text[acl];
+			} else {
+				entry->acl_default = w->acl_text[acl];
+			}
+			continue;
+		}
 		size = volume_get_xattr(w, fd, name, used);
 		if (size < 0) {
 			if (errno != ENODATA)
@@ -96,18 +112,6 @@ volume_xattr_read(struct volume_walk *w, int fd, struct cairn_entry *entry)
 					    "cannot read extended attribute "
 					    "'%s' of '%s': %s",
 					    name, w->path, strerror(errno));
-			continue;
-		}
-		if (acl >= 0) {
-			if (volume_acl_to_text(w->xvalues + used, (size_t)size,
-					       &w->acl_text[acl],
-					       &w->acl_capacity[acl]) == -1)
-				volume_warn(w, "cannot decode the ACL of '%s'",
-					    w->path);
-			else if (acl == 0)
-				entry->acl_access = w->acl_text[0];
-			else
-				entry->acl_default = w->acl_text[1];
 			continue;
 		}
 		if (volume_grow((void **)&w->xattrs, &w->xattrs_capacity,

@@ -35,7 +35,7 @@ target_sources() {
 	fuzz_config) echo "config buf lib/xalloc error fsutil timefmt" ;;
 	fuzz_manifest) echo "manifest lib/json buf lib/xalloc error timefmt" ;;
 	fuzz_catalog) echo "catalog manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
-	fuzz_archive) echo "arc arc_reader arc_source arc_verify blob byte_sink zstd_io manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
+	fuzz_archive) echo "arc arc_reader arc_source arc_verify blob byte_sink format zstd_io manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
 	esac
 }
 target_max_len() {
