@@ -10,6 +10,7 @@ core_unit_tests = \
 	tests/unit/test_catalog \
 	tests/unit/test_format \
 	tests/unit/test_manifest \
+	tests/unit/test_chain \
 	tests/unit/test_options \
 	tests/unit/test_timefmt \
 	tests/unit/test_fsutil \
@@ -44,6 +45,11 @@ tests_unit_test_manifest_SOURCES = tests/unit/test_manifest.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_manifest_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_manifest_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \
+	$(CORE_TEST_SOURCES)
+tests_unit_test_chain_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 
 tests_unit_test_options_SOURCES = tests/unit/test_options.c \
 	$(CORE_TEST_SOURCES)
