@@ -15,6 +15,7 @@ unit_tests = \
 	tests/unit/test_fsutil \
 	tests/unit/test_json \
 	tests/unit/test_manifest \
+	tests/unit/test_chain \
 	tests/unit/test_options \
 	tests/unit/test_plugin_loader \
 	tests/unit/test_retention \
@@ -56,6 +57,11 @@ tests_unit_test_manifest_SOURCES = tests/unit/test_manifest.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_manifest_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_manifest_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \
+	$(CORE_TEST_SOURCES)
+tests_unit_test_chain_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_chain_LDADD = $(CORE_TEST_LDADD)
 
 tests_unit_test_options_SOURCES = tests/unit/test_options.c \
 	$(CORE_TEST_SOURCES)
