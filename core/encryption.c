@@ -255,6 +255,19 @@ encryption_record_set(struct catalog_record *r,
 	json_object_set(r->extra, "encryption", e);
 }
 
+void
+encryption_record_set_pending(struct catalog_record *r, const char *sha256,
+			      uint64_t stored)
+{
+	struct json_value *e = (struct json_value *)(uintptr_t)json_object_get(
+		r->extra, "encryption");
+
+	if (e == NULL)
+		return;
+	json_object_set_string(e, "pending-sha256", sha256);
+	json_object_set_int64(e, "pending-stored", (int64_t)stored);
+}
+
 const char *
 encryption_record_sha256(const struct catalog_record *r)
 {
@@ -316,24 +329,79 @@ blob_source_read(void *self, uint64_t offset, void *buffer, size_t length,
 	return blob_read_at(self, offset, buffer, length, got, err);
 }
 
+/* The SHA-256 of the whole blob b into hex. 0 or -1. */
+static int
+blob_sha256(struct blob *b, char hex[SHA256_HEX_SIZE], struct cairn_error *err)
+{
+	enum { BLOCK = 1024 * 1024 };
+	unsigned char *block;
+	struct sha256 hash;
+	uint64_t offset = 0;
+	int rc = -1;
+
+	if (sha256_init(&hash) != 0) {
+		error_set(err, "cannot allocate a SHA-256 context");
+		return -1;
+	}
+	block = xmalloc(BLOCK);
+	while (offset < b->size) {
+		size_t got = 0;
+
+		if (blob_read_at(b, offset, block, BLOCK, &got, err) != 0)
+			goto out;
+		if (got == 0)
+			break;
+		sha256_update(&hash, block, got);
+		offset += got;
+	}
+	sha256_final_hex(&hash, hex);
+	rc = 0;
+out:
+	sha256_release(&hash);
+	free(block);
+	return rc;
+}
+
+void
+encryption_record_adopt(struct catalog_record *r, const char *path)
+{
+	char hex[SHA256_HEX_SIZE];
+	struct age_recipients unknown = {0};
+	struct cairn_error err;
+	struct blob *b = NULL;
+
+	if (blob_open_file(&b, path, r->id, &err) != 0)
+		return;
+	/* The header does not name its recipients: rekey records them. */
+	if (age_blob_is_encrypted(b) && blob_sha256(b, hex, &err) == 0)
+		encryption_record_set(r, &unknown, hex);
+	blob_close(b);
+}
+
 int
 encryption_verify_stored(const char *path, const struct catalog_record *r,
 			 const char *recorded, struct cairn_error *err)
 {
-	enum { BLOCK = 1024 * 1024 };
 	char hex[SHA256_HEX_SIZE];
 	struct age_source src;
 	struct age_header header;
 	struct buf raw = BUF_INIT;
 	struct blob *b = NULL;
-	unsigned char *block = NULL;
-	struct sha256 hash = {NULL};
-	uint64_t offset = 0;
 	int rc = -1;
+	const struct json_value *e = json_object_get(r->extra, "encryption");
+	const char *pending = e != NULL ? json_get_string(e, "pending-sha256")
+					: NULL;
+	const struct json_value *pending_stored =
+		e != NULL ? json_object_get(e, "pending-stored") : NULL;
 
 	if (blob_open_file(&b, path, r->id, err) != 0)
 		return -1;
-	if (b->size != r->stored) {
+	/* Interrupted in a rekey: the new file may be the one there. */
+	if (pending != NULL && pending_stored != NULL &&
+	    b->size == (uint64_t)json_number(pending_stored) &&
+	    b->size != r->stored)
+		recorded = pending;
+	else if (b->size != r->stored) {
 		error_set(err, "archive '%s': %llu bytes stored, the catalogue "
 			       "says %llu (truncated or replaced)",
 			  r->id, (unsigned long long)b->size,
@@ -348,23 +416,10 @@ encryption_verify_stored(const char *path, const struct catalog_record *r,
 		goto out;
 	}
 	age_header_release(&header);
-	if (sha256_init(&hash) != 0) {
-		error_set(err, "cannot allocate a SHA-256 context");
+	if (blob_sha256(b, hex, err) != 0)
 		goto out;
-	}
-	block = xmalloc(BLOCK);
-	while (offset < b->size) {
-		size_t got = 0;
-
-		if (blob_read_at(b, offset, block, BLOCK, &got, err) != 0)
-			goto out;
-		if (got == 0)
-			break;
-		sha256_update(&hash, block, got);
-		offset += got;
-	}
-	sha256_final_hex(&hash, hex);
-	if (strcmp(hex, recorded) != 0) {
+	if (strcmp(hex, recorded) != 0 &&
+	    (pending == NULL || strcmp(hex, pending) != 0)) {
 		error_set(err, "archive '%s': the SHA-256 of the stored file "
 			       "is %s, the catalogue says %s (damaged or "
 			       "replaced)",
@@ -373,8 +428,6 @@ encryption_verify_stored(const char *path, const struct catalog_record *r,
 	}
 	rc = 0;
 out:
-	sha256_release(&hash);
-	free(block);
 	buf_release(&raw);
 	blob_close(b);
 	return rc;

@@ -12,6 +12,8 @@
 #ifndef CAIRN_ENCRYPTION_H
 #define CAIRN_ENCRYPTION_H
 
+#include <stdint.h>
+
 #include <cairn/plugin.h>
 
 #include "age_keys.h"
@@ -96,6 +98,20 @@ int encryption_verify_stored(const char *path, const struct catalog_record *r,
 void encryption_record_set(struct catalog_record *r,
 			   const struct age_recipients *recipients,
 			   const char *sha256);
+
+/*
+ * Records the size and SHA-256 of a file about to replace r's (rekey):
+ * until encryption_record_set clears them, verify accepts either file.
+ */
+void encryption_record_set_pending(struct catalog_record *r,
+				   const char *sha256, uint64_t stored);
+
+/*
+ * For a record rebuilt from an archive's manifest: when the file at path
+ * is an age file, records it as encrypted with the file's SHA-256 (its
+ * recipients, which its header does not name, stay unknown until rekey).
+ */
+void encryption_record_adopt(struct catalog_record *r, const char *path);
 
 /* The recorded SHA-256 of an encrypted archive's file, or NULL. */
 const char *encryption_record_sha256(const struct catalog_record *r);

@@ -44,6 +44,8 @@ run_command(struct context *ctx)
 		return cmd_catalog(ctx);
 	case COMMAND_COPY:
 		return cmd_copy(ctx);
+	case COMMAND_REKEY:
+		return cmd_rekey(ctx);
 	default:
 		log_error("'%s' is not available in this version",
 			  ctx->options->command_name);

@@ -85,7 +85,7 @@ s3_cleanup(struct offsite *o, struct cairn_error *err)
 	struct buf prefix = BUF_INIT;
 	char *text = NULL, *line, *save = NULL, *space;
 	size_t length = 0, i;
-	int rc = 0;
+	int rc = 0, aborted;
 
 	if (fsutil_read_file(o->journal, JOURNAL_LIMIT, &text, &length,
 			     err) == 0) {
@@ -95,20 +95,28 @@ s3_cleanup(struct offsite *o, struct cairn_error *err)
 			if (space == NULL)
 				continue;
 			*space = '\0';
-			if (s3_abort_upload(c, line, space + 1, err) != 0) {
+			aborted = s3_abort_upload(c, line, space + 1, err);
+			if (aborted < 0) {
 				rc = -1;
 				break;
 			}
-			log_info("offsite %s: aborted the upload of %s left "
-				 "by an interrupted run", o->target->name,
-				 line);
+			if (aborted == 0)
+				log_info("offsite %s: aborted the upload of %s "
+					 "left by an interrupted run",
+					 o->target->name, line);
+			else
+				log_warning("offsite %s: the server cannot "
+					    "abort the upload of %s left by an "
+					    "interrupted run (no object was "
+					    "made of it)",
+					    o->target->name, line);
 			journal_update(o, line, NULL);
 		}
 		free(text);
 	}
-	error_clear(err);
 	if (rc != 0)
 		return rc;
+	error_clear(err); /* no journal is no upload to abort */
 	object_key(o, "", &prefix);
 	if (s3_list_uploads(c, buf_str(&prefix), &uploads, err) != 0) {
 		buf_release(&prefix);
@@ -119,7 +127,7 @@ s3_cleanup(struct offsite *o, struct cairn_error *err)
 		char *id = strchr(key, '\n');
 
 		*id++ = '\0';
-		rc = s3_abort_upload(c, key, id, err);
+		rc = s3_abort_upload(c, key, id, err) < 0 ? -1 : 0;
 		if (rc == 0)
 			log_info("offsite %s: aborted a stale upload of %s",
 				 o->target->name, key);

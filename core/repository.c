@@ -271,6 +271,7 @@ adopt_archive(const struct repository *repo, const char *job,
 		catalog_record_from_manifest(&record, &archive->manifest,
 					     buf_str(&relative),
 					     (uint64_t)st.st_size);
+		encryption_record_adopt(&record, buf_str(&path));
 		catalog_add(rc->catalog, &record);
 		log_info("archive '%s' was missing from the catalogue: added",
 			 id);

@@ -96,7 +96,10 @@ int s3_get_range(struct s3_client *c, const char *key, uint64_t offset,
 /* Deletes the object (no error when it is already gone). */
 int s3_delete(struct s3_client *c, const char *key, struct cairn_error *err);
 
-/* Aborts the multipart upload `upload_id` of `key`. */
+/*
+ * Aborts the multipart upload `upload_id` of `key`: 0 (also when it is
+ * gone already), 1 when the server cannot abort uploads (405, 501), -1.
+ */
 int s3_abort_upload(struct s3_client *c, const char *key,
 		    const char *upload_id, struct cairn_error *err);
 

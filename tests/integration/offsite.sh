@@ -258,19 +258,144 @@ expect_exit 65 "verify --remote --deep finds the damage" \
 expect_stderr "archive $SECOND: the copy on s3 .* is damaged" \
 	"the damaged copy is named"
 
+# ---- faults, through a proxy of the tests' own in front of the server ------
+PROXY_PORT=$(free_port)
+CONTROL=$SCRATCH/proxy.json
+echo '{"lock_until": "2099-01-01T00:00:00.000Z"}' >"$CONTROL"
+python3 "$here/../s3/faultproxy.py" "$PROXY_PORT" "$S3_PORT" "$CONTROL" \
+	"$SCRATCH/proxy.ready" &
+server_pids+=("$!")
+wait_for "$SCRATCH/proxy.ready" || { echo "Bail out! the proxy did not start"; exit 1; }
+cat >>"$CONF" <<EOF
+
+[offsite flaky]
+type = s3
+endpoint = http://127.0.0.1:$PROXY_PORT
+region = us-east-1
+bucket = cairn
+prefix = flaky
+uri-style = path
+access-key-file = $SCRATCH/secrets/access
+secret-key-file = $SCRATCH/secrets/secret
+part-size = 5M
+object-lock-days = 1
+keep-last = 1
+keep-daily = 0
+keep-weekly = 0
+keep-monthly = 0
+EOF
+flaky_objects() {
+	aws_s3 list-objects-v2 --bucket cairn --prefix flaky/archives/ \
+		--query 'Contents[].Key' --output text
+}
+control() { echo "$1" >"$CONTROL.tmp" && mv "$CONTROL.tmp" "$CONTROL"; }
+
+control '{"slowdown": 2, "drop_parts": 1, "lock_until": "2099-01-01T00:00:00.000Z"}'
+expect "copy through 503 SlowDown and a connection dropped mid-part" \
+	run_cairn -c "$CONF" -v copy --to flaky
+parts=$(grep -c 'partNumber=' "$CONTROL.log")
+if python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); sys.exit(c["slowdown"] or c["drop_parts"])' "$CONTROL" &&
+	[ "$parts" -gt 6 ]; then
+	ok "the faults were served (two SlowDown, one dropped part) and retried"
+else
+	not_ok "the faults were served (two SlowDown, one dropped part) and retried ($parts parts sent)"
+fi
+if grep -q '"x-amz-object-lock-mode": "COMPLIANCE"' "$CONTROL.log" &&
+	grep -q '"x-amz-object-lock-retain-until-date": "20[0-9-]*T[0-9:]*Z"' "$CONTROL.log"; then
+	ok "object-lock-days sends COMPLIANCE and a retain-until date"
+else
+	not_ok "object-lock-days sends COMPLIANCE and a retain-until date"
+fi
+for name in $(cd "$REPO/archives/vol" && ls); do
+	aws_s3 get-object --bucket cairn --key "flaky/archives/vol/$name" \
+		"$SCRATCH/flaky.out" >/dev/null 2>&1
+	cmp -s "$SCRATCH/flaky.out" "$REPO/archives/vol/$name" || echo "$name"
+done >"$SCRATCH/differ"
+if [ ! -s "$SCRATCH/differ" ]; then
+	ok "what went through the faults is byte for byte the archives"
+else
+	not_ok "what went through the faults is byte for byte the archives"
+fi
+
+# A permanent failure: every part refused. No object, no copy recorded.
+echo "third" >>"$SRC/small"
+expect "a third backup (copied to s3 by copy = auto)" run_cairn -c "$CONF" backup
+control '{"fail_parts": true}'
+expect_exit 1 "a copy whose parts always fail exits 1" \
+	run_cairn -c "$CONF" copy --to flaky
+expect_stderr "503 SlowDown.*after every retry" \
+	"the failure names the server's SlowDown and the retries"
+if [ "$(flaky_objects | wc -w)" -eq 2 ]; then
+	ok "the failed upload left no object visible"
+else
+	not_ok "the failed upload left no object visible ($(flaky_objects))"
+fi
+if grep -q "^DELETE .*uploadId=" "$CONTROL.log"; then
+	ok "the failed multipart upload was aborted"
+else
+	not_ok "the failed multipart upload was aborted"
+fi
+expect "list --json" run_cairn -c "$CONF" --json list
+json_check "the archive has no copy on the failed target" \
+	"'flaky' not in [c['target'] for c in doc[0].get('copies', [])] and 's3' in [c['target'] for c in doc[0]['copies']]"
+
+# kill -9 during an upload, then a rerun: no duplicate, no partial object.
+control '{"block_part": 2, "lock_until": "2099-01-01T00:00:00.000Z"}'
+rm -f "$CONTROL.blocked"
+# cairn itself, not a shell function's subshell: kill -9 must reach it.
+"$CAIRN" -c "$CONF" -v copy --to flaky >/dev/null 2>"$SCRATCH/killed.err" &
+copy_pid=$!
+if wait_for "$CONTROL.blocked"; then
+	kill -9 "$copy_pid"
+	wait "$copy_pid" 2>/dev/null
+	ok "a copy is killed with -9 during its second part"
+else
+	kill -9 "$copy_pid" 2>/dev/null
+	not_ok "a copy is killed with -9 during its second part"
+	sed 's/^/# /' "$SCRATCH/killed.err"
+fi
+control '{"lock_until": "2099-01-01T00:00:00.000Z"}'
+if [ "$(flaky_objects | wc -w)" -eq 2 ]; then
+	ok "the killed upload left no object visible"
+else
+	not_ok "the killed upload left no object visible"
+fi
+expect "the copy after the kill" run_cairn -c "$CONF" -v copy --to flaky
+expect_stderr "the upload of flaky/archives/.* left by an interrupted run" \
+	"the upload the killed run left is aborted"
+if [ "$(flaky_objects | wc -w)" -eq 3 ] &&
+	[ "$(flaky_objects | tr '\t' '\n' | sort | uniq -d | wc -l)" -eq 0 ]; then
+	ok "each archive is on the target once"
+else
+	not_ok "each archive is on the target once ($(flaky_objects))"
+fi
+expect "verify --remote --deep after the faults" \
+	run_cairn -c "$CONF" verify --remote flaky --deep
+expect "list --remote" run_cairn -c "$CONF" --json list --remote flaky
+json_check "the target's catalogue holds the three copies, with their lock" \
+	"len(doc) == 3 and all(r['status'] == 'ok' and r['copy']['lock-until'] == '2099-01-01T00:00:00Z' for r in doc)"
+expect "prune --remote under object lock" \
+	run_cairn -c "$CONF" --json prune --remote flaky
+json_check "copies under object lock are kept, with the lock's end" \
+	"[r['action'] for r in doc] == ['keep'] * 3 and [r['rules'] for r in doc][1:] == ['object lock until 2099-01-01T00:00:00Z'] * 2"
+
 # ---- catalog rebuild --from: a new host ------------------------------------
 expect "awscli puts the good bytes back" \
 	aws_s3 put-object --bucket cairn --key "host1/$FILE2" \
 	--body "$REPO/$FILE2" --metadata "sha256=$SHA2"
+expect "list --remote on the old host" \
+	run_cairn -c "$CONF" --json list --remote s3
+HELD=$(python3 -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))))' "$SCRATCH/last.out")
+NEWEST=${HELD%% *}
 NEW=$SCRATCH/newhost
 expect "catalog rebuild --from on a new host" \
 	run_cairn -c "$CONF" -r "$NEW" catalog rebuild --from s3
-expect_stdout "^1 archives on offsite target s3" \
+expect_stdout "^$(echo $HELD | wc -w) archives on offsite target s3" \
 	"the target's catalogue is rebuilt from its newest snapshot"
 expect "list --remote on the new host" \
 	run_cairn -c "$CONF" -r "$NEW" --json list --remote s3
-json_check "the new host knows the copy on the target" \
-	"[(r['id'], r['status']) for r in doc] == [('$SECOND', 'ok')]"
+json_check "the new host knows every copy on the target" \
+	"' '.join(r['id'] for r in doc) == '$HELD' and all(r['status'] == 'ok' for r in doc)"
 expect "verify --remote --deep on the new host" \
 	run_cairn -c "$CONF" -r "$NEW" verify --remote s3 --deep
 expect "restore --from on the new host" \
@@ -284,7 +409,7 @@ else
 	find "$SCRATCH/restored" | head -n 5 | sed 's/^/# /'
 fi
 expect "cat --from on the new host" \
-	run_cairn -c "$CONF" -r "$NEW" cat "$SECOND" "${SRC#/}/small" --from s3
+	run_cairn -c "$CONF" -r "$NEW" cat "$NEWEST" "${SRC#/}/small" --from s3
 if cmp -s "$SCRATCH/last.out" "$SRC/small"; then
 	ok "cat --from streams the entry from the target"
 else
@@ -367,8 +492,8 @@ expect_exit 1 "an unknown host key is refused" \
 	run_cairn -c "$CONF" copy --to vault
 sed -i "s|^known-hosts = .*|known-hosts = $SSH/known_hosts|" "$CONF"
 expect "prune on the SFTP target" run_cairn -c "$CONF" --json prune --remote vault
-json_check "the SFTP target's keep-last = 1 removes one copy" \
-	"sorted(r['action'] for r in doc) == ['keep', 'remove']"
+json_check "the SFTP target's keep-last = 1 keeps one copy there" \
+	"sorted(r['action'] for r in doc) == ['keep'] + ['remove'] * (len(doc) - 1) and len(doc) > 1"
 left=$(find "$SSH/data/host1/archives" -type f | wc -l)
 if [ "$left" -eq 2 ]; then
 	ok "one archive and its checksum file are left on the SFTP target"
