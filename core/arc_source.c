@@ -10,9 +10,7 @@
 
 #include "chain.h"
 #include "error.h"
-
-#define ZERO_SIZE (1024 * 1024)
-static const unsigned char zeros[ZERO_SIZE];
+#include "format.h"
 
 void
 arc_source_init(struct arc_source *s, const struct arc *a)
@@ -59,14 +57,13 @@ position_data(struct arc_source *s, struct cairn_error *err)
 	/* Whole entries come in index order: anything before the wanted
 	 * one is a part or cairn's own. */
 	while ((rc = arc_reader_next(&s->data, &ae, err)) > 0) {
-		if (arc_name_is(archive_entry_pathname(ae), s->record.name))
+		if (format_name_is(archive_entry_pathname(ae), s->record.name))
 			break;
 	}
 	if (rc < 0)
 		goto unreadable;
 	if (rc == 0) {
-		error_set(err, "archive '%s': entry '%s' is missing", s->name,
-			  s->record.name);
+		format_entry_missing(err, s->name, s->record.name);
 		return -1;
 	}
 	entry_from_archive(ae, &s->entry, &s->storage);
@@ -213,21 +210,15 @@ check_entry(struct arc_source *s, struct cairn_error *err)
 	 * claiming more is damage, reported here rather than after hashing
 	 * zeros for as long as it claims (hours for a petabyte).
 	 */
-	while (s->record.parts == 0 && s->entry.size == s->record.size &&
-	       s->logical < s->record.size) {
-		int64_t n = s->record.size - s->logical;
-
-		n = n > ZERO_SIZE ? ZERO_SIZE : n;
-		sha256_update(&s->hash, zeros, (size_t)n);
-		s->logical += n;
+	if (s->record.parts == 0 && s->entry.size == s->record.size &&
+	    s->logical < s->record.size) {
+		format_hash_zeros(&s->hash, s->record.size - s->logical);
+		s->logical = s->record.size;
 	}
 	sha256_final_hex(&s->hash, hex);
 	if (s->logical != s->record.size ||
 	    strcmp(hex, s->record.sha256) != 0) {
-		error_set(err,
-			  "archive '%s': entry '%s' is damaged (its checksum "
-			  "does not match the manifest)",
-			  s->name, s->record.name);
+		format_checksum_mismatch(err, s->name, s->record.name);
 		return -1;
 	}
 	return 0;
@@ -238,12 +229,9 @@ account(struct arc_source *s, const void *data, size_t length,
 	int64_t offset, struct cairn_error *err)
 {
 	/* A gap before the block is a hole: it reads as zeros. */
-	while (s->logical < offset) {
-		int64_t n = offset - s->logical;
-
-		n = n > ZERO_SIZE ? ZERO_SIZE : n;
-		sha256_update(&s->hash, zeros, (size_t)n);
-		s->logical += n;
+	if (s->logical < offset) {
+		format_hash_zeros(&s->hash, offset - s->logical);
+		s->logical = offset;
 	}
 	if (offset < s->logical ||
 	    offset + (int64_t)length > s->record.size) {
@@ -270,7 +258,7 @@ next_part(struct arc_source *s, struct cairn_error *err)
 			return -1;
 		s->parts_open = 1;
 	}
-	manifest_part_name(s->record.name, ++s->next_part, &s->part_name);
+	format_part_name(s->record.name, ++s->next_part, &s->part_name);
 	while ((rc = arc_reader_next(&s->parts, &ae, err)) > 0)
 		if (strcmp(archive_entry_pathname(ae), buf_str(&s->part_name)) ==
 		    0)

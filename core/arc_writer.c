@@ -25,6 +25,7 @@
 
 #include "byte_sink.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "json.h"
 #include "progress.h"
@@ -33,7 +34,6 @@
 #define FRAME_TARGET (64ULL * 1024 * 1024)
 #define INDEX_CHUNK_SIZE (1024 * 1024)
 #define REMOVED_CHUNK_SIZE (1024 * 1024)
-#define ZERO_SIZE (1024 * 1024)
 
 struct arc_stream {
 	struct arc_writer *writer;
@@ -51,8 +51,6 @@ struct arc_stream {
 	/* Open streams, so that those a failing plugin left are freed. */
 	struct arc_stream *previous, *next;
 };
-
-static const unsigned char zeros[ZERO_SIZE];
 
 static la_ssize_t
 tar_write_callback(struct archive *a, void *client, const void *data,
@@ -254,7 +252,7 @@ write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 	if (zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	frame = zstd_writer_frame_offset(&w->zstd);
-	buf_printf(&name, "%s%06u", INDEX_ENTRY_PREFIX, ++w->index_parts);
+	format_index_chunk_name(++w->index_parts, &name);
 	if (write_own_entry(w, buf_str(&name), w->index.data, w->index.length,
 			    err) != 0)
 		goto out;
@@ -297,7 +295,8 @@ index_add(struct arc_writer *w, struct arc_stream *s,
 int
 arc_writer_open(struct arc_writer *w, const char *path,
 		struct manifest *manifest, int compress, int level,
-		int threads, struct cairn_error *err)
+		int threads, const struct age_recipients *recipients,
+		struct cairn_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -313,6 +312,13 @@ arc_writer_open(struct arc_writer *w, const char *path,
 	}
 	w->temporary_path = xstrdup(path);
 	w->out = byte_sink_fd(w->fd);
+	if (recipients != NULL) {
+		/* After zstd: the whole .tar.zst stream is the payload. */
+		w->out = age_sink_new(w->out, recipients, &w->sealed, err);
+		if (w->out == NULL)
+			goto fail;
+		w->encrypted = 1;
+	}
 	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
 			     err) != 0)
 		goto fail;
@@ -520,20 +526,21 @@ stream_feed(struct arc_stream *s, const void *data, size_t length,
 	return 0;
 }
 
+static int
+feed_zeros(void *stream, const void *zeros, size_t length,
+	   struct cairn_error *err)
+{
+	return stream_feed(stream, zeros, length, err);
+}
+
 /* The zeros of a hole, up to `until`: libarchive skips them. */
 static int
 stream_feed_hole(struct arc_stream *s, int64_t until,
 		 struct cairn_error *err)
 {
-	while (s->logical < until) {
-		int64_t n = until - s->logical;
-
-		if (n > ZERO_SIZE)
-			n = ZERO_SIZE;
-		if (stream_feed(s, zeros, (size_t)n, err) != 0)
-			return -1;
-	}
-	return 0;
+	if (s->logical >= until)
+		return 0;
+	return format_zeros(until - s->logical, feed_zeros, s, err);
 }
 
 static int
@@ -581,7 +588,7 @@ stream_flush_part(struct arc_stream *s, struct cairn_error *err)
 		goto out;
 	if (s->parts == 0)
 		s->frame = frame;
-	manifest_part_name(s->meta.name, ++s->parts, &name);
+	format_part_name(s->meta.name, ++s->parts, &name);
 	part = s->meta;
 	part.name = buf_str(&name);
 	part.size = (int64_t)s->part_length;
@@ -753,7 +760,7 @@ write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
 	if (zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	frame = zstd_writer_frame_offset(&w->zstd);
-	buf_printf(&name, "%s%06u", REMOVED_ENTRY_PREFIX, ++w->removed_parts);
+	format_removed_chunk_name(++w->removed_parts, &name);
 	if (write_own_entry(w, buf_str(&name), w->removed.data,
 			    w->removed.length, err) != 0)
 		goto out;
@@ -835,7 +842,7 @@ write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 		error_set(err, "out of memory");
 		return -1;
 	}
-	rc = write_own_entry(w, MANIFEST_ENTRY_NAME, text, length, err);
+	rc = write_own_entry(w, FORMAT_MANIFEST_NAME, text, length, err);
 	free(text);
 	return rc;
 }
@@ -876,7 +883,7 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 			    w->temporary_path, final_path);
 		goto fail;
 	}
-	*stored = w->zstd.offset;
+	*stored = w->encrypted ? w->sealed.stored : w->zstd.offset;
 	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
 	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */

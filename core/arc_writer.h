@@ -24,6 +24,7 @@
 
 #include <cairn/plugin.h>
 
+#include "age_sink.h"
 #include "buf.h"
 #include "manifest.h"
 #include "sha256.h"
@@ -55,6 +56,9 @@ struct arc_writer {
 	struct manifest *manifest; /* facts go here; not owned */
 	struct arc_stream *open_streams;
 	struct timespec part_time;
+	/* Set when the archive is an age file: what its sink wrote. */
+	int encrypted;
+	struct age_sink_result sealed;
 
 	/* Incremental backups: removals not yet written out, NUL-ended. */
 	struct buf removed;
@@ -76,11 +80,14 @@ struct arc_writer {
 /*
  * Creates the temporary file `path` (mode 0600, never through a symlink)
  * and starts the archive. `manifest` receives facts and is written at
- * commit; it must outlive the writer.
+ * commit; it must outlive the writer. With `recipients` (not kept) the
+ * file is an age v1 file whose payload is the .tar.zst stream; then
+ * `sealed` holds its size and SHA-256 after commit.
  */
 int arc_writer_open(struct arc_writer *w, const char *path,
 		    struct manifest *manifest, int compress, int level,
-		    int threads, struct cairn_error *err);
+		    int threads, const struct age_recipients *recipients,
+		    struct cairn_error *err);
 
 /* The host's stream services (include/cairn/plugin.h). */
 int arc_writer_stream_open(struct arc_writer *w,

@@ -17,6 +17,7 @@
 #include "arc_reader.h"
 #include "arc_source.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "json.h"
 
@@ -180,8 +181,7 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 		struct archive_entry *ae;
 		int found;
 
-		buf_reset(&wanted);
-		buf_printf(&wanted, "%s%06zu", REMOVED_ENTRY_PREFIX, i + 1);
+		format_removed_chunk_name(i + 1, &wanted);
 		if (arc_reader_open(&r, s->arc, m->removed_frames[i], err) != 0)
 			goto out;
 		while ((found = arc_reader_next(&r, &ae, err)) > 0)
@@ -456,6 +456,7 @@ void
 view_writer_add(struct view_writer *v, const struct index_record *r)
 {
 	struct buf line = BUF_INIT;
+	struct index_record bare;
 
 	if (v->file == NULL || v->unordered)
 		return;
@@ -467,7 +468,13 @@ view_writer_add(struct view_writer *v, const struct index_record *r)
 	}
 	free(v->last);
 	v->last = xstrdup(r->name);
-	index_record_format(r, &line);
+	/* What a backup compares, not where the entry is nor its hash. */
+	memset(&bare, 0, sizeof(bare));
+	bare.name = r->name;
+	bare.type = r->type;
+	bare.size = r->size;
+	bare.state = r->state;
+	index_record_format(&bare, &line);
 	view_line(v, line.data, line.length);
 	v->count++;
 	buf_release(&line);
@@ -531,23 +538,25 @@ view_writer_abort(struct view_writer *v)
 static int
 view_read_line(struct view_reader *v, FILE *file, struct cairn_error *err)
 {
-	int c;
+	ssize_t n = getline(&v->raw, &v->raw_capacity, file);
 
 	buf_reset(&v->line);
-	while ((c = getc(file)) != EOF && c != '\n') {
-		if (v->line.length >= VIEW_LINE_LIMIT) {
-			error_set(err, "a line of more than %d bytes",
-				  VIEW_LINE_LIMIT);
+	if (n < 0) {
+		if (ferror(file)) {
+			error_errno(err, errno, "cannot read it");
 			return -1;
 		}
-		buf_append_char(&v->line, (char)c);
-	}
-	if (c == EOF && v->line.length == 0)
 		return 0;
-	if (c == EOF) {
+	}
+	if (n > VIEW_LINE_LIMIT) {
+		error_set(err, "a line of more than %d bytes", VIEW_LINE_LIMIT);
+		return -1;
+	}
+	if (v->raw[n - 1] != '\n') {
 		error_set(err, "it ends in the middle of a line");
 		return -1;
 	}
+	buf_append(&v->line, v->raw, (size_t)n - 1);
 	return 1;
 }
 
@@ -682,6 +691,7 @@ view_reader_close(struct view_reader *v)
 	if (v->have_record)
 		index_record_release(&v->record);
 	buf_release(&v->line);
+	free(v->raw);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -110,6 +110,8 @@ void view_writer_abort(struct view_writer *v);
 
 struct view_reader {
 	FILE *file;
+	char *raw; /* getline's buffer */
+	size_t raw_capacity;
 	struct buf line;
 	struct index_record record;
 	int have_record;

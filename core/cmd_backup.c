@@ -37,6 +37,9 @@ struct job_run {
 	uint64_t stored;
 	double duration;
 	struct manifest manifest;
+	/* NULL for a plain archive; else whom it is encrypted to. */
+	const struct age_recipients *recipients;
+	char sealed_sha256[SHA256_HEX_SIZE]; /* of the age file */
 };
 
 static void
@@ -202,12 +205,14 @@ write_archive(struct context *ctx, struct repository *repo,
 	repository_archive_names(repo, run->job->name, run->manifest.id,
 				 run->manifest.started.tv_sec, relative,
 				 &temporary);
+	if (run->recipients != NULL)
+		buf_append_str(relative, ENCRYPTION_SUFFIX);
 	repository_path(repo, buf_str(relative), &final);
 	hook_set_partial(buf_str(&temporary));
 	if (arc_writer_open(&writer, buf_str(&temporary), &run->manifest,
 			    ctx->config.compression == COMPRESSION_ZSTD,
 			    ctx->config.level, ctx->config.threads,
-			    err) != 0)
+			    run->recipients, err) != 0)
 		goto out;
 	writer.base = &base;
 	if (run->job->incremental) {
@@ -243,6 +248,8 @@ write_archive(struct context *ctx, struct repository *repo,
 	if (arc_writer_commit(&writer, buf_str(&final), &run->stored,
 				  err) != 0)
 		goto out;
+	memcpy(run->sealed_sha256, writer.sealed.sha256,
+	       sizeof(run->sealed_sha256));
 	run->bytes = run->manifest.bytes;
 	rc = 0;
 	if (viewing) {
@@ -297,6 +304,9 @@ done:
 	if (committed) {
 		catalog_record_from_manifest(&record, &run->manifest,
 					     buf_str(&relative), run->stored);
+		if (run->recipients != NULL)
+			encryption_record_set(&record, run->recipients,
+					      run->sealed_sha256);
 		catalog_add(catalog, &record);
 		if (catalog_save(catalog, repo->path, &err) != 0) {
 			/* The archive is durable and will be found again. */
@@ -439,18 +449,22 @@ cmd_backup(struct context *ctx)
 	struct catalog catalog = {NULL, 0, 0, 0};
 	struct repo_lock lock = {-1};
 	char run_id[ARC_ID_SIZE];
+	struct age_recipients recipients = {0};
 	size_t count = 0, i, failed = 0;
 	int status;
 
-	/* Until the encrypting write path is in: never a plain archive
-	 * where the operator asked for an encrypted one. */
-	if (encryption_enabled(&ctx->config)) {
-		log_error("%s: [encryption] is set, but this build cannot "
-			  "write encrypted archives yet",
-			  ctx->config.file);
-		return EXIT_CONFIG;
-	}
 	status = select_jobs(ctx, &runs, &count);
+	if (status == EXIT_OK && encryption_enabled(&ctx->config)) {
+		struct cairn_error err;
+
+		if (encryption_load_recipients(&ctx->config, &recipients,
+					       &err) != 0) {
+			log_error("%s", err.message);
+			status = EXIT_CONFIG;
+		}
+		for (i = 0; i < count; i++)
+			runs[i].recipients = &recipients;
+	}
 	for (i = 0; i < count && status == EXIT_OK; i++)
 		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,
 					     &runs[i].plugin);
@@ -485,6 +499,7 @@ out:
 			manifest_release(&runs[i].manifest);
 	}
 	free(runs);
+	age_recipients_release(&recipients);
 	catalog_release(&catalog);
 	repository_release(&repo);
 	return status;

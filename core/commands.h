@@ -59,5 +59,6 @@ int copy_after_backup(struct context *ctx, struct repository *repo,
 		      const char (*ids)[ARC_ID_SIZE], size_t id_count);
 /* Runs without a configuration: the options alone. */
 int cmd_key(const struct options *o);
+int cmd_rekey(struct context *ctx);
 
 #endif

@@ -15,6 +15,7 @@
 #include "arc_id.h"
 #include "buf.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "host.h"
 #include "json.h"
@@ -53,6 +54,7 @@ context_open(struct context *ctx, struct options *o)
 		log_set_destination(LOG_TO_SYSLOG);
 	ctx->repository_path = o->repository ? o->repository
 					     : ctx->config.repository;
+	encryption_use_config(&ctx->config);
 	ctx->plugin_dir = getenv("CAIRN_PLUGIN_DIR");
 	if (ctx->plugin_dir == NULL || ctx->plugin_dir[0] == '\0')
 		ctx->plugin_dir = ctx->config.plugin_dir ? ctx->config.plugin_dir
@@ -63,6 +65,7 @@ context_open(struct context *ctx, struct options *o)
 void
 context_release(struct context *ctx)
 {
+	encryption_release();
 	config_release(&ctx->config);
 }
 

@@ -43,13 +43,6 @@ entry_type_parse(const char *name, enum cairn_entry_type *type)
 }
 
 void
-manifest_part_name(const char *name, unsigned int number, struct buf *out)
-{
-	buf_reset(out);
-	buf_printf(out, "%s.part-%06u", name, number);
-}
-
-void
 manifest_init(struct manifest *m)
 {
 	memset(m, 0, sizeof(*m));

@@ -25,10 +25,6 @@
 #include "buf.h"
 
 #define MANIFEST_FORMAT 1
-#define MANIFEST_ENTRY_NAME ".cairn/manifest.json"
-#define INDEX_ENTRY_PREFIX ".cairn/index.part-"
-/* An incremental archive's removals: NUL-terminated names, in chunks. */
-#define REMOVED_ENTRY_PREFIX ".cairn/removed.part-"
 #define ARC_ID_SIZE 37 /* a UUID and its NUL */
 
 struct json_value;
@@ -100,9 +96,6 @@ int index_record_parse(struct index_record *r, const char *line,
 const char *entry_type_name(enum cairn_entry_type type);
 /* 0 and *type, or -1 for an unknown name. */
 int entry_type_parse(const char *name, enum cairn_entry_type *type);
-
-/* The name of part `number` (from 1) of an entry streamed in parts. */
-void manifest_part_name(const char *name, unsigned int number, struct buf *out);
 
 /*
  * Whether `name` may name an entry: relative, '/'-separated, without

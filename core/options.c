@@ -42,7 +42,7 @@ enum long_only {
 #define ALLOW_WAIT                                                    \
 	((1u << COMMAND_BACKUP) | (1u << COMMAND_PRUNE) |             \
 	 (1u << COMMAND_DRILL) | (1u << COMMAND_CATALOG) |            \
-	 (1u << COMMAND_COPY))
+	 (1u << COMMAND_COPY) | (1u << COMMAND_REKEY))
 
 static const struct {
 	const char *name;
@@ -63,6 +63,7 @@ static const struct {
 	{"catalog", COMMAND_CATALOG, 1, 1},
 	{"copy", COMMAND_COPY, 0, (size_t)-1},
 	{"key", COMMAND_KEY, 1, 2},
+	{"rekey", COMMAND_REKEY, 0, (size_t)-1},
 	{"version", COMMAND_VERSION, 0, 0},
 	{"help", COMMAND_HELP, 0, 0},
 };
@@ -120,6 +121,8 @@ options_usage(void)
 	       "  key generate [FILE]   a new age identity (FILE mode 0600); "
 	       "prints its public key\n"
 	       "  key recipient FILE    the public keys of an identity file\n"
+	       "  rekey [ID...]         re-wrap encrypted archives' file keys "
+	       "for today's recipients\n"
 	       "  version               program version\n"
 	       "\n"
 	       "ID is an archive id, a unique prefix of at least 6 "

@@ -51,5 +51,5 @@ build_cairn() {
 	CAIRN="$dir/inst/bin/cairn"
 	CAIRN_PLUGIN_DIR="$dir/inst/lib/cairn/plugins"
 	CAIRN_BUILD_DIR="$dir"
-	export CAIRN CAIRN_PLUGIN_DIR
+	export CAIRN CAIRN_PLUGIN_DIR CAIRN_BUILD_DIR
 }

@@ -273,7 +273,9 @@ expect "point 8 equals the tree" treecmp "$SCRATCH/snap/8" "$SCRATCH/out/8$SRC"
 # A damaged parent: verify says so, for it and for what builds on it,
 # and the next backup is a full one.
 victim=$(find "$SCRATCH/repo/archives/vol" -name "*-${ids[2]}.tar.zst")
-flip "$victim" 300
+# Inside the compressed entries of its first frame (a flip in a frame
+# header field such as the window size may decode all the same).
+flip "$victim" 100
 expect_exit 65 "verify finds the damaged parent" run_cairn -c "$CONF" verify
 expect_stderr "archive '${ids[8]}': its chain is broken: archive '${ids[2]}'" \
 	"verify reports the chain of the newest broken"
