@@ -74,7 +74,8 @@ for run in $(seq "$runs"); do
 	rm -rf "$work/repo/offsite"
 	aws_s3 s3 rm --recursive --quiet s3://bench/archives/ >/dev/null 2>&1 || true
 	measure cairn-copy "$cairn" -c "$work/cairn.conf" -q copy
-	measure aws-cp aws_s3 s3 cp --quiet "$archive" s3://bench/aws-copy.bin
+	measure aws-cp /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" \
+		s3 cp --quiet "$archive" s3://bench/aws-copy.bin
 	rm -rf "$work/restored-local" "$work/restored-remote"
 	measure restore-local "$cairn" -c "$work/cairn.conf" -q restore \
 		vol:latest --to "$work/restored-local"
