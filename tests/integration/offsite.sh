@@ -550,12 +550,14 @@ sed -i "s|^known-hosts = .*|known-hosts = $SSH/known_hosts|" "$CONF"
 expect "prune on the SFTP target" run_cairn -c "$CONF" --json prune --remote vault
 json_check "the SFTP target's keep-last = 1 keeps one copy of each job there" \
 	"sorted(r['action'] for r in doc if r['job'] == 'vol') == ['keep'] + ['remove'] * (len([r for r in doc if r['job'] == 'vol']) - 1) and len(doc) > 2"
-kept=$(python3 -c 'import json,sys; print(sum(r["action"] == "keep" for r in json.load(open(sys.argv[1]))))' "$SCRATCH/last.out")
+expect "list --remote vault after the prune" \
+	run_cairn -c "$CONF" --json list --remote vault
+held=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$SCRATCH/last.out")
 left=$(find "$SSH/data/host1/archives" -type f | wc -l)
-if [ "$left" -eq $((2 * kept)) ]; then
-	ok "the copies kept and their checksum files are what is left on the SFTP target"
+if [ "$left" -eq $((2 * held)) ]; then
+	ok "the copies held and their checksum files are what is left on the SFTP target"
 else
-	not_ok "the copies kept and their checksum files are what is left on the SFTP target ($left files, $kept kept)"
+	not_ok "the copies held and their checksum files are what is left on the SFTP target ($left files, $held held)"
 fi
 
 finish
