@@ -60,8 +60,12 @@ out:
 int
 arc_open_blob(struct arc **out, struct blob *b, struct cairn_error *err)
 {
-	struct arc *a = xcalloc(1, sizeof(*a));
+	struct arc *a;
 
+	/* An age file, local or remote, is read through its decrypting blob. */
+	if (encryption_open_blob(&b, err) != 0)
+		return -1;
+	a = xcalloc(1, sizeof(*a));
 	a->blob = b;
 	a->name = b->name;
 	manifest_init(&a->manifest);
@@ -81,9 +85,6 @@ arc_open(struct arc **a, const char *path, const char *name,
 	struct blob *b;
 
 	if (blob_open_file(&b, path, name, err) != 0)
-		return -1;
-	/* An age file is read through its decrypting blob. */
-	if (encryption_open_blob(&b, err) != 0)
 		return -1;
 	return arc_open_blob(a, b, err);
 }

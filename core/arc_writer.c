@@ -900,6 +900,43 @@ fail:
 }
 
 void
+arc_writer_warning(struct arc_writer *w, const char *message)
+{
+	/* Plugins log from their own threads: the lock keeps the list. */
+	pthread_mutex_lock(&w->lock);
+	manifest_add_warning(w->manifest, message);
+	pthread_mutex_unlock(&w->lock);
+}
+
+const struct cairn_error *
+arc_writer_error(const struct arc_writer *w)
+{
+	return w->failed ? &w->error : NULL;
+}
+
+void
+arc_writer_set_base(struct arc_writer *w, void *base)
+{
+	w->base = base;
+}
+
+void
+arc_writer_on_record(struct arc_writer *w,
+		     void (*on_record)(void *context,
+				       const struct index_record *r),
+		     void *context)
+{
+	w->on_record = on_record;
+	w->on_record_context = context;
+}
+
+const char *
+arc_writer_sealed_sha256(const struct arc_writer *w)
+{
+	return w->sealed.sha256;
+}
+
+void
 arc_writer_abort(struct arc_writer *w)
 {
 	if (w->temporary_path != NULL)

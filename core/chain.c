@@ -16,10 +16,12 @@
 #include "arc.h"
 #include "arc_reader.h"
 #include "arc_source.h"
+#include "catalog.h"
 #include "error.h"
 #include "format.h"
 #include "fsutil.h"
 #include "json.h"
+#include "retention.h"
 
 /* One removal chunk is at most this big; a bigger one is damage. */
 #define REMOVED_CHUNK_LIMIT (64 * 1024 * 1024)
@@ -886,4 +888,27 @@ chain_source_open(struct arc_source *s, const struct arc *a, const char *path,
 		return -1;
 	}
 	return 0;
+}
+
+void
+chain_keep_parents(const struct catalog *c, const size_t *records,
+		   size_t count, unsigned int *reasons, size_t *child)
+{
+	size_t i, j;
+
+	/* Newest first: a parent kept for its child is met after it, and
+	 * keeps its own parent in turn. */
+	for (i = 0; i < count; i++) {
+		const struct catalog_record *r = &c->records[records[i]];
+
+		if (reasons[i] == 0 || !r->incremental)
+			continue;
+		for (j = i + 1; j < count; j++)
+			if (strcmp(c->records[records[j]].id, r->parent) == 0)
+				break;
+		if (j == count || reasons[j] & KEPT_AS_PARENT)
+			continue;
+		reasons[j] |= KEPT_AS_PARENT;
+		child[j] = i;
+	}
 }

@@ -11,6 +11,7 @@
 
 #include "arc.h"
 #include "arc_verify.h"
+#include "chain.h"
 #include "commands.h"
 #include "encryption.h"
 #include "error.h"
@@ -415,6 +416,7 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 	size_t *records = xcalloc(held->count + 1, sizeof(size_t));
 	time_t *created = xcalloc(held->count + 1, sizeof(time_t));
 	unsigned int *reasons = xcalloc(held->count + 1, sizeof(unsigned));
+	size_t *child = xcalloc(held->count + 1, sizeof(size_t));
 	time_t now = time(NULL);
 	struct cairn_error err;
 	size_t i, j, n, marked = 0;
@@ -448,14 +450,25 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 			*failed = 1;
 			continue;
 		}
+		/* The target's chains stay whole, as the local ones do. */
+		chain_keep_parents(held, records, n, reasons, child);
 		for (j = 0; j < n; j++) {
 			struct catalog_record *r = &held->records[records[j]];
 			const char *lock = copy_string(r, "lock-until");
 			struct timespec until = {0, 0};
 
 			if (reasons[j] != 0) {
-				retention_describe(reasons[j], why,
-						   sizeof(why));
+				retention_describe(reasons[j] &
+							   ~(unsigned int)
+								   KEPT_AS_PARENT,
+						   why, sizeof(why));
+				if (reasons[j] & KEPT_AS_PARENT)
+					snprintf(why + strlen(why),
+						 sizeof(why) - strlen(why),
+						 "%sparent of %.36s",
+						 why[0] ? ", " : "",
+						 held->records[records[child[j]]]
+							 .id);
 				print_target_plan(t->name, r, "keep", why,
 						  json);
 				continue;
@@ -480,6 +493,7 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 	free(records);
 	free(created);
 	free(reasons);
+	free(child);
 	return marked;
 }
 

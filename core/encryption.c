@@ -268,6 +268,26 @@ encryption_record_set_pending(struct catalog_record *r, const char *sha256,
 	json_object_set_int64(e, "pending-stored", (int64_t)stored);
 }
 
+void
+encryption_record_refresh(struct catalog_record *r, struct json_value *fresh)
+{
+	const struct json_value *now = json_object_get(fresh, "encryption");
+	const struct json_value *before = json_object_get(r->extra,
+							  "encryption");
+	const char *a = now != NULL ? json_get_string(now, "sha256") : NULL;
+	const char *b = before != NULL ? json_get_string(before, "sha256")
+				       : NULL;
+
+	if (now == NULL) {
+		json_free(json_object_take(r->extra, "encryption"));
+	} else if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+		if (r->extra == NULL)
+			r->extra = json_new_object();
+		json_object_set(r->extra, "encryption", json_clone(now));
+	}
+	json_free(fresh);
+}
+
 const char *
 encryption_record_sha256(const struct catalog_record *r)
 {

@@ -60,6 +60,7 @@ void encryption_release(void);
 
 struct blob;
 struct catalog_record;
+struct json_value;
 
 /*
  * If the file *b is an age file, replaces *b with its decrypting blob
@@ -112,6 +113,16 @@ void encryption_record_set_pending(struct catalog_record *r,
  * recipients, which its header does not name, stay unknown until rekey).
  */
 void encryption_record_adopt(struct catalog_record *r, const char *path);
+
+/*
+ * For a record rebuilt with the old line's extra members: takes fresh
+ * (the members encryption_record_adopt set from the file, may be NULL)
+ * and frees it. The old "encryption" member stays when the file is the
+ * one it describes (it knows the recipients), is replaced when the file
+ * changed, and is dropped when the file is no longer an age file.
+ */
+void encryption_record_refresh(struct catalog_record *r,
+			       struct json_value *fresh);
 
 /* The recorded SHA-256 of an encrypted archive's file, or NULL. */
 const char *encryption_record_sha256(const struct catalog_record *r);
