@@ -9,7 +9,8 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	libcmocka-dev postgresql postgresql-contrib redis-server python3
 	acl attr tar man-db groff-base util-linux procps prometheus
 	valgrind libclang-rt-dev
-	age zlib1g-dev"
+	age zlib1g-dev
+	clang-tidy clang-format cppcheck bear"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
 install_dependencies() {

@@ -28,3 +28,6 @@ tests_plugins_test_redis_CFLAGS = $(AM_CFLAGS) $(REDIS_DEP_CFLAGS) \
 tests_plugins_test_redis_LDADD = $(REDIS_DEP_LIBS) $(CMOCKA_LIBS) -lpthread
 endif
 endif
+
+# The integration script and its data generator (the whole folder).
+EXTRA_DIST += tests/integration/redis.sh tests/integration/redis
