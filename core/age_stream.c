@@ -196,9 +196,8 @@ age_reader_size(const struct age_reader *r)
 }
 
 enum age_status
-age_reader_chunk(struct age_reader *r, uint64_t index,
-		 const unsigned char **data, size_t *length,
-		 struct cairn_error *err)
+age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
+		   size_t *length, struct cairn_error *err)
 {
 	uint64_t offset = r->payload_offset + index * AGE_SEALED_CHUNK_SIZE;
 	unsigned char nonce[AGE_NONCE_SIZE];
@@ -206,11 +205,6 @@ age_reader_chunk(struct age_reader *r, uint64_t index,
 	int last, rc;
 
 	*length = 0;
-	if (r->cached_index == index) {
-		*data = r->plain;
-		*length = r->cached_length;
-		return AGE_OK;
-	}
 	if (r->chunk_count == 0) {
 		error_set(err, "the payload has no chunk (truncated at offset "
 			       "%llu)",
@@ -234,7 +228,6 @@ age_reader_chunk(struct age_reader *r, uint64_t index,
 						       : "empty");
 		return AGE_PAYLOAD_FAILURE;
 	}
-	r->cached_index = UINT64_MAX;
 	if (age_read_full(r->src, offset, r->sealed, sealed_length, &got,
 			  err) < 0)
 		return AGE_SYSTEM_FAILURE;
@@ -245,7 +238,7 @@ age_reader_chunk(struct age_reader *r, uint64_t index,
 		return AGE_SYSTEM_FAILURE;
 	}
 	age_chunk_nonce(index, last, nonce);
-	rc = age_aead_open(&r->aead, nonce, r->sealed, sealed_length, r->plain);
+	rc = age_aead_open(&r->aead, nonce, r->sealed, sealed_length, out);
 	if (rc > 0 && sealed_length == AGE_SEALED_CHUNK_SIZE) {
 		/*
 		 * A full chunk that authenticates with the other flag is
@@ -256,9 +249,8 @@ age_reader_chunk(struct age_reader *r, uint64_t index,
 		 */
 		age_chunk_nonce(index, !last, nonce);
 		rc = age_aead_open(&r->aead, nonce, r->sealed, sealed_length,
-				   r->plain);
+				   out);
 		if (rc == 0) {
-			*data = r->plain;
 			*length = sealed_length - AGE_TAG_SIZE;
 			error_set(err,
 				  last ? "truncated payload: the file ends "
@@ -280,11 +272,29 @@ age_reader_chunk(struct age_reader *r, uint64_t index,
 			  (unsigned long long)offset);
 		return AGE_PAYLOAD_FAILURE;
 	}
-	r->cached_index = index;
-	r->cached_length = sealed_length - AGE_TAG_SIZE;
-	*data = r->plain;
-	*length = r->cached_length;
+	*length = sealed_length - AGE_TAG_SIZE;
 	return AGE_OK;
+}
+
+enum age_status
+age_reader_chunk(struct age_reader *r, uint64_t index,
+		 const unsigned char **data, size_t *length,
+		 struct cairn_error *err)
+{
+	enum age_status status;
+
+	*data = r->plain;
+	if (r->cached_index == index) {
+		*length = r->cached_length;
+		return AGE_OK;
+	}
+	r->cached_index = UINT64_MAX;
+	status = age_reader_decrypt(r, index, r->plain, length, err);
+	if (status == AGE_OK) {
+		r->cached_index = index;
+		r->cached_length = *length;
+	}
+	return status;
 }
 
 enum age_status

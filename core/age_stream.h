@@ -84,6 +84,16 @@ enum age_status age_reader_chunk(struct age_reader *reader, uint64_t index,
 				 struct cairn_error *err);
 
 /*
+ * The same without the cache, into out (AGE_CHUNK_SIZE bytes), for a
+ * caller that keeps its own: out holds *length authentic bytes on
+ * AGE_OK and on a misplaced chunk's failure, nothing usable otherwise.
+ * Neither function may run in two threads on one reader at once.
+ */
+enum age_status age_reader_decrypt(struct age_reader *reader, uint64_t index,
+				   unsigned char *out, size_t *length,
+				   struct cairn_error *err);
+
+/*
  * Plaintext bytes at offset, through the chunk cache: *got < length only
  * at the end. Returns AGE_OK or the status of age_reader_chunk.
  */

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "arc_reader.h"
+#include "encryption.h"
 #include "error.h"
+#include "format.h"
 #include "xalloc.h"
 
 /* The manifest and an index chunk are small; a bigger one is damage. */
@@ -26,7 +28,7 @@ read_manifest(struct arc *a, struct cairn_error *err)
 	if (arc_reader_open(&r, a, a->trailer.manifest_offset, err) != 0)
 		return -1;
 	if (arc_reader_next(&r, &ae, err) <= 0 ||
-	    strcmp(archive_entry_pathname(ae), MANIFEST_ENTRY_NAME) != 0) {
+	    format_own_entry(archive_entry_pathname(ae)) != FORMAT_MANIFEST) {
 		error_set(err, "archive '%s' has no manifest where its index "
 			       "says",
 			  a->name);
@@ -58,8 +60,12 @@ out:
 int
 arc_open_blob(struct arc **out, struct blob *b, struct cairn_error *err)
 {
-	struct arc *a = xcalloc(1, sizeof(*a));
+	struct arc *a;
 
+	/* An age file, local or remote, is read through its decrypting blob. */
+	if (encryption_open_blob(&b, err) != 0)
+		return -1;
+	a = xcalloc(1, sizeof(*a));
 	a->blob = b;
 	a->name = b->name;
 	manifest_init(&a->manifest);
@@ -109,7 +115,7 @@ index_cursor_load(struct index_cursor *c, struct cairn_error *err)
 	struct buf wanted = BUF_INIT;
 	int rc = -1, found;
 
-	buf_printf(&wanted, "%s%06zu", INDEX_ENTRY_PREFIX, c->chunk + 1);
+	format_index_chunk_name(c->chunk + 1, &wanted);
 	if (arc_reader_open(&r, a, a->manifest.index_frames[c->chunk], err) !=
 	    0)
 		goto out_name;
@@ -140,9 +146,10 @@ index_cursor_next(struct index_cursor *c, struct index_record *record,
 		  struct cairn_error *err)
 {
 	const struct manifest *m = &c->arc->manifest;
-	const char *line, *end;
+	const char *line;
+	size_t length;
 
-	while (c->position >= c->text.length) {
+	while (!format_next_line(&c->text, &c->position, &line, &length)) {
 		if (c->chunk >= m->index_frame_count) {
 			if (c->count != m->entries) {
 				error_set(err,
@@ -158,12 +165,7 @@ index_cursor_next(struct index_cursor *c, struct index_record *record,
 		if (index_cursor_load(c, err) != 0)
 			return -1;
 	}
-	line = c->text.data + c->position;
-	end = memchr(line, '\n', c->text.length - c->position);
-	if (end == NULL)
-		end = c->text.data + c->text.length;
-	c->position = (size_t)(end - c->text.data) + 1;
-	if (index_record_parse(record, line, (size_t)(end - line), err) != 0) {
+	if (index_record_parse(record, line, length, err) != 0) {
 		error_prefix(err, "archive '%s'", c->arc->name);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 
 #include "arc.h"
 #include "error.h"
+#include "format.h"
 
 static la_ssize_t
 tar_read_callback(struct archive *a, void *client, const void **block)
@@ -132,27 +133,6 @@ arc_reader_close(struct arc_reader *r)
 	zstd_reader_release(&r->zstd);
 }
 
-static enum cairn_entry_type
-entry_type_of(struct archive_entry *ae)
-{
-	if (archive_entry_hardlink(ae) != NULL)
-		return CAIRN_ENTRY_HARDLINK;
-	switch (archive_entry_filetype(ae)) {
-	case AE_IFDIR:
-		return CAIRN_ENTRY_DIRECTORY;
-	case AE_IFLNK:
-		return CAIRN_ENTRY_SYMLINK;
-	case AE_IFIFO:
-		return CAIRN_ENTRY_FIFO;
-	case AE_IFCHR:
-		return CAIRN_ENTRY_CHARDEV;
-	case AE_IFBLK:
-		return CAIRN_ENTRY_BLOCKDEV;
-	default:
-		return CAIRN_ENTRY_FILE;
-	}
-}
-
 void
 entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 		   struct entry_storage *st)
@@ -168,11 +148,9 @@ entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 	st->acl_access = NULL;
 	st->acl_default = NULL;
 	free(st->name);
-	st->name = xstrdup(archive_entry_pathname(ae));
-	for (n = strlen(st->name); n > 1 && st->name[n - 1] == '/'; n--)
-		st->name[n - 1] = '\0';
+	st->name = format_entry_name(archive_entry_pathname(ae));
 	e->name = st->name;
-	e->type = entry_type_of(ae);
+	e->type = format_entry_type(ae);
 	e->mode = archive_entry_perm(ae) & 07777;
 	e->uid = archive_entry_uid(ae);
 	e->gid = archive_entry_gid(ae);
@@ -237,17 +215,4 @@ entry_storage_release(struct entry_storage *st)
 	free(st->acl_access);
 	free(st->acl_default);
 	memset(st, 0, sizeof(*st));
-}
-
-int
-arc_name_is(const char *pathname, const char *name)
-{
-	size_t length = strlen(name);
-
-	if (strncmp(pathname, name, length) != 0)
-		return 0;
-	pathname += length;
-	while (*pathname == '/')
-		pathname++;
-	return *pathname == '\0';
 }

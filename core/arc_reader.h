@@ -59,10 +59,4 @@ void entry_from_archive(struct archive_entry *ae, struct cairn_entry *e,
 			struct entry_storage *storage);
 void entry_storage_release(struct entry_storage *storage);
 
-/*
- * Whether the tar header's path names the entry `name`: libarchive gives
- * directories a trailing '/', which entry names do not have.
- */
-int arc_name_is(const char *pathname, const char *name);
-
 #endif

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "error.h"
-
-#define ZERO_SIZE (1024 * 1024)
-static const unsigned char zeros[ZERO_SIZE];
+#include "format.h"
 
 void
 arc_source_init(struct arc_source *s, const struct arc *a)
@@ -53,18 +52,18 @@ position_data(struct arc_source *s, struct cairn_error *err)
 				    err) != 0)
 			goto unreadable;
 		s->data_open = 1;
+		s->data_frame = s->record.frame;
 	}
 	/* Whole entries come in index order: anything before the wanted
 	 * one is a part or cairn's own. */
 	while ((rc = arc_reader_next(&s->data, &ae, err)) > 0) {
-		if (arc_name_is(archive_entry_pathname(ae), s->record.name))
+		if (format_name_is(archive_entry_pathname(ae), s->record.name))
 			break;
 	}
 	if (rc < 0)
 		goto unreadable;
 	if (rc == 0) {
-		error_set(err, "archive '%s': entry '%s' is missing", s->name,
-			  s->record.name);
+		format_entry_missing(err, s->name, s->record.name);
 		return -1;
 	}
 	entry_from_archive(ae, &s->entry, &s->storage);
@@ -146,8 +145,11 @@ int
 arc_source_next(struct arc_source *s, const struct cairn_entry **entry,
 		struct cairn_error *err)
 {
-	int rc = advance_record(s, err);
+	int rc;
 
+	if (s->chain != NULL)
+		return damage(s, chain_restore_next(s->chain, entry, err));
+	rc = advance_record(s, err);
 	if (rc <= 0)
 		return damage(s, rc);
 	return damage(s, load_entry(s, entry, err));
@@ -159,11 +161,38 @@ arc_source_find(struct arc_source *s, const char *name,
 {
 	int rc;
 
+	if (s->chain != NULL) {
+		while ((rc = chain_restore_next(s->chain, entry, err)) > 0)
+			if (strcmp((*entry)->name, name) == 0)
+				return 1;
+		return damage(s, rc);
+	}
 	close_data(s);
 	while ((rc = advance_record(s, err)) > 0)
 		if (strcmp(s->record.name, name) == 0)
 			return damage(s, load_entry(s, entry, err));
 	return damage(s, rc);
+}
+
+int
+arc_source_seek(struct arc_source *s, const char *name,
+		const struct cairn_entry **entry, struct cairn_error *err)
+{
+	int rc;
+
+	while ((rc = advance_record(s, err)) > 0) {
+		if (strcmp(s->record.name, name) != 0)
+			continue;
+		/* A later frame: start there rather than read up to it. */
+		if (s->data_open && s->record.parts == 0 &&
+		    s->record.frame != s->data_frame)
+			close_data(s);
+		return damage(s, load_entry(s, entry, err));
+	}
+	if (rc == 0)
+		error_set(err, "archive '%s': entry '%s' is missing", s->name,
+			  name);
+	return damage(s, -1);
 }
 
 /* Compares the finished hash with the index; -1 on a mismatch. */
@@ -181,21 +210,15 @@ check_entry(struct arc_source *s, struct cairn_error *err)
 	 * claiming more is damage, reported here rather than after hashing
 	 * zeros for as long as it claims (hours for a petabyte).
 	 */
-	while (s->record.parts == 0 && s->entry.size == s->record.size &&
-	       s->logical < s->record.size) {
-		int64_t n = s->record.size - s->logical;
-
-		n = n > ZERO_SIZE ? ZERO_SIZE : n;
-		sha256_update(&s->hash, zeros, (size_t)n);
-		s->logical += n;
+	if (s->record.parts == 0 && s->entry.size == s->record.size &&
+	    s->logical < s->record.size) {
+		format_hash_zeros(&s->hash, s->record.size - s->logical);
+		s->logical = s->record.size;
 	}
 	sha256_final_hex(&s->hash, hex);
 	if (s->logical != s->record.size ||
 	    strcmp(hex, s->record.sha256) != 0) {
-		error_set(err,
-			  "archive '%s': entry '%s' is damaged (its checksum "
-			  "does not match the manifest)",
-			  s->name, s->record.name);
+		format_checksum_mismatch(err, s->name, s->record.name);
 		return -1;
 	}
 	return 0;
@@ -206,12 +229,9 @@ account(struct arc_source *s, const void *data, size_t length,
 	int64_t offset, struct cairn_error *err)
 {
 	/* A gap before the block is a hole: it reads as zeros. */
-	while (s->logical < offset) {
-		int64_t n = offset - s->logical;
-
-		n = n > ZERO_SIZE ? ZERO_SIZE : n;
-		sha256_update(&s->hash, zeros, (size_t)n);
-		s->logical += n;
+	if (s->logical < offset) {
+		format_hash_zeros(&s->hash, offset - s->logical);
+		s->logical = offset;
 	}
 	if (offset < s->logical ||
 	    offset + (int64_t)length > s->record.size) {
@@ -238,7 +258,7 @@ next_part(struct arc_source *s, struct cairn_error *err)
 			return -1;
 		s->parts_open = 1;
 	}
-	manifest_part_name(s->record.name, ++s->next_part, &s->part_name);
+	format_part_name(s->record.name, ++s->next_part, &s->part_name);
 	while ((rc = arc_reader_next(&s->parts, &ae, err)) > 0)
 		if (strcmp(archive_entry_pathname(ae), buf_str(&s->part_name)) ==
 		    0)
@@ -288,6 +308,9 @@ arc_source_read(struct arc_source *s, const void **data,
 {
 	int rc;
 
+	if (s->chain != NULL)
+		return damage(s, chain_restore_read(s->chain, data, length,
+						    offset, err));
 	if (!s->have_record) {
 		error_set(err, "no current entry to read");
 		return -1;
@@ -309,6 +332,9 @@ arc_source_read(struct arc_source *s, const void **data,
 void
 arc_source_close(struct arc_source *s)
 {
+	if (s->chain != NULL)
+		chain_restore_close(s->chain);
+	s->chain = NULL;
 	close_parts(s);
 	close_data(s);
 	if (s->have_record)

@@ -20,6 +20,8 @@
 #include "manifest.h"
 #include "sha256.h"
 
+struct chain_restore;
+
 struct arc_source {
 	const struct arc *arc; /* borrowed */
 	const char *name;      /* the archive's id */
@@ -43,6 +45,10 @@ struct arc_source {
 	int64_t logical;
 	int entry_done;
 	int damaged; /* reading failed: the archive is damaged or missing */
+	uint64_t data_frame; /* where the sequential reader was opened */
+	/* An incremental archive: entries come through its chain (chain.h),
+	 * each from the archive holding its final version; owned. */
+	struct chain_restore *chain;
 };
 
 /* Starts on the entries of a (borrowed: it outlives the source). */
@@ -56,6 +62,14 @@ int arc_source_read(struct arc_source *s, const void **data,
 		    struct cairn_error *err);
 /* Positions on the entry named `name`: 1, 0 when there is none, -1. */
 int arc_source_find(struct arc_source *s, const char *name,
+		    const struct cairn_entry **entry,
+		    struct cairn_error *err);
+/*
+ * Positions on the entry named `name`, which must come later in the
+ * index than the current one: 1, or -1 when it is missing. Reads on
+ * from the current frame when the entry is in it.
+ */
+int arc_source_seek(struct arc_source *s, const char *name,
 		    const struct cairn_entry **entry,
 		    struct cairn_error *err);
 void arc_source_close(struct arc_source *s);

@@ -16,12 +16,11 @@
 #include "arc_reader.h"
 #include "buf.h"
 #include "error.h"
+#include "format.h"
 #include "manifest.h"
 #include "sha256.h"
 
-#define ZERO_SIZE (1024 * 1024)
 #define OWN_ENTRY_LIMIT (64 * 1024 * 1024)
-static const unsigned char zeros[ZERO_SIZE];
 
 struct seen_entry {
 	char *name;
@@ -48,27 +47,6 @@ struct verifier {
 	uint64_t records;
 	struct verify_totals *totals;
 };
-
-/* "X.part-NNNNNN": the length of X and the number, or 0. */
-static size_t
-part_base_length(const char *name, unsigned int *number)
-{
-	size_t length = strlen(name), i;
-	const char *suffix;
-
-	if (length < 12)
-		return 0;
-	suffix = name + length - 12;
-	if (memcmp(suffix, ".part-", 6) != 0)
-		return 0;
-	*number = 0;
-	for (i = 6; i < 12; i++) {
-		if (suffix[i] < '0' || suffix[i] > '9')
-			return 0;
-		*number = *number * 10 + (unsigned int)(suffix[i] - '0');
-	}
-	return length - 12;
-}
 
 static struct part_state *
 find_state(struct verifier *v, const char *base, size_t length)
@@ -111,6 +89,15 @@ remove_state(struct verifier *v, struct part_state *st)
 	*st = v->states[--v->state_count];
 }
 
+/* A hole: zeros for the entry's hash and the part's, if it may be one. */
+static void
+hash_hole(struct sha256 *hash, struct part_state *part, int64_t length)
+{
+	format_hash_zeros(hash, length);
+	if (part != NULL)
+		format_hash_zeros(&part->hash, length);
+}
+
 static int
 hash_entry(struct verifier *v, struct arc_reader *r,
 	   struct archive_entry *ae, struct seen_entry *e,
@@ -126,15 +113,8 @@ hash_entry(struct verifier *v, struct arc_reader *r,
 		abort();
 	e->size = 0;
 	while ((rc = arc_reader_data(r, &data, &length, &offset, err)) > 0) {
-		while (logical < offset) {
-			int64_t n = offset - logical;
-
-			n = n > ZERO_SIZE ? ZERO_SIZE : n;
-			sha256_update(&hash, zeros, (size_t)n);
-			if (part != NULL)
-				sha256_update(&part->hash, zeros, (size_t)n);
-			logical += n;
-		}
+		if (logical < offset)
+			hash_hole(&hash, part, offset - logical);
 		sha256_update(&hash, data, length);
 		if (part != NULL)
 			sha256_update(&part->hash, data, length);
@@ -148,14 +128,9 @@ hash_entry(struct verifier *v, struct arc_reader *r,
 	if (e->type == CAIRN_ENTRY_FILE) {
 		int64_t size = archive_entry_size(ae);
 
-		while (logical < size) {
-			int64_t n = size - logical;
-
-			n = n > ZERO_SIZE ? ZERO_SIZE : n;
-			sha256_update(&hash, zeros, (size_t)n);
-			if (part != NULL)
-				sha256_update(&part->hash, zeros, (size_t)n);
-			logical += n;
+		if (logical < size) {
+			hash_hole(&hash, part, size - logical);
+			logical = size;
 		}
 		sha256_final_hex(&hash, e->sha256);
 	}
@@ -204,10 +179,7 @@ match_parted(struct verifier *v, const struct index_record *rec,
 	}
 	sha256_final_hex(&st->hash, hex);
 	if (st->size != rec->size || strcmp(hex, rec->sha256) != 0) {
-		error_set(err,
-			  "archive '%s': entry '%s' is damaged (its checksum "
-			  "does not match the manifest)",
-			  v->name, rec->name);
+		format_checksum_mismatch(err, v->name, rec->name);
 		return -1;
 	}
 	remove_state(v, st);
@@ -229,18 +201,14 @@ match_whole(struct verifier *v, const struct index_record *rec,
 	}
 	if (v->seen_first == v->seen_count ||
 	    strcmp(v->seen[v->seen_first].name, rec->name) != 0) {
-		error_set(err, "archive '%s': entry '%s' is missing", v->name,
-			  rec->name);
+		format_entry_missing(err, v->name, rec->name);
 		return -1;
 	}
 	e = &v->seen[v->seen_first];
 	if (e->size != rec->size ||
 	    (rec->type == CAIRN_ENTRY_FILE &&
 	     strcmp(e->sha256, rec->sha256) != 0)) {
-		error_set(err,
-			  "archive '%s': entry '%s' is damaged (its checksum "
-			  "does not match the manifest)",
-			  v->name, rec->name);
+		format_checksum_mismatch(err, v->name, rec->name);
 		return -1;
 	}
 	free(e->name);
@@ -252,19 +220,14 @@ static int
 check_index_chunk(struct verifier *v, const struct buf *chunk,
 		  struct cairn_error *err)
 {
-	size_t position = 0;
+	size_t position = 0, length;
+	const char *line;
 
-	while (position < chunk->length) {
-		const char *line = chunk->data + position;
-		const char *end = memchr(line, '\n', chunk->length - position);
+	while (format_next_line(chunk, &position, &line, &length)) {
 		struct index_record rec;
 		int rc;
 
-		if (end == NULL)
-			end = chunk->data + chunk->length;
-		position = (size_t)(end - chunk->data) + 1;
-		if (index_record_parse(&rec, line, (size_t)(end - line), err) !=
-		    0) {
+		if (index_record_parse(&rec, line, length, err) != 0) {
 			error_prefix(err, "archive '%s'", v->name);
 			return -1;
 		}
@@ -287,18 +250,11 @@ verify_entry(struct verifier *v, struct arc_reader *r,
 	struct part_state *part = NULL;
 	unsigned int number;
 	size_t base;
-	const char *hardlink = archive_entry_hardlink(ae);
 
 	memset(&e, 0, sizeof(e));
-	e.name = xstrdup(archive_entry_pathname(ae));
-	for (base = strlen(e.name); base > 1 && e.name[base - 1] == '/'; base--)
-		e.name[base - 1] = '\0';
-	e.type = CAIRN_ENTRY_FILE;
-	if (hardlink != NULL)
-		e.type = CAIRN_ENTRY_HARDLINK;
-	else if (archive_entry_filetype(ae) != AE_IFREG)
-		e.type = CAIRN_ENTRY_DIRECTORY; /* only "not a file" matters */
-	base = part_base_length(e.name, &number);
+	e.name = format_entry_name(archive_entry_pathname(ae));
+	e.type = format_entry_type(ae);
+	base = format_part_base(e.name, &number);
 	if (e.type == CAIRN_ENTRY_FILE && base > 0) {
 		e.maybe_part = 1;
 		part = part_state_for(v, e.name, number, base);
@@ -331,15 +287,17 @@ arc_verify(const struct arc *a, struct verify_totals *totals,
 	if (arc_reader_open(&r, a, 0, err) != 0)
 		return -1;
 	while ((next = arc_reader_next(&r, &ae, err)) > 0) {
-		const char *entry = archive_entry_pathname(ae);
+		enum format_own own_kind =
+			format_own_entry(archive_entry_pathname(ae));
 
-		if (strcmp(entry, MANIFEST_ENTRY_NAME) == 0) {
+		/* Removal chunks go to verify_entry: named like parts and
+		 * in no index, they are hashed, then dropped. */
+		if (own_kind == FORMAT_MANIFEST) {
 			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
 					     err) != 0)
 				goto out;
 			manifest_seen = 1;
-		} else if (strncmp(entry, INDEX_ENTRY_PREFIX,
-				   strlen(INDEX_ENTRY_PREFIX)) == 0) {
+		} else if (own_kind == FORMAT_INDEX_CHUNK) {
 			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
 					     err) != 0 ||
 			    check_index_chunk(&v, &own, err) != 0)

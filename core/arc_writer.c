@@ -25,6 +25,7 @@
 
 #include "byte_sink.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "json.h"
 #include "progress.h"
@@ -32,7 +33,7 @@
 
 #define FRAME_TARGET (64ULL * 1024 * 1024)
 #define INDEX_CHUNK_SIZE (1024 * 1024)
-#define ZERO_SIZE (1024 * 1024)
+#define REMOVED_CHUNK_SIZE (1024 * 1024)
 
 struct arc_stream {
 	struct arc_writer *writer;
@@ -46,11 +47,10 @@ struct arc_stream {
 	size_t part_length;
 	unsigned int parts;
 	uint64_t frame;
+	char *state; /* for the index record, or NULL */
 	/* Open streams, so that those a failing plugin left are freed. */
 	struct arc_stream *previous, *next;
 };
-
-static const unsigned char zeros[ZERO_SIZE];
 
 static la_ssize_t
 tar_write_callback(struct archive *a, void *client, const void *data,
@@ -252,7 +252,7 @@ write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 	if (zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	frame = zstd_writer_frame_offset(&w->zstd);
-	buf_printf(&name, "%s%06u", INDEX_ENTRY_PREFIX, ++w->index_parts);
+	format_index_chunk_name(++w->index_parts, &name);
 	if (write_own_entry(w, buf_str(&name), w->index.data, w->index.length,
 			    err) != 0)
 		goto out;
@@ -281,7 +281,10 @@ index_add(struct arc_writer *w, struct arc_stream *s,
 		sha256_final_hex(&s->hash, r.sha256);
 	r.frame = s->frame;
 	r.parts = s->parts;
+	r.state = s->state;
 	index_record_format(&r, &w->index);
+	if (w->on_record != NULL)
+		w->on_record(w->on_record_context, &r);
 	w->entries++;
 	w->bytes += (uint64_t)r.size;
 	if (w->index.length >= INDEX_CHUNK_SIZE)
@@ -292,7 +295,8 @@ index_add(struct arc_writer *w, struct arc_stream *s,
 int
 arc_writer_open(struct arc_writer *w, const char *path,
 		struct manifest *manifest, int compress, int level,
-		int threads, struct cairn_error *err)
+		int threads, const struct age_recipients *recipients,
+		struct cairn_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -308,6 +312,13 @@ arc_writer_open(struct arc_writer *w, const char *path,
 	}
 	w->temporary_path = xstrdup(path);
 	w->out = byte_sink_fd(w->fd);
+	if (recipients != NULL) {
+		/* After zstd: the whole .tar.zst stream is the payload. */
+		w->out = age_sink_new(w->out, recipients, &w->sealed, err);
+		if (w->out == NULL)
+			goto fail;
+		w->encrypted = 1;
+	}
 	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
 			     err) != 0)
 		goto fail;
@@ -347,6 +358,7 @@ stream_free(struct arc_stream *s)
 	free((void *)(uintptr_t)e->xattrs);
 	free(s->extents);
 	free(s->part);
+	free(s->state);
 	sha256_release(&s->hash);
 	free(s);
 }
@@ -514,20 +526,21 @@ stream_feed(struct arc_stream *s, const void *data, size_t length,
 	return 0;
 }
 
+static int
+feed_zeros(void *stream, const void *zeros, size_t length,
+	   struct cairn_error *err)
+{
+	return stream_feed(stream, zeros, length, err);
+}
+
 /* The zeros of a hole, up to `until`: libarchive skips them. */
 static int
 stream_feed_hole(struct arc_stream *s, int64_t until,
 		 struct cairn_error *err)
 {
-	while (s->logical < until) {
-		int64_t n = until - s->logical;
-
-		if (n > ZERO_SIZE)
-			n = ZERO_SIZE;
-		if (stream_feed(s, zeros, (size_t)n, err) != 0)
-			return -1;
-	}
-	return 0;
+	if (s->logical >= until)
+		return 0;
+	return format_zeros(until - s->logical, feed_zeros, s, err);
 }
 
 static int
@@ -575,7 +588,7 @@ stream_flush_part(struct arc_stream *s, struct cairn_error *err)
 		goto out;
 	if (s->parts == 0)
 		s->frame = frame;
-	manifest_part_name(s->meta.name, ++s->parts, &name);
+	format_part_name(s->meta.name, ++s->parts, &name);
 	part = s->meta;
 	part.name = buf_str(&name);
 	part.size = (int64_t)s->part_length;
@@ -718,6 +731,83 @@ arc_writer_set_fact(struct arc_writer *w, const char *key,
 	pthread_mutex_unlock(&w->lock);
 }
 
+int
+arc_writer_stream_state(struct arc_stream *s, const char *state,
+			    struct cairn_error *err)
+{
+	if (state == NULL || strlen(state) > 4096 ||
+	    strchr(state, '\n') != NULL) {
+		error_set(err, "entry '%s': a state of more than 4096 bytes "
+			       "or with a newline",
+			  s->meta.name);
+		return -1;
+	}
+	free(s->state);
+	s->state = xstrdup(state);
+	return 0;
+}
+
+/* Writes the removals gathered so far as one chunk (owner only). */
+static int
+write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
+{
+	struct buf name = BUF_INIT;
+	uint64_t frame;
+	int rc = -1;
+
+	if (w->removed.length == 0)
+		return 0;
+	if (zstd_writer_end_frame(&w->zstd, err) != 0)
+		return -1;
+	frame = zstd_writer_frame_offset(&w->zstd);
+	format_removed_chunk_name(++w->removed_parts, &name);
+	if (write_own_entry(w, buf_str(&name), w->removed.data,
+			    w->removed.length, err) != 0)
+		goto out;
+	w->removed_frames = xrealloc(w->removed_frames,
+				     (w->removed_frame_count + 1) *
+					     sizeof(uint64_t));
+	w->removed_frames[w->removed_frame_count++] = frame;
+	buf_reset(&w->removed);
+	rc = 0;
+out:
+	buf_release(&name);
+	return rc;
+}
+
+int
+arc_writer_removed(struct arc_writer *w, const char *name,
+		       struct cairn_error *err)
+{
+	int rc = 0;
+
+	if (entry_name_check(name, err) != 0)
+		return -1;
+	if (writer_acquire(w, err) != 0)
+		return -1;
+	buf_append(&w->removed, name, strlen(name) + 1);
+	w->removed_count++;
+	if (w->removed.length >= REMOVED_CHUNK_SIZE &&
+	    write_removed_chunk(w, err) != 0) {
+		writer_fail(w, err);
+		rc = -1;
+	}
+	writer_release(w);
+	return rc;
+}
+
+int
+arc_writer_carry(struct arc_writer *w, const struct index_record *r,
+		     struct cairn_error *err)
+{
+	if (writer_acquire(w, err) != 0)
+		return -1;
+	if (w->on_record != NULL)
+		w->on_record(w->on_record_context, r);
+	writer_release(w);
+	return 0;
+}
+
 static int
 write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 	       struct cairn_error *err)
@@ -728,7 +818,8 @@ write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 	char *text;
 	int rc;
 
-	if (write_index_chunk(w, err) != 0 ||
+	if (write_removed_chunk(w, err) != 0 ||
+	    write_index_chunk(w, err) != 0 ||
 	    zstd_writer_end_frame(&w->zstd, err) != 0)
 		return -1;
 	*manifest_offset = zstd_writer_frame_offset(&w->zstd);
@@ -739,6 +830,11 @@ write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 	m->index_frames = w->index_frames;
 	m->index_frame_count = w->index_frame_count;
 	w->index_frames = NULL;
+	free(m->removed_frames);
+	m->removed_frames = w->removed_frames;
+	m->removed_frame_count = w->removed_frame_count;
+	m->removed = w->removed_count;
+	w->removed_frames = NULL;
 	json = manifest_to_json(m);
 	text = json_serialize(json, JSON_PRETTY, &length);
 	json_free(json);
@@ -746,7 +842,7 @@ write_manifest(struct arc_writer *w, uint64_t *manifest_offset,
 		error_set(err, "out of memory");
 		return -1;
 	}
-	rc = write_own_entry(w, MANIFEST_ENTRY_NAME, text, length, err);
+	rc = write_own_entry(w, FORMAT_MANIFEST_NAME, text, length, err);
 	free(text);
 	return rc;
 }
@@ -787,7 +883,7 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 			    w->temporary_path, final_path);
 		goto fail;
 	}
-	*stored = w->zstd.offset;
+	*stored = w->encrypted ? w->sealed.stored : w->zstd.offset;
 	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
 	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */
@@ -801,6 +897,43 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 fail:
 	arc_writer_abort(w);
 	return -1;
+}
+
+void
+arc_writer_warning(struct arc_writer *w, const char *message)
+{
+	/* Plugins log from their own threads: the lock keeps the list. */
+	pthread_mutex_lock(&w->lock);
+	manifest_add_warning(w->manifest, message);
+	pthread_mutex_unlock(&w->lock);
+}
+
+const struct cairn_error *
+arc_writer_error(const struct arc_writer *w)
+{
+	return w->failed ? &w->error : NULL;
+}
+
+void
+arc_writer_set_base(struct arc_writer *w, void *base)
+{
+	w->base = base;
+}
+
+void
+arc_writer_on_record(struct arc_writer *w,
+		     void (*on_record)(void *context,
+				       const struct index_record *r),
+		     void *context)
+{
+	w->on_record = on_record;
+	w->on_record_context = context;
+}
+
+const char *
+arc_writer_sealed_sha256(const struct arc_writer *w)
+{
+	return w->sealed.sha256;
 }
 
 void
@@ -841,6 +974,9 @@ writer_free(struct arc_writer *w)
 	buf_release(&w->index);
 	free(w->index_frames);
 	w->index_frames = NULL;
+	buf_release(&w->removed);
+	free(w->removed_frames);
+	w->removed_frames = NULL;
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->released);
 }

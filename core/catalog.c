@@ -20,7 +20,8 @@
 
 static const char *const known_members[] = {
 	"id", "run", "job", "plugin", "file", "created", "finished",
-	"duration", "bytes", "stored", "entries", "warnings", "status", NULL,
+	"duration", "bytes", "stored", "entries", "warnings", "status", "kind",
+	"parent", NULL,
 };
 
 void
@@ -138,6 +139,9 @@ catalog_record_from_manifest(struct catalog_record *r,
 	r->entries = m->entries;
 	r->warnings = m->warning_count;
 	r->status = xstrdup("ok");
+	r->incremental = m->incremental;
+	if (m->incremental)
+		memcpy(r->parent, m->parent, sizeof(r->parent));
 }
 
 static void
@@ -173,6 +177,10 @@ catalog_record_to_json(const struct catalog_record *r)
 	must(json_object_set_int64(o, "entries", (int64_t)r->entries));
 	must(json_object_set_int64(o, "warnings", (int64_t)r->warnings));
 	must(json_object_set_string(o, "status", r->status));
+	must(json_object_set_string(o, "kind",
+				    r->incremental ? "incremental" : "full"));
+	if (r->incremental)
+		must(json_object_set_string(o, "parent", r->parent));
 	for (i = 0; i < json_length(r->extra); i++)
 		must(json_object_set(o, json_object_key_at(r->extra, i),
 				     json_clone(json_object_value_at(r->extra,
@@ -250,6 +258,15 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	    get_u64(o, "entries", &r->entries) != 0)
 		goto out;
 	get_u64(o, "warnings", &r->warnings);
+	if (json_get_string(o, "kind") != NULL &&
+	    strcmp(json_get_string(o, "kind"), "incremental") == 0) {
+		const char *parent = json_get_string(o, "parent");
+
+		if (parent == NULL || strlen(parent) != ARC_ID_SIZE - 1)
+			goto out;
+		r->incremental = 1;
+		memcpy(r->parent, parent, ARC_ID_SIZE);
+	}
 	memcpy(r->id, id, ARC_ID_SIZE);
 	memcpy(r->run, run, ARC_ID_SIZE);
 	r->job = xstrdup(job);
@@ -272,8 +289,7 @@ out:
 	return rc;
 }
 
-/* Parses one catalogue file; -1 when it is damaged in any way. */
-static int
+int
 catalog_parse(struct catalog *c, const char *text, size_t length)
 {
 	const char *p = text, *end = text + length, *last_line = NULL;
@@ -390,7 +406,7 @@ catalog_check_twins(const char *repository, struct cairn_error *err)
 	return 0;
 }
 
-static void
+void
 catalog_format(const struct catalog *c, struct buf *out)
 {
 	char hex[SHA256_HEX_SIZE];

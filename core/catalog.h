@@ -20,6 +20,7 @@
 
 #include <cairn/plugin.h>
 
+#include "buf.h"
 #include "manifest.h"
 
 struct json_value;
@@ -37,6 +38,9 @@ struct catalog_record {
 	uint64_t entries;
 	uint64_t warnings;
 	char *status; /* "ok", or "removing" while prune deletes it */
+	/* "kind": full or incremental; an incremental builds on `parent`. */
+	int incremental;
+	char parent[ARC_ID_SIZE];
 	/* Members this version does not know, kept as they were. */
 	struct json_value *extra;
 	int missing; /* set at load: the file is not there */
@@ -69,6 +73,14 @@ int catalog_save(const struct catalog *c, const char *repository,
  */
 int catalog_check_twins(const char *repository, struct cairn_error *err);
 void catalog_release(struct catalog *c);
+
+/*
+ * The catalogue's text (its lines and the closing checksum line), and
+ * parsing it back into an empty catalogue: -1 when it is damaged in any
+ * way. Offsite targets hold such snapshots.
+ */
+void catalog_format(const struct catalog *c, struct buf *out);
+int catalog_parse(struct catalog *c, const char *text, size_t length);
 
 /* Takes over the record's strings. */
 void catalog_add(struct catalog *c, struct catalog_record *r);

@@ -7,6 +7,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "arc_id.h"
 #include "arc_writer.h"
+#include "chain.h"
 #include "commands.h"
 #include "encryption.h"
 #include "error.h"
@@ -36,12 +38,30 @@ struct job_run {
 	uint64_t stored;
 	double duration;
 	struct manifest manifest;
+	/* NULL for a plain archive; else whom it is encrypted to. */
+	const struct age_recipients *recipients;
+	char sealed_sha256[SHA256_HEX_SIZE]; /* of the age file */
 };
 
+/*
+ * A warning of the core's about the job it is backing up: logged, and
+ * recorded with the plugin's (which come through the writer, host.c) in
+ * the job's manifest, its result and JSON.
+ */
+static void job_warning(struct manifest *m, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
-capture_warning(void *context, const char *message)
+job_warning(struct manifest *m, const char *format, ...)
 {
-	manifest_add_warning(context, message);
+	char message[4096];
+	va_list ap;
+
+	va_start(ap, format);
+	message_vformat(message, sizeof(message), format, ap);
+	va_end(ap);
+	log_warning("%s", message);
+	manifest_add_warning(m, message);
 }
 
 static void
@@ -66,49 +86,206 @@ manifest_start(struct manifest *m, const struct job_run *run,
 	m->level = config->level;
 }
 
+/* The job's newest complete archive, or NULL. */
+static const struct catalog_record *
+newest_archive(const struct catalog *catalog, const char *job)
+{
+	const struct catalog_record *best = NULL;
+	size_t i;
+
+	for (i = 0; i < catalog->count; i++) {
+		const struct catalog_record *r = &catalog->records[i];
+
+		if (strcmp(r->job, job) != 0 || r->missing ||
+		    strcmp(r->status, "ok") != 0)
+			continue;
+		if (best == NULL || catalog_record_newer(r, best))
+			best = r;
+	}
+	return best;
+}
+
+/* Whether the chain ending at the base may be built on; logs why not. */
+static int
+chain_usable(const struct repository *repo, const struct job_config *job,
+	     struct manifest *m, const struct chain *chain)
+{
+	const struct manifest *full = chain->links[0].manifest;
+	struct timespec now = timefmt_now();
+	size_t i;
+
+	for (i = 0; i < chain->count; i++)
+		if (chain_is_damaged(repo->path, job->name,
+				     chain->links[i].manifest->id)) {
+			job_warning(m,
+				    "%s: archive '%s' of the chain was found "
+				    "damaged by verify: this backup is a full "
+				    "one",
+				    job->name, chain->links[i].manifest->id);
+			return 0;
+		}
+	if (job->full_every_count > 0 &&
+	    chain->count >= (size_t)job->full_every_count) {
+		log_info("%s: %zu archives since the last full one "
+			 "(full-every %d): a full backup",
+			 job->name, chain->count, job->full_every_count);
+		return 0;
+	}
+	if (job->full_every_seconds > 0 &&
+	    now.tv_sec - full->started.tv_sec >= job->full_every_seconds) {
+		log_info("%s: the last full archive '%s' is older than "
+			 "full-every: a full backup",
+			 job->name, full->id);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Decides whether the job's backup may be an incremental one and opens
+ * the view of its tree at the newest archive (rebuilt from the chain when
+ * the local one is missing or stale). Anything wrong makes it a full one.
+ */
+static void
+plan_base(const struct repository *repo, const struct catalog *catalog,
+	  const struct job_config *job, struct manifest *m,
+	  struct backup_base *base)
+{
+	const struct catalog_record *r;
+	struct buf path = BUF_INIT;
+	struct cairn_error err;
+	struct chain chain;
+
+	memset(base, 0, sizeof(*base));
+	if (!job->incremental)
+		return;
+	r = newest_archive(catalog, job->name);
+	if (r == NULL) {
+		log_info("%s: no archive yet: a full backup", job->name);
+		return;
+	}
+	repository_path(repo, r->file, &path);
+	if (chain_load(&chain, buf_str(&path), r->id, &err) != 0) {
+		job_warning(m, "%s: %s: this backup is a full one", job->name,
+			    err.message);
+		buf_release(&path);
+		return;
+	}
+	buf_release(&path);
+	if (!chain_usable(repo, job, m, &chain))
+		goto out;
+	if (view_reader_open(&base->reader, repo->path, job->name, r->id,
+			     r->stored, &err) == 0) {
+		log_info("%s: rebuilding the view of archive '%s' from its "
+			 "chain (%s)",
+			 job->name, r->id, err.message);
+		if (view_rebuild(repo->path, &chain, r->stored, &err) != 0 ||
+		    view_reader_open(&base->reader, repo->path, job->name,
+				     r->id, r->stored, &err) == 0) {
+			job_warning(m,
+				    "%s: cannot build on archive '%s': %s; "
+				    "this backup is a full one",
+				    job->name, r->id, err.message);
+			goto out;
+		}
+	}
+	base->incremental = 1;
+	memcpy(base->parent, r->id, ARC_ID_SIZE);
+	base->started = chain.links[chain.count - 1].manifest->started;
+out:
+	chain_release(&chain);
+}
+
+static void
+view_record(void *context, const struct index_record *r)
+{
+	view_writer_add(context, r);
+}
+
 /* Writes the archive; 0 when it is committed. */
 static int
 write_archive(struct context *ctx, struct repository *repo,
-	      struct job_run *run, struct buf *relative,
-	      struct cairn_error *err)
+	      const struct catalog *catalog, struct job_run *run,
+	      struct buf *relative, struct cairn_error *err)
 {
 	const struct cairn_plugin *d = run->plugin.plugin.descriptor;
 	struct buf temporary = BUF_INIT, directory = BUF_INIT, final = BUF_INIT;
 	struct arc_writer writer;
+	struct backup_base base;
+	struct view_writer view;
 	struct job_host host;
-	int rc = -1;
+	int rc = -1, viewing = 0;
+
+	plan_base(repo, catalog, run->job, &run->manifest, &base);
+	memset(&view, 0, sizeof(view));
 
 	if (repository_job_dir(repo, run->job->name, &directory, err) != 0)
 		goto out;
 	repository_archive_names(repo, run->job->name, run->manifest.id,
 				 run->manifest.started.tv_sec, relative,
 				 &temporary);
+	if (run->recipients != NULL)
+		buf_append_str(relative, ENCRYPTION_SUFFIX);
 	repository_path(repo, buf_str(relative), &final);
 	hook_set_partial(buf_str(&temporary));
 	if (arc_writer_open(&writer, buf_str(&temporary), &run->manifest,
 			    ctx->config.compression == COMPRESSION_ZSTD,
 			    ctx->config.level, ctx->config.threads,
-			    err) != 0)
+			    run->recipients, err) != 0)
 		goto out;
+	arc_writer_set_base(&writer, &base);
+	if (run->job->incremental) {
+		struct cairn_error view_err;
+
+		viewing = view_writer_open(&view, repo->path, run->job->name,
+					   run->manifest.id, &view_err) == 0;
+		if (!viewing)
+			job_warning(&run->manifest,
+				    "%s: %s: the next backup is a full one",
+				    run->job->name, view_err.message);
+		else
+			arc_writer_on_record(&writer, view_record, &view);
+	}
 	job_host_init(&host, run->job->name);
+	host.writer = &writer;
 	error_clear(err);
 	if (d->backup(run->plugin.state, &host.host, host_sink(&writer), err) !=
 	    0) {
 		/* The writer's own failure says more than the plugin's. */
-		if (writer.failed && err->message[0] == '\0')
-			*err = writer.error;
+		if (arc_writer_error(&writer) != NULL &&
+		    err->message[0] == '\0')
+			*err = *arc_writer_error(&writer);
 		if (err->message[0] == '\0')
 			error_set(err, "plugin '%s' failed without saying why",
 				  d->name);
 		arc_writer_abort(&writer);
 		goto out;
 	}
+	if (base.used) {
+		run->manifest.incremental = 1;
+		memcpy(run->manifest.parent, base.parent, ARC_ID_SIZE);
+	}
 	if (arc_writer_commit(&writer, buf_str(&final), &run->stored,
-			      err) != 0)
+				  err) != 0)
 		goto out;
+	memcpy(run->sealed_sha256, arc_writer_sealed_sha256(&writer),
+	       sizeof(run->sealed_sha256));
 	run->bytes = run->manifest.bytes;
 	rc = 0;
+	if (viewing) {
+		struct cairn_error view_err;
+
+		viewing = 0;
+		if (view_writer_commit(&view, run->stored, &view_err) != 0)
+			job_warning(&run->manifest,
+				    "%s: %s: the next backup rebuilds it",
+				    run->job->name, view_err.message);
+	}
 out:
+	if (viewing)
+		view_writer_abort(&view);
+	if (base.incremental)
+		view_reader_close(&base.reader);
 	hook_set_partial(NULL);
 	buf_release(&temporary);
 	buf_release(&directory);
@@ -130,7 +307,6 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 	log_info("%s: starting (%s)", run->job->name,
 		 run->plugin.plugin.descriptor->name);
 	progress_start(run->job->name);
-	log_set_capture(capture_warning, &run->manifest);
 	error_clear(&err);
 	/* From here on `after` is owed, even if `before` fails. */
 	if (run->job->before != NULL || run->job->after != NULL)
@@ -140,13 +316,16 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 		error_prefix(&err, "'before' hook");
 		goto done;
 	}
-	committed = write_archive(ctx, repo, run, &relative, &err) == 0;
+	committed = write_archive(ctx, repo, catalog, run, &relative, &err) ==
+		    0;
 done:
-	log_set_capture(NULL, NULL);
 	progress_finish();
 	if (committed) {
 		catalog_record_from_manifest(&record, &run->manifest,
 					     buf_str(&relative), run->stored);
+		if (run->recipients != NULL)
+			encryption_record_set(&record, run->recipients,
+					      run->sealed_sha256);
 		catalog_add(catalog, &record);
 		if (catalog_save(catalog, repo->path, &err) != 0) {
 			/* The archive is durable and will be found again. */
@@ -261,6 +440,26 @@ select_jobs(struct context *ctx, struct job_run **runs, size_t *count)
 	return EXIT_OK;
 }
 
+/* Offsite copies of what this run committed (targets with copy = auto). */
+static int
+copy_after_backup_runs(struct context *ctx, struct repository *repo,
+		       struct catalog *catalog, const struct job_run *runs,
+		       size_t count)
+{
+	char (*ids)[ARC_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < count; i++)
+		if (runs[i].ok)
+			memcpy(ids[n++], runs[i].id, ARC_ID_SIZE);
+	rc = n > 0 ? copy_after_backup(ctx, repo, catalog,
+				       (const char(*)[ARC_ID_SIZE])ids, n)
+		   : 0;
+	free(ids);
+	return rc;
+}
+
 int
 cmd_backup(struct context *ctx)
 {
@@ -269,18 +468,22 @@ cmd_backup(struct context *ctx)
 	struct catalog catalog = {NULL, 0, 0, 0};
 	struct repo_lock lock = {-1};
 	char run_id[ARC_ID_SIZE];
+	struct age_recipients recipients = {0};
 	size_t count = 0, i, failed = 0;
 	int status;
 
-	/* Until the encrypting write path is in: never a plain archive
-	 * where the operator asked for an encrypted one. */
-	if (encryption_enabled(&ctx->config)) {
-		log_error("%s: [encryption] is set, but this build cannot "
-			  "write encrypted archives yet",
-			  ctx->config.file);
-		return EXIT_CONFIG;
-	}
 	status = select_jobs(ctx, &runs, &count);
+	if (status == EXIT_OK && encryption_enabled(&ctx->config)) {
+		struct cairn_error err;
+
+		if (encryption_load_recipients(&ctx->config, &recipients,
+					       &err) != 0) {
+			log_error("%s", err.message);
+			status = EXIT_CONFIG;
+		}
+		for (i = 0; i < count; i++)
+			runs[i].recipients = &recipients;
+	}
 	for (i = 0; i < count && status == EXIT_OK; i++)
 		status = context_load_plugin(ctx, runs[i].job, NULL, NULL,
 					     &runs[i].plugin);
@@ -299,6 +502,8 @@ cmd_backup(struct context *ctx)
 				       runs[i].duration, runs[i].error);
 		failed += !runs[i].ok;
 	}
+	if (copy_after_backup_runs(ctx, &repo, &catalog, runs, count) != 0)
+		failed++;
 	metrics_update(ctx, &repo, &catalog);
 	if (ctx->options->json)
 		print_json(runs, count);
@@ -313,6 +518,7 @@ out:
 			manifest_release(&runs[i].manifest);
 	}
 	free(runs);
+	age_recipients_release(&recipients);
 	catalog_release(&catalog);
 	repository_release(&repo);
 	return status;

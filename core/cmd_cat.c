@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
+#include "format.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -28,11 +30,15 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	int64_t offset, written = 0;
 	int rc, status = EXIT_DAMAGED;
 
-	if (arc_open(&archive, path, r->id, &err) != 0) {
+	if (context_arc_open(ctx, &archive, path, r, &err) != 0) {
 		log_error("%s", err.message);
 		return EXIT_DAMAGED;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
+		return EXIT_DAMAGED;
+	}
 	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
 		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",
@@ -51,16 +57,11 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	while ((rc = arc_source_read(&source, &data, &length, &offset,
 				     &err)) > 0) {
 		/* Holes of a sparse file come out as zeros. */
-		static const char zeros[65536];
-
-		while (written < offset) {
-			size_t n = (size_t)(offset - written) < sizeof(zeros)
-					   ? (size_t)(offset - written)
-					   : sizeof(zeros);
-
-			if (fsutil_write_all(STDOUT_FILENO, zeros, n) != 0)
+		if (written < offset) {
+			if (format_write_zeros(STDOUT_FILENO,
+					       offset - written) != 0)
 				goto write_error;
-			written += (int64_t)n;
+			written = offset;
 		}
 		if (fsutil_write_all(STDOUT_FILENO, data, length) != 0)
 			goto write_error;
@@ -68,16 +69,9 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	}
 	if (rc < 0)
 		goto fail;
-	while (written < entry->size) {
-		static const char zeros[65536];
-		size_t n = (size_t)(entry->size - written) < sizeof(zeros)
-				   ? (size_t)(entry->size - written)
-				   : sizeof(zeros);
-
-		if (fsutil_write_all(STDOUT_FILENO, zeros, n) != 0)
-			goto write_error;
-		written += (int64_t)n;
-	}
+	if (written < entry->size &&
+	    format_write_zeros(STDOUT_FILENO, entry->size - written) != 0)
+		goto write_error;
 	status = EXIT_OK;
 	goto out;
 write_error:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "lock.h"
@@ -23,9 +24,14 @@ keep_extras(struct catalog *rebuilt, const struct catalog *old)
 	for (i = 0; i < rebuilt->count; i++) {
 		long j = catalog_find(old, rebuilt->records[i].id);
 
-		if (j >= 0 && old->records[j].extra != NULL)
+		if (j >= 0 && old->records[j].extra != NULL) {
+			struct json_value *fresh = rebuilt->records[i].extra;
+
 			rebuilt->records[i].extra =
 				json_clone(old->records[j].extra);
+			/* What the file says of its encryption wins. */
+			encryption_record_refresh(&rebuilt->records[i], fresh);
+		}
 	}
 }
 
@@ -40,6 +46,8 @@ cmd_catalog(struct context *ctx)
 	size_t i;
 	int rc, status;
 
+	if (ctx->options->from != NULL)
+		return cmd_catalog_rebuild_from(ctx);
 	memset(&rebuilt, 0, sizeof(rebuilt));
 	memset(&old, 0, sizeof(old));
 	if (ctx->repository_path == NULL) {

@@ -19,10 +19,12 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "offsite_config.h"
 #include "timefmt.h"
 
 struct check_result {
-	const char *name; /* job name, or "repository" */
+	const char *name; /* job name, "repository", or "offsite NAME" */
+	char *owned_name; /* what name points to, when allocated */
 	struct report report;
 };
 
@@ -198,7 +200,8 @@ cmd_check(struct context *ctx)
 			return EXIT_NOT_FOUND;
 		}
 	}
-	results = xcalloc(ctx->config.job_count + o->arg_count + 2,
+	results = xcalloc(ctx->config.job_count + o->arg_count +
+				  ctx->config.offsite_count + 2,
 			  sizeof(*results));
 	have_catalog = ctx->repository_path != NULL &&
 		       context_open_catalog(ctx, &repo, &catalog, 0) == EXIT_OK;
@@ -226,12 +229,28 @@ cmd_check(struct context *ctx)
 	else
 		check_repository(ctx, &catalog, &results[count].report);
 	count++;
+	/* Offsite targets, when no job was named. */
+	for (i = 0; o->arg_count == 0 && have_catalog &&
+		    i < ctx->config.offsite_count;
+	     i++) {
+		struct buf name = BUF_INIT;
+
+		buf_printf(&name, "offsite %s", ctx->config.offsites[i].name);
+		results[count].owned_name = buf_detach(&name);
+		results[count].name = results[count].owned_name;
+		report_init(&results[count].report);
+		offsite_check(&ctx->config.offsites[i], repo.path,
+			      &results[count].report);
+		count++;
+	}
 	print_results(ctx, results, count);
 	for (i = 0; i < count; i++)
 		problems += results[i].report.problem_count;
 	status = problems ? EXIT_JOB_FAILED : EXIT_OK;
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		report_release(&results[i].report);
+		free(results[i].owned_name);
+	}
 	free(results);
 	if (have_catalog) {
 		catalog_release(&catalog);

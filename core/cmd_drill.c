@@ -15,6 +15,7 @@
 
 #include "arc_source.h"
 #include "arc_verify.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -109,7 +110,12 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		report_add_problem(report, err.message);
 		goto out;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		report_add_problem(report, err.message);
+		arc_close(archive);
+		archive = NULL;
+		goto out;
+	}
 	options.scratch_dir = scratch;
 	options.drill_target = config_job_setting(job, "drill-target");
 	job_host_init(&host, job->name);

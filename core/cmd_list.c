@@ -39,8 +39,8 @@ print_table(const struct catalog *c, const char *job)
 {
 	size_t i;
 
-	printf("%-36s %-20s %-20s %10s %10s %8s %s\n", "ID", "JOB", "CREATED",
-	       "BYTES", "STORED", "ENTRIES", "STATUS");
+	printf("%-36s %-20s %-20s %10s %10s %8s %-11s %s\n", "ID", "JOB",
+	       "CREATED", "BYTES", "STORED", "ENTRIES", "KIND", "STATUS");
 	for (i = 0; i < c->count; i++) {
 		const struct catalog_record *r = &c->records[i];
 		char when[TIMEFMT_RFC3339_SIZE], bytes[32], stored[32];
@@ -53,9 +53,11 @@ print_table(const struct catalog *c, const char *job)
 		const char *drill = json_get_string(
 			json_object_get(r->extra, "drill"), "status");
 
-		printf("%-36s %-20s %-20s %10s %10s %8llu %s%s%s%s\n", r->id,
-		       r->job, when, bytes, stored,
-		       (unsigned long long)r->entries, record_status(r),
+		printf("%-36s %-20s %-20s %10s %10s %8llu %-11s %s%s%s%s\n",
+		       r->id, r->job, when, bytes, stored,
+		       (unsigned long long)r->entries,
+		       r->incremental ? "incremental" : "full",
+		       record_status(r),
 		       r->warnings ? " (warnings)" : "",
 		       drill ? ", drill " : "", drill ? drill : "");
 	}
@@ -66,8 +68,11 @@ cmd_list(struct context *ctx)
 {
 	struct repository repo;
 	struct catalog catalog;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (ctx->options->remote != NULL)
+		return cmd_list_remote(ctx);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	if (ctx->options->job != NULL &&

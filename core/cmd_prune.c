@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -27,6 +28,9 @@
 struct prune_plan {
 	size_t *records; /* indexes into the catalogue, newest first */
 	unsigned int *reasons;
+	/* KEPT_AS_PARENT: the plan index of the nearest kept archive that
+	 * builds on it. */
+	size_t *child;
 	size_t count;
 };
 
@@ -81,6 +85,9 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 		log_error("job '%s': %s", job, err.message);
 		return -1;
 	}
+	plan->child = xcalloc(plan->count + 1, sizeof(size_t));
+	chain_keep_parents(c, plan->records, plan->count, plan->reasons,
+			   plan->child);
 	return 0;
 }
 
@@ -89,6 +96,7 @@ plan_release(struct prune_plan *plan)
 {
 	free(plan->records);
 	free(plan->reasons);
+	free(plan->child);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -133,10 +141,20 @@ print_plan(const struct catalog *c, const struct prune_plan *plan,
 
 	for (i = 0; i < plan->count; i++) {
 		const struct catalog_record *r = &c->records[plan->records[i]];
-		char when[TIMEFMT_RFC3339_SIZE], why[128];
+		const char *child = NULL;
+		char when[TIMEFMT_RFC3339_SIZE], why[192];
 
 		timefmt_rfc3339(r->created, 0, when, sizeof(when));
-		retention_describe(plan->reasons[i], why, sizeof(why));
+		if (plan->reasons[i] & KEPT_AS_PARENT)
+			child = c->records[plan->records[plan->child[i]]].id;
+		retention_describe(plan->reasons[i] & ~(unsigned int)KEPT_AS_PARENT,
+				   why, sizeof(why));
+		if (json == NULL && child != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "%sparent of %s", why[0] ? ", " : "", child);
+		else if (child != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "%sparent", why[0] ? ", " : "");
 		if (json != NULL) {
 			struct json_value *o = json_new_object();
 			struct json_value *rules = json_new_array();
@@ -152,6 +170,8 @@ print_plan(const struct catalog *c, const struct prune_plan *plan,
 			     rule = strtok_r(NULL, ", ", &save))
 				json_array_append(rules, json_new_string(rule));
 			json_object_set(o, "rules", rules);
+			if (child != NULL)
+				json_object_set_string(o, "parent_of", child);
 			json_array_append(json, o);
 		} else {
 			printf("%-6s %s  %-20s %s  %s\n",
@@ -212,6 +232,8 @@ cmd_prune(struct context *ctx)
 	size_t job_count = 0, i, j, marked = 0;
 	int status, failed = 0;
 
+	if (ctx->options->remote != NULL)
+		return cmd_prune_remote(ctx);
 	if (ctx->options->dry_run)
 		status = context_open_catalog(ctx, &repo, &catalog, 0);
 	else
@@ -265,6 +287,9 @@ cmd_prune(struct context *ctx)
 			failed = 1;
 		}
 	}
+	/* Then each offsite target, by its own policy. */
+	if (prune_targets(ctx, repo.path, json) != 0)
+		failed = 1;
 	if (json != NULL) {
 		output_json(json);
 		json = NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arc_source.h"
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "host.h"
@@ -50,12 +51,17 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	status = context_load_plugin(ctx, job, r->job, r->plugin, &lp);
 	if (status != EXIT_OK)
 		return status;
-	if (arc_open(&archive, path, r->id, &err) != 0) {
+	if (context_arc_open(ctx, &archive, path, r, &err) != 0) {
 		log_error("%s", err.message);
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;
 	}
-	arc_source_init(&source, archive);
+	if (chain_source_open(&source, archive, path, &err) != 0) {
+		log_error("%s", err.message);
+		arc_close(archive);
+		context_release_plugin(&lp);
+		return EXIT_DAMAGED;
+	}
 	memset(&options, 0, sizeof(options));
 	options.target = o->to;
 	options.only = o->only;

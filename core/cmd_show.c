@@ -33,6 +33,11 @@ print_header(const struct manifest *m, const struct catalog_record *r)
 	       timefmt_seconds_between(m->started, m->finished),
 	       (unsigned long long)m->entries, bytes, stored,
 	       m->compressed ? "zstd" : "uncompressed", r->file);
+	if (m->incremental)
+		printf("kind:      incremental, on %s (%llu removed)\n",
+		       m->parent, (unsigned long long)m->removed);
+	else
+		printf("kind:      full\n");
 	for (i = 0; i < json_length(m->facts); i++)
 		printf("%s%-24s %s\n", i == 0 ? "facts:\n  " : "  ",
 		       json_object_key_at(m->facts, i),

@@ -8,7 +8,9 @@
 
 #include "arc.h"
 #include "arc_verify.h"
+#include "chain.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -36,6 +38,20 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 		message_format(out->error, sizeof(out->error),
 			       "archive '%s' is missing: '%s'", r->id,
 			       buf_str(&path));
+	} else if (encryption_record_sha256(r) != NULL &&
+		   !encryption_has_identity()) {
+		/* Without a key: the file as stored, against the catalogue. */
+		if (encryption_verify_stored(buf_str(&path), r,
+					     encryption_record_sha256(r),
+					     &err) != 0) {
+			out->status = "damaged";
+			message_format(out->error, sizeof(out->error), "%s",
+				       err.message);
+		} else {
+			out->status = "ok";
+			out->totals.entries = r->entries;
+			out->totals.bytes = r->bytes;
+		}
 	} else if (arc_open(&archive, buf_str(&path), r->id, &err) != 0 ||
 		   arc_verify(archive, &out->totals, &err) != 0) {
 		out->status = "damaged";
@@ -45,6 +61,62 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 	}
 	arc_close(archive);
 	buf_release(&path);
+}
+
+/* The outcome of archive `id` in this run, or NULL. */
+static const struct verify_outcome *
+outcome_of(const struct verify_outcome *outcomes, size_t count,
+	   const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (strcmp(outcomes[i].record->id, id) == 0)
+			return &outcomes[i];
+	return NULL;
+}
+
+/*
+ * An incremental archive is only as good as its chain: every parent must
+ * be there, readable, and not found damaged in this run.
+ */
+static void
+verify_chain(const struct repository *repo, struct verify_outcome *out,
+	     const struct verify_outcome *outcomes, size_t count)
+{
+	const struct catalog_record *r = out->record;
+	struct buf path = BUF_INIT;
+	struct cairn_error err;
+	struct chain chain;
+	size_t i;
+
+	if (!r->incremental || strcmp(out->status, "ok") != 0)
+		return;
+	repository_path(repo, r->file, &path);
+	if (chain_load(&chain, buf_str(&path), r->id, &err) != 0) {
+		out->status = "damaged";
+		snprintf(out->error, sizeof(out->error),
+			 "archive '%s': its chain is broken: %.900s", r->id,
+			 err.message);
+		buf_release(&path);
+		return;
+	}
+	buf_release(&path);
+	for (i = 0; i + 1 < chain.count; i++) {
+		const char *id = chain.links[i].manifest->id;
+		const struct verify_outcome *p = outcome_of(outcomes, count, id);
+
+		if ((p != NULL && strcmp(p->status, "ok") != 0) ||
+		    chain_is_damaged(repo->path, r->job, id)) {
+			out->status = "damaged";
+			snprintf(out->error, sizeof(out->error),
+				 "archive '%s': its chain is broken: archive "
+				 "'%s' it builds on is damaged",
+				 r->id, id);
+			break;
+		}
+	}
+	chain_release(&chain);
 }
 
 static void
@@ -79,8 +151,11 @@ cmd_verify(struct context *ctx)
 	struct catalog catalog;
 	size_t i, count = 0, bad = 0, index;
 	struct cairn_error err;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (o->remote != NULL)
+		return cmd_verify_remote(ctx);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	catalog_sort(&catalog);
@@ -96,21 +171,30 @@ cmd_verify(struct context *ctx)
 			index = i;
 		}
 		verify_one(&repo, &catalog.records[index], &outcomes[count]);
-		if (strcmp(outcomes[count].status, "ok") != 0) {
-			log_error("%s", outcomes[count].error);
+		count++;
+	}
+	/* Chains once every archive is checked: a parent comes after its
+	 * child, newest first. Damage is remembered, so that the next
+	 * backup of the job does not build on it. */
+	for (i = 0; i < count; i++)
+		if (strcmp(outcomes[i].status, "ok") != 0)
+			chain_mark_damaged(repo.path, outcomes[i].record->job,
+					   outcomes[i].record->id);
+	for (i = 0; i < count; i++)
+		verify_chain(&repo, &outcomes[i], outcomes, count);
+	for (i = 0; i < count; i++) {
+		const struct catalog_record *r = outcomes[i].record;
+
+		if (strcmp(outcomes[i].status, "ok") != 0) {
+			log_error("%s", outcomes[i].error);
 			bad++;
 		} else if (!o->json) {
-			printf("ok       %s  %-20s %llu entries\n",
-			       catalog.records[index].id,
-			       catalog.records[index].job,
-			       (unsigned long long)outcomes[count].totals.entries);
+			printf("ok       %s  %-20s %llu entries\n", r->id, r->job,
+			       (unsigned long long)outcomes[i].totals.entries);
 		}
-		if (!o->json && bad && outcomes[count].error[0] != '\0')
-			printf("%-8s %s  %-20s %s\n", outcomes[count].status,
-			       catalog.records[index].id,
-			       catalog.records[index].job,
-			       outcomes[count].error);
-		count++;
+		if (!o->json && bad && outcomes[i].error[0] != '\0')
+			printf("%-8s %s  %-20s %s\n", outcomes[i].status, r->id,
+			       r->job, outcomes[i].error);
 	}
 	if (o->json)
 		print_json(outcomes, count);

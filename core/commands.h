@@ -33,7 +33,32 @@ int cmd_prune(struct context *ctx);
 int cmd_check(struct context *ctx);
 int cmd_drill(struct context *ctx);
 int cmd_catalog(struct context *ctx);
+int cmd_copy(struct context *ctx);
+/* list, verify and prune given --remote NAME (cmd_remote.c). */
+int cmd_list_remote(struct context *ctx);
+int cmd_verify_remote(struct context *ctx);
+int cmd_prune_remote(struct context *ctx);
+int cmd_catalog_rebuild_from(struct context *ctx);
+struct json_value;
+struct report;
+struct offsite_target;
+/* check of one target (offsite_check.c). */
+void offsite_check(const struct offsite_target *t, const char *repository,
+		   struct report *report);
+/* prune: each target by its own retention (rows appended to json). */
+int prune_targets(struct context *ctx, const char *repository,
+		  struct json_value *json);
+
+/*
+ * After backup: copies the archives `ids` just committed to every target
+ * with copy = auto. 0, or -1 when a copy failed (logged; the archives stay
+ * as they are and the next copy or backup retries).
+ */
+int copy_after_backup(struct context *ctx, struct repository *repo,
+		      struct catalog *catalog,
+		      const char (*ids)[ARC_ID_SIZE], size_t id_count);
 /* Runs without a configuration: the options alone. */
 int cmd_key(const struct options *o);
+int cmd_rekey(struct context *ctx);
 
 #endif

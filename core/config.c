@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fsutil.h"
+#include "offsite_config.h"
 #include "timefmt.h"
 
 /* Far above any real configuration, low enough to refuse a wrong file. */
@@ -81,8 +82,10 @@ key_in(const char *key, const char *const *keys)
 int
 config_is_core_job_key(const char *key)
 {
-	static const char *const core_keys[] = {"plugin", "before", "after",
-						"max-age", NULL};
+	static const char *const core_keys[] = {"plugin",      "before",
+						"after",       "max-age",
+						"incremental", "full-every",
+						NULL};
 
 	return key_in(key, core_keys) || key_in(key, retention_keys);
 }
@@ -412,6 +415,35 @@ find_setting(struct job_config *job, const char *key)
 	return NULL;
 }
 
+/* A count of archives (7) or a duration (7d). */
+static int
+set_full_every(struct config_parser *parser, struct job_config *job,
+	       const char *section, const char *key, const char *value)
+{
+	int count;
+
+	job->full_every_seconds = 0;
+	job->full_every_count = 0;
+	if (value[0] != '\0' && strspn(value, "0123456789") == strlen(value)) {
+		if (parse_count(value, &count) != 0 || count < 1) {
+			parser_fail(parser, section, key,
+				    "'%s' is not a count from 1 to 1000000",
+				    value);
+			return -1;
+		}
+		job->full_every_count = count;
+		return 0;
+	}
+	if (timefmt_parse_duration(value, &job->full_every_seconds) != 0 ||
+	    job->full_every_seconds <= 0) {
+		parser_fail(parser, section, key,
+			    "'%s' is neither a count (7) nor a duration (7d)",
+			    value);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 handle_job(struct config_parser *parser, const char *section,
 	   const char *key, const char *value)
@@ -433,6 +465,19 @@ handle_job(struct config_parser *parser, const char *section,
 				    "'%s' is not a duration (e.g. 26h)", value);
 			return -1;
 		}
+	} else if (strcmp(key, "incremental") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			job->incremental = 1;
+		else if (strcmp(value, "no") == 0 ||
+			 strcmp(value, "false") == 0)
+			job->incremental = 0;
+		else {
+			parser_fail(parser, section, key,
+				    "'%s' is not yes or no", value);
+			return -1;
+		}
+	} else if (strcmp(key, "full-every") == 0) {
+		return set_full_every(parser, job, section, key, value);
 	} else if (key_in(key, retention_keys)) {
 		return set_retention(parser, &job->retention, section, key,
 				     value);
@@ -487,6 +532,59 @@ handle_continuation(struct config_parser *parser, const char *section,
 	}
 	buf_printf(&joined, "%s %s", setting->value, value);
 	setting->value = job_replace(job, setting->value, buf_detach(&joined));
+	return 0;
+}
+
+static struct offsite_target *
+find_offsite(struct config *config, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config->offsite_count; i++)
+		if (strcmp(config->offsites[i].name, name) == 0)
+			return &config->offsites[i];
+	return NULL;
+}
+
+static void
+add_offsite(struct config_parser *parser, const char *name)
+{
+	struct config *config = parser->config;
+	struct offsite_target *t;
+
+	config->offsites = xrealloc(config->offsites,
+				    (config->offsite_count + 1) * sizeof(*t));
+	t = &config->offsites[config->offsite_count++];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	t->line = parser->line;
+	t->prefix = xstrdup("");
+	t->part_size = OFFSITE_DEFAULT_PART_SIZE;
+	retention_unset(&t->retention);
+}
+
+/* A key of an [offsite NAME] section (a copy target, not a job). */
+static int
+handle_offsite(struct config_parser *parser, const char *section,
+	       const char *key, const char *value, int continued)
+{
+	struct offsite_target *t = find_offsite(
+		parser->config, section + strlen(OFFSITE_SECTION_PREFIX));
+	char why[512];
+
+	if (continued) {
+		parser_fail(parser, section, key,
+			    "a continued value is only allowed for plugin "
+			    "keys such as paths");
+		return -1;
+	}
+	if (key_in(key, retention_keys))
+		return set_retention(parser, &t->retention, section, key,
+				     value);
+	if (offsite_config_set(t, key, value, why, sizeof(why)) != 0) {
+		parser_fail(parser, section, key, "%s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -548,6 +646,10 @@ config_handler(void *user, const char *inih_section, const char *key,
 		return set_retention(parser, &parser->config->retention,
 				     section, key, value) == 0;
 	}
+	if (strncmp(section, OFFSITE_SECTION_PREFIX,
+		    strlen(OFFSITE_SECTION_PREFIX)) == 0)
+		return handle_offsite(parser, section, key, value,
+				      continued) == 0;
 	if (continued)
 		return handle_continuation(parser, section, key, value) == 0;
 	return handle_job(parser, section, key, value) == 0;
@@ -591,6 +693,27 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 			parser_fail(parser, name, NULL,
 				    "section given twice");
 		*seen = 1;
+		return;
+	}
+	if (strcmp(name, "offsite") == 0) {
+		parser_fail(parser, name, NULL,
+			    "a copy target is named: [offsite NAME]");
+		return;
+	}
+	if (strncmp(name, OFFSITE_SECTION_PREFIX,
+		    strlen(OFFSITE_SECTION_PREFIX)) == 0) {
+		const char *target = name + strlen(OFFSITE_SECTION_PREFIX);
+
+		if (!valid_job_name(target))
+			parser_fail(parser, name, NULL,
+				    "a target name is made of letters, "
+				    "digits, '-', '_' and '.' (at most 64, "
+				    "not starting with '.')");
+		else if (find_offsite(parser->config, target) != NULL)
+			parser_fail(parser, name, NULL,
+				    "section given twice");
+		else
+			add_offsite(parser, target);
 		return;
 	}
 	if (!valid_job_name(name)) {
@@ -714,6 +837,19 @@ config_validate(struct config_parser *parser)
 			return -1;
 		}
 	}
+	for (i = 0; i < config->offsite_count; i++) {
+		const struct offsite_target *t = &config->offsites[i];
+		char section[128], why[512];
+		const char *key;
+
+		if (offsite_config_check(t, &key, why, sizeof(why)) != 0) {
+			snprintf(section, sizeof(section), "%s%s",
+				 OFFSITE_SECTION_PREFIX, t->name);
+			parser->line = t->line;
+			parser_fail(parser, section, key, "%s", why);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -783,6 +919,9 @@ config_release(struct config *config)
 		free(job->settings);
 	}
 	free(config->jobs);
+	for (i = 0; i < config->offsite_count; i++)
+		offsite_target_release(&config->offsites[i]);
+	free(config->offsites);
 	for (i = 0; i < config->encryption.recipient_count; i++)
 		free(config->encryption.recipients[i]);
 	free(config->encryption.recipients);

@@ -15,6 +15,8 @@
 
 #include <cairn/plugin.h>
 
+struct offsite_target;
+
 enum compression {
 	COMPRESSION_ZSTD,
 	COMPRESSION_NONE,
@@ -38,6 +40,14 @@ struct job_config {
 	char *before;
 	char *after;
 	int64_t max_age; /* seconds, 0 = not checked */
+	/*
+	 * Incremental backups: build on the previous archive; a full one at
+	 * least every full_every_seconds, or every full_every_count
+	 * archives (0: never forced).
+	 */
+	int incremental;
+	int64_t full_every_seconds;
+	int full_every_count;
 	struct retention retention;
 	/* The plugin's settings; their keys and values point into strings. */
 	struct cairn_setting *settings;
@@ -74,6 +84,9 @@ struct config {
 	struct encryption_config encryption;
 	struct job_config *jobs;
 	size_t job_count;
+	/* [offsite NAME] sections (offsite_config.h). */
+	struct offsite_target *offsites;
+	size_t offsite_count;
 };
 
 /*

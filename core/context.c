@@ -15,10 +15,12 @@
 #include "arc_id.h"
 #include "buf.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "host.h"
 #include "json.h"
 #include "log.h"
+#include "offsite_read.h"
 
 int
 context_open(struct context *ctx, struct options *o)
@@ -52,6 +54,7 @@ context_open(struct context *ctx, struct options *o)
 		log_set_destination(LOG_TO_SYSLOG);
 	ctx->repository_path = o->repository ? o->repository
 					     : ctx->config.repository;
+	encryption_use_config(&ctx->config);
 	ctx->plugin_dir = getenv("CAIRN_PLUGIN_DIR");
 	if (ctx->plugin_dir == NULL || ctx->plugin_dir[0] == '\0')
 		ctx->plugin_dir = ctx->config.plugin_dir ? ctx->config.plugin_dir
@@ -62,6 +65,7 @@ context_open(struct context *ctx, struct options *o)
 void
 context_release(struct context *ctx)
 {
+	encryption_release();
 	config_release(&ctx->config);
 }
 
@@ -250,8 +254,11 @@ context_run_on_archive(struct context *ctx, const char *spec,
 	struct catalog catalog;
 	struct buf path = BUF_INIT;
 	size_t index;
-	int status = context_open_catalog(ctx, &repo, &catalog, 0);
+	int status;
 
+	if (ctx->options->from != NULL)
+		return offsite_run_on_archive(ctx, spec, command);
+	status = context_open_catalog(ctx, &repo, &catalog, 0);
 	if (status != EXIT_OK)
 		return status;
 	status = context_resolve(ctx, &catalog, spec, &index);
@@ -263,6 +270,15 @@ context_run_on_archive(struct context *ctx, const char *spec,
 	catalog_release(&catalog);
 	repository_release(&repo);
 	return status;
+}
+
+int
+context_arc_open(struct context *ctx, struct arc **a, const char *path,
+		 const struct catalog_record *r, struct cairn_error *err)
+{
+	if (ctx->remote != NULL)
+		return offsite_arc_open(ctx->remote, a, path, r, err);
+	return arc_open(a, path, r->id, err);
 }
 
 void

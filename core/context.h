@@ -20,11 +20,16 @@ struct json_value;
 #include "plugin_loader.h"
 #include "repository.h"
 
+struct offsite;
+struct arc;
+
 struct context {
 	struct options *options;
 	struct config config;
 	const char *repository_path; /* not owned */
 	const char *plugin_dir;      /* not owned */
+	/* --from NAME: the target archives are read from (not owned). */
+	struct offsite *remote;
 };
 
 /* Loads the configuration. */
@@ -78,6 +83,14 @@ typedef int (*arc_command)(struct context *ctx, const char *path,
 			   const struct catalog_record *record);
 int context_run_on_archive(struct context *ctx, const char *spec,
 			   arc_command command);
+
+/*
+ * Opens the archive of record `r` for reading: the file at `path`, or,
+ * with --from, the object `path` on ctx->remote, streamed (no local
+ * copy). The one call cat and restore open an archive with.
+ */
+int context_arc_open(struct context *ctx, struct arc **a, const char *path,
+		     const struct catalog_record *r, struct cairn_error *err);
 
 /* Prints `value` as pretty JSON on stdout, then frees it. */
 void output_json(struct json_value *value);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -63,11 +64,21 @@ as_job_host(const struct cairn_host *host)
 	return (const struct job_host *)(const void *)host;
 }
 
+/* A warning of the job's: logged, and in the manifest during a backup. */
+static void
+job_warning(const struct job_host *h, const char *message)
+{
+	log_warning("%s", message);
+	if (h->writer != NULL)
+		arc_writer_warning(h->writer, message);
+}
+
 static void
 host_log(const struct cairn_host *host, enum cairn_log_level level,
 	 const char *format, ...)
 {
-	char message[4096];
+	const struct job_host *h = as_job_host(host);
+	char message[4096], line[4096];
 	va_list ap;
 
 	va_start(ap, format);
@@ -75,11 +86,20 @@ host_log(const struct cairn_host *host, enum cairn_log_level level,
 	va_end(ap);
 	if ((unsigned int)level > CAIRN_LOG_DEBUG)
 		level = CAIRN_LOG_DEBUG;
-	log_message(level, "%s: %s", as_job_host(host)->job, message);
+	message_format(line, sizeof(line), "%s: %s", h->job, message);
+	if (level == CAIRN_LOG_WARNING)
+		job_warning(h, line);
+	else
+		log_message(level, "%s", line);
 }
 
-int
-host_secret_read(const char *path, char **secret, struct cairn_error *err)
+/*
+ * Reads the secret file at path; *warning (size bytes) receives the
+ * warning its mode deserves, or an empty string.
+ */
+static int
+secret_read(const char *path, char **secret, char *warning, size_t size,
+	    struct cairn_error *err)
 {
 	char *data = NULL;
 	struct stat st;
@@ -92,10 +112,12 @@ host_secret_read(const char *path, char **secret, struct cairn_error *err)
 		error_errno(err, errno, "cannot open secret file '%s'", path);
 		return -1;
 	}
+	warning[0] = '\0';
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		log_warning("secret file '%s' is readable by group or others "
-			    "(mode %04o): chmod 600 it",
-			    path, (unsigned int)(st.st_mode & 07777));
+		message_format(warning, size,
+			       "secret file '%s' is readable by group or "
+			       "others (mode %04o): chmod 600 it",
+			       path, (unsigned int)(st.st_mode & 07777));
 	data = xmalloc(SECRET_LIMIT + 1);
 	while ((n = read(fd, data + length, SECRET_LIMIT - length)) > 0)
 		length += (size_t)n;
@@ -118,6 +140,17 @@ host_secret_read(const char *path, char **secret, struct cairn_error *err)
 	return 0;
 }
 
+int
+host_secret_read(const char *path, char **secret, struct cairn_error *err)
+{
+	char warning[4096];
+	int rc = secret_read(path, secret, warning, sizeof(warning), err);
+
+	if (warning[0] != '\0')
+		log_warning("%s", warning);
+	return rc;
+}
+
 void
 host_secret_free(char *secret)
 {
@@ -131,8 +164,12 @@ static int
 host_secret_read_service(const struct cairn_host *host, const char *path,
 			 char **secret, struct cairn_error *err)
 {
-	(void)host;
-	return host_secret_read(path, secret, err);
+	char warning[4096];
+	int rc = secret_read(path, secret, warning, sizeof(warning), err);
+
+	if (warning[0] != '\0')
+		job_warning(as_job_host(host), warning);
+	return rc;
 }
 
 static int
@@ -290,6 +327,86 @@ host_progress(const struct cairn_host *host, const char *current,
 	progress_update(0, current);
 }
 
+static int
+host_stream_state(struct cairn_stream *stream, const char *state,
+		  struct cairn_error *err)
+{
+	return arc_writer_stream_state(
+		(struct arc_stream *)(void *)stream, state, err);
+}
+
+static struct backup_base *
+base_of(struct cairn_sink *sink)
+{
+	return as_writer(sink)->base;
+}
+
+static int
+host_base_open(struct cairn_sink *sink, struct timespec *started,
+	       struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	(void)err;
+	if (b == NULL || !b->incremental)
+		return 0;
+	b->used = 1;
+	*started = b->started;
+	return 1;
+}
+
+static int
+host_base_next(struct cairn_sink *sink, const struct cairn_base_entry **entry,
+	       struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+	int rc;
+
+	if (b == NULL || !b->used) {
+		error_set(err, "base_next without an incremental base");
+		return -1;
+	}
+	b->current = NULL;
+	rc = view_reader_next(&b->reader, &b->current, err);
+	if (rc <= 0) {
+		if (rc < 0)
+			error_prefix(err, "the view of archive '%s'",
+				     b->parent);
+		return rc;
+	}
+	b->entry.name = b->current->name;
+	b->entry.type = b->current->type;
+	b->entry.size = b->current->size;
+	b->entry.state = b->current->state;
+	*entry = &b->entry;
+	return 1;
+}
+
+static int
+host_base_unchanged(struct cairn_sink *sink, struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	if (b == NULL || b->current == NULL) {
+		error_set(err, "base_unchanged without a current base entry");
+		return -1;
+	}
+	return arc_writer_carry(as_writer(sink), b->current, err);
+}
+
+static int
+host_base_removed(struct cairn_sink *sink, const char *name,
+		  struct cairn_error *err)
+{
+	struct backup_base *b = base_of(sink);
+
+	if (b == NULL || !b->used) {
+		error_set(err, "base_removed without an incremental base");
+		return -1;
+	}
+	return arc_writer_removed(as_writer(sink), name, err);
+}
+
 void
 job_host_init(struct job_host *h, const char *job)
 {
@@ -308,5 +425,10 @@ job_host_init(struct job_host *h, const char *job)
 	h->host.report_item = host_report_item;
 	h->host.report_problem = host_report_problem;
 	h->host.progress = host_progress;
+	h->host.stream_state = host_stream_state;
+	h->host.base_open = host_base_open;
+	h->host.base_next = host_base_next;
+	h->host.base_unchanged = host_base_unchanged;
+	h->host.base_removed = host_base_removed;
 	h->job = job;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "hook.h"
 #include "log.h"
@@ -41,6 +42,10 @@ run_command(struct context *ctx)
 		return cmd_drill(ctx);
 	case COMMAND_CATALOG:
 		return cmd_catalog(ctx);
+	case COMMAND_COPY:
+		return cmd_copy(ctx);
+	case COMMAND_REKEY:
+		return cmd_rekey(ctx);
 	default:
 		log_error("'%s' is not available in this version",
 			  ctx->options->command_name);
@@ -100,6 +105,9 @@ main(int argc, char **argv)
 	status = context_open(&ctx, &options);
 	if (status == EXIT_OK)
 		status = run_command(&ctx);
+	/* Whatever the command made of it, a missing key is the cause. */
+	if (status != EXIT_OK && encryption_key_failed())
+		status = EXIT_NO_KEY;
 	context_release(&ctx);
 	options_release(&options);
 	return status;

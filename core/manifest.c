@@ -43,13 +43,6 @@ entry_type_parse(const char *name, enum cairn_entry_type *type)
 }
 
 void
-manifest_part_name(const char *name, unsigned int number, struct buf *out)
-{
-	buf_reset(out);
-	buf_printf(out, "%s.part-%06u", name, number);
-}
-
-void
 manifest_init(struct manifest *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -73,6 +66,7 @@ manifest_release(struct manifest *m)
 		free(m->warnings[i]);
 	free(m->warnings);
 	free(m->index_frames);
+	free(m->removed_frames);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -153,6 +147,22 @@ manifest_to_json(const struct manifest *m)
 		set_or_abort(json_array_append(
 			frames, json_new_int64((int64_t)m->index_frames[i])));
 	set_or_abort(json_object_set(o, "index", frames));
+	set_or_abort(json_object_set_string(
+		o, "kind", m->incremental ? "incremental" : "full"));
+	if (m->incremental) {
+		struct json_value *removed = json_new_array();
+
+		if (removed == NULL)
+			abort();
+		set_or_abort(json_object_set_string(o, "parent", m->parent));
+		set_or_abort(json_object_set_int64(o, "removed",
+						   (int64_t)m->removed));
+		for (i = 0; i < m->removed_frame_count; i++)
+			set_or_abort(json_array_append(
+				removed,
+				json_new_int64((int64_t)m->removed_frames[i])));
+		set_or_abort(json_object_set(o, "removed_index", removed));
+	}
 	return o;
 }
 
@@ -172,6 +182,43 @@ copy_id(char *to, const struct json_value *o, const char *key)
 	if (value == NULL || strlen(value) != ARC_ID_SIZE - 1)
 		return -1;
 	memcpy(to, value, ARC_ID_SIZE);
+	return 0;
+}
+
+/* kind, parent and removals; absent (older archives) means full. */
+static int
+parse_chain(struct manifest *m, const struct json_value *o,
+	    struct cairn_error *err)
+{
+	const char *kind = json_get_string(o, "kind");
+	const struct json_value *list;
+	int64_t n;
+	size_t i;
+
+	if (kind == NULL || strcmp(kind, "full") == 0)
+		return 0;
+	if (strcmp(kind, "incremental") != 0) {
+		error_set(err, "manifest has an unknown kind '%s'", kind);
+		return -1;
+	}
+	m->incremental = 1;
+	if (copy_id(m->parent, o, "parent") != 0) {
+		error_set(err, "incremental manifest lacks its parent");
+		return -1;
+	}
+	if (json_get_int64(o, "removed", &n) == 0 && n >= 0)
+		m->removed = (uint64_t)n;
+	list = json_object_get(o, "removed_index");
+	if (json_length(list) == 0)
+		return 0;
+	m->removed_frames = xcalloc(json_length(list), sizeof(uint64_t));
+	for (i = 0; i < json_length(list); i++) {
+		if (json_int64(json_array_at(list, i), &n) != 0 || n < 0) {
+			error_set(err, "manifest has a bad removal offset");
+			return -1;
+		}
+		m->removed_frames[m->removed_frame_count++] = (uint64_t)n;
+	}
 	return 0;
 }
 
@@ -246,6 +293,8 @@ manifest_parse(struct manifest *m, const char *text, size_t length,
 			m->index_frames[m->index_frame_count++] = (uint64_t)n;
 		}
 	}
+	if (parse_chain(m, o, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	json_free(o);
@@ -256,6 +305,7 @@ void
 index_record_release(struct index_record *r)
 {
 	free(r->name);
+	free(r->state);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -349,6 +399,8 @@ index_record_format(const struct index_record *r, struct buf *out)
 	set_or_abort(json_object_set_int64(o, "frame", (int64_t)r->frame));
 	if (r->parts > 0)
 		set_or_abort(json_object_set_int64(o, "parts", r->parts));
+	if (r->state != NULL)
+		set_or_abort(json_object_set_string(o, "state", r->state));
 	text = json_serialize(o, JSON_COMPACT, NULL);
 	if (text == NULL)
 		abort();
@@ -364,7 +416,7 @@ index_record_parse(struct index_record *r, const char *line, size_t length,
 {
 	char message[256];
 	struct json_value *o;
-	const char *name, *type, *sha;
+	const char *name, *type, *sha, *state;
 	int64_t size, frame, parts = 0;
 	int rc = -1;
 
@@ -404,6 +456,9 @@ index_record_parse(struct index_record *r, const char *line, size_t length,
 	r->parts = (unsigned int)parts;
 	if (sha != NULL)
 		memcpy(r->sha256, sha, 65);
+	state = json_get_string(o, "state");
+	if (state != NULL)
+		r->state = xstrdup(state);
 	rc = 0;
 out:
 	json_free(o);

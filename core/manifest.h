@@ -25,8 +25,6 @@
 #include "buf.h"
 
 #define MANIFEST_FORMAT 1
-#define MANIFEST_ENTRY_NAME ".cairn/manifest.json"
-#define INDEX_ENTRY_PREFIX ".cairn/index.part-"
 #define ARC_ID_SIZE 37 /* a UUID and its NUL */
 
 struct json_value;
@@ -50,6 +48,16 @@ struct manifest {
 	size_t warning_count;
 	uint64_t *index_frames;
 	size_t index_frame_count;
+	/*
+	 * Incremental archives ("kind": "incremental") hold what changed
+	 * since `parent` and list what was removed (or changed type) in
+	 * the chunks at removed_frames; full archives have no parent.
+	 */
+	int incremental;
+	char parent[ARC_ID_SIZE];
+	uint64_t removed;
+	uint64_t *removed_frames;
+	size_t removed_frame_count;
 };
 
 void manifest_init(struct manifest *m);
@@ -73,6 +81,9 @@ struct index_record {
 	char sha256[65]; /* empty for entries without content */
 	uint64_t frame;
 	unsigned int parts; /* 0: stored whole */
+	/* What the plugin recorded to recognise the entry unchanged next
+	 * time (cairn_host's stream_state), or NULL. */
+	char *state;
 };
 
 void index_record_release(struct index_record *r);
@@ -85,9 +96,6 @@ int index_record_parse(struct index_record *r, const char *line,
 const char *entry_type_name(enum cairn_entry_type type);
 /* 0 and *type, or -1 for an unknown name. */
 int entry_type_parse(const char *name, enum cairn_entry_type *type);
-
-/* The name of part `number` (from 1) of an entry streamed in parts. */
-void manifest_part_name(const char *name, unsigned int number, struct buf *out);
 
 /*
  * Whether `name` may name an entry: relative, '/'-separated, without

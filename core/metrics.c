@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "json.h"
 #include "log.h"
+#include "offsite_state.h"
 #include "timefmt.h"
 
 #define STATUS_FILE "status.json"
@@ -77,7 +78,12 @@ struct job_figures {
 	int last_ok;
 	double last_duration;
 	int attempted;
+	/* By kind: [0] full, [1] incremental. */
+	const struct catalog_record *newest_kind[2];
+	unsigned long archives_kind[2];
 };
+
+static const char *const kind_names[2] = {"full", "incremental"};
 
 static struct job_figures *
 figures_for(struct job_figures *figures, size_t *count, const char *job)
@@ -110,7 +116,7 @@ static void
 format_metrics(const struct job_figures *f, size_t count, uint64_t stored,
 	       unsigned long long free_bytes, struct buf *out)
 {
-	size_t i;
+	size_t i, k;
 
 	metric_header(out, "cairn_last_success_timestamp_seconds", "gauge",
 		      "End time of the newest successful backup of the job.");
@@ -162,6 +168,37 @@ format_metrics(const struct job_figures *f, size_t count, uint64_t stored,
 	for (i = 0; i < count; i++)
 		buf_printf(out, "cairn_archives{job=\"%s\"} %lu\n", f[i].job,
 			   f[i].archives);
+	metric_header(out, "cairn_archives_by_kind", "gauge",
+		      "Archives of the job in the catalogue, by kind.");
+	for (i = 0; i < count; i++)
+		for (k = 0; k < 2; k++)
+			buf_printf(out,
+				   "cairn_archives_by_kind{job=\"%s\",kind=\"%s\"} "
+				   "%lu\n",
+				   f[i].job, kind_names[k], f[i].archives_kind[k]);
+	metric_header(out, "cairn_last_success_by_kind_timestamp_seconds",
+		      "gauge",
+		      "End time of the newest successful archive of each kind.");
+	for (i = 0; i < count; i++)
+		for (k = 0; k < 2; k++)
+			if (f[i].newest_kind[k] != NULL)
+				buf_printf(out,
+					   "cairn_last_success_by_kind_timestamp_"
+					   "seconds{job=\"%s\",kind=\"%s\"} "
+					   "%.3f\n",
+					   f[i].job, kind_names[k],
+					   seconds_of(f[i].newest_kind[k]->finished));
+	metric_header(out, "cairn_last_stored_bytes_by_kind", "gauge",
+		      "Bytes on disk of the newest archive of each kind.");
+	for (i = 0; i < count; i++)
+		for (k = 0; k < 2; k++)
+			if (f[i].newest_kind[k] != NULL)
+				buf_printf(out,
+					   "cairn_last_stored_bytes_by_kind{job="
+					   "\"%s\",kind=\"%s\"} %llu\n",
+					   f[i].job, kind_names[k],
+					   (unsigned long long)
+						   f[i].newest_kind[k]->stored);
 	metric_header(out, "cairn_repository_stored_bytes", "gauge",
 		      "Bytes on disk of all archives of the repository.");
 	buf_printf(out, "cairn_repository_stored_bytes %llu\n",
@@ -200,6 +237,11 @@ metrics_update(struct context *ctx, const struct repository *repo,
 		stored += r->stored;
 		if (f->newest == NULL || catalog_record_newer(r, f->newest))
 			f->newest = r;
+		f->archives_kind[r->incremental ? 1 : 0]++;
+		if (f->newest_kind[r->incremental ? 1 : 0] == NULL ||
+		    catalog_record_newer(r, f->newest_kind[r->incremental ? 1
+									   : 0]))
+			f->newest_kind[r->incremental ? 1 : 0] = r;
 	}
 	status = status_load(repo);
 	for (i = 0; i < count; i++) {
@@ -219,6 +261,7 @@ metrics_update(struct context *ctx, const struct repository *repo,
 	}
 	fsutil_free_space(repo->path, &free_bytes);
 	format_metrics(figures, count, stored, free_bytes, &out);
+	offsite_format_metrics(&ctx->config, repo->path, catalog, &out);
 	if (fsutil_write_atomic(ctx->config.metrics, out.data, out.length, 0644,
 				&err) != 0)
 		log_warning("cannot write the metrics file: %s", err.message);

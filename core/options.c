@@ -23,15 +23,26 @@ enum long_only {
 	OPT_WAIT,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_REMOTE,
+	OPT_FROM,
+	OPT_DEEP,
 };
 
 /* Which commands take which specific option. */
-#define ALLOW_JOB ((1u << COMMAND_LIST) | (1u << COMMAND_PRUNE))
+#define ALLOW_JOB                                                     \
+	((1u << COMMAND_LIST) | (1u << COMMAND_PRUNE) | (1u << COMMAND_COPY))
+#define ALLOW_TO ((1u << COMMAND_RESTORE) | (1u << COMMAND_COPY))
+#define ALLOW_REMOTE                                                  \
+	((1u << COMMAND_LIST) | (1u << COMMAND_VERIFY) | (1u << COMMAND_PRUNE))
+#define ALLOW_FROM                                                    \
+	((1u << COMMAND_RESTORE) | (1u << COMMAND_CAT) |              \
+	 (1u << COMMAND_CATALOG))
 #define ALLOW_RESTORE (1u << COMMAND_RESTORE)
 #define ALLOW_DRY_RUN ((1u << COMMAND_RESTORE) | (1u << COMMAND_PRUNE))
 #define ALLOW_WAIT                                                    \
 	((1u << COMMAND_BACKUP) | (1u << COMMAND_PRUNE) |             \
-	 (1u << COMMAND_DRILL) | (1u << COMMAND_CATALOG))
+	 (1u << COMMAND_DRILL) | (1u << COMMAND_CATALOG) |            \
+	 (1u << COMMAND_COPY) | (1u << COMMAND_REKEY))
 
 static const struct {
 	const char *name;
@@ -50,7 +61,9 @@ static const struct {
 	{"check", COMMAND_CHECK, 0, (size_t)-1},
 	{"plugins", COMMAND_PLUGINS, 0, 0},
 	{"catalog", COMMAND_CATALOG, 1, 1},
+	{"copy", COMMAND_COPY, 0, (size_t)-1},
 	{"key", COMMAND_KEY, 1, 2},
+	{"rekey", COMMAND_REKEY, 0, (size_t)-1},
 	{"version", COMMAND_VERSION, 0, 0},
 	{"help", COMMAND_HELP, 0, 0},
 };
@@ -95,11 +108,21 @@ options_usage(void)
 	       "scratch target and check them\n"
 	       "  check [JOB...]        health of sources and repository\n"
 	       "  plugins               the plugins found\n"
-	       "  catalog rebuild       rebuild the catalogue from the "
-	       "archives\n"
+	       "  catalog rebuild [--from NAME]\n"
+	       "                        rebuild the catalogue from the "
+	       "archives (local, or on target NAME)\n"
+	       "  copy [--to NAME]... [--job JOB] [ID...]\n"
+	       "                        copy archives an offsite target "
+	       "lacks, each verified\n"
+	       "  list, verify [--deep], prune take --remote NAME; restore "
+	       "and cat take --from NAME\n"
+	       "                        to work on the copies of offsite "
+	       "target NAME\n"
 	       "  key generate [FILE]   a new age identity (FILE mode 0600); "
 	       "prints its public key\n"
 	       "  key recipient FILE    the public keys of an identity file\n"
+	       "  rekey [ID...]         re-wrap encrypted archives' file keys "
+	       "for today's recipients\n"
 	       "  version               program version\n"
 	       "\n"
 	       "ID is an archive id, a unique prefix of at least 6 "
@@ -155,10 +178,14 @@ options_parse(struct options *o, int argc, char **argv,
 		{"wait", required_argument, NULL, OPT_WAIT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"remote", required_argument, NULL, OPT_REMOTE},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"deep", no_argument, NULL, OPT_DEEP},
 		{NULL, 0, NULL, 0},
 	};
 	/* Command-specific options seen, one bit per kind of option. */
 	int used_job = 0, used_restore = 0, used_dry_run = 0, used_wait = 0;
+	int used_to = 0;
 	size_t index, i;
 	int c;
 
@@ -194,7 +221,20 @@ options_parse(struct options *o, int argc, char **argv,
 			break;
 		case OPT_TO:
 			o->to = optarg;
-			used_restore = 1;
+			o->targets = xrealloc(o->targets,
+					      (o->target_count + 1) *
+						      sizeof(*o->targets));
+			o->targets[o->target_count++] = optarg;
+			used_to = 1;
+			break;
+		case OPT_REMOTE:
+			o->remote = optarg;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_DEEP:
+			o->deep = 1;
 			break;
 		case OPT_ONLY:
 			o->only = xrealloc(o->only, (o->only_count + 1) *
@@ -261,8 +301,29 @@ options_parse(struct options *o, int argc, char **argv,
 		return -1;
 	}
 	if (used_restore && !(ALLOW_RESTORE & (1u << o->command))) {
-		error_set(err, "--to, --only and --force apply to 'restore' "
-			       "only");
+		error_set(err, "--only and --force apply to 'restore' only");
+		return -1;
+	}
+	if (used_to && !(ALLOW_TO & (1u << o->command))) {
+		error_set(err, "--to applies to 'restore' and 'copy' only");
+		return -1;
+	}
+	if (o->command == COMMAND_RESTORE && o->target_count > 1) {
+		error_set(err, "restore takes one --to");
+		return -1;
+	}
+	if (o->remote != NULL && !(ALLOW_REMOTE & (1u << o->command))) {
+		error_set(err, "--remote applies to 'list', 'verify' and "
+			       "'prune' only");
+		return -1;
+	}
+	if (o->from != NULL && !(ALLOW_FROM & (1u << o->command))) {
+		error_set(err, "--from applies to 'restore', 'cat' and "
+			       "'catalog rebuild' only");
+		return -1;
+	}
+	if (o->deep && (o->command != COMMAND_VERIFY || o->remote == NULL)) {
+		error_set(err, "--deep applies to 'verify --remote NAME' only");
 		return -1;
 	}
 	if (used_dry_run && !(ALLOW_DRY_RUN & (1u << o->command))) {
@@ -300,4 +361,6 @@ options_release(struct options *o)
 {
 	free(o->only);
 	o->only = NULL;
+	free(o->targets);
+	o->targets = NULL;
 }

@@ -3,7 +3,8 @@
  * Options may stand before or after the command; `--` ends them. A
  * command-specific option given to another command is a usage error.
  *
- * Ownership: the struct points into argv and owns only `only`.
+ * Ownership: the struct points into argv and owns only the arrays
+ * `only` and `targets`.
  */
 #ifndef CAIRN_OPTIONS_H
 #define CAIRN_OPTIONS_H
@@ -25,7 +26,9 @@ enum command {
 	COMMAND_CHECK,
 	COMMAND_PLUGINS,
 	COMMAND_CATALOG,
+	COMMAND_COPY,
 	COMMAND_KEY,
+	COMMAND_REKEY,
 	COMMAND_VERSION,
 	COMMAND_HELP,
 };
@@ -47,6 +50,12 @@ struct options {
 	int dry_run;
 	int force;
 	int wait; /* --wait SECONDS, 0 when absent */
+	/* Offsite copies: copy's --to NAME (repeatable), --remote, --from. */
+	const char **targets;
+	size_t target_count;
+	const char *remote; /* list, verify, prune --remote NAME */
+	const char *from;   /* restore, cat, catalog rebuild --from NAME */
+	int deep;           /* verify --remote NAME --deep */
 };
 
 /* 0, or -1 with err describing the usage error. */

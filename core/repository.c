@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arc.h"
+#include "encryption.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
@@ -235,11 +236,16 @@ adopt_archive(const struct repository *repo, const char *job,
 	struct stat st;
 	size_t length = strlen(name);
 	char id[ARC_ID_SIZE];
+	size_t suffix = strlen(ARC_SUFFIX);
 
-	if (name[0] == '.' || !ends_with(name, ARC_SUFFIX) ||
-	    length < strlen(ARC_SUFFIX) + ARC_ID_SIZE - 1)
+	/* An encrypted archive's name has ".age" after the plain suffix. */
+	if (ends_with(name, ARC_SUFFIX ENCRYPTION_SUFFIX))
+		suffix += strlen(ENCRYPTION_SUFFIX);
+	else if (!ends_with(name, ARC_SUFFIX))
 		return 0;
-	memcpy(id, name + length - strlen(ARC_SUFFIX) - (ARC_ID_SIZE - 1),
+	if (name[0] == '.' || length < suffix + ARC_ID_SIZE - 1)
+		return 0;
+	memcpy(id, name + length - suffix - (ARC_ID_SIZE - 1),
 	       ARC_ID_SIZE - 1);
 	id[ARC_ID_SIZE - 1] = '\0';
 	buf_printf(&relative, "archives/%s/%s", job, name);
@@ -266,6 +272,7 @@ adopt_archive(const struct repository *repo, const char *job,
 		catalog_record_from_manifest(&record, &archive->manifest,
 					     buf_str(&relative),
 					     (uint64_t)st.st_size);
+		encryption_record_adopt(&record, buf_str(&path));
 		catalog_add(rc->catalog, &record);
 		log_info("archive '%s' was missing from the catalogue: added",
 			 id);

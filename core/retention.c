@@ -103,6 +103,7 @@ retention_describe(unsigned int reasons, char *out, size_t size)
 		{KEPT_BY_DAILY, "daily"},     {KEPT_BY_WEEKLY, "weekly"},
 		{KEPT_BY_MONTHLY, "monthly"}, {KEPT_BY_YEARLY, "yearly"},
 		{KEPT_BY_WITHIN, "within"},   {KEPT_AS_NEWEST, "newest"},
+		{KEPT_AS_PARENT, "parent"},
 	};
 	size_t i, used = 0;
 

@@ -27,6 +27,8 @@ enum retention_reason {
 	KEPT_BY_YEARLY = 1 << 5,
 	KEPT_BY_WITHIN = 1 << 6,
 	KEPT_AS_NEWEST = 1 << 7, /* the newest archive is never removed */
+	/* An incremental archive that is kept builds on it (cmd_prune). */
+	KEPT_AS_PARENT = 1 << 8,
 };
 
 /*

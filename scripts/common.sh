@@ -7,9 +7,11 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	libarchive-dev libzstd-dev zstd uuid-dev libinih-dev libssl-dev
 	libpq-dev libhiredis-dev libcurl4-openssl-dev libacl1-dev
 	libcmocka-dev postgresql postgresql-contrib redis-server python3
+	awscli nodejs openssh-server
 	acl attr tar man-db groff-base util-linux procps prometheus
 	valgrind libclang-rt-dev
-	age zlib1g-dev
+	age zlib1g-dev strace
+	debhelper dpkg-dev lintian git
 	clang-tidy clang-format cppcheck bear"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
@@ -50,5 +52,5 @@ build_cairn() {
 	CAIRN="$dir/inst/bin/cairn"
 	CAIRN_PLUGIN_DIR="$dir/inst/lib/cairn/plugins"
 	CAIRN_BUILD_DIR="$dir"
-	export CAIRN CAIRN_PLUGIN_DIR
+	export CAIRN CAIRN_PLUGIN_DIR CAIRN_BUILD_DIR
 }

@@ -15,7 +15,9 @@
  *     structure below changes type, meaning or position. The core refuses a
  *     plugin built against another version.
  *   - New host services are appended at the end of struct cairn_host; its
- *     `size` member tells a plugin which ones the running core provides.
+ *     `size` member tells a plugin which ones the running core provides
+ *     (CAIRN_HOST_HAS below). Structures handed to the plugin by
+ *     pointer are only ever extended the same way.
  *
  * Conventions:
  *   - Callbacks return 0 on success and -1 on failure, after filling the
@@ -155,6 +157,18 @@ struct cairn_entry {
 	size_t extent_count;
 };
 
+/*
+ * An entry of the tree as the job's previous archive left it (the base
+ * of an incremental backup): what that backup's plugin recorded. `state`
+ * is the string the plugin gave stream_state, or NULL.
+ */
+struct cairn_base_entry {
+	const char *name;
+	enum cairn_entry_type type;
+	int64_t size;
+	const char *state;
+};
+
 /* Opaque handles the core passes to callbacks. */
 struct cairn_sink;   /* where a backup writes its entries */
 struct cairn_stream; /* one entry being written */
@@ -255,7 +269,52 @@ struct cairn_host {
 	/* Optional progress hint: what is being read now, and how far. */
 	void (*progress)(const struct cairn_host *host, const char *current,
 			 int64_t done, int64_t total);
+
+	/*
+	 * Incremental backups (appended; test with CAIRN_HOST_HAS(host,
+	 * stream_state)). The core decides whether a backup may build on
+	 * the job's previous archive (the job's `incremental` and
+	 * `full-every`, the state of the chain); the plugin decides what
+	 * changed.
+	 *
+	 * stream_state records with the entry of `stream` (before it is
+	 * closed) a string of the plugin's own, at most 4096 bytes without a
+	 * newline, that tells next time whether the entry changed (sizes,
+	 * times, inode numbers, a digest). Entries without one can never be
+	 * found unchanged.
+	 *
+	 * base_open returns 1 when this backup is an incremental one, with
+	 * *started the time the base archive's backup started (for changes
+	 * within the timestamp granularity), or 0 when it must be a full
+	 * one. base_next returns 1 and the next entry of the base (valid
+	 * until the next call), 0 at the end, -1 on error. Base entries come
+	 * in chain order: names compared byte by byte, '/' sorting before
+	 * every other byte (a directory just before its content); an
+	 * incremental backup writes its entries in that order too.
+	 *
+	 * An incremental backup then writes every entry that changed or is
+	 * new, every directory, and for each base entry either nothing more
+	 * than base_unchanged (called while it is the current one: the
+	 * archive carries it over from the base) or base_removed (it is
+	 * gone, or changed type and is written again). Neither may be
+	 * called while the calling thread holds an entry of known size.
+	 */
+	int (*stream_state)(struct cairn_stream *stream, const char *state,
+			    struct cairn_error *err);
+	int (*base_open)(struct cairn_sink *sink, struct timespec *started,
+			 struct cairn_error *err);
+	int (*base_next)(struct cairn_sink *sink,
+			 const struct cairn_base_entry **entry,
+			 struct cairn_error *err);
+	int (*base_unchanged)(struct cairn_sink *sink, struct cairn_error *err);
+	int (*base_removed)(struct cairn_sink *sink, const char *name,
+			    struct cairn_error *err);
 };
+
+/* Whether the running core provides the host service `member`. */
+#define CAIRN_HOST_HAS(host, member)                                   \
+	((host)->size >= offsetof(struct cairn_host, member) +          \
+				 sizeof((host)->member))
 
 /*
  * The descriptor a plugin exports as cairn_plugin_entry. `abi_version` is

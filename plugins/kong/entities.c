@@ -942,6 +942,22 @@ kong_entity_same(const struct json_value *archived,
 	return 1;
 }
 
+const char *
+kong_hashed_secret(int kind, const struct json_value *entity)
+{
+	const struct json_value *hash_secret;
+
+	if (strcmp(kong_kinds[kind].name, "basicauth_credentials") == 0)
+		return "password";
+	if (strcmp(kong_kinds[kind].name, "oauth2_credentials") != 0)
+		return NULL;
+	/* kong/plugins/oauth2/daos.lua: hashed on write when asked to. */
+	hash_secret = json_object_get(entity, "hash_secret");
+	if (json_type(hash_secret) == JSON_BOOL && json_bool(hash_secret))
+		return "client_secret";
+	return NULL;
+}
+
 void
 kong_entity_label(int kind, const struct json_value *entity, char *out,
 		  size_t size)

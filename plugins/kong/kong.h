@@ -159,6 +159,14 @@ int kong_document_parse(const struct json_value *document,
 int kong_entity_same(const struct json_value *archived,
 		     const struct json_value *live);
 
+/*
+ * The field of `entity` that Kong stores hashed and hashes again whenever
+ * it is written through the Admin API: a basic-auth credential's
+ * "password", an OAuth2 credential's "client_secret" when its hash_secret
+ * is true; NULL for any other entity.
+ */
+const char *kong_hashed_secret(int kind, const struct json_value *entity);
+
 /* "services 'payment-api'" or "keyauth_credentials 'uuid'". */
 void kong_entity_label(int kind, const struct json_value *entity, char *out,
 		       size_t size);

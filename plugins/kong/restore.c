@@ -20,7 +20,11 @@
  * is updated by PUT. That POST updates instead of creating when the
  * upstream already has a target of the same host:port (under another
  * id): such a target is skipped with a warning, unless --force deletes
- * the other one first. A DB-less target cannot be written entity by entity; it gets the
+ * the other one first. Every other kind's PUT upserts (the generated
+ * put_entity_endpoint of kong/api/endpoints.lua, which
+ * kong/api/routes/consumer_groups.lua's PUT calls as well).
+ *
+ * A DB-less target cannot be written entity by entity; it gets the
  * whole document through POST /config, which replaces its configuration,
  * so it requires --force when the target holds extra entities and cannot
  * honour --only.
@@ -34,13 +38,17 @@
  * without the consumers) is skipped with a warning rather than failing
  * on Kong's 404.
  *
- * Basic-auth credentials are the one thing the Admin API cannot restore
- * as they were: Kong keeps sha1(password + consumer id) and hashes
- * whatever password it is sent, so writing the archived hash back would
- * store the hash of a hash and lock the consumer out. They are restored
- * exactly through POST /config (the document says _transform: false) or
- * `kong config db_import`; through the Admin API a credential whose hash
- * already matches is left alone or updated without its password, and any
+ * Hashed secrets are the one thing the Admin API cannot restore as they
+ * were: Kong keeps a basic-auth password as sha1(password + consumer id),
+ * and an OAuth2 client secret of hash_secret: true as a salted PBKDF2
+ * hash (kong/plugins/oauth2/secret.lua), and hashes whatever it is sent,
+ * so writing the archived hash back would store the hash of a hash and
+ * lock the consumer out (and, the salt being random, differ on every
+ * run). They are restored exactly through POST /config (the document says
+ * _transform: false) or `kong config db_import`; through the Admin API a
+ * credential whose hash already matches is left alone or updated by a
+ * PATCH without its secret (nor hash_secret, the input of OAuth2's
+ * transformation), and any
  * other is skipped with a warning that says so.
  */
 #include "kong.h"
@@ -53,7 +61,7 @@ enum kong_action {
 	KONG_UNCHANGED,
 	KONG_CREATE,
 	KONG_UPDATE,
-	KONG_UPDATE_KEEP_PASSWORD, /* basic-auth: PATCH without password */
+	KONG_UPDATE_KEEP_PASSWORD, /* hashed secret: PATCH without it */
 	KONG_SKIP,
 };
 
@@ -123,31 +131,38 @@ kong_plan_release(struct kong_plan *plan)
 	}
 }
 
-/* Decides what a basic-auth credential can become on a live target. */
+/*
+ * Decides what a credential whose `field` Kong stores hashed can become
+ * on a live target.
+ */
 static enum kong_action
-kong_plan_basicauth(const struct cairn_host *host,
-		    const struct json_value *archived,
-		    const struct json_value *live)
+kong_plan_hashed(const struct cairn_host *host, int kind,
+		 const struct json_value *archived,
+		 const struct json_value *live, const char *field)
 {
 	char label[512];
 	const char *stored, *current;
+	int basicauth = strcmp(field, "password") == 0;
 
-	kong_entity_label(kong_kind_find("basicauth_credentials"), archived,
-			  label, sizeof(label));
-	stored = json_get_string(archived, "password");
-	current = live ? json_get_string(live, "password") : NULL;
+	kong_entity_label(kind, archived, label, sizeof(label));
+	stored = json_get_string(archived, field);
+	current = live ? json_get_string(live, field) : NULL;
 	if (live != NULL && stored != NULL && current != NULL &&
 	    strcmp(stored, current) == 0)
 		return kong_entity_same(archived, live)
 			       ? KONG_UNCHANGED
 			       : KONG_UPDATE_KEEP_PASSWORD;
 	host->log(host, CAIRN_LOG_WARNING,
-		  "%s not restored: Kong stores basic-auth passwords "
-		  "hashed and hashes any password it is sent, so the archived "
-		  "hash cannot be written back through the Admin API; load "
-		  "kong.json with 'kong config db_import' (it says "
-		  "_transform: false) or set a new password",
-		  label);
+		  "%s not restored: Kong stores %s hashed and hashes any %s "
+		  "it is sent, so the archived hash cannot be written back "
+		  "through the Admin API; load kong.json with 'kong config "
+		  "db_import' (it says _transform: false) or set a new %s",
+		  label,
+		  basicauth ? "basic-auth passwords"
+			    : "the client_secret of OAuth2 credentials with "
+			      "hash_secret",
+		  basicauth ? "password" : "secret",
+		  basicauth ? "password" : "client_secret");
 	return KONG_SKIP;
 }
 
@@ -177,7 +192,8 @@ kong_same_key(int kind, const struct json_value *archived,
 		other_parent = json_get_string(json_object_get(entity, fk),
 					       "id");
 		if (other != NULL && other_parent != NULL &&
-		    strcmp(other, key) == 0 && strcmp(other_parent, parent) == 0)
+		    strcmp(other, key) == 0 &&
+		    strcmp(other_parent, parent) == 0)
 			return entity;
 	}
 	return NULL;
@@ -303,9 +319,10 @@ kong_plan_kind(const struct cairn_host *host,
 		entity = json_array_at(archived, i);
 		match = kong_id_lookup(live_index, items,
 				       json_get_string(entity, "id"));
-		if (!dbless && strcmp(kong_kinds[kind].name,
-				      "basicauth_credentials") == 0)
-			action = kong_plan_basicauth(host, entity, match);
+		if (!dbless && kong_hashed_secret(kind, entity) != NULL)
+			action = kong_plan_hashed(
+				host, kind, entity, match,
+				kong_hashed_secret(kind, entity));
 		else if (!dbless && match == NULL &&
 			 kong_kinds[kind].membership)
 			action = kong_plan_member(host, request, live, entity,
@@ -435,7 +452,7 @@ out:
 
 /*
  * The request that writes one entity: PUT by id (it creates or replaces),
- * PATCH for a basic-auth credential kept with its password, and for a
+ * PATCH for a credential kept with its hashed secret, and for a
  * kind whose PUT only updates (targets), POST to the collection to create
  * and PUT without the id (it is in the path) to update.
  */
@@ -481,8 +498,11 @@ kong_write_entity(struct kong_client *client, int kind,
 	}
 	/* Kong sets updated_at itself on every write. */
 	json_free(json_object_take(body, "updated_at"));
-	if (action == KONG_UPDATE_KEEP_PASSWORD)
-		json_free(json_object_take(body, "password"));
+	if (action == KONG_UPDATE_KEEP_PASSWORD) {
+		json_free(json_object_take(body,
+					   kong_hashed_secret(kind, entity)));
+		json_free(json_object_take(body, "hash_secret"));
+	}
 	text = json_serialize(body, JSON_COMPACT, &length);
 	if (text == NULL) {
 		kong_error(err, "out of memory");

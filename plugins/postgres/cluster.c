@@ -620,6 +620,34 @@ fail:
 	return -1;
 }
 
+int
+postgres_cluster_describe(const struct postgres_config *cfg,
+			  int server_version, char *text, size_t size,
+			  struct cairn_error *err)
+{
+	struct postgres_cluster c;
+	char **envp;
+	int rc = -1;
+
+	postgres_cluster_init(&c);
+	envp = postgres_env_build(NULL, 0);
+	if (envp == NULL) {
+		postgres_error(err, "out of memory");
+		return -1;
+	}
+	if (cluster_choose_user(&c, cfg, err) == 0 &&
+	    cluster_find_server(&c, cfg, server_version, envp, err) == 0) {
+		snprintf(text, size,
+			 "throwaway cluster, PostgreSQL %s from '%s', run as "
+			 "'%s'",
+			 c.version_text, c.bin_dir, c.user);
+		rc = 0;
+	}
+	postgres_env_free(envp);
+	free(c.bin_dir);
+	return rc;
+}
+
 void
 postgres_cluster_init(struct postgres_cluster *c)
 {
@@ -746,6 +774,12 @@ postgres_cluster_start(struct postgres_cluster *c,
 						  sizeof(server_args[0]));
 		}
 	}
+	/* Copied into the vectors: nothing the keeper inherits is lost. */
+	free(data);
+	free(program);
+	free(server_program);
+	free(socket_opt);
+	data = program = server_program = socket_opt = NULL;
 	if (initdb == NULL || server == NULL)
 		goto oom;
 

@@ -558,7 +558,6 @@ postgres_drill_cluster(const struct postgres_config *cfg,
 	const struct cairn_entry *entry;
 	struct timespec start, end;
 	char value[700];
-	PGconn *conn = NULL;
 	int have_session = 0, have_ccfg = 0, rc = -1, r;
 	size_t i;
 
@@ -631,11 +630,9 @@ postgres_drill_cluster(const struct postgres_config *cfg,
 	}
 	rc = 0;
 out:
-	PQfinish(conn);
-	if (have_session) {
-		/* The session's bin_dir is its own copy; ccfg's is cfg's. */
+	/* The session's bin_dir is its own copy; ccfg's is cfg's. */
+	if (have_session)
 		postgres_session_release(&run.session);
-	}
 	if (have_ccfg) {
 		free(ccfg.job);
 		postgres_params_free(&ccfg.params);

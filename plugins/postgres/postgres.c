@@ -148,6 +148,18 @@ postgres_check(void *state, const struct cairn_host *host,
 			 session.client_version_text, session.bin_dir, major);
 		host->report_item(report, "pg_dump", value);
 	}
+	/* Whether `cairn drill` can run, and where. */
+	memset(&client_err, 0, sizeof(client_err));
+	if (cfg->drill_target != NULL) {
+		host->report_item(report, "drill",
+				  "scratch databases in drill-target");
+	} else if (postgres_cluster_describe(cfg, PQserverVersion(conn), value,
+					     sizeof(value), &client_err) == 0) {
+		host->report_item(report, "drill", value);
+	} else {
+		host->report_item(report, "drill", "not possible");
+		host->report_problem(report, "drill: %s", client_err.message);
+	}
 	rc = 0;
 out:
 	PQclear(res);

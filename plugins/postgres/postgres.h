@@ -424,6 +424,14 @@ int postgres_cluster_start(struct postgres_cluster *c,
 int postgres_cluster_endpoint(const struct postgres_cluster *c,
 			      struct postgres_config *cfg,
 			      struct cairn_error *err);
+/*
+ * For check: the cluster a drill of a server of server_version would
+ * start ("throwaway cluster, PostgreSQL 15.4 from DIR, run as USER"), or
+ * why it cannot.
+ */
+int postgres_cluster_describe(const struct postgres_config *cfg,
+			      int server_version, char *text, size_t size,
+			      struct cairn_error *err);
 /* The cluster's bootstrap superuser, not one of the archive's roles. */
 const char *postgres_cluster_superuser(void);
 void postgres_cluster_stop(struct postgres_cluster *c,

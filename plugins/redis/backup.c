@@ -356,6 +356,14 @@ backup_facts_from_rdb(struct backup *b, const struct rdb_summary *s)
 		backup_fact_number(b, "functions", s->functions);
 	if (s->module_aux > 0)
 		backup_fact_number(b, "module_aux", s->module_aux);
+	if (s->empty_keys > 0) {
+		backup_fact_number(b, "empty_keys", s->empty_keys);
+		b->host->log(b->host, CAIRN_LOG_WARNING,
+			     "the snapshot holds %llu empty keys, which "
+			     "redis-server skips when it loads it and a "
+			     "restore skips too (not counted in 'keys')",
+			     (unsigned long long)s->empty_keys);
+	}
 }
 
 /* Streams the snapshot read by `fill` into the entry. */

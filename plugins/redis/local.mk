@@ -22,12 +22,17 @@ tests_plugins_test_redis_SOURCES = tests/plugins/test_redis.c \
 	tests/plugins/fake_host.c tests/plugins/fake_host.h \
 	$(plugins_redis_redis_la_SOURCES)
 tests_plugins_test_redis_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
-	-I$(top_srcdir)/plugins/redis -I$(top_srcdir)/tests/plugins
+	-I$(top_srcdir)/plugins/redis -I$(top_srcdir)/tests/plugins \
+	-DREDIS_FIXTURE_DIR='"$(abs_top_srcdir)/tests/fixtures/redis"'
 tests_plugins_test_redis_CFLAGS = $(AM_CFLAGS) $(REDIS_DEP_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_plugins_test_redis_LDADD = $(REDIS_DEP_LIBS) $(CMOCKA_LIBS) -lpthread
 endif
 endif
 
-# The integration script and its data generator (the whole folder).
-EXTRA_DIST += tests/integration/redis.sh tests/integration/redis
+# The integration script, its dataset and RDB generators, and Redis' own
+# RDB fixture with its licence.
+EXTRA_DIST += tests/integration/redis.sh tests/integration/redis/generate.py \
+	tests/integration/redis/make_rdb.py \
+	tests/fixtures/redis/corrupt_empty_keys.rdb \
+	tests/fixtures/redis/COPYING.redis-bsd3 tests/fixtures/redis/README.md

@@ -8,7 +8,9 @@
  * writes. Values are never decoded, only skipped over: strings by their
  * length (integer and LZF encodings included), aggregates by their element
  * counts, module values by the opcodes RDB_TYPE_MODULE_2 annotates them
- * with. Only key names and aux fields are decoded.
+ * with. Only key names and aux fields are decoded, and the few bytes that
+ * tell whether an aggregate is empty (Redis skips such keys on load and
+ * RESTORE refuses them, so callers must know).
  *
  * Invariants of struct rdb_reader: buffer[pos, end) holds unread bytes;
  * buffer[tapped, pos) holds consumed bytes not yet given to the tap and
@@ -468,10 +470,12 @@ read_count(struct rdb_reader *r, uint64_t *count)
 
 /*
  * A string. With `out`, it is decoded into out (replacing its content):
- * integers as decimal text, LZF data decompressed. Without, it is skipped.
+ * integers as decimal text, LZF data decompressed, unless its decoded
+ * length is above `limit`: then it is skipped and 1 returned. Without
+ * `out`, it is skipped. Returns 0, 1, or -1 on error.
  */
 static int
-read_string(struct rdb_reader *r, struct rdb_buf *out)
+read_string_upto(struct rdb_reader *r, struct rdb_buf *out, uint64_t limit)
 {
 	uint64_t length, clen, ulen;
 	unsigned char raw[4];
@@ -484,6 +488,8 @@ read_string(struct rdb_reader *r, struct rdb_buf *out)
 	if (!encoded) {
 		if (out == NULL)
 			return reader_read(r, NULL, length);
+		if (length > limit)
+			return reader_read(r, NULL, length) == -1 ? -1 : 1;
 		if (length > SIZE_MAX / 2 || buf_reserve(out, length) == -1)
 			return reader_error(r, "out of memory");
 		if (reader_read(r, out->data, length) == -1)
@@ -529,6 +535,8 @@ read_string(struct rdb_reader *r, struct rdb_buf *out)
 			return -1;
 		if (out == NULL)
 			return reader_read(r, NULL, clen);
+		if (ulen > limit)
+			return reader_read(r, NULL, clen) == -1 ? -1 : 1;
 		if (clen > SIZE_MAX / 2 || ulen > SIZE_MAX / 2)
 			return reader_error(r, "compressed string too long");
 		compressed = malloc(clen ? clen : 1);
@@ -553,6 +561,73 @@ read_string(struct rdb_reader *r, struct rdb_buf *out)
 		return reader_error(r, "unknown string encoding %llu",
 				    (unsigned long long)length);
 	}
+}
+
+static int
+read_string(struct rdb_reader *r, struct rdb_buf *out)
+{
+	return read_string_upto(r, out, UINT64_MAX);
+}
+
+/*
+ * Empty encoded aggregates. Redis' integrity checks accept a ziplist or
+ * listpack only when the byte count in its header is its size and it
+ * ends with the end byte 0xff right after its last entry, so one without
+ * entries is exactly its header and the end byte; its entry count is 0,
+ * or UINT16_MAX ("count them"). A peek at strings this short suffices.
+ */
+#define ZIPLIST_EMPTY_SIZE 11  /* bytes, tail offset, count; end */
+#define LISTPACK_EMPTY_SIZE 7  /* bytes, count; end */
+#define EMPTY_PEEK_LIMIT 16
+#define COUNT_UNKNOWN 0xffff
+/* Quicklist node containers (quicklist.h of Redis). */
+#define QUICKLIST_NODE_CONTAINER_PACKED 2
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int
+ziplist_is_empty(const struct rdb_buf *z)
+{
+	const unsigned char *p = z->data;
+	unsigned int count;
+
+	if (z->length != ZIPLIST_EMPTY_SIZE)
+		return 0;
+	count = (unsigned int)p[8] | (unsigned int)p[9] << 8;
+	return le32(p) == ZIPLIST_EMPTY_SIZE &&
+	       le32(p + 4) == ZIPLIST_EMPTY_SIZE - 1 &&
+	       (count == 0 || count == COUNT_UNKNOWN) && p[10] == 0xff;
+}
+
+static int
+listpack_is_empty(const struct rdb_buf *l)
+{
+	const unsigned char *p = l->data;
+	unsigned int count;
+
+	if (l->length != LISTPACK_EMPTY_SIZE)
+		return 0;
+	count = (unsigned int)p[4] | (unsigned int)p[5] << 8;
+	return le32(p) == LISTPACK_EMPTY_SIZE &&
+	       (count == 0 || count == COUNT_UNKNOWN) && p[6] == 0xff;
+}
+
+/* An encoded aggregate; sets *empty when it holds no entry. */
+static int
+skip_encoded(struct rdb_reader *r, struct rdb_buf *peek,
+	     int (*is_empty)(const struct rdb_buf *), int *empty)
+{
+	int rc = read_string_upto(r, peek, EMPTY_PEEK_LIMIT);
+
+	if (rc == -1)
+		return -1;
+	*empty = rc == 0 && is_empty(peek);
+	return 0;
 }
 
 /* A score of the old ZSET type: a length byte, then that many bytes. */
@@ -679,38 +754,83 @@ is_value_type(unsigned char type)
 		type <= RDB_TYPE_STREAM_LISTPACKS_3);
 }
 
-/* Skips a value of `type`; RDB_UNKNOWN for a type it cannot skip. */
+/*
+ * Quicklists: empty when every node is (Redis drops empty nodes, then
+ * skips the key when none is left). Nodes of RDB_TYPE_LIST_QUICKLIST are
+ * ziplists; those of RDB_TYPE_LIST_QUICKLIST_2 a container number, then
+ * a listpack (packed) or one element (plain, never empty).
+ */
 static int
-skip_value(struct rdb_reader *r, unsigned char type)
+skip_quicklist(struct rdb_reader *r, unsigned char type, struct rdb_buf *peek,
+	       int *empty)
 {
-	uint64_t count, value;
+	uint64_t count, container = QUICKLIST_NODE_CONTAINER_PACKED;
+	int node_empty;
 
+	if (read_count(r, &count) == -1)
+		return -1;
+	*empty = 1;
+	while (count-- > 0) {
+		if (type == RDB_TYPE_LIST_QUICKLIST_2 &&
+		    read_count(r, &container) == -1)
+			return -1;
+		if (skip_encoded(r, peek,
+				 type == RDB_TYPE_LIST_QUICKLIST
+					 ? ziplist_is_empty
+					 : listpack_is_empty,
+				 &node_empty) == -1)
+			return -1;
+		if (!node_empty || container != QUICKLIST_NODE_CONTAINER_PACKED)
+			*empty = 0;
+	}
+	return 0;
+}
+
+/*
+ * Skips a value of `type`; RDB_UNKNOWN for a type it cannot skip. Sets
+ * *empty for a value Redis would skip as empty (see struct rdb_key);
+ * `peek` is scratch space for that.
+ */
+static int
+skip_value(struct rdb_reader *r, unsigned char type, struct rdb_buf *peek,
+	   int *empty)
+{
+	uint64_t count;
+
+	*empty = 0;
 	switch (type) {
 	case RDB_TYPE_STRING:
 	case RDB_TYPE_HASH_ZIPMAP:
-	case RDB_TYPE_LIST_ZIPLIST:
 	case RDB_TYPE_SET_INTSET:
+		return read_string(r, NULL);
+	case RDB_TYPE_LIST_ZIPLIST:
 	case RDB_TYPE_ZSET_ZIPLIST:
 	case RDB_TYPE_HASH_ZIPLIST:
+		return skip_encoded(r, peek, ziplist_is_empty, empty);
 	case RDB_TYPE_HASH_LISTPACK:
 	case RDB_TYPE_ZSET_LISTPACK:
 	case RDB_TYPE_SET_LISTPACK:
-		return read_string(r, NULL);
+		return skip_encoded(r, peek, listpack_is_empty, empty);
 	case RDB_TYPE_LIST:
 	case RDB_TYPE_SET:
-	case RDB_TYPE_LIST_QUICKLIST:
 		if (read_count(r, &count) == -1)
 			return -1;
+		*empty = count == 0;
 		return skip_strings(r, count);
+	case RDB_TYPE_LIST_QUICKLIST:
+	case RDB_TYPE_LIST_QUICKLIST_2:
+		return skip_quicklist(r, type, peek, empty);
 	case RDB_TYPE_HASH:
 		if (read_count(r, &count) == -1)
 			return -1;
 		if (count > UINT64_MAX / 2)
 			return reader_error(r, "bad hash length");
+		*empty = count == 0;
 		return skip_strings(r, count * 2);
 	case RDB_TYPE_ZSET:
 		if (read_count(r, &count) == -1)
 			return -1;
+		*empty = count == 0;
 		while (count-- > 0)
 			if (read_string(r, NULL) == -1 ||
 			    skip_double_text(r) == -1)
@@ -719,17 +839,10 @@ skip_value(struct rdb_reader *r, unsigned char type)
 	case RDB_TYPE_ZSET_2:
 		if (read_count(r, &count) == -1)
 			return -1;
+		*empty = count == 0;
 		while (count-- > 0)
 			if (read_string(r, NULL) == -1 ||
 			    reader_read(r, NULL, 8) == -1)
-				return -1;
-		return 0;
-	case RDB_TYPE_LIST_QUICKLIST_2:
-		if (read_count(r, &count) == -1)
-			return -1;
-		while (count-- > 0)
-			if (read_count(r, &value) == -1 ||
-			    read_string(r, NULL) == -1)
 				return -1;
 		return 0;
 	case RDB_TYPE_STREAM_LISTPACKS:
@@ -737,7 +850,7 @@ skip_value(struct rdb_reader *r, unsigned char type)
 	case RDB_TYPE_STREAM_LISTPACKS_3:
 		return skip_stream(r, type);
 	case RDB_TYPE_MODULE_2:
-		if (read_count(r, &value) == -1) /* module id */
+		if (read_count(r, &count) == -1) /* module id */
 			return -1;
 		return skip_module_data(r);
 	default:
@@ -788,6 +901,7 @@ struct walk {
 	struct rdb_buf name;
 	struct rdb_buf aux_value;
 	struct rdb_buf payload;
+	struct rdb_buf peek; /* small encoded values, to see if empty */
 	uint64_t db;
 	int64_t expire_ms, idle;
 	int freq;
@@ -801,7 +915,7 @@ walk_key(struct walk *w, unsigned char type)
 	struct rdb_key key;
 	unsigned char footer[10];
 	uint64_t crc;
-	int rc;
+	int rc, empty;
 
 	if (read_string(r, &w->name) == -1)
 		return -1;
@@ -811,11 +925,13 @@ walk_key(struct walk *w, unsigned char type)
 			return reader_error(r, "out of memory");
 		r->capture = &w->payload;
 	}
-	rc = skip_value(r, type);
+	rc = skip_value(r, type, &w->peek, &empty);
 	r->capture = NULL;
 	if (rc != 0)
 		return rc;
-	if (summary_count(r, w->s, w->db, w->expire_ms != -1) == -1)
+	if (empty)
+		w->s->empty_keys++;
+	else if (summary_count(r, w->s, w->db, w->expire_ms != -1) == -1)
 		return -1;
 	memset(&key, 0, sizeof(key));
 	key.db = w->db;
@@ -825,6 +941,7 @@ walk_key(struct walk *w, unsigned char type)
 	key.expire_ms = w->expire_ms;
 	key.idle = w->idle;
 	key.freq = w->freq;
+	key.empty = empty;
 	if (w->v->capture) {
 		footer[0] = (unsigned char)(w->s->version & 0xff);
 		footer[1] = (unsigned char)((w->s->version >> 8) & 0xff);
@@ -1102,5 +1219,6 @@ out:
 	rdb_buf_release(&w.name);
 	rdb_buf_release(&w.aux_value);
 	rdb_buf_release(&w.payload);
+	rdb_buf_release(&w.peek);
 	return rc;
 }

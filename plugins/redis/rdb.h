@@ -61,6 +61,16 @@ int rdb_buf_append(struct rdb_buf *buf, const void *data, size_t length);
  * One key of the snapshot, valid during the key callback only. `payload`
  * is the DUMP/RESTORE payload when the walk was asked to capture values,
  * NULL otherwise. -1 in expire_ms, idle and freq means absent.
+ *
+ * `empty` is 1 for a key that redis-server skips when it loads the file
+ * ("rdbLoadObject skipping empty key") and whose payload RESTORE refuses
+ * with "Bad data format": a list, set, sorted set or hash of the plain
+ * encodings with no elements; a ziplist-encoded list, hash or sorted set
+ * and a listpack-encoded hash, sorted set or set holding no entry; a
+ * quicklist whose nodes are all empty. Redis' rdbLoadObject checks
+ * exactly these (7.0 and later). An empty intset or zipmap is not
+ * skipped: Redis' integrity checks call it corrupt and the load fails,
+ * as RESTORE of it does; a stream without entries is a valid key.
  */
 struct rdb_key {
 	uint64_t db;
@@ -72,6 +82,7 @@ struct rdb_key {
 	int freq;	   /* LFU frequency */
 	const unsigned char *payload;
 	size_t payload_length;
+	int empty;
 };
 
 struct rdb_visitor {
@@ -107,6 +118,7 @@ struct rdb_summary {
 	size_t db_count;
 	uint64_t functions;  /* function libraries */
 	uint64_t module_aux; /* module auxiliary records (skipped) */
+	uint64_t empty_keys; /* keys Redis skips on load: not in keys[] */
 	int opaque;	     /* the walk stopped early (tolerant mode) */
 	char opaque_reason[128];
 };

@@ -117,7 +117,64 @@ restore_log_summary(const struct cairn_host *host, const char *verb,
 				  (unsigned long long)s->expires[i]);
 }
 
+/*
+ * A key name for messages: printable ASCII as it is, other bytes as \xNN,
+ * cut with "..." when longer than `size` allows.
+ */
+static void
+printable_key(char *out, size_t size, const unsigned char *name,
+	      size_t length)
+{
+	size_t i, used = 0;
+
+	for (i = 0; i < length; i++) {
+		int printable = name[i] >= 0x20 && name[i] < 0x7f &&
+				name[i] != '\\';
+		size_t need = printable ? 1 : 4;
+
+		if (used + need + 4 > size) {
+			memcpy(out + used, "...", 4);
+			return;
+		}
+		if (printable)
+			out[used] = (char)name[i];
+		else
+			snprintf(out + used, 5, "\\x%02x", name[i]);
+		used += need;
+	}
+	out[used] = '\0';
+}
+
+/*
+ * Redis skips an empty key when it loads an RDB, and RESTORE refuses its
+ * payload ("Bad data format"): say which key, as Redis' own log does.
+ */
+static void
+restore_warn_empty(const struct cairn_host *host, const struct rdb_key *key,
+		   const char *what)
+{
+	char name[128];
+
+	printable_key(name, sizeof(name), key->name, key->name_length);
+	host->log(host, CAIRN_LOG_WARNING,
+		  "skipping empty key '%s' of db%llu: %s", name,
+		  (unsigned long long)key->db, what);
+}
+
 /* Directory restore. */
+
+static int
+directory_key(void *arg, const struct rdb_key *key, struct cairn_error *err)
+{
+	const struct entry_source *e = arg;
+
+	(void)err;
+	if (key->empty)
+		restore_warn_empty(e->host, key,
+				   "an empty aggregate, which redis-server "
+				   "drops when it loads the file");
+	return 0;
+}
 
 struct file_sink {
 	int fd;
@@ -211,6 +268,8 @@ restore_to_directory(const struct cairn_host *host,
 	int dirfd = -1, rc = -1, n;
 
 	memset(&summary, 0, sizeof(summary));
+	visitor.key = directory_key;
+	visitor.arg = &es;
 	temp[0] = '\0';
 	n = snprintf(final, sizeof(final), "%s/%s", dir, REDIS_ENTRY);
 	if (n < 0 || (size_t)n >= sizeof(final)) {
@@ -303,7 +362,7 @@ struct loader {
 	int64_t current; /* database selected on the target, -1 unknown */
 	size_t in_flight;
 	size_t pending_bytes;
-	uint64_t restored, skipped, failures;
+	uint64_t restored, skipped, empty, failures;
 	/* What each command in flight is about, for error messages. */
 	char notes[RESTORE_MAX_IN_FLIGHT][RESTORE_KEY_NOTE];
 	size_t note_head; /* index of the oldest command in flight */
@@ -421,6 +480,13 @@ loader_key(void *arg, const struct rdb_key *key, struct cairn_error *err)
 
 	if (l->only_db >= 0 && key->db != (uint64_t)l->only_db) {
 		l->skipped++;
+		return 0;
+	}
+	if (key->empty) {
+		restore_warn_empty(l->host, key,
+				   "an empty aggregate, which redis-server "
+				   "drops on load and RESTORE refuses");
+		l->empty++;
 		return 0;
 	}
 	if (l->dry_run) {
@@ -671,6 +737,12 @@ restore_to_server(const struct redis_config *config,
 		  options->dry_run ? "would restore" : "restored",
 		  (unsigned long long)l->restored, l->address,
 		  l->skipped ? " (keys of other databases skipped)" : "");
+	if (l->empty > 0)
+		host->log(host, CAIRN_LOG_WARNING,
+			  "%s %llu empty keys, as redis-server does when it "
+			  "loads the snapshot",
+			  options->dry_run ? "would skip" : "skipped",
+			  (unsigned long long)l->empty);
 	rc = 0;
 out:
 	free(info);

@@ -161,6 +161,9 @@ volume_put(struct volume_walk *w, const struct cairn_entry *entry)
 
 	if (w->host->stream_open(w->sink, entry, &stream, w->err) == -1)
 		return -1;
+	if (w->stating &&
+	    w->host->stream_state(stream, w->state, w->err) == -1)
+		return -1;
 	w->entries++;
 	return w->host->stream_close(stream, w->err);
 }
@@ -211,6 +214,9 @@ volume_put_file(struct volume_walk *w, int dirfd, const char *base,
 	volume_progress(w->host, entry->name, w->bytes, -1);
 	if (w->host->stream_open(w->sink, entry, &stream, w->err) == -1)
 		goto out;
+	if (w->stating &&
+	    w->host->stream_state(stream, w->state, w->err) == -1)
+		goto out;
 	if (volume_copy(w, stream, fd, entry, &shrank, &failed) == -1)
 		goto out;
 	rc = w->host->stream_close(stream, w->err);
@@ -242,6 +248,40 @@ out:
 	 */
 	close(fd);
 	return rc;
+}
+
+/*
+ * Records what tells the file unchanged next time in w->state and, on an
+ * incremental backup, compares it with the base: 1 when the file is
+ * unchanged (nothing to write), 0 when it is to be written, -1.
+ */
+static int
+volume_visit_state(struct volume_walk *w, int dirfd, const char *base,
+		   const struct stat *st, int fd, struct cairn_entry *entry)
+{
+	char target[PATH_MAX + 1];
+	ssize_t n;
+
+	entry->link = NULL;
+	w->base_pending = 0;
+	if (S_ISLNK(st->st_mode)) {
+		n = readlinkat(dirfd, base, target, sizeof(target) - 1);
+		if (n < 0)
+			n = 0; /* the backup warns of it below */
+		target[n] = '\0';
+		entry->link = target;
+	}
+	volume_xattr_read(w, S_ISDIR(st->st_mode) ? fd : -1, entry);
+	if (volume_state_make(w, st, entry) == -1)
+		return -1;
+	entry->link = NULL;
+	entry->xattrs = NULL;
+	entry->xattr_count = 0;
+	entry->acl_access = NULL;
+	entry->acl_default = NULL;
+	if (!w->incremental)
+		return 0;
+	return volume_base_match(w, entry->name, st);
 }
 
 int
@@ -281,12 +321,20 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 	entry.mtime = st->st_mtim;
 	entry.atime = st->st_atim;
 
+	if (w->stating) {
+		rc = volume_visit_state(w, dirfd, base, st, fd, &entry);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		rc = -1;
+	}
+
 	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
 		first = volume_map_find(&w->links, st->st_dev, st->st_ino);
 		if (first != NULL) {
 			entry.type = CAIRN_ENTRY_HARDLINK;
 			entry.link = first->value;
-			return volume_put(w, &entry);
+			rc = volume_put(w, &entry);
+			goto out;
 		}
 	}
 
@@ -369,6 +417,13 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 		}
 	}
 out:
+	/* A changed file of the base that could not be saved is gone from
+	 * this archive's tree, as it would be from a full one. */
+	if (rc == 0 && !written && w->base_pending) {
+		rc = w->host->base_removed(w->sink, entry.name, w->err);
+		w->removed++;
+	}
+	w->base_pending = 0;
 	free(target);
 	return rc;
 }
@@ -381,6 +436,27 @@ volume_fact_number(const struct cairn_host *host, struct cairn_sink *sink,
 
 	(void)snprintf(text, sizeof(text), "%" PRId64, value);
 	host->fact_set(sink, key, text);
+}
+
+/*
+ * Whether the host records states, and whether this backup builds on a
+ * base (then the base's first entry is current). 0 or -1.
+ */
+static int
+volume_backup_base(struct volume_walk *w)
+{
+	const struct cairn_host *host = w->host;
+	int rc;
+
+	if (!CAIRN_HOST_HAS(host, base_removed) || host->stream_state == NULL ||
+	    host->base_open == NULL)
+		return 0;
+	w->stating = 1;
+	rc = host->base_open(w->sink, &w->base_started, w->err);
+	if (rc <= 0)
+		return rc;
+	w->incremental = 1;
+	return volume_base_start(w);
 }
 
 int
@@ -409,6 +485,8 @@ volume_backup(void *state, const struct cairn_host *host,
 		volume_error(err, "out of memory");
 		goto out;
 	}
+	if (volume_backup_base(&w) == -1)
+		goto out;
 	for (i = 0; i < vol->path_count; i++) {
 		if (volume_walk_root(&w, vol->paths[i]) == -1)
 			goto out;
@@ -417,6 +495,16 @@ volume_backup(void *state, const struct cairn_host *host,
 			volume_error(err, "out of memory");
 			goto out;
 		}
+	}
+	if (w.incremental && volume_base_finish(&w) == -1)
+		goto out;
+	if (w.incremental) {
+		host->log(host, CAIRN_LOG_INFO,
+			  "%" PRId64 " entries written, %" PRId64
+			  " unchanged, %" PRId64 " removed",
+			  w.entries, w.unchanged, w.removed);
+		volume_fact_number(host, sink, "unchanged", w.unchanged);
+		volume_fact_number(host, sink, "removed", w.removed);
 	}
 	host->fact_set(sink, "paths", paths);
 	volume_fact_number(host, sink, "entries", w.entries);

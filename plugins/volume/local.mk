@@ -11,6 +11,7 @@ plugins_volume_volume_la_SOURCES = plugins/volume/volume.c \
 	plugins/volume/acl.c \
 	plugins/volume/walk.c \
 	plugins/volume/backup.c \
+	plugins/volume/incr.c \
 	plugins/volume/xattr.c \
 	plugins/volume/check.c \
 	plugins/volume/target.c \
@@ -52,4 +53,5 @@ endif
 endif
 
 EXTRA_DIST += tests/integration/volume.sh tests/integration/treecmp.py \
+	tests/integration/incremental.sh \
 	man/plugin-volume.roff

@@ -98,6 +98,13 @@ volume_boolean(const char *value, int *result)
 }
 
 static int
+volume_compare_paths(const void *a, const void *b)
+{
+	return volume_name_compare(*(const char *const *)a,
+				   *(const char *const *)b);
+}
+
+static int
 volume_configure_paths(struct volume *vol, const struct cairn_setting *s,
 		       struct cairn_error *err)
 {
@@ -131,6 +138,10 @@ volume_configure_paths(struct volume *vol, const struct cairn_setting *s,
 			}
 		}
 	}
+	/* Entries in chain order whatever the order of the paths, so an
+	 * incremental backup can merge the walk with its base. */
+	qsort(vol->paths, vol->path_count, sizeof(*vol->paths),
+	      volume_compare_paths);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  *   acl.c       POSIX ACLs of a file to text and back (libacl)
  *   walk.c      the walk over the configured trees (backup, check)
  *   backup.c    what each file the walk meets becomes: its entry
+ *   incr.c      incremental backups: states, and the base merged in
  *   xattr.c     reading a file's extended attributes and ACLs
  *   check.c     check: what a backup would read, and what it cannot
  *   target.c    where a restore may write, and which names it takes
@@ -111,6 +112,16 @@ struct volume_walk {
 	int64_t files;
 	int64_t bytes;
 	int64_t problems;
+
+	/* Incremental backups (volume_incr.c). */
+	int stating;     /* the host records entry states */
+	int incremental; /* this backup builds on the base */
+	struct timespec base_started;
+	const struct cairn_base_entry *base; /* current, NULL at the end */
+	char state[256];			/* the current file's */
+	int64_t unchanged;
+	int64_t removed;
+	int base_pending; /* the current file was in the base, as it is */
 };
 
 /* The metadata of a directory to apply after its content is restored. */
@@ -324,6 +335,32 @@ int volume_visit(struct volume_walk *w, int dirfd, const char *base,
 /* The backup callback. */
 int volume_backup(void *state, const struct cairn_host *host,
 		  struct cairn_sink *sink, struct cairn_error *err);
+
+/* incr.c */
+
+/* Chain order: strcmp, but '/' sorts before every other byte. */
+int volume_name_compare(const char *a, const char *b);
+
+/*
+ * Formats into w->state what tells the file of `st` and entry `e` (its
+ * xattrs, ACLs and link target read) unchanged next time. 0, or -1.
+ */
+int volume_state_make(struct volume_walk *w, const struct stat *st,
+		      const struct cairn_entry *e);
+
+/* Moves to the next base entry (the first, the first time). 0 or -1. */
+int volume_base_start(struct volume_walk *w);
+
+/*
+ * Brings the base up to `name`, telling the host of every base name
+ * passed (removed), and compares: 1 when the file is unchanged (carried
+ * over: write nothing), 0 when it must be written, -1 on error.
+ */
+int volume_base_match(struct volume_walk *w, const char *name,
+		      const struct stat *st);
+
+/* Every base name left is removed. 0 or -1. */
+int volume_base_finish(struct volume_walk *w);
 
 /* xattr.c */
 

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Builds cairn's fuzz targets with clang's libFuzzer, AddressSanitizer
-# and UBSan straight from the core's sources (no configure), and runs
-# each for a while on a copy of its seed corpus in tests/fuzz/corpus/.
+# and UBSan from the sources of lib/ and of the core's library, as the
+# make graph lists them (`make print-fuzz-build` in a configured build
+# tree), and runs each for a while on a copy of its seed corpus in
+# tests/fuzz/corpus/.
 #
-#   tests/fuzz/run.sh [-o DIR] [SECONDS] [TARGET...]
+#   tests/fuzz/run.sh [-o DIR] [-b BUILD] [SECONDS] [TARGET...]
+#
+# BUILD (or FUZZ_MAKE_DIR, else CAIRN_BUILD_DIR, which run-tests.sh
+# sets) is a build tree configured by ./configure; without one, DIR gets
+# one of its own.
 #
 # SECONDS per target: the argument, else FUZZ_SECONDS, else 20; by hand,
 # FUZZ_SECONDS=600 for a long run. TARGETs are names such as fuzz_config
@@ -26,18 +32,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 all_targets="fuzz_json fuzz_config fuzz_manifest fuzz_catalog fuzz_archive"
 
-# The sources each target needs (of core/, unless a folder is named), and its longest input in bytes: a
-# configuration's lines may be longer than inih's buffer; an archive
-# seed is a few KiB of zstd frames, or a plain tar of 512-byte blocks.
-target_sources() {
-	case $1 in
-	fuzz_json) echo "lib/json lib/xalloc" ;;
-	fuzz_config) echo "config buf lib/xalloc error fsutil timefmt" ;;
-	fuzz_manifest) echo "manifest lib/json buf lib/xalloc error timefmt" ;;
-	fuzz_catalog) echo "catalog manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
-	fuzz_archive) echo "arc arc_reader arc_source arc_verify blob byte_sink zstd_io manifest lib/json buf lib/xalloc error fsutil sha256 timefmt" ;;
-	esac
-}
+# Each target's longest input in bytes: a configuration's lines may be
+# longer than inih's buffer; an archive seed is a few KiB of zstd frames,
+# or a plain tar of 512-byte blocks.
 target_max_len() {
 	case $1 in
 	fuzz_archive) echo 65536 ;;
@@ -53,16 +50,18 @@ target_helpers() {
 }
 
 usage() {
-	echo "usage: $0 [-o DIR] [SECONDS] [TARGET...]" >&2
+	echo "usage: $0 [-o DIR] [-b BUILD] [SECONDS] [TARGET...]" >&2
 	exit 64
 }
 
 dir=${FUZZ_BUILD_DIR:-}
+make_dir=${FUZZ_MAKE_DIR:-${CAIRN_BUILD_DIR:-}}
 seconds=${FUZZ_SECONDS:-20}
 targets=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-o) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
+	-b) [ $# -ge 2 ] || usage; make_dir=$2; shift 2 ;;
 	-h | --help) usage ;;
 	[0-9]*) seconds=$1; shift ;;
 	fuzz_*)
@@ -84,13 +83,46 @@ fi
 mkdir -p "$dir/obj" "$dir/work" || exit 1
 dir=$(cd "$dir" && pwd)
 
+# What the make graph builds the core from. SYSCONFDIR and PLUGINDIR
+# only name defaults no target reaches.
+if [ -z "$make_dir" ]; then
+	make_dir=$dir/configured
+	if [ ! -e "$make_dir/Makefile" ]; then
+		mkdir -p "$make_dir" || exit 1
+		{ [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi); } &&
+			(cd "$make_dir" && "$top/configure") >"$dir/configure.log" 2>&1 || {
+			echo "configure failed (log: $dir/configure.log)" >&2
+			exit 1
+		}
+	fi
+fi
+graph=$(make -s -C "$make_dir" print-fuzz-build) || {
+	echo "cannot ask the make graph in $make_dir for the core's sources" >&2
+	exit 1
+}
+graph_field() { printf '%s\n' "$graph" | sed -n "s/^$1: *//p"; }
+# only PATTERN WORD...: the words that match the glob PATTERN.
+only() {
+	local pattern=$1 word
+	shift
+	for word in "$@"; do
+		# shellcheck disable=SC2053
+		[[ $word == $pattern ]] && printf '%s ' "$word"
+	done
+}
+# shellcheck disable=SC2046
+core_sources=$(only '*.c' $(graph_field sources))
+
 CC=${FUZZ_CC:-clang}
 # -fno-sanitize-recover: UB stops the target like a crash does.
 CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra
 	-fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE
-	-I$top/include -I$top/lib -I$top/core -I$top/tests/fuzz"
-LIBS="-larchive -lzstd -lcrypto -linih -lpthread"
+	-DSYSCONFDIR=\"/etc\" -DPLUGINDIR=\"/nowhere\"
+	-I$make_dir/config -I$top/include -I$top/lib -I$top/core -I$top/tests/fuzz
+	$(only '-I*' $(graph_field cflags))"
+# shellcheck disable=SC2046
+LIBS="$(only '-[lL]*' $(graph_field libs)) -lpthread"
 
 # Whether clang has its fuzzer runtime at all.
 probe() {
@@ -115,31 +147,28 @@ compile() {
 	"$CC" $CFLAGS -c "$1" -o "$2"
 }
 
+# object SOURCE: the object file of a source file (path without .c).
+object() { echo "$dir/obj/$(echo "${1%.c}" | tr / _).o"; }
+
 build() {
-	local sources="" target module object pids=() pid failed=0
+	local sources target source pids=() pid failed=0 core_objects=""
 	# Any changed header rebuilds everything: there are few files.
 	if [ -n "$(find "$top/core" "$top/lib" "$top/include" "$top/tests/fuzz" \
 		-name '*.h' -newer "$dir/headers.stamp" 2>/dev/null | head -n 1)" ] ||
 		[ ! -e "$dir/headers.stamp" ]; then
-		rm -f "$dir"/obj/*.o
+		rm -f "$dir"/obj/*.o "$dir/core.a"
 	fi
 	touch "$dir/headers.stamp.new"
+	sources=$core_sources
 	for target in $targets; do
-		for module in $(target_sources "$target"); do
-			case $module in
-			*/*) sources="$sources $module" ;;
-			*) sources="$sources core/$module" ;;
-			esac
+		for source in $(target_helpers "$target"); do
+			sources="$sources tests/fuzz/$source.c"
 		done
-		for module in $(target_helpers "$target"); do
-			sources="$sources tests/fuzz/$module"
-		done
-		sources="$sources tests/fuzz/$target"
+		sources="$sources tests/fuzz/$target.c"
 	done
 	# Two compilers at a time per core, each source once.
-	for module in $(printf '%s\n' $sources | sort -u); do
-		object="$dir/obj/$(basename "$module").o"
-		compile "$top/$module.c" "$object" &
+	for source in $(printf '%s\n' $sources | sort -u); do
+		compile "$top/$source" "$(object "$source")" &
 		pids+=($!)
 		if [ "${#pids[@]}" -ge "$(($(nproc) * 2))" ]; then
 			wait "${pids[0]}" || failed=1
@@ -151,14 +180,22 @@ build() {
 	done
 	[ "$failed" = 0 ] || return 1
 	mv "$dir/headers.stamp.new" "$dir/headers.stamp"
+	# The core as an archive: each target links what it uses.
+	for source in $core_sources; do
+		core_objects="$core_objects $(object "$source")"
+	done
+	rm -f "$dir/core.a"
+	# shellcheck disable=SC2086
+	ar rcs "$dir/core.a" $core_objects || return 1
 	for target in $targets; do
-		local objects="$dir/obj/$target.o"
-		for module in $(target_sources "$target") $(target_helpers "$target"); do
-			objects="$objects $dir/obj/$(basename "$module").o"
+		local objects
+		objects=$(object "tests/fuzz/$target.c")
+		for source in $(target_helpers "$target"); do
+			objects="$objects $(object "tests/fuzz/$source.c")"
 		done
 		# shellcheck disable=SC2086
-		"$CC" -fsanitize=fuzzer,address,undefined $objects $LIBS \
-			-o "$dir/$target" || return 1
+		"$CC" -fsanitize=fuzzer,address,undefined $objects "$dir/core.a" \
+			$LIBS -o "$dir/$target" || return 1
 	done
 }
 

@@ -7,9 +7,10 @@
 # tried is printed as a comment. Skipped when clang has no libFuzzer
 # runtime (apt-get install clang libclang-rt-14-dev).
 #
-# Environment: FUZZ_SECONDS per target (default 12: five targets and
-# their build stay under 90 seconds on two cores); FUZZ_SECONDS=600 by
-# hand for a long run.
+# Environment: FUZZ_SECONDS per target (default 12: five targets and the
+# core built once for them take about two minutes on two cores);
+# FUZZ_SECONDS=600 by hand for a long run. The core is built as the make
+# graph of the build tree run-tests.sh made (CAIRN_BUILD_DIR) lists it.
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

@@ -102,6 +102,14 @@ dbless_url=$KONG_URL
 start_kong dropping --token "$token" --fail-after $((seed_requests + 3))
 dropping_url=$KONG_URL
 tool seed "$dropping_url"
+# OAuth2 credentials: one whose secret Kong hashes, one kept as given.
+start_kong hashed --token "$token"
+hashed_url=$KONG_URL
+tool post "$hashed_url" /consumers '{"username":"app"}' >/dev/null
+tool post "$hashed_url" /consumers/app/oauth2 \
+	'{"name":"hashed","client_id":"app-hashed","client_secret":"s3cret","hash_secret":true}' >/dev/null
+tool post "$hashed_url" /consumers/app/oauth2 \
+	'{"name":"plain","client_id":"app-plain","client_secret":"plain"}' >/dev/null
 down_port=$(free_port)
 
 mkdir -p "$SCRATCH/secrets"
@@ -128,6 +136,11 @@ token-file = $SCRATCH/secrets/kong-token
 [gateway-dbless]
 plugin = kong
 admin-url = $dbless_url
+token-file = $SCRATCH/secrets/kong-token
+
+[gateway-hashed]
+plugin = kong
+admin-url = $hashed_url
 token-file = $SCRATCH/secrets/kong-token
 
 [wrong-token]
@@ -290,6 +303,34 @@ tool dump "$target_url" | grep -q stray-service && not_ok "--force left the extr
 expect "restore --only routes" cairn restore gateway:latest --to "$target_url" --only routes
 expect_exit 1 "restore --only an unknown kind" cairn restore gateway:latest --to "$target_url" --only widgets
 expect_stderr "widgets" "the message names the unknown kind"
+
+# ---- secrets Kong stores hashed -------------------------------------------
+secret_of() {
+	tool dump "$1" | python3 -c 'import json, sys
+for c in json.load(sys.stdin).get("oauth2_credentials", []):
+    if c["name"] == sys.argv[1]:
+        print(c["client_secret"])' "$2"
+}
+expect "back up a gateway with a hashed OAuth2 secret" cairn backup gateway-hashed
+start_kong hashed-target --token "$token" --verbose
+hashed_target=$KONG_URL
+expect "restore it into an empty gateway" cairn -v restore gateway-hashed:latest --to "$hashed_target"
+expect_stderr "oauth2_credentials 'hashed' .* not restored: Kong stores the client_secret of OAuth2 credentials with hash_secret hashed" \
+	"the credential whose secret Kong would hash again is named"
+[ -z "$(secret_of "$hashed_target" hashed)" ] &&
+	[ "$(secret_of "$hashed_target" plain)" = plain ] &&
+	ok "it is not written; the plain one is restored as it was" ||
+	not_ok "the hashed credential was written or the plain one lost"
+archived_hash=$(secret_of "$hashed_url" hashed)
+tool call "$hashed_url" PATCH "/oauth2/app-hashed" '{"name":"renamed"}'
+expect "restore into the source, where the hash matches, with --force" \
+	cairn -v restore gateway-hashed:latest --force
+expect_stderr "oauth2_credentials: 0 created, 1 updated, 1 unchanged" \
+	"the renamed credential is updated"
+[ "$(secret_of "$hashed_url" hashed)" = "$archived_hash" ] &&
+	[ "$(tool dump "$hashed_url" | grep -c '"renamed"')" = 0 ] &&
+	ok "by a PATCH that leaves its hash as archived" ||
+	not_ok "the hash changed or the name did not come back"
 
 # ---- DB-less -------------------------------------------------------------
 expect "restore into a DB-less node (POST /config)" cairn restore gateway:latest --to "$dbless_url"

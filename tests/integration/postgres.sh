@@ -447,6 +447,9 @@ expect "drill restores under scratch names and compares row counts" cairn drill 
 	ok "the drill dropped its scratch databases" || not_ok "the drill dropped its scratch databases"
 expect "check" cairn check pg
 expect_stdout "15\." "check reports the server version"
+expect_stdout "drill +scratch databases in drill-target" "check says where the drill goes"
+expect "check of a job without drill-target" cairn check pg-parallel
+expect_stdout "drill +throwaway cluster, PostgreSQL 15" "check names the throwaway cluster a drill would start"
 
 # --- other formats and parallel dumps -----------------------------------
 

@@ -4,7 +4,8 @@
 # server through redis:// and through a directory, with the same DEBUG
 # DIGEST; the replication fallback, disk-based and diskless; stock tar and
 # zstd reading the archive; an ACL user and a wrong password; a server
-# killed in the middle of BGSAVE; a truncated RDB; check and drill.
+# killed in the middle of BGSAVE; a truncated RDB; check and drill; RDB
+# files of every encoding Redis has written, empty keys included.
 #
 # Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh); REDIS_TEST_KEYS to
 # change the dataset size.
@@ -256,5 +257,127 @@ if [ "$(archive_count cache-killed)" = 0 ]; then
 else
 	not_ok "nothing was catalogued for the killed server"
 fi
+
+# RDB files in the encodings older Redis versions wrote (zipmap, ziplist,
+# intset, quicklist, listpack, streams; made by redis/make_rdb.py with the
+# RDB version of each) and Redis' own corrupt_empty_keys.rdb. Each is
+# first loaded by redis-server itself, with deep sanitisation, which is
+# what proves the file; then cairn backs it up from the file and restores
+# it into an empty server over redis://, which must then hold what
+# redis-server loaded (DEBUG DIGEST, keys and expiries per database) and
+# must have skipped, with a warning naming each, the empty keys Redis
+# skipped.
+encodings=$SCRATCH/encodings
+python3 "$here/redis/make_rdb.py" "$encodings"
+cp "$here/../fixtures/redis/corrupt_empty_keys.rdb" "$encodings/"
+enc_job_port=$(free_port)
+start_redis "$SCRATCH/enc-job" "$enc_job_port"
+enc_job_pid=$REDIS_PID
+enc_dst_port=$(free_port)
+start_redis "$SCRATCH/enc-dst" "$enc_dst_port"
+enc_dst_pid=$REDIS_PID
+enc_load_port=$(free_port)
+
+keyspace() {
+	cli "$1" INFO keyspace | tr -d '\r' | grep '^db' | cut -d, -f1,2
+}
+
+for rdb in "$encodings"/*.rdb; do
+	name=$(basename "$rdb" .rdb)
+	load_dir=$SCRATCH/enc-load-$name
+	user_dir "$load_dir"
+	cp "$rdb" "$load_dir/dump.rdb"
+	chown "$TEST_USER" "$load_dir/dump.rdb" 2>/dev/null
+	touch -d '+1 hour' "$rdb"
+	cat >>"$conf" <<EOF
+
+[enc-$name]
+plugin = redis
+host = 127.0.0.1
+port = $enc_job_port
+rdb-path = $rdb
+EOF
+	if [ "$name" = v10-empty-intset ]; then
+		# Redis calls it corrupt: the server refuses the file, and the
+		# restore fails naming the key RESTORE refused.
+		if as_test_user redis-server --port "$enc_load_port" \
+			--bind 127.0.0.1 --dir "$load_dir" --save '' \
+			--logfile "$load_dir/redis.log" --daemonize no \
+			--sanitize-dump-payload yes >/dev/null 2>&1; then
+			not_ok "$name: redis-server refuses it"
+		elif grep -q 'Intset integrity check failed' "$load_dir/redis.log"; then
+			ok "$name: redis-server refuses it (intset integrity check)"
+		else
+			not_ok "$name: redis-server refuses it for its intset"
+			sed 's/^/# /' "$load_dir/redis.log" | tail -n 5
+		fi
+		expect "$name: back up from the file" run_cairn -c "$conf" \
+			backup "enc-$name"
+		expect_exit 1 "$name: a restore into a server fails" run_cairn \
+			-c "$conf" restore "enc-$name:latest" \
+			--to "redis://127.0.0.1:$enc_dst_port" --force
+		expect_stderr "key 'empty-intset' of db0: ERR Bad data format" \
+			"$name: the failure names the key and db Redis refused"
+		continue
+	fi
+	start_redis "$load_dir" "$enc_load_port" --dbfilename dump.rdb \
+		--sanitize-dump-payload yes
+	load_pid=$REDIS_PID
+	if grep -q 'Done loading RDB' "$load_dir/redis.log"; then
+		ok "$name: redis-server loads it ($(keyspace "$enc_load_port" | tr '\n' ' '))"
+	else
+		not_ok "$name: redis-server loads it"
+		sed 's/^/# /' "$load_dir/redis.log" | tail -n 5
+	fi
+	want_digest=$(digest "$enc_load_port")
+	want_keyspace=$(keyspace "$enc_load_port")
+	redis_skipped=$(sed -n 's/.*empty keys skipped: \([0-9]*\).*/\1/p' "$load_dir/redis.log")
+	stop_pid "$load_pid"
+
+	expect "$name: back up from the file" run_cairn -c "$conf" backup "enc-$name"
+	expect "$name: restore into redis://" run_cairn -c "$conf" \
+		restore "enc-$name:latest" --to "redis://127.0.0.1:$enc_dst_port" --force
+	got_digest=$(digest "$enc_dst_port")
+	got_keyspace=$(keyspace "$enc_dst_port")
+	if [ "$got_digest" = "$want_digest" ] && [ "$got_keyspace" = "$want_keyspace" ]; then
+		ok "$name: the restored server holds what redis-server loaded"
+	else
+		not_ok "$name: the restored server holds what redis-server loaded"
+		echo "# redis-server: $want_digest $want_keyspace"
+		echo "# cairn:        $got_digest $got_keyspace"
+	fi
+	warned=$(grep -c 'skipping empty key' "$SCRATCH/last.err")
+	if [ "$warned" = "${redis_skipped:-0}" ]; then
+		ok "$name: $warned empty keys skipped, as redis-server did"
+	else
+		not_ok "$name: $warned empty keys skipped, redis-server skipped ${redis_skipped:-0}"
+	fi
+	# Redis names the first ten it skips; cairn names each with its db.
+	missing=
+	for key in $(sed -n 's/.*skipping empty key: //p' "$load_dir/redis.log"); do
+		grep -q "skipping empty key '$key' of db[0-9]" "$SCRATCH/last.err" ||
+			missing="$missing $key"
+	done
+	if [ -z "$missing" ]; then
+		ok "$name: each key Redis skipped is named with its database"
+	else
+		not_ok "$name: keys Redis skipped that cairn did not name:$missing"
+	fi
+done
+expect "the empty keys of Redis' fixture restore into a directory" \
+	run_cairn -c "$conf" restore enc-corrupt_empty_keys:latest \
+	--to "$SCRATCH/enc-dir"
+expect_stderr "skipping empty key 'zset_listpack' of db0" \
+	"the directory restore names the empty keys redis-server will skip"
+if cmp -s "$SCRATCH/enc-dir/dump.rdb" "$encodings/corrupt_empty_keys.rdb"; then
+	ok "the directory restore writes the file unchanged"
+else
+	not_ok "the directory restore writes the file unchanged"
+fi
+expect "show the backup of the empty keys" run_cairn -c "$conf" --json show \
+	enc-corrupt_empty_keys:latest
+expect_stdout '"empty_keys": *"?9' "the manifest counts the 9 empty keys"
+stop_pid "$enc_job_pid"
+stop_pid "$enc_dst_pid"
 
 finish

@@ -30,7 +30,8 @@ kong/db/errors.lua, kong/db/schema/entities/*.lua, kong/db/declarative/):
     top-level `consumer_group_consumers` list, as `kong config db_export`
     writes it;
   - basic-auth passwords stored as Kong stores them, sha1(password +
-    consumer id) in hex, so they come back hashed;
+    consumer id) in hex, so they come back hashed, and OAuth2 client
+    secrets of hash_secret: true as PBKDF2 hashes;
   - DB-less mode (--dbless): read-only entity endpoints, GET /config (a
     YAML export, like Kong's) and POST /config (a JSON declarative
     configuration, flat or nested, honouring _transform);
@@ -438,6 +439,18 @@ def hash_password(password, consumer_id):
     return hashlib.sha1((password + consumer_id).encode()).hexdigest()
 
 
+def hash_client_secret(secret):
+    """kong/plugins/oauth2/secret.lua hash with PBKDF2 (the algorithm Kong
+    enables): sha512, 10000 iterations, 32 bytes, a random 16-byte salt,
+    in PHC form with unpadded base64."""
+    salt = os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha512", secret.encode(), salt, 10000, 32)
+
+    def b64(raw):
+        return base64.b64encode(raw).decode().rstrip("=")
+    return "$pbkdf2-sha512$i=10000,l=32$%s$%s" % (b64(salt), b64(digest))
+
+
 def pem_digest(pem):
     """cert_digest: the SHA-256 of the certificate's DER, in hex."""
     body = re.sub(r"-----[^-]+-----", "", pem or "")
@@ -670,6 +683,13 @@ class Database:
                 "password" in data:
             entity["password"] = hash_password(str(entity["password"]),
                                                entity["consumer"]["id"])
+        if kind.name == "oauth2_credentials" and transform and \
+                entity.get("hash_secret") is True and \
+                isinstance(entity.get("client_secret"), str):
+            # kong/plugins/oauth2/daos.lua: the transformation whose input
+            # is hash_secret hashes whatever client_secret it is given.
+            entity["client_secret"] = hash_client_secret(
+                entity["client_secret"])
         return entity
 
     def store(self, kind, entity):
@@ -730,6 +750,10 @@ class Database:
             merged.pop("password")
             entity = self.complete(kind, merged, old)
             entity["password"] = old["password"]
+        elif kind.name == "oauth2_credentials" and \
+                "hash_secret" not in data and "client_secret" not in data:
+            # The transformation's input is absent: nothing is rehashed.
+            entity = self.complete(kind, merged, old, transform=False)
         else:
             entity = self.complete(kind, merged, old)
         entity["id"] = old["id"]

@@ -322,6 +322,39 @@ def credential_rules(node):
     check("a password hash written back is hashed again "
           "(kong/plugins/basic-auth/daos.lua transformations)",
           answer[0] == 200 and answer[1]["password"] != want, shown(answer))
+    answer = node.call("POST", "/consumers/alice/oauth2",
+                       {"name": "app", "client_id": "app-1",
+                        "client_secret": "s3cret", "hash_secret": True})
+    hashed = answer[1]["client_secret"] if answer[1] else ""
+    check("an OAuth2 client_secret of hash_secret: true is stored as a "
+          "PBKDF2 hash (kong/plugins/oauth2/daos.lua transformations, "
+          "kong/plugins/oauth2/secret.lua)",
+          answer[0] == 201 and
+          hashed.startswith("$pbkdf2-sha512$i=10000,l=32$"), shown(answer))
+    credential = answer[1]["id"] if answer[1] else MISSING
+    again = node.call("PUT", "/oauth2/" + credential,
+                      {"name": "app", "client_id": "app-1",
+                       "client_secret": hashed, "hash_secret": True,
+                       "consumer": {"id": CONSUMER}})
+    check("an OAuth2 secret hash written back is hashed again, with a new "
+          "salt (kong/plugins/oauth2/daos.lua transformations)",
+          again[0] == 200 and again[1]["client_secret"] != hashed and
+          again[1]["client_secret"].startswith("$pbkdf2-sha512$"),
+          shown(again))
+    kept = again[1]["client_secret"] if again[1] else ""
+    answer = node.call("PATCH", "/oauth2/" + credential, {"name": "app 2"})
+    check("a PATCH without client_secret nor hash_secret leaves the hash "
+          "alone (kong/plugins/oauth2/daos.lua: hash_secret is the "
+          "transformation's input)",
+          answer[0] == 200 and answer[1]["client_secret"] == kept,
+          shown(answer))
+    answer = node.call("POST", "/consumers/alice/oauth2",
+                       {"name": "plain", "client_id": "app-2",
+                        "client_secret": "plain"})
+    check("an OAuth2 client_secret without hash_secret is kept as given "
+          "(kong/plugins/oauth2/daos.lua)",
+          answer[0] == 201 and answer[1]["client_secret"] == "plain" and
+          answer[1]["hash_secret"] is False, shown(answer))
     node.call("PUT", "/consumer_groups/" + GROUP, {"name": "gold"})
     answer = node.call("POST", "/consumer_groups/gold/consumers",
                        {"consumer": CONSUMER})

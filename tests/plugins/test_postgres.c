@@ -72,7 +72,8 @@ test_config_full(void **state)
 	    {"databases", "payment_gateway, merchant \"Legacy Reports\"", 15},
 	    {"exclude-databases", "tmp_*", 16}, {"format", "plain", 17},
 	    {"jobs", "4", 18}, {"sslmode", "verify-full", 19},
-	    {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20});
+	    {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20},
+	    {"drill-user", "postgres", 21});
 	struct postgres_config *cfg;
 
 	(void)state;
@@ -92,6 +93,7 @@ test_config_full(void **state)
 	assert_int_equal(cfg->format, POSTGRES_FORMAT_PLAIN);
 	assert_int_equal(cfg->jobs, 4);
 	assert_non_null(cfg->drill_target);
+	assert_string_equal(cfg->drill_user, "postgres");
 	postgres_config_free(cfg);
 }
 

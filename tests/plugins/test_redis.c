@@ -1,7 +1,8 @@
 /*
  * Tests of the redis plugin against the fake host: the CRC-64 and the RDB
  * walk on hand-built snapshots (keys, encodings, truncation, bad and
- * disabled checksums), the configuration and redis:// parsing, and, when
+ * disabled checksums, the empty keys Redis skips, and Redis' own fixture
+ * of them), the configuration and redis:// parsing, and, when
  * redis-server is installed, a backup, restores (into a server and into a
  * directory), the replication fallback and a drill against real servers
  * this test starts on loopback.
@@ -317,6 +318,204 @@ test_walk_keys(void **state)
 		collected_release(&c);
 	}
 	rdb_buf_release(&rdb);
+}
+
+/* Empty keys: what the walk flags as Redis' rdbLoadObject would skip. */
+
+struct empty_seen {
+	int count;
+	char names[24][40];
+	int empty[24];
+	uint64_t dbs[24];
+};
+
+static int
+collect_empty(void *arg, const struct rdb_key *key, struct cairn_error *err)
+{
+	struct empty_seen *e = arg;
+
+	(void)err;
+	assert_true(e->count < 24);
+	assert_true(key->name_length < 40);
+	memcpy(e->names[e->count], key->name, key->name_length);
+	e->names[e->count][key->name_length] = '\0';
+	e->empty[e->count] = key->empty;
+	e->dbs[e->count] = key->db;
+	e->count++;
+	return 0;
+}
+
+static const unsigned char empty_ziplist[11] = {11, 0, 0, 0, 10, 0,
+						0,  0, 0, 0, 0xff};
+static const unsigned char empty_listpack[7] = {7, 0, 0, 0, 0, 0, 0xff};
+/* A listpack of one 6-bit string "a": header, 0x81 'a', backlen 2, end. */
+static const unsigned char one_listpack[10] = {10, 0, 0,    0, 1,
+					       0,  0x81, 'a', 2, 0xff};
+
+static void
+put_blob(struct rdb_buf *b, const unsigned char *data, size_t length)
+{
+	put_length(b, length);
+	put(b, data, length);
+}
+
+static void
+test_walk_empty_keys(void **state)
+{
+	static const char *const want_empty[] = {
+		"list",		 "set",		 "zset",	"zset2",
+		"hash",		 "list-zl",	 "zset-zl",	"hash-zl",
+		"hash-lp",	 "zset-lp",	 "set-lp",	"ql",
+		"ql-nodes",	 "ql2",		 "ql2-nodes",
+	};
+	static const char *const want_kept[] = {
+		"ql-one-full", "ql2-plain", "set-lp-one", "string",
+	};
+	struct rdb_visitor v = {.capture = 1, .key = collect_empty};
+	struct empty_seen e;
+	struct rdb_summary s;
+	struct cairn_error err;
+	struct rdb_buf b;
+	size_t i;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	v.arg = &e;
+	put(&b, "REDIS0011", 9);
+	put_byte(&b, 254);
+	put_length(&b, 0);
+	put_byte(&b, 1); /* list */
+	put_string(&b, "list");
+	put_length(&b, 0);
+	put_byte(&b, 2); /* set */
+	put_string(&b, "set");
+	put_length(&b, 0);
+	put_byte(&b, 3); /* zset, text scores */
+	put_string(&b, "zset");
+	put_length(&b, 0);
+	put_byte(&b, 5); /* zset, binary scores */
+	put_string(&b, "zset2");
+	put_length(&b, 0);
+	put_byte(&b, 4); /* hash */
+	put_string(&b, "hash");
+	put_length(&b, 0);
+	put_byte(&b, 10); /* list ziplist */
+	put_string(&b, "list-zl");
+	put_blob(&b, empty_ziplist, sizeof(empty_ziplist));
+	put_byte(&b, 12); /* zset ziplist */
+	put_string(&b, "zset-zl");
+	put_blob(&b, empty_ziplist, sizeof(empty_ziplist));
+	put_byte(&b, 13); /* hash ziplist */
+	put_string(&b, "hash-zl");
+	put_blob(&b, empty_ziplist, sizeof(empty_ziplist));
+	put_byte(&b, 16); /* hash listpack */
+	put_string(&b, "hash-lp");
+	put_blob(&b, empty_listpack, sizeof(empty_listpack));
+	put_byte(&b, 17); /* zset listpack */
+	put_string(&b, "zset-lp");
+	put_blob(&b, empty_listpack, sizeof(empty_listpack));
+	put_byte(&b, 20); /* set listpack (RDB 11) */
+	put_string(&b, "set-lp");
+	put_blob(&b, empty_listpack, sizeof(empty_listpack));
+	put_byte(&b, 14); /* quicklist of no node */
+	put_string(&b, "ql");
+	put_length(&b, 0);
+	put_byte(&b, 14); /* quicklist of empty ziplists */
+	put_string(&b, "ql-nodes");
+	put_length(&b, 2);
+	put_blob(&b, empty_ziplist, sizeof(empty_ziplist));
+	put_blob(&b, empty_ziplist, sizeof(empty_ziplist));
+	put_byte(&b, 18); /* quicklist 2 of no node */
+	put_string(&b, "ql2");
+	put_length(&b, 0);
+	put_byte(&b, 18); /* quicklist 2 of one empty packed node */
+	put_string(&b, "ql2-nodes");
+	put_length(&b, 1);
+	put_length(&b, 2);
+	put_blob(&b, empty_listpack, sizeof(empty_listpack));
+	/* Kept: a full node after an empty one, a plain node, a set. */
+	put_byte(&b, 18);
+	put_string(&b, "ql-one-full");
+	put_length(&b, 2);
+	put_length(&b, 2);
+	put_blob(&b, empty_listpack, sizeof(empty_listpack));
+	put_length(&b, 2);
+	put_blob(&b, one_listpack, sizeof(one_listpack));
+	put_byte(&b, 18);
+	put_string(&b, "ql2-plain");
+	put_length(&b, 1);
+	put_length(&b, 1);
+	put_string(&b, "x");
+	put_byte(&b, 20);
+	put_string(&b, "set-lp-one");
+	put_blob(&b, one_listpack, sizeof(one_listpack));
+	put_byte(&b, 0);
+	put_string(&b, "string");
+	put_string(&b, "");
+	put_byte(&b, 255);
+	put_crc(&b, rdb_crc64(0, b.data, b.length));
+	{
+		struct mem_source m = {b.data, b.length, b.length};
+
+		assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &v, &s,
+					  &err),
+				 0);
+	}
+	assert_int_equal(e.count, 19);
+	for (i = 0; i < sizeof(want_empty) / sizeof(want_empty[0]); i++) {
+		assert_string_equal(e.names[i], want_empty[i]);
+		assert_int_equal(e.empty[i], 1);
+	}
+	for (i = 0; i < sizeof(want_kept) / sizeof(want_kept[0]); i++) {
+		assert_string_equal(e.names[15 + i], want_kept[i]);
+		assert_int_equal(e.empty[15 + i], 0);
+	}
+	/* Empty keys are counted apart: Redis does not load them. */
+	assert_int_equal(s.empty_keys, 15);
+	assert_int_equal(rdb_summary_keys(&s), 4);
+	rdb_summary_release(&s);
+	rdb_buf_release(&b);
+}
+
+/* Redis' own tests/assets/corrupt_empty_keys.rdb: nine empty keys. */
+static void
+test_walk_redis_empty_keys_fixture(void **state)
+{
+	struct rdb_visitor v = {.capture = 1, .key = collect_empty};
+	struct empty_seen e;
+	struct rdb_summary s;
+	struct cairn_error err;
+	unsigned char data[1024];
+	size_t length;
+	FILE *f;
+	int i;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	v.arg = &e;
+	f = fopen(REDIS_FIXTURE_DIR "/corrupt_empty_keys.rdb", "rb");
+	assert_non_null(f);
+	length = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	assert_int_equal(length, 280);
+	{
+		struct mem_source m = {data, length, 7};
+
+		assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &v, &s,
+					  &err),
+				 0);
+	}
+	assert_int_equal(e.count, 9);
+	for (i = 0; i < e.count; i++) {
+		assert_int_equal(e.empty[i], 1);
+		assert_true(e.dbs[i] == 0);
+	}
+	assert_string_equal(e.names[0], "set");
+	assert_string_equal(e.names[8], "list_quicklist_empty_ziplist");
+	assert_int_equal(s.empty_keys, 9);
+	assert_int_equal(rdb_summary_keys(&s), 0);
+	rdb_summary_release(&s);
 }
 
 static void
@@ -1025,6 +1224,8 @@ main(void)
 		cmocka_unit_test(test_crc64_vectors),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_walk_keys),
+		cmocka_unit_test(test_walk_empty_keys),
+		cmocka_unit_test(test_walk_redis_empty_keys_fixture),
 		cmocka_unit_test(test_walk_truncated),
 		cmocka_unit_test(test_walk_bad_crc),
 		cmocka_unit_test(test_walk_checksum_disabled),

@@ -1,6 +1,6 @@
 /*
  * Unit tests of manifests and index records: JSON round trips of both,
- * what their parsers refuse, entry type names, part names, and the rule
+ * what their parsers refuse, entry type names, and the rule
  * for entry names (relative, no empty, "." or ".." components, nothing
  * under the reserved ".cairn", at most 64 KiB) that keeps a hostile
  * archive from writing outside its target.
@@ -334,20 +334,6 @@ test_entry_types(void **state)
 }
 
 static void
-test_part_names(void **state)
-{
-	struct buf name = BUF_INIT;
-
-	(void)state;
-	manifest_part_name("payment_gateway.dump", 1, &name);
-	assert_string_equal(buf_str(&name), "payment_gateway.dump.part-000001");
-	/* The buffer is reset, not appended to. */
-	manifest_part_name("dir/x", 123456, &name);
-	assert_string_equal(buf_str(&name), "dir/x.part-123456");
-	buf_release(&name);
-}
-
-static void
 expect_name_ok(const char *name)
 {
 	struct cairn_error err;
@@ -439,7 +425,6 @@ main(void)
 		cmocka_unit_test(test_index_round_trip),
 		cmocka_unit_test(test_index_refused),
 		cmocka_unit_test(test_entry_types),
-		cmocka_unit_test(test_part_names),
 		cmocka_unit_test(test_entry_names),
 		cmocka_unit_test(test_entry_names_refused),
 		cmocka_unit_test(test_entry_name_limit),

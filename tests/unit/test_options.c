@@ -238,12 +238,48 @@ test_command_options(void **state)
 }
 
 static void
+test_offsite_options(void **state)
+{
+	struct argv_copy a;
+	struct options o;
+
+	(void)state;
+	expect_ok(&a, &o, "copy --to s3 --to vault --job db latest");
+	assert_int_equal(o.command, COMMAND_COPY);
+	assert_int_equal(o.target_count, 2);
+	assert_string_equal(o.targets[0], "s3");
+	assert_string_equal(o.targets[1], "vault");
+	assert_string_equal(o.job, "db");
+	assert_int_equal(o.arg_count, 1);
+	options_release(&o);
+	argv_release(&a);
+
+	expect_ok(&a, &o, "verify --remote s3 --deep");
+	assert_string_equal(o.remote, "s3");
+	assert_int_equal(o.deep, 1);
+	options_release(&o);
+	argv_release(&a);
+
+	expect_ok(&a, &o, "restore latest --from s3 --to /tmp/x");
+	assert_string_equal(o.from, "s3");
+	assert_string_equal(o.to, "/tmp/x");
+	options_release(&o);
+	argv_release(&a);
+}
+
+static void
 test_options_refused_elsewhere(void **state)
 {
 	(void)state;
 	expect_usage_error("backup --job db", "--job does not apply to 'backup'");
 	expect_usage_error("show latest --job db", "--job does not apply");
-	expect_usage_error("list --to /tmp/x", "apply to 'restore' only");
+	expect_usage_error("list --to /tmp/x",
+			   "--to applies to 'restore' and 'copy' only");
+	expect_usage_error("backup --remote s3", "--remote applies to");
+	expect_usage_error("list --from s3", "--from applies to");
+	expect_usage_error("verify --deep", "--deep applies to");
+	expect_usage_error("restore latest --to /a --to /b",
+			   "restore takes one --to");
 	expect_usage_error("backup --only x", "apply to 'restore' only");
 	expect_usage_error("verify --force", "apply to 'restore' only");
 	expect_usage_error("verify --dry-run",
@@ -432,6 +468,7 @@ test_every_command(void **state)
 		{"check", COMMAND_CHECK},
 		{"plugins", COMMAND_PLUGINS},
 		{"catalog rebuild", COMMAND_CATALOG},
+		{"copy", COMMAND_COPY},
 		{"version", COMMAND_VERSION},
 	};
 	size_t i;
@@ -458,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_double_dash),
 		cmocka_unit_test(test_restore_options),
 		cmocka_unit_test(test_command_options),
+		cmocka_unit_test(test_offsite_options),
 		cmocka_unit_test(test_options_refused_elsewhere),
 		cmocka_unit_test(test_argument_counts),
 		cmocka_unit_test(test_many_arguments),

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Encrypted against plain archives, same tree, same run: backup, restore
+# and verify (with the identity) times and peak RSS, each case alternating
+# plain/encrypted BENCH_RUNS times; the medians and their ratios go to
+# stdout as a Markdown table (pasted into bench/RESULTS.md by hand).
+#
+#   bench/age.sh [CAIRN]      BENCH_SCALE (default 0.4 of gen_volume.py's
+#                             scale 1: about 0.45 GiB of text plus 256 MiB
+#                             of noise), BENCH_RUNS (default 3)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+CAIRN=${1:-${CAIRN:-cairn}}
+scale=${BENCH_SCALE:-0.4}
+runs=${BENCH_RUNS:-3}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/cairn-bench-age.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work/tree"
+python3 "$here/gen_volume.py" "$work/tree" "$scale" >/dev/null || exit 1
+head -c $((256 * 1024 * 1024)) /dev/urandom >"$work/tree/noise.bin"
+"$CAIRN" key generate "$work/id" >"$work/pub" || exit 1
+for kind in plain age; do
+	{
+		echo "[repository]"
+		echo "path = $work/repo-$kind"
+		echo "[tree]"
+		echo "plugin = volume"
+		echo "paths = $work/tree"
+		if [ "$kind" = age ]; then
+			echo "[encryption]"
+			echo "recipients = $(cat "$work/pub")"
+			echo "identity-file = $work/id"
+		fi
+	} >"$work/$kind.conf"
+	chmod 600 "$work/$kind.conf"
+done
+du -sb "$work/tree" | awk '{printf "tree: %d bytes\n", $1}' >&2
+
+# measure NAME COMMAND...: appends "NAME seconds kib" to results.
+measure() {
+	local name=$1
+	shift
+	sync
+	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
+		{ echo "$name failed:" >&2; cat "$work/err" >&2; exit 1; }
+	echo "$name $(cat "$work/time")" >>"$work/results"
+}
+
+cat "$work"/tree/noise.bin >/dev/null
+for run in $(seq "$runs"); do
+	for kind in plain age; do
+		measure "backup-$kind" "$CAIRN" -q -c "$work/$kind.conf" backup
+		rm -rf "$work/out"
+		measure "restore-$kind" "$CAIRN" -q -c "$work/$kind.conf" \
+			restore tree:latest --to "$work/out"
+		measure "verify-$kind" "$CAIRN" -q -c "$work/$kind.conf" \
+			verify tree:latest
+	done
+	echo "run $run done" >&2
+done
+ls -l "$work"/repo-*/archives/tree/ >&2
+
+python3 - "$work/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, secs, kib = line.split()
+    rows.setdefault(name, []).append((float(secs), int(kib)))
+print("| case | plain s | encrypted s | ratio | plain peak RSS | encrypted peak RSS | RSS difference |")
+print("|---|---|---|---|---|---|---|")
+for case in ("backup", "restore", "verify"):
+    p, a = rows[case + "-plain"], rows[case + "-age"]
+    ps = statistics.median(s for s, _ in p)
+    as_ = statistics.median(s for s, _ in a)
+    pk = max(k for _, k in p)
+    ak = max(k for _, k in a)
+    print("| %s | %.2f | %.2f | %.3f | %.1f MiB | %.1f MiB | %+.2f MiB |" %
+          (case, ps, as_, as_ / ps, pk / 1024, ak / 1024, (ak - pk) / 1024))
+PY

@@ -1,0 +1,1102 @@
+/*
+ * The S3 client of s3.h: one request layer (signing, sending, reading
+ * the reply, retrying) and the operations on top of it.
+ */
+#include "s3.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "sha256.h"
+#include "sigv4.h"
+#include "xml.h"
+
+/* Replies other than objects' bytes are small XML documents. */
+#define REPLY_LIMIT (16 * 1024 * 1024)
+#define MAX_PARTS 10000
+#define MIN_PART_SIZE (5ULL * 1024 * 1024)
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 8000
+
+struct s3_client {
+	CURL *curl;
+	char *name;
+	char *scheme;   /* "http" or "https" */
+	char *hostport; /* as in the endpoint */
+	char *region;
+	char *bucket;
+	int path_style;
+	char *access_key;
+	char *secret_key;
+	char *storage_class;
+	char *ca_file;
+	uint64_t max_rate;
+	uint64_t part_size;
+	int attempts;
+	unsigned int jitter_seed;
+};
+
+/* One request, described by the operation. */
+struct s3_call {
+	const char *method;
+	const char *key; /* NULL: the bucket itself */
+	const struct sigv4_pair *query;
+	size_t query_count;
+	const struct sigv4_pair *headers; /* signed, beside the usual three */
+	size_t header_count;
+	const void *body;
+	size_t body_length;
+	/* Where a GET's bytes go; NULL: into reply.body. */
+	unsigned char *sink;
+	size_t sink_size;
+};
+
+struct s3_reply {
+	long status;
+	struct buf body;
+	size_t sink_got;
+	int overflow;
+	uint64_t content_length;
+	int has_length;
+	char etag[160];
+	char sha256[65];
+	char lock_until[64];
+	char date[64];
+};
+
+/* The upload body, read by curl from memory. */
+struct body_reader {
+	const unsigned char *data;
+	size_t length;
+	size_t sent;
+};
+
+static char *
+copy_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+int
+s3_open(struct s3_client **client, const struct s3_config *config,
+	struct cairn_error *err)
+{
+	struct s3_client *c;
+	const char *rest;
+
+	*client = NULL;
+	if (strncmp(config->endpoint, "https://", 8) == 0)
+		rest = config->endpoint + 8;
+	else if (strncmp(config->endpoint, "http://", 7) == 0)
+		rest = config->endpoint + 7;
+	else {
+		error_set(err, "offsite %s: endpoint '%s' is not an http:// or "
+			  "https:// URL", config->name, config->endpoint);
+		return -1;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		free(c);
+		error_set(err, "offsite %s: cannot initialise libcurl",
+			  config->name);
+		return -1;
+	}
+	c->name = xstrdup(config->name);
+	c->scheme = xstrndup(config->endpoint,
+			     (size_t)(rest - config->endpoint - 3));
+	c->hostport = xstrndup(rest, strcspn(rest, "/"));
+	c->region = xstrdup(config->region);
+	c->bucket = xstrdup(config->bucket);
+	c->path_style = config->path_style;
+	c->access_key = xstrdup(config->access_key);
+	c->secret_key = xstrdup(config->secret_key);
+	c->storage_class = copy_or_null(config->storage_class);
+	c->ca_file = copy_or_null(config->ca_file);
+	c->max_rate = config->max_rate;
+	c->part_size = config->part_size >= MIN_PART_SIZE ? config->part_size
+							   : MIN_PART_SIZE;
+	c->attempts = config->attempts > 0 ? config->attempts : 1;
+	c->jitter_seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	*client = c;
+	return 0;
+}
+
+void
+s3_close(struct s3_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->name);
+	free(c->scheme);
+	free(c->hostport);
+	free(c->region);
+	free(c->bucket);
+	wipe_free(c->access_key);
+	wipe_free(c->secret_key);
+	free(c->storage_class);
+	free(c->ca_file);
+	free(c);
+}
+
+/* ---- replies ------------------------------------------------------ */
+
+/* The server's error code in an XML body, or NULL; caller frees. */
+static char *
+error_code(const char *body, size_t length)
+{
+	struct xml_span doc = {body, length}, error;
+	size_t cursor = 0;
+
+	if (body == NULL || xml_next(&doc, &cursor, "Error", &error) != 1)
+		return NULL;
+	return xml_find_text(&error, "Code");
+}
+
+int
+s3_reply_retryable(long http_status, const char *body, size_t length)
+{
+	char *code;
+	int retry;
+
+	/* 501 NotImplemented is an answer, not a passing failure. */
+	if ((http_status >= 500 && http_status != 501) ||
+	    http_status == 408 || http_status == 429)
+		return 1;
+	code = error_code(body, length);
+	retry = code != NULL &&
+		(strcmp(code, "SlowDown") == 0 ||
+		 strcmp(code, "RequestTimeout") == 0 ||
+		 strcmp(code, "InternalError") == 0 ||
+		 strcmp(code, "ServiceUnavailable") == 0);
+	free(code);
+	return retry;
+}
+
+void
+s3_reply_error(long http_status, const char *body, size_t length,
+	       struct buf *message)
+{
+	struct xml_span doc = {body, length}, error;
+	size_t cursor = 0;
+	char *code = NULL, *text = NULL;
+
+	if (body != NULL && xml_next(&doc, &cursor, "Error", &error) == 1) {
+		code = xml_find_text(&error, "Code");
+		text = xml_find_text(&error, "Message");
+	}
+	buf_printf(message, "%ld", http_status);
+	if (code != NULL)
+		buf_printf(message, " %s", code);
+	else if (http_status == 404)
+		buf_append_str(message, " Not Found");
+	else if (http_status == 403)
+		buf_append_str(message, " Forbidden");
+	if (text != NULL) {
+		/* One line, and not the whole of a hostile reply. */
+		for (char *p = text; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+		buf_printf(message, ": %.300s", text);
+	}
+	free(code);
+	free(text);
+}
+
+uint64_t
+s3_part_size(uint64_t size, uint64_t preferred)
+{
+	uint64_t part = preferred >= MIN_PART_SIZE ? preferred : MIN_PART_SIZE;
+
+	while (size / part >= MAX_PARTS)
+		part *= 2;
+	return part;
+}
+
+time_t
+s3_parse_date(const char *text)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	}
+	if (end == NULL)
+		return 0;
+	return timegm(&tm);
+}
+
+static size_t
+on_header(char *data, size_t size, size_t count, void *context)
+{
+	struct s3_reply *reply = context;
+	size_t length = size * count, n;
+	const char *colon, *value;
+	char name[64];
+
+	if (length >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		const char *space = memchr(data, ' ', length);
+
+		/* A new status line (after 100 Continue): start over. */
+		reply->status = space ? strtol(space + 1, NULL, 10) : 0;
+		reply->has_length = 0;
+		reply->etag[0] = reply->sha256[0] = '\0';
+		reply->lock_until[0] = reply->date[0] = '\0';
+		return length;
+	}
+	colon = memchr(data, ':', length);
+	if (colon == NULL || (size_t)(colon - data) >= sizeof(name))
+		return length;
+	n = (size_t)(colon - data);
+	memcpy(name, data, n);
+	name[n] = '\0';
+	value = colon + 1;
+	while (value < data + length && (*value == ' ' || *value == '\t'))
+		value++;
+	n = (size_t)(data + length - value);
+	while (n > 0 && (value[n - 1] == '\r' || value[n - 1] == '\n' ||
+			 value[n - 1] == ' '))
+		n--;
+#define TAKE(field)                                                         \
+	snprintf(reply->field, sizeof(reply->field), "%.*s", (int)n, value)
+	if (strcasecmp(name, "content-length") == 0) {
+		reply->content_length = strtoull(value, NULL, 10);
+		reply->has_length = 1;
+	} else if (strcasecmp(name, "etag") == 0) {
+		TAKE(etag);
+	} else if (strcasecmp(name, "x-amz-meta-sha256") == 0) {
+		TAKE(sha256);
+	} else if (strcasecmp(name,
+			      "x-amz-object-lock-retain-until-date") == 0) {
+		TAKE(lock_until);
+	} else if (strcasecmp(name, "date") == 0) {
+		TAKE(date);
+	}
+#undef TAKE
+	return length;
+}
+
+/* The call being made, for the write callback. */
+struct transfer {
+	const struct s3_call *call;
+	struct s3_reply *reply;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t count, void *context)
+{
+	struct transfer *t = context;
+	struct s3_reply *reply = t->reply;
+	size_t length = size * count;
+
+	if (t->call->sink != NULL && reply->status >= 200 &&
+	    reply->status < 300) {
+		if (length > t->call->sink_size - reply->sink_got) {
+			reply->overflow = 1;
+			return 0;
+		}
+		memcpy(t->call->sink + reply->sink_got, data, length);
+		reply->sink_got += length;
+		return length;
+	}
+	if (reply->body.length + length > REPLY_LIMIT) {
+		reply->overflow = 1;
+		return 0;
+	}
+	buf_append(&reply->body, data, length);
+	return length;
+}
+
+static size_t
+on_read(char *buffer, size_t size, size_t count, void *context)
+{
+	struct body_reader *r = context;
+	size_t n = size * count;
+
+	if (n > r->length - r->sent)
+		n = r->length - r->sent;
+	memcpy(buffer, r->data + r->sent, n);
+	r->sent += n;
+	return n;
+}
+
+static void
+hash_hex(const void *data, size_t length, char hex[SHA256_HEX_SIZE])
+{
+	struct sha256 hash;
+
+	if (sha256_init(&hash) != 0)
+		abort();
+	sha256_update(&hash, data, length);
+	sha256_final_hex(&hash, hex);
+	sha256_release(&hash);
+}
+
+/* Content-MD5: base64 of the body's MD5, which S3 checks (and requires
+ * of uploads under object lock). */
+static int
+content_md5(const void *data, size_t length, char out[32])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_length = 0;
+
+	if (EVP_Digest(data, length, md, &md_length, EVP_md5(), NULL) != 1 ||
+	    md_length != 16)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, md, 16);
+	return 0;
+}
+
+static void
+amz_date(char out[17])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* The request's path, unencoded, and the host it goes to. */
+static void
+request_target(const struct s3_client *c, const char *key, struct buf *path,
+	       struct buf *host)
+{
+	if (c->path_style) {
+		buf_printf(host, "%s", c->hostport);
+		buf_printf(path, "/%s", c->bucket);
+		if (key != NULL)
+			buf_printf(path, "/%s", key);
+	} else {
+		buf_printf(host, "%s.%s", c->bucket, c->hostport);
+		buf_printf(path, "/%s", key ? key : "");
+	}
+}
+
+static int
+retryable_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+backoff(struct s3_client *c, int attempt)
+{
+	long delay = BACKOFF_FIRST_MS;
+	struct timespec ts;
+	long wait;
+
+	while (attempt-- > 1 && delay < BACKOFF_MAX_MS)
+		delay *= 2;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	/* Jitter: between half the delay and all of it, so clients that
+	 * failed together do not come back together. */
+	wait = delay / 2 + (long)(rand_r(&c->jitter_seed) % (delay / 2 + 1));
+	ts.tv_sec = wait / 1000;
+	ts.tv_nsec = (wait % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+reply_reset(struct s3_reply *reply)
+{
+	buf_reset(&reply->body);
+	reply->status = 0;
+	reply->sink_got = 0;
+	reply->overflow = 0;
+	reply->has_length = 0;
+	reply->content_length = 0;
+	reply->etag[0] = reply->sha256[0] = '\0';
+	reply->lock_until[0] = reply->date[0] = '\0';
+}
+
+/*
+ * One attempt: signs and sends the call. The curl result, with the reply
+ * filled as far as it came.
+ */
+static CURLcode
+attempt_call(struct s3_client *c, const struct s3_call *call,
+	     struct s3_reply *reply, const char *payload_sha256,
+	     const char *md5, struct cairn_error *err, int *sign_failed)
+{
+	struct sigv4_pair headers[24];
+	struct buf path = BUF_INIT, host = BUF_INIT, url = BUF_INIT;
+	struct buf auth = BUF_INIT, line = BUF_INIT;
+	struct sigv4_credentials creds = {c->access_key, c->secret_key};
+	struct curl_slist *list = NULL;
+	struct body_reader reader = {call->body, call->body_length, 0};
+	struct transfer transfer = {call, reply};
+	struct sigv4_request r;
+	char date[17];
+	size_t n = 0, i;
+	CURLcode rc;
+
+	*sign_failed = 0;
+	amz_date(date);
+	request_target(c, call->key, &path, &host);
+	headers[n++] = (struct sigv4_pair){"host", buf_str(&host)};
+	headers[n++] = (struct sigv4_pair){"x-amz-date", date};
+	headers[n++] =
+		(struct sigv4_pair){"x-amz-content-sha256", payload_sha256};
+	if (md5 != NULL)
+		headers[n++] = (struct sigv4_pair){"content-md5", md5};
+	for (i = 0; i < call->header_count && n < 24; i++)
+		headers[n++] = call->headers[i];
+	memset(&r, 0, sizeof(r));
+	r.method = call->method;
+	r.path = buf_str(&path);
+	r.query = call->query;
+	r.query_count = call->query_count;
+	r.headers = headers;
+	r.header_count = n;
+	r.payload_sha256 = payload_sha256;
+	r.amz_date = date;
+	r.region = c->region;
+	r.service = "s3";
+	if (sigv4_authorization(&r, &creds, &auth, err) != 0) {
+		*sign_failed = 1;
+		rc = CURLE_OK;
+		goto out;
+	}
+	buf_printf(&url, "%s://%s", c->scheme, buf_str(&host));
+	sigv4_uri_encode(&url, buf_str(&path), 1);
+	if (call->query_count > 0) {
+		buf_append_char(&url, '?');
+		sigv4_canonical_query(&r, &url);
+	}
+	for (i = 0; i < n; i++) {
+		buf_reset(&line);
+		buf_printf(&line, "%s: %s", headers[i].name, headers[i].value);
+		list = curl_slist_append(list, buf_str(&line));
+	}
+	buf_reset(&line);
+	buf_printf(&line, "Authorization: %s", buf_str(&auth));
+	list = curl_slist_append(list, buf_str(&line));
+	explicit_bzero(line.data, line.length);
+	list = curl_slist_append(list, "Expect:");
+	list = curl_slist_append(list, "Content-Type:");
+	list = curl_slist_append(list, "Accept:");
+
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, buf_str(&url));
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* A stalled transfer is a timeout, retried, not a hang. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, reply);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &transfer);
+	if (c->ca_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+	if (strcmp(call->method, "HEAD") == 0) {
+		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(call->method, "GET") != 0) {
+		curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, call->method);
+		if (call->body != NULL || strcmp(call->method, "PUT") == 0 ||
+		    strcmp(call->method, "POST") == 0) {
+			curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(c->curl, CURLOPT_READDATA, &reader);
+			curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE,
+					 (curl_off_t)call->body_length);
+			if (c->max_rate > 0)
+				curl_easy_setopt(
+					c->curl, CURLOPT_MAX_SEND_SPEED_LARGE,
+					(curl_off_t)c->max_rate);
+		}
+	}
+	rc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_easy_reset(c->curl); /* the header list goes below */
+out:
+	curl_slist_free_all(list);
+	explicit_bzero(auth.data, auth.length);
+	buf_release(&auth);
+	buf_release(&line);
+	buf_release(&url);
+	buf_release(&path);
+	buf_release(&host);
+	return rc;
+}
+
+/*
+ * Makes the call, retrying what is worth retrying. 0 with a 2xx reply;
+ * -1 with err naming the target, the method, the key and the server's
+ * error (the reply kept for callers that look at the status, e.g. 404).
+ */
+static int
+s3_call(struct s3_client *c, const struct s3_call *call,
+	struct s3_reply *reply, struct cairn_error *err)
+{
+	char payload[SHA256_HEX_SIZE], md5[32];
+	const char *md5_header = NULL;
+	struct buf message = BUF_INIT;
+	int attempt, sign_failed;
+	CURLcode rc = CURLE_OK;
+
+	hash_hex(call->body ? call->body : "", call->body_length, payload);
+	if (call->body != NULL && strcmp(call->method, "PUT") == 0) {
+		if (content_md5(call->body, call->body_length, md5) != 0) {
+			error_set(err, "offsite %s: cannot compute an MD5 "
+				  "(libcrypto)", c->name);
+			return -1;
+		}
+		md5_header = md5;
+	}
+	for (attempt = 1; attempt <= c->attempts; attempt++) {
+		if (attempt > 1)
+			backoff(c, attempt - 1);
+		reply_reset(reply);
+		rc = attempt_call(c, call, reply, payload, md5_header, err,
+				  &sign_failed);
+		if (sign_failed)
+			return -1;
+		log_debug("offsite %s: %s %s%s: %s %ld (attempt %d)", c->name,
+			  call->method, call->key ? call->key : "/",
+			  call->query_count > 0 ? "?..." : "",
+			  rc == CURLE_OK ? "HTTP" : curl_easy_strerror(rc),
+			  reply->status, attempt);
+		if (rc == CURLE_OK && reply->status >= 200 &&
+		    reply->status < 300)
+			return 0;
+		if (rc == CURLE_WRITE_ERROR && reply->overflow) {
+			error_set(err, "offsite %s: %s %s: the reply is longer "
+				  "than asked for", c->name, call->method,
+				  call->key ? call->key : c->bucket);
+			return -1;
+		}
+		if (rc != CURLE_OK && !retryable_curl(rc))
+			break;
+		if (rc == CURLE_OK &&
+		    !s3_reply_retryable(reply->status, reply->body.data,
+					reply->body.length))
+			break;
+	}
+	if (rc != CURLE_OK) {
+		buf_printf(&message, "%s", curl_easy_strerror(rc));
+	} else {
+		s3_reply_error(reply->status, reply->body.data,
+			       reply->body.length, &message);
+	}
+	error_set(err, "offsite %s: %s %s: %s%s", c->name, call->method,
+		  call->key ? call->key : c->bucket, buf_str(&message),
+		  attempt > c->attempts ? " (after every retry)" : "");
+	buf_release(&message);
+	return -1;
+}
+
+static void
+reply_release(struct s3_reply *reply)
+{
+	buf_release(&reply->body);
+}
+
+/* ---- operations --------------------------------------------------- */
+
+int
+s3_head(struct s3_client *c, const char *key, struct s3_object_info *info,
+	struct cairn_error *err)
+{
+	struct s3_call call = {.method = "HEAD", .key = key};
+	struct s3_reply reply;
+	int rc;
+
+	memset(&reply, 0, sizeof(reply));
+	memset(info, 0, sizeof(*info));
+	rc = s3_call(c, &call, &reply, err);
+	if (rc != 0 && reply.status == 404) {
+		reply_release(&reply);
+		return 0;
+	}
+	if (rc == 0) {
+		info->size = reply.content_length;
+		snprintf(info->sha256, sizeof(info->sha256), "%s",
+			 reply.sha256);
+		info->lock_until = reply.lock_until[0]
+					   ? s3_parse_date(reply.lock_until)
+					   : 0;
+		info->server_date = reply.date[0] ? s3_parse_date(reply.date)
+						  : 0;
+		rc = 1;
+	}
+	reply_release(&reply);
+	return rc;
+}
+
+int
+s3_put_bytes(struct s3_client *c, const char *key, const void *data,
+	     size_t length, struct cairn_error *err)
+{
+	struct s3_call call = {.method = "PUT", .key = key, .body = data,
+			       .body_length = length};
+	struct s3_reply reply;
+	int rc;
+
+	/* An empty body still goes as a body, with its own hash. */
+	if (data == NULL)
+		call.body = "";
+	memset(&reply, 0, sizeof(reply));
+	rc = s3_call(c, &call, &reply, err);
+	reply_release(&reply);
+	return rc;
+}
+
+/* The headers an archive object is created with. */
+static size_t
+object_headers(const struct s3_client *c, const struct s3_upload *upload,
+	       struct sigv4_pair *headers, char *lock_date, size_t lock_size)
+{
+	size_t n = 0;
+	struct tm tm;
+
+	headers[n++] = (struct sigv4_pair){"x-amz-meta-sha256", upload->sha256};
+	if (c->storage_class != NULL)
+		headers[n++] = (struct sigv4_pair){"x-amz-storage-class",
+						   c->storage_class};
+	if (upload->lock_until > 0) {
+		gmtime_r(&upload->lock_until, &tm);
+		strftime(lock_date, lock_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		headers[n++] = (struct sigv4_pair){"x-amz-object-lock-mode",
+						   "COMPLIANCE"};
+		headers[n++] = (struct sigv4_pair){
+			"x-amz-object-lock-retain-until-date", lock_date};
+	}
+	return n;
+}
+
+/* Reads exactly `length` bytes at `offset` of fd. */
+static int
+read_exactly(int fd, void *buffer, size_t length, uint64_t offset)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < length) {
+		n = pread(fd, (char *)buffer + done, length - done,
+			  (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+put_single(struct s3_client *c, const char *key,
+	   const struct s3_upload *upload, struct cairn_error *err)
+{
+	struct sigv4_pair headers[4];
+	char lock_date[32];
+	struct s3_call call = {.method = "PUT", .key = key};
+	struct s3_reply reply;
+	unsigned char *data;
+	int rc;
+
+	data = xmalloc(upload->size ? upload->size : 1);
+	if (read_exactly(upload->fd, data, upload->size, 0) != 0) {
+		error_errno(err, errno, "offsite %s: cannot read the archive "
+			    "for %s", c->name, key);
+		free(data);
+		return -1;
+	}
+	call.headers = headers;
+	call.header_count = object_headers(c, upload, headers, lock_date,
+					   sizeof(lock_date));
+	call.body = data;
+	call.body_length = upload->size;
+	memset(&reply, 0, sizeof(reply));
+	rc = s3_call(c, &call, &reply, err);
+	if (rc == 0 && upload->progress)
+		upload->progress(upload->progress_context, upload->size,
+				 upload->size);
+	reply_release(&reply);
+	free(data);
+	return rc;
+}
+
+int
+s3_abort_upload(struct s3_client *c, const char *key, const char *upload_id,
+		struct cairn_error *err)
+{
+	struct sigv4_pair query[] = {{"uploadId", upload_id}};
+	struct s3_call call = {.method = "DELETE", .key = key,
+			       .query = query, .query_count = 1};
+	struct s3_reply reply;
+	int rc;
+
+	memset(&reply, 0, sizeof(reply));
+	rc = s3_call(c, &call, &reply, err);
+	if (rc != 0 && reply.status == 404) { /* already gone */
+		error_clear(err);
+		rc = 0;
+	} else if (rc != 0 && (reply.status == 405 || reply.status == 501)) {
+		/* A server without AbortMultipartUpload (some test servers):
+		 * nothing more can be done, and no object came of it. */
+		error_clear(err);
+		rc = 1;
+	}
+	reply_release(&reply);
+	return rc;
+}
+
+/* Parses the UploadId of CreateMultipartUpload's reply. */
+static char *
+reply_upload_id(const struct s3_reply *reply)
+{
+	struct xml_span doc = {reply->body.data, reply->body.length};
+
+	return reply->body.data ? xml_find_text(&doc, "UploadId") : NULL;
+}
+
+static int
+put_multipart(struct s3_client *c, const char *key,
+	      const struct s3_upload *upload, struct cairn_error *err)
+{
+	uint64_t part_size = s3_part_size(upload->size, c->part_size);
+	uint64_t parts = (upload->size + part_size - 1) / part_size, i;
+	struct sigv4_pair headers[4], create_query[] = {{"uploads", ""}};
+	struct buf complete = BUF_INIT, number = BUF_INIT;
+	struct s3_call call = {.method = "POST", .key = key,
+			       .query = create_query, .query_count = 1};
+	struct s3_reply reply;
+	struct cairn_error abort_err;
+	unsigned char *part = NULL;
+	char lock_date[32], *upload_id = NULL;
+	int rc = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	call.headers = headers;
+	call.header_count = object_headers(c, upload, headers, lock_date,
+					   sizeof(lock_date));
+	if (s3_call(c, &call, &reply, err) != 0)
+		goto out;
+	upload_id = reply_upload_id(&reply);
+	if (upload_id == NULL || *upload_id == '\0') {
+		error_set(err, "offsite %s: POST %s?uploads: no UploadId in "
+			  "the reply", c->name, key);
+		goto out;
+	}
+	if (upload->journal)
+		upload->journal(upload->journal_context, key, upload_id);
+	part = xmalloc(part_size);
+	buf_append_str(&complete, "<CompleteMultipartUpload>");
+	for (i = 0; i < parts; i++) {
+		uint64_t offset = i * part_size;
+		size_t length = (size_t)(upload->size - offset < part_size
+						 ? upload->size - offset
+						 : part_size);
+		struct sigv4_pair query[2];
+		struct s3_call put = {.method = "PUT", .key = key,
+				      .query = query, .query_count = 2,
+				      .body = part, .body_length = length};
+
+		buf_reset(&number);
+		buf_printf(&number, "%" PRIu64, i + 1);
+		query[0] = (struct sigv4_pair){"partNumber", buf_str(&number)};
+		query[1] = (struct sigv4_pair){"uploadId", upload_id};
+		if (read_exactly(upload->fd, part, length, offset) != 0) {
+			error_errno(err, errno, "offsite %s: cannot read the "
+				    "archive for %s", c->name, key);
+			goto abort;
+		}
+		if (s3_call(c, &put, &reply, err) != 0)
+			goto abort;
+		if (reply.etag[0] == '\0') {
+			error_set(err, "offsite %s: PUT %s part %" PRIu64
+				  ": no ETag in the reply", c->name, key,
+				  i + 1);
+			goto abort;
+		}
+		buf_printf(&complete,
+			   "<Part><PartNumber>%" PRIu64 "</PartNumber>"
+			   "<ETag>%s</ETag></Part>",
+			   i + 1, reply.etag);
+		if (upload->progress)
+			upload->progress(upload->progress_context,
+					 offset + length, upload->size);
+	}
+	buf_append_str(&complete, "</CompleteMultipartUpload>");
+	{
+		struct sigv4_pair query[] = {{"uploadId", upload_id}};
+		struct s3_call done = {.method = "POST", .key = key,
+				       .query = query, .query_count = 1,
+				       .body = complete.data,
+				       .body_length = complete.length};
+		struct xml_span doc;
+		size_t cursor = 0;
+		struct xml_span error;
+
+		if (s3_call(c, &done, &reply, err) != 0)
+			goto abort;
+		/* S3 may answer 200 and put an error in the body. */
+		doc = (struct xml_span){reply.body.data, reply.body.length};
+		if (reply.body.data != NULL &&
+		    xml_next(&doc, &cursor, "Error", &error) == 1) {
+			struct buf message = BUF_INIT;
+
+			s3_reply_error(500, reply.body.data,
+				       reply.body.length, &message);
+			error_set(err, "offsite %s: completing %s: %s",
+				  c->name, key, buf_str(&message));
+			buf_release(&message);
+			goto abort;
+		}
+	}
+	if (upload->journal)
+		upload->journal(upload->journal_context, key, NULL);
+	rc = 0;
+	goto out;
+abort:
+	if (s3_abort_upload(c, key, upload_id, &abort_err) >= 0) {
+		if (upload->journal)
+			upload->journal(upload->journal_context, key, NULL);
+	} else {
+		log_warning("%s (the next run aborts it)", abort_err.message);
+	}
+out:
+	free(part);
+	free(upload_id);
+	buf_release(&complete);
+	buf_release(&number);
+	reply_release(&reply);
+	return rc;
+}
+
+int
+s3_put_file(struct s3_client *c, const char *key,
+	    const struct s3_upload *upload, struct cairn_error *err)
+{
+	if (upload->size <= c->part_size)
+		return put_single(c, key, upload, err);
+	return put_multipart(c, key, upload, err);
+}
+
+int
+s3_get_range(struct s3_client *c, const char *key, uint64_t offset,
+	     void *buffer, size_t length, size_t *got,
+	     struct cairn_error *err)
+{
+	struct sigv4_pair headers[1];
+	char range[64];
+	struct s3_call call = {.method = "GET", .key = key,
+			       .headers = headers, .header_count = 1,
+			       .sink = buffer, .sink_size = length};
+	struct s3_reply reply;
+	int rc;
+
+	*got = 0;
+	if (length == 0)
+		return 0;
+	snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, offset,
+		 offset + length - 1);
+	headers[0] = (struct sigv4_pair){"range", range};
+	memset(&reply, 0, sizeof(reply));
+	rc = s3_call(c, &call, &reply, err);
+	if (rc != 0 && reply.status == 416) { /* at or past the end */
+		error_clear(err);
+		rc = 0;
+	} else if (rc == 0 && reply.status != 206 && offset > 0) {
+		/* A server that ignored the range sent the whole object. */
+		error_set(err, "offsite %s: GET %s: the server ignored the "
+			  "Range header", c->name, key);
+		rc = -1;
+	}
+	*got = reply.sink_got;
+	reply_release(&reply);
+	return rc;
+}
+
+int
+s3_delete(struct s3_client *c, const char *key, struct cairn_error *err)
+{
+	struct s3_call call = {.method = "DELETE", .key = key};
+	struct s3_reply reply;
+	int rc;
+
+	memset(&reply, 0, sizeof(reply));
+	rc = s3_call(c, &call, &reply, err);
+	if (rc != 0 && reply.status == 404)
+		rc = 0;
+	reply_release(&reply);
+	return rc;
+}
+
+static void
+listing_add(struct s3_listing *listing, char *key, uint64_t size)
+{
+	listing->items = xrealloc(listing->items, (listing->count + 1) *
+							  sizeof(*listing->items));
+	listing->items[listing->count].key = key;
+	listing->items[listing->count].size = size;
+	listing->count++;
+}
+
+void
+s3_listing_release(struct s3_listing *listing)
+{
+	size_t i;
+
+	for (i = 0; i < listing->count; i++)
+		free(listing->items[i].key);
+	free(listing->items);
+	memset(listing, 0, sizeof(*listing));
+}
+
+int
+s3_list(struct s3_client *c, const char *prefix, struct s3_listing *listing,
+	struct cairn_error *err)
+{
+	char *token = NULL;
+	struct s3_reply reply;
+	int rc = 0;
+
+	memset(listing, 0, sizeof(*listing));
+	memset(&reply, 0, sizeof(reply));
+	do {
+		struct sigv4_pair query[3] = {{"list-type", "2"},
+					      {"prefix", prefix}};
+		struct s3_call call = {.method = "GET", .query = query,
+				       .query_count = 2};
+		struct xml_span doc, item;
+		size_t cursor = 0;
+		char *truncated;
+		int found;
+
+		if (token != NULL) {
+			query[2] = (struct sigv4_pair){"continuation-token",
+						       token};
+			call.query_count = 3;
+		}
+		rc = s3_call(c, &call, &reply, err);
+		free(token);
+		token = NULL;
+		if (rc != 0)
+			break;
+		doc = (struct xml_span){reply.body.data ? reply.body.data : "",
+					reply.body.length};
+		while ((found = xml_next(&doc, &cursor, "Contents", &item)) ==
+		       1) {
+			char *key = xml_find_text(&item, "Key");
+			char *size = xml_find_text(&item, "Size");
+
+			if (key != NULL && size != NULL)
+				listing_add(listing, key,
+					    strtoull(size, NULL, 10));
+			else
+				free(key);
+			free(size);
+		}
+		truncated = xml_find_text(&doc, "IsTruncated");
+		if (found < 0) {
+			error_set(err, "offsite %s: the object listing is not "
+				  "XML this client reads", c->name);
+			rc = -1;
+		} else if (truncated && strcmp(truncated, "true") == 0) {
+			token = xml_find_text(&doc, "NextContinuationToken");
+			if (token == NULL) {
+				error_set(err, "offsite %s: a truncated listing "
+					  "without a continuation token",
+					  c->name);
+				rc = -1;
+			}
+		}
+		free(truncated);
+	} while (rc == 0 && token != NULL);
+	free(token);
+	reply_release(&reply);
+	if (rc != 0)
+		s3_listing_release(listing);
+	return rc;
+}
+
+int
+s3_list_uploads(struct s3_client *c, const char *prefix,
+		struct s3_listing *listing, struct cairn_error *err)
+{
+	struct sigv4_pair query[] = {{"uploads", ""}, {"prefix", prefix}};
+	struct s3_call call = {.method = "GET", .query = query,
+			       .query_count = 2};
+	struct s3_reply reply;
+	struct xml_span doc, item;
+	size_t cursor = 0;
+	char *code;
+
+	memset(listing, 0, sizeof(*listing));
+	memset(&reply, 0, sizeof(reply));
+	if (s3_call(c, &call, &reply, err) != 0) {
+		code = error_code(reply.body.data, reply.body.length);
+		if (code != NULL && strcmp(code, "NotImplemented") == 0) {
+			/* The server cannot list them: the local journal of
+			 * uploads in progress is all there is. */
+			free(code);
+			reply_release(&reply);
+			error_clear(err);
+			return 0;
+		}
+		free(code);
+		reply_release(&reply);
+		return -1;
+	}
+	doc = (struct xml_span){reply.body.data ? reply.body.data : "",
+				reply.body.length};
+	while (xml_next(&doc, &cursor, "Upload", &item) == 1) {
+		char *key = xml_find_text(&item, "Key");
+		char *id = xml_find_text(&item, "UploadId");
+		struct buf both = BUF_INIT;
+
+		if (key != NULL && id != NULL) {
+			buf_printf(&both, "%s\n%s", key, id);
+			listing_add(listing, buf_detach(&both), 0);
+		}
+		free(key);
+		free(id);
+	}
+	reply_release(&reply);
+	return 0;
+}
