@@ -21,6 +21,9 @@ setup_scratch offsite
 for tool in node npm /usr/bin/aws; do
 	command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is missing"; exit 0; }
 done
+# @20minutes/s3rver 4.x needs Node.js 20 or later (Debian 12's is 18).
+node -e 'process.exit(parseInt(process.versions.node, 10) >= 20 ? 0 : 1)' ||
+	{ echo "1..0 # SKIP Node.js $(node --version) is older than 20"; exit 0; }
 
 # The S3 server, installed from the lockfile into the scratch directory
 # (npm's cache makes the second run local).
