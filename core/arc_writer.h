@@ -128,4 +128,19 @@ int arc_writer_commit(struct arc_writer *w, const char *final_path,
 /* Drops the archive: closes and removes the temporary file. */
 void arc_writer_abort(struct arc_writer *w);
 
+/* A warning of the job's, for the manifest (any thread; copied). */
+void arc_writer_warning(struct arc_writer *w, const char *message);
+/* The first write error, or NULL while writing has not failed. */
+const struct cairn_error *arc_writer_error(const struct arc_writer *w);
+/* What an incremental backup builds on (chain.h's struct backup_base,
+ * not owned), before the plugin writes. */
+void arc_writer_set_base(struct arc_writer *w, void *base);
+/* on_record below, before the plugin writes. */
+void arc_writer_on_record(struct arc_writer *w,
+			  void (*on_record)(void *context,
+					    const struct index_record *r),
+			  void *context);
+/* After a commit with recipients: the SHA-256 of the age file, in hex. */
+const char *arc_writer_sealed_sha256(const struct arc_writer *w);
+
 #endif

@@ -178,6 +178,17 @@ struct backup_base {
 	int used; /* the plugin asked and builds on it */
 };
 
+/*
+ * Prune: keeps (KEPT_AS_PARENT of retention.h) every archive that a kept
+ * incremental archive builds on, through its whole chain. `records`
+ * indexes `count` archives of one job in the catalogue, newest first,
+ * with their retention reasons; child[i] receives, for an archive kept
+ * as a parent, the index (into records) of the archive that needs it.
+ */
+struct catalog;
+void chain_keep_parents(const struct catalog *c, const size_t *records,
+			size_t count, unsigned int *reasons, size_t *child);
+
 /* Archives that verify found damaged, in REPO/cache/JOB.damaged. */
 void chain_mark_damaged(const char *repository, const char *job,
 			const char *id);

@@ -7,6 +7,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,25 @@ struct job_run {
 	char sealed_sha256[SHA256_HEX_SIZE]; /* of the age file */
 };
 
+/*
+ * A warning of the core's about the job it is backing up: logged, and
+ * recorded with the plugin's (which come through the writer, host.c) in
+ * the job's manifest, its result and JSON.
+ */
+static void job_warning(struct manifest *m, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
-capture_warning(void *context, const char *message)
+job_warning(struct manifest *m, const char *format, ...)
 {
-	manifest_add_warning(context, message);
+	char message[4096];
+	va_list ap;
+
+	va_start(ap, format);
+	message_vformat(message, sizeof(message), format, ap);
+	va_end(ap);
+	log_warning("%s", message);
+	manifest_add_warning(m, message);
 }
 
 static void
@@ -92,7 +108,7 @@ newest_archive(const struct catalog *catalog, const char *job)
 /* Whether the chain ending at the base may be built on; logs why not. */
 static int
 chain_usable(const struct repository *repo, const struct job_config *job,
-	     const struct chain *chain)
+	     struct manifest *m, const struct chain *chain)
 {
 	const struct manifest *full = chain->links[0].manifest;
 	struct timespec now = timefmt_now();
@@ -101,7 +117,8 @@ chain_usable(const struct repository *repo, const struct job_config *job,
 	for (i = 0; i < chain->count; i++)
 		if (chain_is_damaged(repo->path, job->name,
 				     chain->links[i].manifest->id)) {
-			log_warning("%s: archive '%s' of the chain was found "
+			job_warning(m,
+				    "%s: archive '%s' of the chain was found "
 				    "damaged by verify: this backup is a full "
 				    "one",
 				    job->name, chain->links[i].manifest->id);
@@ -131,7 +148,8 @@ chain_usable(const struct repository *repo, const struct job_config *job,
  */
 static void
 plan_base(const struct repository *repo, const struct catalog *catalog,
-	  const struct job_config *job, struct backup_base *base)
+	  const struct job_config *job, struct manifest *m,
+	  struct backup_base *base)
 {
 	const struct catalog_record *r;
 	struct buf path = BUF_INIT;
@@ -148,13 +166,13 @@ plan_base(const struct repository *repo, const struct catalog *catalog,
 	}
 	repository_path(repo, r->file, &path);
 	if (chain_load(&chain, buf_str(&path), r->id, &err) != 0) {
-		log_warning("%s: %s: this backup is a full one", job->name,
+		job_warning(m, "%s: %s: this backup is a full one", job->name,
 			    err.message);
 		buf_release(&path);
 		return;
 	}
 	buf_release(&path);
-	if (!chain_usable(repo, job, &chain))
+	if (!chain_usable(repo, job, m, &chain))
 		goto out;
 	if (view_reader_open(&base->reader, repo->path, job->name, r->id,
 			     r->stored, &err) == 0) {
@@ -164,7 +182,8 @@ plan_base(const struct repository *repo, const struct catalog *catalog,
 		if (view_rebuild(repo->path, &chain, r->stored, &err) != 0 ||
 		    view_reader_open(&base->reader, repo->path, job->name,
 				     r->id, r->stored, &err) == 0) {
-			log_warning("%s: cannot build on archive '%s': %s; "
+			job_warning(m,
+				    "%s: cannot build on archive '%s': %s; "
 				    "this backup is a full one",
 				    job->name, r->id, err.message);
 			goto out;
@@ -197,7 +216,7 @@ write_archive(struct context *ctx, struct repository *repo,
 	struct job_host host;
 	int rc = -1, viewing = 0;
 
-	plan_base(repo, catalog, run->job, &base);
+	plan_base(repo, catalog, run->job, &run->manifest, &base);
 	memset(&view, 0, sizeof(view));
 
 	if (repository_job_dir(repo, run->job->name, &directory, err) != 0)
@@ -214,27 +233,28 @@ write_archive(struct context *ctx, struct repository *repo,
 			    ctx->config.level, ctx->config.threads,
 			    run->recipients, err) != 0)
 		goto out;
-	writer.base = &base;
+	arc_writer_set_base(&writer, &base);
 	if (run->job->incremental) {
 		struct cairn_error view_err;
 
 		viewing = view_writer_open(&view, repo->path, run->job->name,
 					   run->manifest.id, &view_err) == 0;
 		if (!viewing)
-			log_warning("%s: %s: the next backup is a full one",
+			job_warning(&run->manifest,
+				    "%s: %s: the next backup is a full one",
 				    run->job->name, view_err.message);
-		else {
-			writer.on_record = view_record;
-			writer.on_record_context = &view;
-		}
+		else
+			arc_writer_on_record(&writer, view_record, &view);
 	}
 	job_host_init(&host, run->job->name);
+	host.writer = &writer;
 	error_clear(err);
 	if (d->backup(run->plugin.state, &host.host, host_sink(&writer), err) !=
 	    0) {
 		/* The writer's own failure says more than the plugin's. */
-		if (writer.failed && err->message[0] == '\0')
-			*err = writer.error;
+		if (arc_writer_error(&writer) != NULL &&
+		    err->message[0] == '\0')
+			*err = *arc_writer_error(&writer);
 		if (err->message[0] == '\0')
 			error_set(err, "plugin '%s' failed without saying why",
 				  d->name);
@@ -248,7 +268,7 @@ write_archive(struct context *ctx, struct repository *repo,
 	if (arc_writer_commit(&writer, buf_str(&final), &run->stored,
 				  err) != 0)
 		goto out;
-	memcpy(run->sealed_sha256, writer.sealed.sha256,
+	memcpy(run->sealed_sha256, arc_writer_sealed_sha256(&writer),
 	       sizeof(run->sealed_sha256));
 	run->bytes = run->manifest.bytes;
 	rc = 0;
@@ -257,7 +277,8 @@ write_archive(struct context *ctx, struct repository *repo,
 
 		viewing = 0;
 		if (view_writer_commit(&view, run->stored, &view_err) != 0)
-			log_warning("%s: %s: the next backup rebuilds it",
+			job_warning(&run->manifest,
+				    "%s: %s: the next backup rebuilds it",
 				    run->job->name, view_err.message);
 	}
 out:
@@ -286,7 +307,6 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 	log_info("%s: starting (%s)", run->job->name,
 		 run->plugin.plugin.descriptor->name);
 	progress_start(run->job->name);
-	log_set_capture(capture_warning, &run->manifest);
 	error_clear(&err);
 	/* From here on `after` is owed, even if `before` fails. */
 	if (run->job->before != NULL || run->job->after != NULL)
@@ -299,7 +319,6 @@ run_job(struct context *ctx, struct repository *repo, struct catalog *catalog,
 	committed = write_archive(ctx, repo, catalog, run, &relative, &err) ==
 		    0;
 done:
-	log_set_capture(NULL, NULL);
 	progress_finish();
 	if (committed) {
 		catalog_record_from_manifest(&record, &run->manifest,

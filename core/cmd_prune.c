@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
@@ -32,32 +33,6 @@ struct prune_plan {
 	size_t *child;
 	size_t count;
 };
-
-/*
- * Keeps every archive that a kept incremental archive builds on, through
- * the whole chain: newest first, so a parent kept for its child is seen
- * after it and keeps its own parent in turn.
- */
-static void
-keep_parents(const struct catalog *c, struct prune_plan *plan)
-{
-	size_t i, j;
-
-	for (i = 0; i < plan->count; i++) {
-		const struct catalog_record *r = &c->records[plan->records[i]];
-
-		if (plan->reasons[i] == 0 || !r->incremental)
-			continue;
-		for (j = i + 1; j < plan->count; j++)
-			if (strcmp(c->records[plan->records[j]].id,
-				   r->parent) == 0)
-				break;
-		if (j == plan->count || plan->reasons[j] & KEPT_AS_PARENT)
-			continue;
-		plan->reasons[j] |= KEPT_AS_PARENT;
-		plan->child[j] = i;
-	}
-}
 
 /* qsort_r's context is not const: it carries the const catalogue. */
 struct sort_by {
@@ -111,7 +86,8 @@ plan_job(struct context *ctx, const struct catalog *c, const char *job,
 		return -1;
 	}
 	plan->child = xcalloc(plan->count + 1, sizeof(size_t));
-	keep_parents(c, plan);
+	chain_keep_parents(c, plan->records, plan->count, plan->reasons,
+			   plan->child);
 	return 0;
 }
 

@@ -11,7 +11,9 @@
 
 #include "arc.h"
 #include "arc_verify.h"
+#include "chain.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "lock.h"
@@ -235,8 +237,8 @@ deep_check(struct offsite *o, const struct catalog_record *r, uint64_t size,
 /*
  * Everything a local verify checks, on the copy read through a remote
  * blob: every frame decompressed, every entry's SHA-256. An encrypted
- * archive's contents need the identity, which verify --remote does not
- * use: its SHA-256 as stored is what deep_check compared.
+ * archive's contents need the identity; without one its SHA-256 as
+ * stored is what deep_check compared.
  */
 static int
 deep_verify(struct offsite *o, const struct catalog_record *r,
@@ -247,7 +249,8 @@ deep_verify(struct offsite *o, const struct catalog_record *r,
 	size_t length = strlen(r->file);
 	int rc;
 
-	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0)
+	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0 &&
+	    !encryption_has_identity())
 		return 0;
 	rc = offsite_arc_open(o, &archive, r->file, r, err) != 0 ||
 			     arc_verify(archive, &totals, err) != 0
@@ -413,6 +416,7 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 	size_t *records = xcalloc(held->count + 1, sizeof(size_t));
 	time_t *created = xcalloc(held->count + 1, sizeof(time_t));
 	unsigned int *reasons = xcalloc(held->count + 1, sizeof(unsigned));
+	size_t *child = xcalloc(held->count + 1, sizeof(size_t));
 	time_t now = time(NULL);
 	struct cairn_error err;
 	size_t i, j, n, marked = 0;
@@ -446,14 +450,25 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 			*failed = 1;
 			continue;
 		}
+		/* The target's chains stay whole, as the local ones do. */
+		chain_keep_parents(held, records, n, reasons, child);
 		for (j = 0; j < n; j++) {
 			struct catalog_record *r = &held->records[records[j]];
 			const char *lock = copy_string(r, "lock-until");
 			struct timespec until = {0, 0};
 
 			if (reasons[j] != 0) {
-				retention_describe(reasons[j], why,
-						   sizeof(why));
+				retention_describe(reasons[j] &
+							   ~(unsigned int)
+								   KEPT_AS_PARENT,
+						   why, sizeof(why));
+				if (reasons[j] & KEPT_AS_PARENT)
+					snprintf(why + strlen(why),
+						 sizeof(why) - strlen(why),
+						 "%sparent of %.36s",
+						 why[0] ? ", " : "",
+						 held->records[records[child[j]]]
+							 .id);
 				print_target_plan(t->name, r, "keep", why,
 						  json);
 				continue;
@@ -478,6 +493,7 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 	free(records);
 	free(created);
 	free(reasons);
+	free(child);
 	return marked;
 }
 

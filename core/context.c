@@ -26,14 +26,14 @@ int
 context_open(struct context *ctx, struct options *o)
 {
 	struct cairn_error err;
-	const char *path = o->config;
+	const char *path = o->config, *from_env;
 	int explicit_path = path != NULL;
 	struct stat st;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->options = o;
-	if (path == NULL && getenv("CAIRN_CONFIG") != NULL &&
-	    getenv("CAIRN_CONFIG")[0] != '\0') {
+	if (path == NULL && (from_env = getenv("CAIRN_CONFIG")) != NULL &&
+	    from_env[0] != '\0') {
 		path = getenv("CAIRN_CONFIG");
 		explicit_path = 1;
 	}

@@ -64,11 +64,21 @@ as_job_host(const struct cairn_host *host)
 	return (const struct job_host *)(const void *)host;
 }
 
+/* A warning of the job's: logged, and in the manifest during a backup. */
+static void
+job_warning(const struct job_host *h, const char *message)
+{
+	log_warning("%s", message);
+	if (h->writer != NULL)
+		arc_writer_warning(h->writer, message);
+}
+
 static void
 host_log(const struct cairn_host *host, enum cairn_log_level level,
 	 const char *format, ...)
 {
-	char message[4096];
+	const struct job_host *h = as_job_host(host);
+	char message[4096], line[4096];
 	va_list ap;
 
 	va_start(ap, format);
@@ -76,11 +86,20 @@ host_log(const struct cairn_host *host, enum cairn_log_level level,
 	va_end(ap);
 	if ((unsigned int)level > CAIRN_LOG_DEBUG)
 		level = CAIRN_LOG_DEBUG;
-	log_message(level, "%s: %s", as_job_host(host)->job, message);
+	message_format(line, sizeof(line), "%s: %s", h->job, message);
+	if (level == CAIRN_LOG_WARNING)
+		job_warning(h, line);
+	else
+		log_message(level, "%s", line);
 }
 
-int
-host_secret_read(const char *path, char **secret, struct cairn_error *err)
+/*
+ * Reads the secret file at path; *warning (size bytes) receives the
+ * warning its mode deserves, or an empty string.
+ */
+static int
+secret_read(const char *path, char **secret, char *warning, size_t size,
+	    struct cairn_error *err)
 {
 	char *data = NULL;
 	struct stat st;
@@ -93,10 +112,12 @@ host_secret_read(const char *path, char **secret, struct cairn_error *err)
 		error_errno(err, errno, "cannot open secret file '%s'", path);
 		return -1;
 	}
+	warning[0] = '\0';
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		log_warning("secret file '%s' is readable by group or others "
-			    "(mode %04o): chmod 600 it",
-			    path, (unsigned int)(st.st_mode & 07777));
+		message_format(warning, size,
+			       "secret file '%s' is readable by group or "
+			       "others (mode %04o): chmod 600 it",
+			       path, (unsigned int)(st.st_mode & 07777));
 	data = xmalloc(SECRET_LIMIT + 1);
 	while ((n = read(fd, data + length, SECRET_LIMIT - length)) > 0)
 		length += (size_t)n;
@@ -119,6 +140,17 @@ host_secret_read(const char *path, char **secret, struct cairn_error *err)
 	return 0;
 }
 
+int
+host_secret_read(const char *path, char **secret, struct cairn_error *err)
+{
+	char warning[4096];
+	int rc = secret_read(path, secret, warning, sizeof(warning), err);
+
+	if (warning[0] != '\0')
+		log_warning("%s", warning);
+	return rc;
+}
+
 void
 host_secret_free(char *secret)
 {
@@ -132,8 +164,12 @@ static int
 host_secret_read_service(const struct cairn_host *host, const char *path,
 			 char **secret, struct cairn_error *err)
 {
-	(void)host;
-	return host_secret_read(path, secret, err);
+	char warning[4096];
+	int rc = secret_read(path, secret, warning, sizeof(warning), err);
+
+	if (warning[0] != '\0')
+		job_warning(as_job_host(host), warning);
+	return rc;
 }
 
 static int

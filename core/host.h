@@ -42,6 +42,9 @@ struct job_host {
 	struct cairn_host host; /* first: plugins see this */
 	const char *job;        /* not owned */
 	struct manifest *manifest; /* restore: the archive's; not owned */
+	/* backup: the archive being written, whose manifest records the
+	 * warnings the plugin logs; not owned */
+	struct arc_writer *writer;
 };
 
 void job_host_init(struct job_host *h, const char *job);
@@ -51,7 +54,10 @@ struct cairn_sink *host_sink(struct arc_writer *w);
 struct cairn_source *host_source(struct arc_source *s);
 struct cairn_report *host_report(struct report *r);
 
-/* Reads a secret file (see secret_read in plugin.h), for the core too. */
+/*
+ * Reads a secret file (see secret_read in plugin.h), for the core too;
+ * the warning about a file others may read is logged.
+ */
 int host_secret_read(const char *path, char **secret, struct cairn_error *err);
 void host_secret_free(char *secret);
 

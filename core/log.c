@@ -17,8 +17,6 @@
 static int log_threshold = CAIRN_LOG_WARNING;
 static int log_verbose;
 static enum log_destination log_destination = LOG_TO_STDERR;
-static log_capture_fn log_capture;
-static void *log_capture_context;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
@@ -58,15 +56,6 @@ log_set_destination(enum log_destination destination)
 	}
 }
 
-void
-log_set_capture(log_capture_fn capture, void *context)
-{
-	pthread_mutex_lock(&log_lock);
-	log_capture = capture;
-	log_capture_context = context;
-	pthread_mutex_unlock(&log_lock);
-}
-
 int
 log_is_verbose(void)
 {
@@ -84,8 +73,6 @@ log_vmessage(enum cairn_log_level level, const char *format, va_list ap)
 
 	message_vformat(message, sizeof(message), format, ap);
 	pthread_mutex_lock(&log_lock);
-	if (level == CAIRN_LOG_WARNING && log_capture != NULL)
-		log_capture(log_capture_context, message);
 	if ((int)level <= log_threshold) {
 		if (log_destination == LOG_TO_SYSLOG) {
 			syslog(priorities[level], "%s", message);

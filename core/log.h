@@ -2,9 +2,6 @@
  * Logging on stderr or syslog. Errors and warnings always go out (unless
  * -q silences warnings); informational lines only at a terminal, with -v,
  * or to syslog, so that cron mails nothing but trouble.
- *
- * A capture hook lets the job runner record the warnings a plugin logs
- * during a job, so they appear in the job's result and JSON.
  */
 #ifndef CAIRN_LOG_H
 #define CAIRN_LOG_H
@@ -21,10 +18,6 @@ enum log_destination {
 /* verbosity: -1 for -q, 0 by default, 1 or more for -v. */
 void log_setup(int verbosity);
 void log_set_destination(enum log_destination destination);
-
-/* Called for every warning while set; NULL to stop capturing. */
-typedef void (*log_capture_fn)(void *context, const char *message);
-void log_set_capture(log_capture_fn capture, void *context);
 
 void log_message(enum cairn_log_level level, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

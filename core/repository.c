@@ -217,6 +217,7 @@ catalogued(const struct reconcile *rc, const char *id)
 {
 	struct catalogued_id key;
 
+	memset(&key, 0, sizeof(key));
 	memcpy(key.id, id, sizeof(key.id));
 	return bsearch(&key, rc->ids, rc->id_count, sizeof(*rc->ids),
 		       compare_ids);

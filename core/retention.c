@@ -43,8 +43,11 @@ period_of(time_t when, const char *format, char *out, size_t size)
 {
 	struct tm tm;
 
-	gmtime_r(&when, &tm);
-	strftime(out, size, format, &tm);
+	/* An empty period for a time gmtime cannot break down or a period
+	 * that does not fit (neither happens for the years of this era):
+	 * never an uninitialised or undefined one. */
+	if (gmtime_r(&when, &tm) == NULL || strftime(out, size, format, &tm) == 0)
+		out[0] = '\0';
 }
 
 int

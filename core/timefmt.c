@@ -72,8 +72,13 @@ timefmt_stamp(time_t when, char *out, size_t size)
 {
 	struct tm tm;
 
-	gmtime_r(&when, &tm);
-	strftime(out, size, "%Y%m%dT%H%M%SZ", &tm);
+	if (gmtime_r(&when, &tm) == NULL) {
+		when = 0;
+		gmtime_r(&when, &tm);
+	}
+	/* The callers' buffers hold any int year: a cut is a caller's bug. */
+	if (strftime(out, size, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		abort();
 }
 
 int

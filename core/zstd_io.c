@@ -109,7 +109,6 @@ zstd_writer_write(struct zstd_writer *w, const void *data, size_t length,
 		  struct cairn_error *err)
 {
 	w->frame_input += length;
-	w->total_input += length;
 	if (w->cctx == NULL)
 		return writer_output(w, data, length, err);
 	return writer_compress(w, data, length, ZSTD_e_continue, err);

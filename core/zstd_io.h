@@ -37,7 +37,6 @@ struct zstd_writer {
 	uint64_t offset;      /* bytes handed to the sink */
 	uint64_t frame_start; /* offset of the frame being written */
 	uint64_t frame_input; /* uncompressed bytes in that frame */
-	uint64_t total_input;
 };
 
 /*

@@ -356,7 +356,7 @@ array_push(struct json_value *array, struct json_value *item)
 						   : 4;
 		array->u.array.items = xreallocarray(
 			array->u.array.items, capacity,
-			sizeof(*array->u.array.items));
+			sizeof(struct json_value *));
 		array->u.array.capacity = capacity;
 	}
 	array->u.array.items[array->u.array.count++] = item;
@@ -525,6 +525,8 @@ parser_fail(struct parser *p, size_t at, const char *format, ...)
 	if (used >= p->error_size)
 		return;
 	va_start(ap, format);
+	/* A cut message in the caller's error_size bytes is still one. */
+	/* NOLINTNEXTLINE(cert-err33-c) */
 	vsnprintf(p->error + used, p->error_size - used, format, ap);
 	va_end(ap);
 }

@@ -19,6 +19,7 @@ unit_tests = \
 	tests/unit/test_options \
 	tests/unit/test_plugin_loader \
 	tests/unit/test_retention \
+	tests/unit/test_s3 \
 	tests/unit/test_sigv4 \
 	tests/unit/test_timefmt \
 	tests/unit/test_xml
@@ -101,6 +102,9 @@ tests_unit_test_sigv4_LDADD = $(CORE_TEST_LDADD)
 tests_unit_test_xml_SOURCES = tests/unit/test_xml.c
 tests_unit_test_xml_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_xml_LDADD = $(CORE_TEST_LDADD)
+tests_unit_test_s3_SOURCES = tests/unit/test_s3.c
+tests_unit_test_s3_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_s3_LDADD = $(CORE_TEST_LDADD)
 
 # The loader test opens the fixture plugins below from the build tree.
 tests_unit_test_plugin_loader_SOURCES = tests/unit/test_plugin_loader.c \
@@ -153,7 +157,8 @@ EXTRA_DIST += tests/fixtures/age-testkit
 
 # The offsite integration script and its S3 server (npm ci from the lock).
 EXTRA_DIST += tests/integration/offsite.sh tests/s3/package.json \
-	tests/s3/package-lock.json tests/s3/server.js
+	tests/s3/package-lock.json tests/s3/server.js \
+	tests/s3/faultproxy.py
 
 # The core's integration script and its archive crafter travel with the
 # tarball.

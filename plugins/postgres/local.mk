@@ -38,3 +38,6 @@ tests_plugins_test_postgres_LDADD = $(POSTGRES_DEP_LIBS) $(CMOCKA_LIBS) \
 	-lpthread
 endif
 endif
+
+# The integration script and its SQL fixtures (the whole folder).
+EXTRA_DIST += tests/integration/postgres.sh tests/integration/postgres

@@ -263,6 +263,7 @@ volume_visit_state(struct volume_walk *w, int dirfd, const char *base,
 	ssize_t n;
 
 	entry->link = NULL;
+	w->base_pending = 0;
 	if (S_ISLNK(st->st_mode)) {
 		n = readlinkat(dirfd, base, target, sizeof(target) - 1);
 		if (n < 0)
@@ -332,7 +333,8 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 		if (first != NULL) {
 			entry.type = CAIRN_ENTRY_HARDLINK;
 			entry.link = first->value;
-			return volume_put(w, &entry);
+			rc = volume_put(w, &entry);
+			goto out;
 		}
 	}
 
@@ -415,6 +417,13 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 		}
 	}
 out:
+	/* A changed file of the base that could not be saved is gone from
+	 * this archive's tree, as it would be from a full one. */
+	if (rc == 0 && !written && w->base_pending) {
+		rc = w->host->base_removed(w->sink, entry.name, w->err);
+		w->removed++;
+	}
+	w->base_pending = 0;
 	free(target);
 	return rc;
 }

@@ -219,5 +219,7 @@ volume_base_match(struct volume_walk *w, const char *name,
 			return -1;
 		return 1;
 	}
+	/* Written again; should that fail, it is removed (backup.c). */
+	w->base_pending = 1;
 	return volume_base_start(w) == -1 ? -1 : 0;
 }

@@ -121,6 +121,7 @@ struct volume_walk {
 	char state[256];			/* the current file's */
 	int64_t unchanged;
 	int64_t removed;
+	int base_pending; /* the current file was in the base, as it is */
 };
 
 /* The metadata of a directory to apply after its content is restored. */

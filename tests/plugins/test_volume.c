@@ -335,7 +335,8 @@ static int
 configure(struct fake_host *fh, const char *paths, const char *exclude,
 	  const char *one_file_system, void **job, struct cairn_error *err)
 {
-	struct cairn_setting settings[3];
+	/* Static: err->setting points at one of them after we return. */
+	static struct cairn_setting settings[3];
 	struct cairn_job_config config;
 	size_t count = 0;
 

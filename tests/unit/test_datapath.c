@@ -299,6 +299,8 @@ write_archive(struct fixture *f, int compress)
 	write_simple(&w, f);
 	write_sparse(&w, f);
 	write_streams(&w, f);
+	/* What host_log does with a plugin's warning during a backup. */
+	arc_writer_warning(&w, "datapath: a file changed as it was read");
 	if (arc_writer_commit(&w, buf_str(&final), &stored, &err) != 0)
 		fail_msg("commit: %s", err.message);
 	assert_true(stored > 0);
@@ -430,6 +432,9 @@ test_round_trip(void **state)
 	if (arc_open(&a, f->path, f->id, &err) != 0)
 		fail_msg("arc_open: %s", err.message);
 	assert_int_equal(a->manifest.entries, f->count);
+	assert_int_equal(a->manifest.warning_count, 1);
+	assert_string_equal(a->manifest.warnings[0],
+			    "datapath: a file changed as it was read");
 	arc_source_init(&source, a);
 	while ((rc = arc_source_next(&source, &e, &err)) > 0) {
 		const struct expected *x = find_expected(f, e->name);
