@@ -107,12 +107,12 @@ secret_read(const char *path, char **secret, char *warning, size_t size,
 	size_t length = 0;
 	int fd;
 
+	warning[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		error_errno(err, errno, "cannot open secret file '%s'", path);
 		return -1;
 	}
-	warning[0] = '\0';
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
 		message_format(warning, size,
 			       "secret file '%s' is readable by group or "
@@ -124,7 +124,9 @@ secret_read(const char *path, char **secret, char *warning, size_t size,
 	close(fd);
 	if (n < 0) {
 		error_errno(err, errno, "cannot read secret file '%s'", path);
-		host_secret_free(data);
+		/* Not yet terminated: wipe all of it, not up to a NUL. */
+		explicit_bzero(data, SECRET_LIMIT + 1);
+		free(data);
 		return -1;
 	}
 	while (length > 0 &&
