@@ -106,39 +106,45 @@ index_cursor_init(struct index_cursor *c, const struct arc *a)
 	c->arc = a;
 }
 
+int
+arc_read_chunk(const struct arc *a, uint64_t frame, const char *name,
+	       size_t limit, struct buf *out, struct cairn_error *err)
+{
+	struct arc_reader r;
+	struct archive_entry *ae;
+	int found;
+
+	if (arc_reader_open(&r, a, frame, err) != 0)
+		return -1;
+	while ((found = arc_reader_next(&r, &ae, err)) > 0)
+		if (strcmp(archive_entry_pathname(ae), name) == 0)
+			break;
+	if (found > 0 && arc_reader_slurp(&r, limit, out, err) != 0)
+		found = -1;
+	arc_reader_close(&r);
+	return found;
+}
+
 static int
 index_cursor_load(struct index_cursor *c, struct cairn_error *err)
 {
 	const struct arc *a = c->arc;
-	struct arc_reader r;
-	struct archive_entry *ae;
 	struct buf wanted = BUF_INIT;
-	int rc = -1, found;
+	int found;
 
 	format_index_chunk_name(c->chunk + 1, &wanted);
-	if (arc_reader_open(&r, a, a->manifest.index_frames[c->chunk], err) !=
-	    0)
-		goto out_name;
-	while ((found = arc_reader_next(&r, &ae, err)) > 0)
-		if (strcmp(archive_entry_pathname(ae), buf_str(&wanted)) == 0)
-			break;
-	if (found < 0)
-		goto out;
-	if (found == 0) {
+	found = arc_read_chunk(a, a->manifest.index_frames[c->chunk],
+			       buf_str(&wanted), INDEX_CHUNK_LIMIT, &c->text,
+			       err);
+	buf_release(&wanted);
+	if (found == 0)
 		error_set(err, "archive '%s': index chunk %zu is missing",
 			  a->name, c->chunk + 1);
-		goto out;
-	}
-	if (arc_reader_slurp(&r, INDEX_CHUNK_LIMIT, &c->text, err) != 0)
-		goto out;
+	if (found <= 0)
+		return -1;
 	c->position = 0;
 	c->chunk++;
-	rc = 0;
-out:
-	arc_reader_close(&r);
-out_name:
-	buf_release(&wanted);
-	return rc;
+	return 0;
 }
 
 int

@@ -40,6 +40,14 @@ int arc_open_blob(struct arc **a, struct blob *b, struct cairn_error *err);
 void arc_close(struct arc *a);
 
 /*
+ * Reads cairn's own entry `name` (an index or removal chunk) from the
+ * frame at `frame`, at most `limit` bytes, into out: 1, 0 when that frame
+ * does not lead to it (err not set), -1.
+ */
+int arc_read_chunk(const struct arc *a, uint64_t frame, const char *name,
+		   size_t limit, struct buf *out, struct cairn_error *err);
+
+/*
  * Walks the index records of an archive in order. Memory: one chunk.
  */
 struct index_cursor {

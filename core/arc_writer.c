@@ -238,30 +238,40 @@ write_own_entry(struct arc_writer *w, const char *name, const void *data,
 	return 0;
 }
 
+/*
+ * Writes `chunk` (index records, or removals) as cairn's own entry `name`
+ * at the start of a frame of its own, so that a reader reaches it by the
+ * offset appended to *frames, and empties it (owner only).
+ */
+static int
+write_chunk(struct arc_writer *w, const char *name, struct buf *chunk,
+	    uint64_t **frames, size_t *count, struct cairn_error *err)
+{
+	uint64_t frame;
+
+	if (zstd_writer_end_frame(&w->zstd, err) != 0)
+		return -1;
+	frame = zstd_writer_frame_offset(&w->zstd);
+	if (write_own_entry(w, name, chunk->data, chunk->length, err) != 0)
+		return -1;
+	*frames = xrealloc(*frames, (*count + 1) * sizeof(**frames));
+	(*frames)[(*count)++] = frame;
+	buf_reset(chunk);
+	return 0;
+}
+
+/* Each index chunk starts a frame: `show` reads no data to reach it. */
 static int
 write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 {
 	struct buf name = BUF_INIT;
-	uint64_t frame;
-	int rc = -1;
+	int rc;
 
 	if (w->index.length == 0)
 		return 0;
-	/* Each chunk starts a frame, so `show` reaches it without reading
-	 * the data before it. */
-	if (zstd_writer_end_frame(&w->zstd, err) != 0)
-		return -1;
-	frame = zstd_writer_frame_offset(&w->zstd);
 	format_index_chunk_name(++w->index_parts, &name);
-	if (write_own_entry(w, buf_str(&name), w->index.data, w->index.length,
-			    err) != 0)
-		goto out;
-	w->index_frames = xrealloc(w->index_frames,
-				   (w->index_frame_count + 1) * sizeof(uint64_t));
-	w->index_frames[w->index_frame_count++] = frame;
-	buf_reset(&w->index);
-	rc = 0;
-out:
+	rc = write_chunk(w, buf_str(&name), &w->index, &w->index_frames,
+			 &w->index_frame_count, err);
 	buf_release(&name);
 	return rc;
 }
@@ -752,25 +762,13 @@ static int
 write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
 {
 	struct buf name = BUF_INIT;
-	uint64_t frame;
-	int rc = -1;
+	int rc;
 
 	if (w->removed.length == 0)
 		return 0;
-	if (zstd_writer_end_frame(&w->zstd, err) != 0)
-		return -1;
-	frame = zstd_writer_frame_offset(&w->zstd);
 	format_removed_chunk_name(++w->removed_parts, &name);
-	if (write_own_entry(w, buf_str(&name), w->removed.data,
-			    w->removed.length, err) != 0)
-		goto out;
-	w->removed_frames = xrealloc(w->removed_frames,
-				     (w->removed_frame_count + 1) *
-					     sizeof(uint64_t));
-	w->removed_frames[w->removed_frame_count++] = frame;
-	buf_reset(&w->removed);
-	rc = 0;
-out:
+	rc = write_chunk(w, buf_str(&name), &w->removed, &w->removed_frames,
+			 &w->removed_frame_count, err);
 	buf_release(&name);
 	return rc;
 }

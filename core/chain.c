@@ -11,10 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive_entry.h>
-
 #include "arc.h"
-#include "arc_reader.h"
 #include "arc_source.h"
 #include "catalog.h"
 #include "error.h"
@@ -179,27 +176,18 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 	int rc = -1;
 
 	for (i = 0; i < m->removed_frame_count; i++) {
-		struct arc_reader r;
-		struct archive_entry *ae;
 		int found;
 
 		format_removed_chunk_name(i + 1, &wanted);
-		if (arc_reader_open(&r, s->arc, m->removed_frames[i], err) != 0)
-			goto out;
-		while ((found = arc_reader_next(&r, &ae, err)) > 0)
-			if (strcmp(archive_entry_pathname(ae),
-				   buf_str(&wanted)) == 0)
-				break;
+		found = arc_read_chunk(s->arc, m->removed_frames[i],
+				       buf_str(&wanted), REMOVED_CHUNK_LIMIT,
+				       &chunk, err);
 		if (found == 0)
 			error_set(err, "archive '%s': removal chunk %zu is "
 				       "missing",
 				  s->id, i + 1);
-		if (found <= 0 || arc_reader_slurp(&r, REMOVED_CHUNK_LIMIT,
-						       &chunk, err) != 0) {
-			arc_reader_close(&r);
+		if (found <= 0)
 			goto out;
-		}
-		arc_reader_close(&r);
 		if (chunk.length > 0 && chunk.data[chunk.length - 1] != '\0') {
 			error_set(err, "archive '%s': removal chunk %zu is "
 				       "damaged",

@@ -13,6 +13,7 @@
 #include "arc_verify.h"
 #include "chain.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "lock.h"
@@ -236,8 +237,8 @@ deep_check(struct offsite *o, const struct catalog_record *r, uint64_t size,
 /*
  * Everything a local verify checks, on the copy read through a remote
  * blob: every frame decompressed, every entry's SHA-256. An encrypted
- * archive's contents need the identity, which verify --remote does not
- * use: its SHA-256 as stored is what deep_check compared.
+ * archive's contents need the identity; without one its SHA-256 as
+ * stored is what deep_check compared.
  */
 static int
 deep_verify(struct offsite *o, const struct catalog_record *r,
@@ -248,7 +249,8 @@ deep_verify(struct offsite *o, const struct catalog_record *r,
 	size_t length = strlen(r->file);
 	int rc;
 
-	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0)
+	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0 &&
+	    !encryption_has_identity())
 		return 0;
 	rc = offsite_arc_open(o, &archive, r->file, r, err) != 0 ||
 			     arc_verify(archive, &totals, err) != 0

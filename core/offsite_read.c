@@ -8,6 +8,7 @@
 
 #include "arc.h"
 #include "commands.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -29,6 +30,10 @@ offsite_arc_open(struct offsite *o, struct arc **a, const char *path,
 		return -1;
 	}
 	if (offsite_blob_open(&b, o, path, (uint64_t)size, r->id, err) != 0)
+		return -1;
+	/* An encrypted archive is read through its decrypting blob, over
+	 * the remote one, as a local file would be. */
+	if (encryption_open_blob(&b, err) != 0)
 		return -1;
 	return arc_open_blob(a, b, err);
 }

@@ -5,7 +5,11 @@
 # what cairn wrote read back by an independent client (Debian's awscli)
 # byte for byte, a wrong secret key named SignatureDoesNotMatch, list,
 # verify (--deep) and prune on the target, a damaged remote object, the
-# target's metrics, and configuration errors.
+# target's metrics and check, faults through a proxy of the tests' own
+# (SlowDown, a connection dropped mid-part, a permanent failure, kill -9
+# during an upload), object lock, a disaster recovery with the repository
+# gone (volume and Redis restored from the target alone), SFTP against
+# openssh-server with a wrong host key refused, and configuration errors.
 #
 # Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh).
 
@@ -17,6 +21,9 @@ setup_scratch offsite
 for tool in node npm /usr/bin/aws; do
 	command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is missing"; exit 0; }
 done
+# @20minutes/s3rver 4.x needs Node.js 20 or later (Debian 12's is 18).
+node -e 'process.exit(parseInt(process.versions.node, 10) >= 20 ? 0 : 1)' ||
+	{ echo "1..0 # SKIP Node.js $(node --version) is older than 20"; exit 0; }
 
 # The S3 server, installed from the lockfile into the scratch directory
 # (npm's cache makes the second run local).
@@ -421,6 +428,58 @@ else
 	not_ok "reading from the target made no local copy"
 fi
 
+# ---- disaster recovery: the repository is lost; the target alone -----------
+if command -v redis-server >/dev/null; then
+	REDIS_SRC=$(free_port)
+	REDIS_DST=$(free_port)
+	start_redis "$SCRATCH/redis-src" "$REDIS_SRC" ||
+		{ echo "Bail out! redis-server did not start"; exit 1; }
+	redis-cli -p "$REDIS_SRC" debug populate 5000 dr >/dev/null
+	redis-cli -p "$REDIS_SRC" hset dr:hash a 1 b 2 >/dev/null
+	cat >>"$CONF" <<-EOF
+
+	[cache]
+	plugin = redis
+	host = 127.0.0.1
+	port = $REDIS_SRC
+	EOF
+	DR_JOBS="vol cache"
+else
+	DR_JOBS="vol"
+fi
+echo "before the disaster" >>"$SRC/small"
+expect "back up every job, copied by copy = auto" run_cairn -c "$CONF" backup $DR_JOBS
+mv "$REPO" "$SCRATCH/repo.lost"
+expect "catalog rebuild --from s3 into a fresh repository" \
+	run_cairn -c "$CONF" catalog rebuild --from s3
+expect "restore --from s3 of the volume job" \
+	run_cairn -c "$CONF" restore vol:latest --from s3 --to "$SCRATCH/dr-vol"
+if cmp -s "$SRC/big" "$SCRATCH/dr-vol$SRC/big" &&
+	cmp -s "$SRC/small" "$SCRATCH/dr-vol$SRC/small"; then
+	ok "the volume is back from the target alone"
+else
+	not_ok "the volume is back from the target alone"
+fi
+if [ "$DR_JOBS" = "vol cache" ]; then
+	start_redis "$SCRATCH/redis-dst" "$REDIS_DST"
+	expect "restore --from s3 of the Redis job" \
+		run_cairn -c "$CONF" restore cache:latest --from s3 \
+		--to "redis://127.0.0.1:$REDIS_DST"
+	if [ "$(redis-cli -p "$REDIS_SRC" debug digest)" = \
+		"$(redis-cli -p "$REDIS_DST" debug digest)" ]; then
+		ok "Redis is back from the target alone (same DEBUG DIGEST)"
+	else
+		not_ok "Redis is back from the target alone (same DEBUG DIGEST)"
+	fi
+fi
+if [ -z "$(ls "$REPO/archives" 2>/dev/null)" ]; then
+	ok "the recovery made no local copy of any archive"
+else
+	not_ok "the recovery made no local copy of any archive"
+fi
+rm -rf "$REPO"
+mv "$SCRATCH/repo.lost" "$REPO"
+
 # ---- SFTP, against openssh-server on loopback (as root: sshd needs it) -----
 if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	ok "SFTP target # SKIP needs root and /usr/sbin/sshd"
@@ -492,13 +551,16 @@ expect_exit 1 "an unknown host key is refused" \
 	run_cairn -c "$CONF" copy --to vault
 sed -i "s|^known-hosts = .*|known-hosts = $SSH/known_hosts|" "$CONF"
 expect "prune on the SFTP target" run_cairn -c "$CONF" --json prune --remote vault
-json_check "the SFTP target's keep-last = 1 keeps one copy there" \
-	"sorted(r['action'] for r in doc) == ['keep'] + ['remove'] * (len(doc) - 1) and len(doc) > 1"
+json_check "the SFTP target's keep-last = 1 keeps one copy of each job there" \
+	"sorted(r['action'] for r in doc if r['job'] == 'vol') == ['keep'] + ['remove'] * (len([r for r in doc if r['job'] == 'vol']) - 1) and len(doc) > 2"
+expect "list --remote vault after the prune" \
+	run_cairn -c "$CONF" --json list --remote vault
+held=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$SCRATCH/last.out")
 left=$(find "$SSH/data/host1/archives" -type f | wc -l)
-if [ "$left" -eq 2 ]; then
-	ok "one archive and its checksum file are left on the SFTP target"
+if [ "$left" -eq $((2 * held)) ]; then
+	ok "the copies held and their checksum files are what is left on the SFTP target"
 else
-	not_ok "one archive and its checksum file are left on the SFTP target ($left files)"
+	not_ok "the copies held and their checksum files are what is left on the SFTP target ($left files, $held held)"
 fi
 
 finish

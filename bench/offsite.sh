@@ -1,0 +1,114 @@
+#!/bin/bash
+# Offsite copies, by hand (not in CI): a 1 GiB archive copied to the
+# loopback S3 server of the tests (@20minutes/s3rver, from tests/s3)
+# against `aws s3 cp` of the same file in the same run, cairn's peak RSS,
+# and `restore --from` against a local restore of the same archive.
+#
+#   bench/offsite.sh [BUILD_DIR]     (default: build/werror, as built by
+#                                     run-tests.sh); BENCH_RUNS (default 3)
+#
+# Prints a Markdown section for bench/RESULTS.md on stdout.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build/werror}
+cairn=$build/inst/bin/cairn
+export CAIRN_PLUGIN_DIR=$build/inst/lib/cairn/plugins
+runs=${BENCH_RUNS:-3}
+work=$(mktemp -d /var/tmp/cairn-bench-offsite.XXXXXX)
+s3_pid=""
+trap '[ -n "$s3_pid" ] && kill "$s3_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+mkdir -p "$work/src" "$work/s3data" "$work/server" "$work/secrets"
+cp "$top/tests/s3/package.json" "$top/tests/s3/package-lock.json" \
+	"$top/tests/s3/server.js" "$work/server/"
+(cd "$work/server" && npm ci --no-audit --no-fund --prefer-offline >/dev/null 2>&1)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+READY_FILE=$work/ready node "$work/server/server.js" "$port" "$work/s3data" \
+	bench >/dev/null 2>&1 &
+s3_pid=$!
+while [ ! -e "$work/ready" ]; do sleep 0.1; done
+
+printf 'S3RVER\n' >"$work/secrets/access"
+printf 'S3RVER\n' >"$work/secrets/secret"
+chmod 600 "$work/secrets/"*
+head -c $((1024 * 1024 * 1024)) /dev/urandom >"$work/src/random.bin"
+cat >"$work/cairn.conf" <<EOF
+[repository]
+path = $work/repo
+compression = none
+
+[vol]
+plugin = volume
+paths = $work/src
+
+[offsite bench]
+type = s3
+endpoint = http://127.0.0.1:$port
+region = us-east-1
+bucket = bench
+uri-style = path
+access-key-file = $work/secrets/access
+secret-key-file = $work/secrets/secret
+EOF
+chmod 600 "$work/cairn.conf"
+"$cairn" -c "$work/cairn.conf" -q backup
+archive=$(ls "$work"/repo/archives/vol/*.tar.zst)
+size=$(stat -c %s "$archive")
+
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+	AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+	AWS_SHARED_CREDENTIALS_FILE=/dev/null
+aws_s3() { /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" "$@"; }
+
+# measure NAME COMMAND...: wall seconds and peak RSS (KiB) into results.
+measure() {
+	local name=$1
+	shift
+	sync
+	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
+		{ cat "$work/err" >&2; exit 1; }
+	echo "$name $(cat "$work/time")" >>"$work/results"
+}
+
+for run in $(seq "$runs"); do
+	rm -rf "$work/repo/offsite"
+	aws_s3 s3 rm --recursive --quiet s3://bench/archives/ >/dev/null 2>&1 || true
+	measure cairn-copy "$cairn" -c "$work/cairn.conf" -q copy
+	measure aws-cp /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" \
+		s3 cp --quiet "$archive" s3://bench/aws-copy.bin
+	rm -rf "$work/restored-local" "$work/restored-remote"
+	measure restore-local "$cairn" -c "$work/cairn.conf" -q restore \
+		vol:latest --to "$work/restored-local"
+	measure restore-from "$cairn" -c "$work/cairn.conf" -q restore \
+		vol:latest --from bench --to "$work/restored-remote"
+	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
+done
+
+python3 - "$work/results" "$size" "$runs" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, wall, rss = line.split()
+    rows.setdefault(name, []).append((float(wall), int(rss)))
+size, runs = int(sys.argv[2]), int(sys.argv[3])
+med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+rss = {k: max(r for _, r in v) for k, v in rows.items()}
+mib = size / 1048576
+print("## Offsite copies: S3 on loopback (issue 15)\n")
+print("bench/offsite.sh: one archive of %d bytes (1 GiB of random data, "
+      "compression = none) copied to @20minutes/s3rver on 127.0.0.1; %d "
+      "runs, medians; peak RSS is /usr/bin/time's maximum resident set."
+      "\n" % (size, runs))
+print("| case | seconds | MiB/s | peak RSS |")
+print("|---|---|---|---|")
+for k in ("cairn-copy", "aws-cp", "restore-local", "restore-from"):
+    print("| %s | %.2f | %.0f | %.0f MiB |" % (k, med[k], mib / med[k],
+                                             rss[k] / 1024))
+print()
+print("- copy throughput, cairn / aws s3 cp: %.2f (target >= 0.8)"
+      % (med["aws-cp"] / med["cairn-copy"]))
+print("- cairn copy peak RSS: %.0f MiB (target <= 64 MiB)"
+      % (rss["cairn-copy"] / 1024))
+print("- restore --from / local restore: %.2f (target <= 1.2)"
+      % (med["restore-from"] / med["restore-local"]))
+EOF
