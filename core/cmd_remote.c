@@ -285,7 +285,7 @@ verify_copy(struct offsite *o, const struct catalog_record *r, int deep,
 			  r->id, o->target->name, r->file);
 		return 1;
 	}
-	if (st.size != size || (st.sha256[0] && strcmp(st.sha256, sha256))) {
+	if (st.size != size || (st.sha256[0] && strcmp(st.sha256, sha256) != 0)) {
 		error_set(err, "archive %s: the copy on %s (%s) is damaged: "
 			  "%" PRIu64 " bytes, SHA-256 '%s'; the catalogue "
 			  "says %" PRIu64 ", '%s'", r->id, o->target->name,

@@ -145,7 +145,7 @@ secret_read(const char *path, char **secret, char *warning, size_t size,
 int
 host_secret_read(const char *path, char **secret, struct cairn_error *err)
 {
-	char warning[4096];
+	char warning[4096] = "";
 	int rc = secret_read(path, secret, warning, sizeof(warning), err);
 
 	if (warning[0] != '\0')
@@ -166,7 +166,7 @@ static int
 host_secret_read_service(const struct cairn_host *host, const char *path,
 			 char **secret, struct cairn_error *err)
 {
-	char warning[4096];
+	char warning[4096] = "";
 	int rc = secret_read(path, secret, warning, sizeof(warning), err);
 
 	if (warning[0] != '\0')
