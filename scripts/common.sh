@@ -11,7 +11,7 @@ CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-
 	acl attr tar man-db groff-base util-linux procps prometheus
 	valgrind libclang-rt-dev
 	age zlib1g-dev strace
-	debhelper dpkg-dev lintian git clang-tidy cppcheck bear
+	debhelper dpkg-dev lintian git
 	clang-tidy clang-format cppcheck bear"
 
 # Installs what is missing (as root, with apt-get); a no-op otherwise.
