@@ -217,6 +217,9 @@ start_redis() {
 	shift 2
 	mkdir -p "$dir"
 	chown "$TEST_USER" "$dir" 2>/dev/null || { as_test_user true; chown "$TEST_USER" "$dir"; }
+	# A server killed before leaves its pid file: waiting on it would
+	# take the dead server's pid and leave the new one running.
+	rm -f "$dir/redis.pid"
 	as_test_user redis-server --port "$port" --bind 127.0.0.1 \
 		--dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
 		--logfile "$dir/redis.log" --save '' --enable-debug-command yes \
