@@ -1,6 +1,7 @@
 /*
  * Chains of incremental archives, chain.h.
  */
+#include <cairn/helpers.h>
 #include "chain.h"
 
 #include <dirent.h>
@@ -27,22 +28,7 @@
 int
 chain_name_compare(const char *a, const char *b)
 {
-	const unsigned char *p = (const unsigned char *)a;
-	const unsigned char *q = (const unsigned char *)b;
-
-	while (*p != '\0' && *p == *q) {
-		p++;
-		q++;
-	}
-	if (*p == *q)
-		return 0;
-	/* '/' ends a component: "a/b" comes before "a-b", as in a walk
-	 * that sorts the names of each directory. */
-	if (*p == '/')
-		return *q == '\0' ? 1 : -1;
-	if (*q == '/')
-		return *p == '\0' ? -1 : 1;
-	return *p < *q ? -1 : 1;
+	return cairn_name_compare(a, b);
 }
 
 /* The archive of `id` in `directory` ("STAMP-ID.tar.zst..."), or NULL. */

@@ -219,4 +219,30 @@ cairn_buf_detach(struct cairn_buf *b)
 }
 #endif
 
+/*
+ * The order of names in a chain of incremental archives (see
+ * base_next in plugin.h): byte by byte, '/' before every other byte, so
+ * a directory comes just before its content. <0, 0 or >0.
+ */
+static inline int
+cairn_name_compare(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+
+	while (*p != '\0' && *p == *q) {
+		p++;
+		q++;
+	}
+	if (*p == *q)
+		return 0;
+	/* '/' ends a component: "a/b" comes before "a-b", as in a walk
+	 * that sorts the names of each directory. */
+	if (*p == '/')
+		return *q == '\0' ? 1 : -1;
+	if (*q == '/')
+		return *p == '\0' ? -1 : 1;
+	return *p < *q ? -1 : 1;
+}
+
 #endif /* CAIRN_HELPERS_H */

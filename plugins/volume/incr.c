@@ -21,6 +21,7 @@
  */
 #include "autoconfig.h"
 
+#include <cairn/helpers.h>
 #include "volume.h"
 
 #include <inttypes.h>
@@ -34,20 +35,7 @@
 int
 volume_name_compare(const char *a, const char *b)
 {
-	const unsigned char *p = (const unsigned char *)a;
-	const unsigned char *q = (const unsigned char *)b;
-
-	while (*p != '\0' && *p == *q) {
-		p++;
-		q++;
-	}
-	if (*p == *q)
-		return 0;
-	if (*p == '/')
-		return *q == '\0' ? 1 : -1;
-	if (*q == '/')
-		return *p == '\0' ? -1 : 1;
-	return *p < *q ? -1 : 1;
+	return cairn_name_compare(a, b);
 }
 
 static int
