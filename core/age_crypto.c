@@ -28,14 +28,17 @@ age_hkdf(const void *ikm, size_t ikm_length, const void *salt,
 	if (context == NULL)
 		goto out;
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)(uintptr_t) "SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(
-		OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)ikm, ikm_length);
+						(char *)(uintptr_t) "SHA256",
+						0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)(uintptr_t)ikm,
+						 ikm_length);
 	/* An empty salt is HKDF's default: a hash-length string of zeros. */
 	if (salt != NULL && salt_length > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(
-			OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt,
-			salt_length);
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+							 (void *)(uintptr_t)
+								 salt,
+							 salt_length);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
 						 (void *)(uintptr_t)info,
 						 strlen(info));
@@ -63,8 +66,10 @@ age_hmac(const void *key, size_t key_length, const void *data, size_t length,
 	context = EVP_MAC_CTX_new(hmac);
 	if (context == NULL)
 		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(
-		OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0);
+	params[0] =
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)(uintptr_t) "SHA256",
+						 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_init(context, key, key_length, params) != 1 ||
 	    EVP_MAC_update(context, data, length) != 1 ||
@@ -95,8 +100,8 @@ age_aead_init(struct age_aead *aead, const unsigned char key[32])
 	if (context == NULL)
 		return -1;
 	/* Keyed once; every seal or open sets only its nonce. */
-	if (EVP_CipherInit_ex(context, EVP_chacha20_poly1305(), NULL, key,
-			      NULL, 1) != 1) {
+	if (EVP_CipherInit_ex(context, EVP_chacha20_poly1305(), NULL, key, NULL,
+			      1) != 1) {
 		EVP_CIPHER_CTX_free(context);
 		aead->context = NULL;
 		return -1;
@@ -123,7 +128,7 @@ age_aead_seal(struct age_aead *aead, const unsigned char nonce[AGE_NONCE_SIZE],
 	      const void *plaintext, size_t length, unsigned char *out)
 {
 	EVP_CIPHER_CTX *context = aead->context;
-	int n = 0, final = 0;
+	int n = 0, tail = 0;
 
 	if (!age_aead_length_fits(length) ||
 	    EVP_CipherInit_ex(context, NULL, NULL, NULL, nonce, 1) != 1)
@@ -131,8 +136,8 @@ age_aead_seal(struct age_aead *aead, const unsigned char nonce[AGE_NONCE_SIZE],
 	if (length > 0 &&
 	    EVP_EncryptUpdate(context, out, &n, plaintext, (int)length) != 1)
 		return -1;
-	if (EVP_EncryptFinal_ex(context, out + n, &final) != 1 ||
-	    (size_t)n + (size_t)final != length)
+	if (EVP_EncryptFinal_ex(context, out + n, &tail) != 1 ||
+	    (size_t)n + (size_t)tail != length)
 		return -1;
 	if (EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, AGE_TAG_SIZE,
 				out + length) != 1)
@@ -148,7 +153,7 @@ age_aead_open(struct age_aead *aead, const unsigned char nonce[AGE_NONCE_SIZE],
 	EVP_CIPHER_CTX *context = aead->context;
 	size_t body = length - AGE_TAG_SIZE;
 	unsigned char tag[AGE_TAG_SIZE];
-	int n = 0, final = 0;
+	int n = 0, tail = 0;
 
 	if (length < AGE_TAG_SIZE || !age_aead_length_fits(length) ||
 	    EVP_CipherInit_ex(context, NULL, NULL, NULL, nonce, 0) != 1)
@@ -160,12 +165,12 @@ age_aead_open(struct age_aead *aead, const unsigned char nonce[AGE_NONCE_SIZE],
 	if (body > 0 &&
 	    EVP_DecryptUpdate(context, out, &n, ciphertext, (int)body) != 1)
 		return -1;
-	if (EVP_DecryptFinal_ex(context, out + n, &final) != 1) {
+	if (EVP_DecryptFinal_ex(context, out + n, &tail) != 1) {
 		/* What DecryptUpdate wrote was never authenticated. */
 		OPENSSL_cleanse(out, body);
 		return 1;
 	}
-	return (size_t)n + (size_t)final == body ? 0 : -1;
+	return (size_t)n + (size_t)tail == body ? 0 : -1;
 }
 
 int

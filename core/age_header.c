@@ -246,9 +246,9 @@ age_header_parse(const unsigned char *data, size_t length,
 			struct age_stanza s;
 
 			if (age_parse_stanza_line(line, line_length, &s) < 0) {
-				header->stanzas = xrealloc(
-					header->stanzas,
-					(header->count + 1) * sizeof(s));
+				header->stanzas = xrealloc(header->stanzas,
+							   (header->count + 1) *
+								   sizeof(s));
 				header->stanzas[header->count++] = s;
 				*reason = "a stanza line has an empty or "
 					  "invalid argument";

@@ -17,8 +17,8 @@
 #define AGE_MAC_SIZE 32
 
 struct age_stanza {
-	char *type;	   /* owned */
-	char **args;	   /* owned, arg_count strings */
+	char *type;  /* owned */
+	char **args; /* owned, arg_count strings */
 	size_t arg_count;
 	unsigned char *body; /* owned, may be NULL when body_length is 0 */
 	size_t body_length;

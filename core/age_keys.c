@@ -121,14 +121,15 @@ age_identities_parse(struct age_identities *ids, const char *text,
 		char one[128];
 
 		number++;
-		while (length > 0 && (line[length - 1] == '\r' ||
-				      line[length - 1] == ' ' ||
-				      line[length - 1] == '\t'))
+		while (length > 0 &&
+		       (line[length - 1] == '\r' || line[length - 1] == ' ' ||
+			line[length - 1] == '\t'))
 			length--;
 		if (length > 0 && line[0] != '#') {
 			if (length >= sizeof(one)) {
-				error_set(err, "%s:%u: not an age identity "
-					       "(line too long)",
+				error_set(err,
+					  "%s:%u: not an age identity "
+					  "(line too long)",
 					  file, number);
 				return -1;
 			}
@@ -271,8 +272,9 @@ age_unwrap_x25519(const struct age_stanza *s, const struct age_identity *id,
 		return AGE_HEADER_FAILURE;
 	}
 	if (s->body_length != AGE_WRAPPED_SIZE) {
-		error_set(err, "malformed X25519 stanza (a body of %zu bytes, "
-			       "not 32)",
+		error_set(err,
+			  "malformed X25519 stanza (a body of %zu bytes, "
+			  "not 32)",
 			  s->body_length);
 		return AGE_HEADER_FAILURE;
 	}
@@ -316,8 +318,8 @@ age_unwrap_scrypt(const struct age_stanza *s, const struct age_identity *id,
 	int rc;
 
 	memcpy(salt, AGE_SCRYPT_LABEL, label);
-	if (s->arg_count != 2 || age_decode_exact(s->args[0], salt + label,
-						  16) < 0) {
+	if (s->arg_count != 2 ||
+	    age_decode_exact(s->args[0], salt + label, 16) < 0) {
 		error_set(err, "malformed scrypt stanza (its salt)");
 		return AGE_HEADER_FAILURE;
 	}
@@ -331,8 +333,9 @@ age_unwrap_scrypt(const struct age_stanza *s, const struct age_identity *id,
 		return AGE_HEADER_FAILURE;
 	}
 	if (s->body_length != AGE_WRAPPED_SIZE) {
-		error_set(err, "malformed scrypt stanza (a body of %zu bytes, "
-			       "not 32)",
+		error_set(err,
+			  "malformed scrypt stanza (a body of %zu bytes, "
+			  "not 32)",
 			  s->body_length);
 		return AGE_HEADER_FAILURE;
 	}
@@ -375,8 +378,8 @@ age_header_mac(const unsigned char file_key[AGE_FILE_KEY_SIZE],
 	unsigned char key[32];
 	int rc = -1;
 
-	if (age_hkdf(file_key, AGE_FILE_KEY_SIZE, NULL, 0, "header", key,
-		     32) == 0 &&
+	if (age_hkdf(file_key, AGE_FILE_KEY_SIZE, NULL, 0, "header", key, 32) ==
+		    0 &&
 	    age_hmac(key, 32, data, length, mac) == 0)
 		rc = 0;
 	OPENSSL_cleanse(key, sizeof(key));
@@ -405,8 +408,9 @@ age_unwrap_file_key(const struct age_header *header, const unsigned char *raw,
 			status = age_unwrap_one(&header->stanzas[j],
 						&ids->items[i], file_key, err);
 	if (status == AGE_NO_MATCH) {
-		error_set(err, "no identity matches any of the %zu "
-			       "recipient(s) of the file",
+		error_set(err,
+			  "no identity matches any of the %zu "
+			  "recipient(s) of the file",
 			  header->count);
 		return status;
 	}
@@ -489,8 +493,8 @@ age_wrap_scrypt(const struct age_recipients *r,
 	if (age_random(salt + label, 16) < 0 ||
 	    age_scrypt(r->passphrase, r->passphrase_length, salt, sizeof(salt),
 		       log_n, key) < 0 ||
-	    age_aead_seal_once(key, age_zero_nonce, file_key,
-			       AGE_FILE_KEY_SIZE, body) < 0)
+	    age_aead_seal_once(key, age_zero_nonce, file_key, AGE_FILE_KEY_SIZE,
+			       body) < 0)
 		goto out;
 	age_base64_encode(salt + label, 16, &encoded);
 	snprintf(work_factor, sizeof(work_factor), "%u", log_n);

@@ -57,7 +57,7 @@ struct age_identities {
 struct age_recipients {
 	unsigned char (*keys)[32]; /* owned */
 	size_t count;
-	char *passphrase;	   /* owned, wiped; instead of keys */
+	char *passphrase; /* owned, wiped; instead of keys */
 	size_t passphrase_length;
 	unsigned int scrypt_log_n; /* 0: AGE_SCRYPT_LOG_N */
 };

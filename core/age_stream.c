@@ -135,8 +135,8 @@ age_reader_open(struct age_reader **out, const struct age_source *src,
 	if (status != AGE_OK)
 		goto out;
 	status = AGE_SYSTEM_FAILURE;
-	if (age_read_full(src, header.length, nonce, sizeof(nonce), &got,
-			  err) < 0)
+	if (age_read_full(src, header.length, nonce, sizeof(nonce), &got, err) <
+	    0)
 		goto out;
 	if (got < sizeof(nonce)) {
 		error_set(err, "the file ends before the payload's nonce");
@@ -206,13 +206,15 @@ age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
 
 	*length = 0;
 	if (r->chunk_count == 0) {
-		error_set(err, "the payload has no chunk (truncated at offset "
-			       "%llu)",
+		error_set(err,
+			  "the payload has no chunk (truncated at offset "
+			  "%llu)",
 			  (unsigned long long)r->payload_offset);
 		return AGE_PAYLOAD_FAILURE;
 	}
 	if (index >= r->chunk_count) {
-		error_set(err, "no payload chunk %llu", (unsigned long long)index);
+		error_set(err, "no payload chunk %llu",
+			  (unsigned long long)index);
 		return AGE_PAYLOAD_FAILURE;
 	}
 	last = index == r->chunk_count - 1;
@@ -221,19 +223,21 @@ age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
 			     : AGE_SEALED_CHUNK_SIZE;
 	if (sealed_length < AGE_TAG_SIZE ||
 	    (last && index > 0 && sealed_length == AGE_TAG_SIZE)) {
-		error_set(err, "truncated payload: the last chunk at offset "
-			       "%llu is %s",
+		error_set(err,
+			  "truncated payload: the last chunk at offset "
+			  "%llu is %s",
 			  (unsigned long long)offset,
 			  sealed_length < AGE_TAG_SIZE ? "shorter than its tag"
 						       : "empty");
 		return AGE_PAYLOAD_FAILURE;
 	}
-	if (age_read_full(r->src, offset, r->sealed, sealed_length, &got,
-			  err) < 0)
+	if (age_read_full(r->src, offset, r->sealed, sealed_length, &got, err) <
+	    0)
 		return AGE_SYSTEM_FAILURE;
 	if (got != sealed_length) {
-		error_set(err, "the file changed size while read (chunk at "
-			       "offset %llu)",
+		error_set(err,
+			  "the file changed size while read (chunk at "
+			  "offset %llu)",
 			  (unsigned long long)offset);
 		return AGE_SYSTEM_FAILURE;
 	}
@@ -267,8 +271,9 @@ age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
 		return AGE_SYSTEM_FAILURE;
 	}
 	if (rc > 0) {
-		error_set(err, "damaged or truncated payload: the chunk at "
-			       "offset %llu does not authenticate",
+		error_set(err,
+			  "damaged or truncated payload: the chunk at "
+			  "offset %llu does not authenticate",
 			  (unsigned long long)offset);
 		return AGE_PAYLOAD_FAILURE;
 	}

@@ -32,8 +32,8 @@
 /* Where an encrypted file's bytes come from (a struct blob fits). */
 struct age_source {
 	/* 0 with *got < length only at the end of the file; -1 on error. */
-	int (*read_at)(void *self, uint64_t offset, void *buffer,
-		       size_t length, size_t *got, struct cairn_error *err);
+	int (*read_at)(void *self, uint64_t offset, void *buffer, size_t length,
+		       size_t *got, struct cairn_error *err);
 	void *self;
 	uint64_t size;
 };
@@ -117,8 +117,8 @@ int age_writer_open(struct age_writer **writer, const struct age_recipients *r,
 		    age_output_fn output, void *self, struct cairn_error *err);
 
 /* Encrypts length bytes, writing every chunk as it fills. 0 or -1. */
-int age_writer_write(struct age_writer *writer, const void *data,
-		     size_t length, struct cairn_error *err);
+int age_writer_write(struct age_writer *writer, const void *data, size_t length,
+		     struct cairn_error *err);
 
 /* Writes the last chunk. No write is allowed afterwards. 0 or -1. */
 int age_writer_finish(struct age_writer *writer, struct cairn_error *err);

@@ -29,8 +29,9 @@ read_manifest(struct arc *a, struct cairn_error *err)
 		return -1;
 	if (arc_reader_next(&r, &ae, err) <= 0 ||
 	    format_own_entry(archive_entry_pathname(ae)) != FORMAT_MANIFEST) {
-		error_set(err, "archive '%s' has no manifest where its index "
-			       "says",
+		error_set(err,
+			  "archive '%s' has no manifest where its index "
+			  "says",
 			  a->name);
 		goto out;
 	}

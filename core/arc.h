@@ -52,10 +52,10 @@ int arc_read_chunk(const struct arc *a, uint64_t frame, const char *name,
  */
 struct index_cursor {
 	const struct arc *arc;
-	size_t chunk;     /* next chunk to load */
-	struct buf text;  /* the loaded chunk */
-	size_t position;  /* in text */
-	uint64_t count;   /* records returned */
+	size_t chunk;	 /* next chunk to load */
+	struct buf text; /* the loaded chunk */
+	size_t position; /* in text */
+	uint64_t count;	 /* records returned */
 };
 
 void index_cursor_init(struct index_cursor *c, const struct arc *a);

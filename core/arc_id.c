@@ -40,8 +40,9 @@ resolve_latest(const struct catalog *c, const char *job, size_t *index,
 		if (job != NULL && !job_seen)
 			error_set(err, "no archive of job '%s'", job);
 		else
-			error_set(err, "no archive%s%s%s", job ? " of job '" : "",
-				  job ? job : "", job ? "'" : "");
+			error_set(err, "no archive%s%s%s",
+				  job ? " of job '" : "", job ? job : "",
+				  job ? "'" : "");
 		return ARC_ID_NOT_FOUND;
 	}
 	*index = (size_t)best;

@@ -18,15 +18,14 @@ enum arc_id_result {
 	ARC_ID_FOUND,
 	ARC_ID_NOT_FOUND, /* no archive, or no such job */
 	ARC_ID_AMBIGUOUS, /* a prefix that several ids share */
-	ARC_ID_INVALID,   /* not an id, prefix or latest form */
+	ARC_ID_INVALID,	  /* not an id, prefix or latest form */
 };
 
 /*
  * Resolves `spec` against the catalogue; *index is the record's index.
  * On anything but FOUND, err says what went wrong.
  */
-enum arc_id_result arc_id_resolve(const struct catalog *c,
-				  const char *spec, size_t *index,
-				  struct cairn_error *err);
+enum arc_id_result arc_id_resolve(const struct catalog *c, const char *spec,
+				  size_t *index, struct cairn_error *err);
 
 #endif

@@ -87,8 +87,8 @@ arc_reader_next(struct arc_reader *r, struct archive_entry **entry,
 }
 
 int
-arc_reader_data(struct arc_reader *r, const void **data,
-		size_t *length, int64_t *offset, struct cairn_error *err)
+arc_reader_data(struct arc_reader *r, const void **data, size_t *length,
+		int64_t *offset, struct cairn_error *err)
 {
 	la_int64_t at;
 	int rc = archive_read_data_block(r->tar, data, length, &at);
@@ -114,8 +114,9 @@ arc_reader_slurp(struct arc_reader *r, size_t limit, struct buf *out,
 	while ((rc = arc_reader_data(r, &data, &length, &offset, err)) > 0) {
 		if ((uint64_t)offset != out->length ||
 		    out->length + length > limit) {
-			error_set(err, "archive '%s' has a damaged entry of "
-				       "its own",
+			error_set(err,
+				  "archive '%s' has a damaged entry of "
+				  "its own",
 				  r->name);
 			return -1;
 		}

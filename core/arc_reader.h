@@ -30,18 +30,17 @@ struct arc_reader {
 };
 
 /* Starts reading the archive a (borrowed) at `offset`, a frame start. */
-int arc_reader_open(struct arc_reader *r, const struct arc *a,
-		    uint64_t offset, struct cairn_error *err);
+int arc_reader_open(struct arc_reader *r, const struct arc *a, uint64_t offset,
+		    struct cairn_error *err);
 /* 1 and the next header, 0 at the end, -1 on error. */
 int arc_reader_next(struct arc_reader *r, struct archive_entry **entry,
 		    struct cairn_error *err);
 /* 1 and the next data block with its offset, 0 at the end of the entry. */
-int arc_reader_data(struct arc_reader *r, const void **data,
-		    size_t *length, int64_t *offset,
-		    struct cairn_error *err);
+int arc_reader_data(struct arc_reader *r, const void **data, size_t *length,
+		    int64_t *offset, struct cairn_error *err);
 /* Reads the rest of the current entry (at most `limit` bytes) into out. */
-int arc_reader_slurp(struct arc_reader *r, size_t limit,
-		     struct buf *out, struct cairn_error *err);
+int arc_reader_slurp(struct arc_reader *r, size_t limit, struct buf *out,
+		     struct cairn_error *err);
 void arc_reader_close(struct arc_reader *r);
 
 /* Fills a plugin-facing entry from a libarchive header; strings point

@@ -48,8 +48,8 @@ position_data(struct arc_source *s, struct cairn_error *err)
 	int rc;
 
 	if (!s->data_open) {
-		if (arc_reader_open(&s->data, s->arc, s->record.frame,
-				    err) != 0)
+		if (arc_reader_open(&s->data, s->arc, s->record.frame, err) !=
+		    0)
 			goto unreadable;
 		s->data_open = 1;
 		s->data_frame = s->record.frame;
@@ -225,18 +225,18 @@ check_entry(struct arc_source *s, struct cairn_error *err)
 }
 
 static int
-account(struct arc_source *s, const void *data, size_t length,
-	int64_t offset, struct cairn_error *err)
+account(struct arc_source *s, const void *data, size_t length, int64_t offset,
+	struct cairn_error *err)
 {
 	/* A gap before the block is a hole: it reads as zeros. */
 	if (s->logical < offset) {
 		format_hash_zeros(&s->hash, offset - s->logical);
 		s->logical = offset;
 	}
-	if (offset < s->logical ||
-	    offset + (int64_t)length > s->record.size) {
-		error_set(err, "archive '%s': entry '%s' has data outside its "
-			       "size",
+	if (offset < s->logical || offset + (int64_t)length > s->record.size) {
+		error_set(err,
+			  "archive '%s': entry '%s' has data outside its "
+			  "size",
 			  s->name, s->record.name);
 		return -1;
 	}
@@ -253,15 +253,15 @@ next_part(struct arc_source *s, struct cairn_error *err)
 	int rc;
 
 	if (!s->parts_open) {
-		if (arc_reader_open(&s->parts, s->arc, s->record.frame,
-				    err) != 0)
+		if (arc_reader_open(&s->parts, s->arc, s->record.frame, err) !=
+		    0)
 			return -1;
 		s->parts_open = 1;
 	}
 	format_part_name(s->record.name, ++s->next_part, &s->part_name);
 	while ((rc = arc_reader_next(&s->parts, &ae, err)) > 0)
-		if (strcmp(archive_entry_pathname(ae), buf_str(&s->part_name)) ==
-		    0)
+		if (strcmp(archive_entry_pathname(ae),
+			   buf_str(&s->part_name)) == 0)
 			break;
 	if (rc < 0)
 		return -1;
@@ -303,8 +303,8 @@ read_parted(struct arc_source *s, const void **data, size_t *length,
 }
 
 int
-arc_source_read(struct arc_source *s, const void **data,
-		size_t *length, int64_t *offset, struct cairn_error *err)
+arc_source_read(struct arc_source *s, const void **data, size_t *length,
+		int64_t *offset, struct cairn_error *err)
 {
 	int rc;
 

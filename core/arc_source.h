@@ -54,24 +54,20 @@ struct arc_source {
 /* Starts on the entries of a (borrowed: it outlives the source). */
 void arc_source_init(struct arc_source *s, const struct arc *a);
 /* The host's entry_next and entry_read (include/cairn/plugin.h). */
-int arc_source_next(struct arc_source *s,
-		    const struct cairn_entry **entry,
+int arc_source_next(struct arc_source *s, const struct cairn_entry **entry,
 		    struct cairn_error *err);
-int arc_source_read(struct arc_source *s, const void **data,
-		    size_t *length, int64_t *offset,
-		    struct cairn_error *err);
+int arc_source_read(struct arc_source *s, const void **data, size_t *length,
+		    int64_t *offset, struct cairn_error *err);
 /* Positions on the entry named `name`: 1, 0 when there is none, -1. */
 int arc_source_find(struct arc_source *s, const char *name,
-		    const struct cairn_entry **entry,
-		    struct cairn_error *err);
+		    const struct cairn_entry **entry, struct cairn_error *err);
 /*
  * Positions on the entry named `name`, which must come later in the
  * index than the current one: 1, or -1 when it is missing. Reads on
  * from the current frame when the entry is in it.
  */
 int arc_source_seek(struct arc_source *s, const char *name,
-		    const struct cairn_entry **entry,
-		    struct cairn_error *err);
+		    const struct cairn_entry **entry, struct cairn_error *err);
 void arc_source_close(struct arc_source *s);
 
 #endif

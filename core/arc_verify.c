@@ -67,8 +67,8 @@ part_state_for(struct verifier *v, const char *name, unsigned int number,
 	struct part_state *st = find_state(v, name, length);
 
 	if (st == NULL) {
-		v->states = xrealloc(v->states, (v->state_count + 1) *
-							sizeof(*v->states));
+		v->states = xrealloc(v->states,
+				     (v->state_count + 1) * sizeof(*v->states));
 		st = &v->states[v->state_count++];
 		memset(st, 0, sizeof(*st));
 		st->base = xstrndup(name, length);
@@ -99,9 +99,9 @@ hash_hole(struct sha256 *hash, struct part_state *part, int64_t length)
 }
 
 static int
-hash_entry(struct verifier *v, struct arc_reader *r,
-	   struct archive_entry *ae, struct seen_entry *e,
-	   struct part_state *part, struct cairn_error *err)
+hash_entry(struct verifier *v, struct arc_reader *r, struct archive_entry *ae,
+	   struct seen_entry *e, struct part_state *part,
+	   struct cairn_error *err)
 {
 	struct sha256 hash;
 	const void *data;
@@ -156,10 +156,11 @@ push_seen(struct verifier *v, struct seen_entry *e)
 			v->seen_first = 0;
 		}
 		if (v->seen_count == v->seen_capacity) {
-			v->seen_capacity = v->seen_capacity ? 2 * v->seen_capacity
-							    : 256;
-			v->seen = xrealloc(v->seen, v->seen_capacity *
-							    sizeof(*v->seen));
+			v->seen_capacity = v->seen_capacity
+						   ? 2 * v->seen_capacity
+						   : 256;
+			v->seen = xrealloc(v->seen,
+					   v->seen_capacity * sizeof(*v->seen));
 		}
 	}
 	v->seen[v->seen_count++] = *e;
@@ -205,9 +206,8 @@ match_whole(struct verifier *v, const struct index_record *rec,
 		return -1;
 	}
 	e = &v->seen[v->seen_first];
-	if (e->size != rec->size ||
-	    (rec->type == CAIRN_ENTRY_FILE &&
-	     strcmp(e->sha256, rec->sha256) != 0)) {
+	if (e->size != rec->size || (rec->type == CAIRN_ENTRY_FILE &&
+				     strcmp(e->sha256, rec->sha256) != 0)) {
 		format_checksum_mismatch(err, v->name, rec->name);
 		return -1;
 	}
@@ -243,8 +243,8 @@ check_index_chunk(struct verifier *v, const struct buf *chunk,
 }
 
 static int
-verify_entry(struct verifier *v, struct arc_reader *r,
-	     struct archive_entry *ae, struct cairn_error *err)
+verify_entry(struct verifier *v, struct arc_reader *r, struct archive_entry *ae,
+	     struct cairn_error *err)
 {
 	struct seen_entry e;
 	struct part_state *part = NULL;
@@ -287,19 +287,19 @@ arc_verify(const struct arc *a, struct verify_totals *totals,
 	if (arc_reader_open(&r, a, 0, err) != 0)
 		return -1;
 	while ((next = arc_reader_next(&r, &ae, err)) > 0) {
-		enum format_own own_kind =
-			format_own_entry(archive_entry_pathname(ae));
+		enum format_own own_kind = format_own_entry(
+			archive_entry_pathname(ae));
 
 		/* Removal chunks go to verify_entry: named like parts and
 		 * in no index, they are hashed, then dropped. */
 		if (own_kind == FORMAT_MANIFEST) {
-			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
-					     err) != 0)
+			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own, err) !=
+			    0)
 				goto out;
 			manifest_seen = 1;
 		} else if (own_kind == FORMAT_INDEX_CHUNK) {
-			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own,
-					     err) != 0 ||
+			if (arc_reader_slurp(&r, OWN_ENTRY_LIMIT, &own, err) !=
+				    0 ||
 			    check_index_chunk(&v, &own, err) != 0)
 				goto out;
 		} else if (verify_entry(&v, &r, ae, err) != 0) {
@@ -319,9 +319,10 @@ arc_verify(const struct arc *a, struct verify_totals *totals,
 	}
 	for (i = v.seen_first; i < v.seen_count; i++)
 		if (!v.seen[i].maybe_part) {
-			error_set(err,
-				  "archive '%s': entry '%s' is not in the index",
-				  name, v.seen[i].name);
+			error_set(
+				err,
+				"archive '%s': entry '%s' is not in the index",
+				name, v.seen[i].name);
 			goto out;
 		}
 	rc = 0;

@@ -137,9 +137,12 @@ static void
 fill_archive_entry(struct archive_entry *ae, const struct cairn_entry *e)
 {
 	static const mode_t types[] = {
-		[CAIRN_ENTRY_FILE] = AE_IFREG,	   [CAIRN_ENTRY_DIRECTORY] = AE_IFDIR,
-		[CAIRN_ENTRY_SYMLINK] = AE_IFLNK,  [CAIRN_ENTRY_HARDLINK] = AE_IFREG,
-		[CAIRN_ENTRY_FIFO] = AE_IFIFO,	   [CAIRN_ENTRY_CHARDEV] = AE_IFCHR,
+		[CAIRN_ENTRY_FILE] = AE_IFREG,
+		[CAIRN_ENTRY_DIRECTORY] = AE_IFDIR,
+		[CAIRN_ENTRY_SYMLINK] = AE_IFLNK,
+		[CAIRN_ENTRY_HARDLINK] = AE_IFREG,
+		[CAIRN_ENTRY_FIFO] = AE_IFIFO,
+		[CAIRN_ENTRY_CHARDEV] = AE_IFCHR,
 		[CAIRN_ENTRY_BLOCKDEV] = AE_IFBLK,
 	};
 	size_t i;
@@ -278,8 +281,7 @@ write_index_chunk(struct arc_writer *w, struct cairn_error *err)
 
 /* Adds the stream's record to the index (owner only). */
 static int
-index_add(struct arc_writer *w, struct arc_stream *s,
-	  struct cairn_error *err)
+index_add(struct arc_writer *w, struct arc_stream *s, struct cairn_error *err)
 {
 	struct index_record r;
 
@@ -304,8 +306,8 @@ index_add(struct arc_writer *w, struct arc_stream *s,
 
 int
 arc_writer_open(struct arc_writer *w, const char *path,
-		struct manifest *manifest, int compress, int level,
-		int threads, const struct age_recipients *recipients,
+		struct manifest *manifest, int compress, int level, int threads,
+		const struct age_recipients *recipients,
 		struct cairn_error *err)
 {
 	memset(w, 0, sizeof(*w));
@@ -329,11 +331,12 @@ arc_writer_open(struct arc_writer *w, const char *path,
 			goto fail;
 		w->encrypted = 1;
 	}
-	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads,
-			     err) != 0)
+	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads, err) !=
+	    0)
 		goto fail;
 	w->tar = archive_write_new();
-	if (w->tar == NULL || archive_write_set_format_pax(w->tar) != ARCHIVE_OK ||
+	if (w->tar == NULL ||
+	    archive_write_set_format_pax(w->tar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->tar, 0) != ARCHIVE_OK ||
 	    archive_write_open(w->tar, w, NULL, tar_write_callback, NULL) !=
 		    ARCHIVE_OK) {
@@ -462,7 +465,8 @@ entry_check(const struct cairn_entry *e, struct cairn_error *err)
 		error_set(err, "entry '%s' has an unknown type", e->name);
 		return -1;
 	}
-	if ((e->type == CAIRN_ENTRY_SYMLINK || e->type == CAIRN_ENTRY_HARDLINK) &&
+	if ((e->type == CAIRN_ENTRY_SYMLINK ||
+	     e->type == CAIRN_ENTRY_HARDLINK) &&
 	    e->link == NULL) {
 		error_set(err, "link entry '%s' has no target", e->name);
 		return -1;
@@ -486,10 +490,8 @@ entry_check(const struct cairn_entry *e, struct cairn_error *err)
 }
 
 int
-arc_writer_stream_open(struct arc_writer *w,
-		       const struct cairn_entry *entry,
-		       struct arc_stream **stream,
-		       struct cairn_error *err)
+arc_writer_stream_open(struct arc_writer *w, const struct cairn_entry *entry,
+		       struct arc_stream **stream, struct cairn_error *err)
 {
 	struct arc_stream *s;
 
@@ -545,8 +547,7 @@ feed_zeros(void *stream, const void *zeros, size_t length,
 
 /* The zeros of a hole, up to `until`: libarchive skips them. */
 static int
-stream_feed_hole(struct arc_stream *s, int64_t until,
-		 struct cairn_error *err)
+stream_feed_hole(struct arc_stream *s, int64_t until, struct cairn_error *err)
 {
 	if (s->logical >= until)
 		return 0;
@@ -563,8 +564,9 @@ stream_write_sparse(struct arc_stream *s, const unsigned char *data,
 		size_t n;
 
 		if (s->extent_index >= s->meta.extent_count) {
-			error_set(err, "entry '%s': more data than its sparse "
-				       "map holds",
+			error_set(err,
+				  "entry '%s': more data than its sparse "
+				  "map holds",
 				  s->meta.name);
 			return -1;
 		}
@@ -629,8 +631,8 @@ out:
 }
 
 int
-arc_writer_stream_write(struct arc_stream *s, const void *data,
-			size_t length, struct cairn_error *err)
+arc_writer_stream_write(struct arc_stream *s, const void *data, size_t length,
+			struct cairn_error *err)
 {
 	const unsigned char *p = data;
 
@@ -733,8 +735,7 @@ arc_writer_stream_close(struct arc_stream *s, struct cairn_error *err)
 }
 
 void
-arc_writer_set_fact(struct arc_writer *w, const char *key,
-		    const char *value)
+arc_writer_set_fact(struct arc_writer *w, const char *key, const char *value)
 {
 	pthread_mutex_lock(&w->lock);
 	manifest_set_fact(w->manifest, key, value);
@@ -743,12 +744,13 @@ arc_writer_set_fact(struct arc_writer *w, const char *key,
 
 int
 arc_writer_stream_state(struct arc_stream *s, const char *state,
-			    struct cairn_error *err)
+			struct cairn_error *err)
 {
 	if (state == NULL || strlen(state) > 4096 ||
 	    strchr(state, '\n') != NULL) {
-		error_set(err, "entry '%s': a state of more than 4096 bytes "
-			       "or with a newline",
+		error_set(err,
+			  "entry '%s': a state of more than 4096 bytes "
+			  "or with a newline",
 			  s->meta.name);
 		return -1;
 	}
@@ -775,7 +777,7 @@ write_removed_chunk(struct arc_writer *w, struct cairn_error *err)
 
 int
 arc_writer_removed(struct arc_writer *w, const char *name,
-		       struct cairn_error *err)
+		   struct cairn_error *err)
 {
 	int rc = 0;
 
@@ -796,7 +798,7 @@ arc_writer_removed(struct arc_writer *w, const char *name,
 
 int
 arc_writer_carry(struct arc_writer *w, const struct index_record *r,
-		     struct cairn_error *err)
+		 struct cairn_error *err)
 {
 	if (writer_acquire(w, err) != 0)
 		return -1;
@@ -882,7 +884,8 @@ arc_writer_commit(struct arc_writer *w, const char *final_path,
 		goto fail;
 	}
 	*stored = w->encrypted ? w->sealed.stored : w->zstd.offset;
-	if (fsutil_dirname(final_path, directory, sizeof(directory), err) != 0 ||
+	if (fsutil_dirname(final_path, directory, sizeof(directory), err) !=
+		    0 ||
 	    fsutil_fsync_dir(directory, err) != 0) {
 		/* Renamed but maybe not durable: do not pretend either way. */
 		unlink(final_path);

@@ -47,7 +47,7 @@ struct arc_writer {
 	int failed;
 	struct cairn_error error; /* the first write error */
 
-	struct buf index;     /* records not yet written out */
+	struct buf index; /* records not yet written out */
 	unsigned int index_parts;
 	uint64_t *index_frames;
 	size_t index_frame_count;
@@ -91,31 +91,27 @@ int arc_writer_open(struct arc_writer *w, const char *path,
 
 /* The host's stream services (include/cairn/plugin.h). */
 int arc_writer_stream_open(struct arc_writer *w,
-			       const struct cairn_entry *entry,
-			       struct arc_stream **stream,
-			       struct cairn_error *err);
-int arc_writer_stream_write(struct arc_stream *stream,
-				const void *data, size_t length,
-				struct cairn_error *err);
-int arc_writer_stream_close(struct arc_stream *stream,
-				struct cairn_error *err);
+			   const struct cairn_entry *entry,
+			   struct arc_stream **stream, struct cairn_error *err);
+int arc_writer_stream_write(struct arc_stream *stream, const void *data,
+			    size_t length, struct cairn_error *err);
+int arc_writer_stream_close(struct arc_stream *stream, struct cairn_error *err);
 void arc_writer_set_fact(struct arc_writer *w, const char *key,
-			     const char *value);
+			 const char *value);
 /* stream_state: the state string of the stream's index record (copied). */
-int arc_writer_stream_state(struct arc_stream *stream,
-				const char *state, struct cairn_error *err);
+int arc_writer_stream_state(struct arc_stream *stream, const char *state,
+			    struct cairn_error *err);
 /*
  * Records that `name` is gone since the parent archive (or changed type):
  * written in chunks `.cairn/removed.part-NNNNNN` (NUL-terminated names).
  * Must not be called while the same thread holds an entry of known size.
  */
 int arc_writer_removed(struct arc_writer *w, const char *name,
-			   struct cairn_error *err);
+		       struct cairn_error *err);
 /* Calls on_record for a record that is not written (an unchanged entry of
  * an incremental backup), in order with the others. */
-int arc_writer_carry(struct arc_writer *w,
-			 const struct index_record *r,
-			 struct cairn_error *err);
+int arc_writer_carry(struct arc_writer *w, const struct index_record *r,
+		     struct cairn_error *err);
 
 /*
  * Writes the index and the manifest (finished time, totals set here),

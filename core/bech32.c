@@ -99,8 +99,8 @@ bech32_encode(char *out, size_t out_size, const char *hrp,
 }
 
 int
-bech32_decode(const char *s, char *hrp, size_t hrp_size,
-	      unsigned char *data, size_t data_size, size_t *length)
+bech32_decode(const char *s, char *hrp, size_t hrp_size, unsigned char *data,
+	      size_t data_size, size_t *length)
 {
 	size_t s_length = strlen(s), separator, i, out = 0;
 	int has_lower = 0, has_upper = 0;

@@ -28,8 +28,8 @@ struct blob_ops {
 	 * returns 0 with *got < length only at the end of the blob, -1 with
 	 * err set (naming the archive) on error.
 	 */
-	int (*read_at)(void *self, uint64_t offset, void *buffer,
-		       size_t length, size_t *got, struct cairn_error *err);
+	int (*read_at)(void *self, uint64_t offset, void *buffer, size_t length,
+		       size_t *got, struct cairn_error *err);
 	/* Frees self and what it owns; may be NULL. */
 	void (*close)(void *self);
 };
@@ -53,8 +53,8 @@ int blob_open_file(struct blob **b, const char *path, const char *name,
 		   struct cairn_error *err);
 
 /* ops->read_at, retried until `length` bytes or the end of the blob. */
-int blob_read_at(struct blob *b, uint64_t offset, void *buffer,
-		 size_t length, size_t *got, struct cairn_error *err);
+int blob_read_at(struct blob *b, uint64_t offset, void *buffer, size_t length,
+		 size_t *got, struct cairn_error *err);
 
 /* Frees b (NULL is fine) and closes what it owns. */
 void blob_close(struct blob *b);

@@ -18,7 +18,10 @@ struct buf {
 	size_t capacity;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);
@@ -33,6 +36,5 @@ void buf_printf(struct buf *b, const char *format, ...)
 char *buf_detach(struct buf *b);
 /* The string, never NULL. */
 const char *buf_str(const struct buf *b);
-
 
 #endif

@@ -19,9 +19,9 @@
 #define CATALOG_LIMIT (512 * 1024 * 1024)
 
 static const char *const known_members[] = {
-	"id", "run", "job", "plugin", "file", "created", "finished",
-	"duration", "bytes", "stored", "entries", "warnings", "status", "kind",
-	"parent", NULL,
+	"id",	    "run",	"job",	  "plugin", "file",    "created",
+	"finished", "duration", "bytes",  "stored", "entries", "warnings",
+	"status",   "kind",	"parent", NULL,
 };
 
 void
@@ -54,8 +54,8 @@ catalog_add(struct catalog *c, struct catalog_record *r)
 	 * AddressSanitizer for `cairn list`). */
 	if (c->count == c->capacity) {
 		c->capacity = c->capacity ? c->capacity * 2 : 16;
-		c->records =
-		    xrealloc(c->records, c->capacity * sizeof(*c->records));
+		c->records = xrealloc(c->records,
+				      c->capacity * sizeof(*c->records));
 	}
 	c->records[c->count++] = *r;
 	memset(r, 0, sizeof(*r));
@@ -122,9 +122,8 @@ catalog_sort(struct catalog *c)
 }
 
 void
-catalog_record_from_manifest(struct catalog_record *r,
-			     const struct manifest *m, const char *file,
-			     uint64_t stored)
+catalog_record_from_manifest(struct catalog_record *r, const struct manifest *m,
+			     const char *file, uint64_t stored)
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, m->id, sizeof(r->id));
@@ -170,8 +169,9 @@ catalog_record_to_json(const struct catalog_record *r)
 	timefmt_rfc3339(r->finished, 1, when, sizeof(when));
 	must(json_object_set_string(o, "finished", when));
 	must(json_object_set(o, "duration",
-			     json_new_double(timefmt_seconds_between(
-				     r->created, r->finished))));
+			     json_new_double(
+				     timefmt_seconds_between(r->created,
+							     r->finished))));
 	must(json_object_set_int64(o, "bytes", (int64_t)r->bytes));
 	must(json_object_set_int64(o, "stored", (int64_t)r->stored));
 	must(json_object_set_int64(o, "entries", (int64_t)r->entries));
@@ -231,8 +231,10 @@ static int
 record_parse(struct catalog_record *r, const char *line, size_t length)
 {
 	char message[128];
-	struct json_value *o = json_parse(line, length, message, sizeof(message));
-	const char *id, *run, *job, *plugin, *file, *created, *finished, *status;
+	struct json_value *o = json_parse(line, length, message,
+					  sizeof(message));
+	const char *id, *run, *job, *plugin, *file, *created, *finished,
+		*status;
 	size_t i;
 	int rc = -1;
 
@@ -248,9 +250,9 @@ record_parse(struct catalog_record *r, const char *line, size_t length)
 	finished = json_get_string(o, "finished");
 	status = json_get_string(o, "status");
 	if (id == NULL || strlen(id) != ARC_ID_SIZE - 1 || run == NULL ||
-	    strlen(run) != ARC_ID_SIZE - 1 || job == NULL ||
-	    plugin == NULL || file == NULL || created == NULL ||
-	    finished == NULL || status == NULL ||
+	    strlen(run) != ARC_ID_SIZE - 1 || job == NULL || plugin == NULL ||
+	    file == NULL || created == NULL || finished == NULL ||
+	    status == NULL ||
 	    timefmt_parse_rfc3339(created, &r->created) != 0 ||
 	    timefmt_parse_rfc3339(finished, &r->finished) != 0 ||
 	    get_u64(o, "bytes", &r->bytes) != 0 ||
@@ -317,7 +319,8 @@ catalog_parse(struct catalog *c, const char *text, size_t length)
 	    memcmp(text + body, expected, length - body) != 0)
 		return -1;
 	for (p = text; p < text + body;) {
-		const char *newline = memchr(p, '\n', (size_t)(text + body - p));
+		const char *newline = memchr(p, '\n',
+					     (size_t)(text + body - p));
 		struct catalog_record r;
 
 		if (record_parse(&r, p, (size_t)(newline - p)) != 0) {
@@ -349,8 +352,7 @@ catalog_load_file(struct catalog *c, const char *path, struct cairn_error *err)
 }
 
 int
-catalog_load(struct catalog *c, const char *repository,
-	     struct cairn_error *err)
+catalog_load(struct catalog *c, const char *repository, struct cairn_error *err)
 {
 	struct buf path = BUF_INIT;
 	int primary, copy;
@@ -398,7 +400,8 @@ catalog_check_twins(const char *repository, struct cairn_error *err)
 	if (found[0] != found[1]) {
 		buf_reset(&path);
 		buf_printf(&path, "%s/%s", repository, names[found[0] ? 1 : 0]);
-		error_set(err, "catalogue file '%s' is missing", buf_str(&path));
+		error_set(err, "catalogue file '%s' is missing",
+			  buf_str(&path));
 		buf_release(&path);
 		return -1;
 	}

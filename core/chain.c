@@ -92,8 +92,9 @@ chain_load(struct chain *c, const char *path, const char *id,
 		memcpy(parent, m->parent, sizeof(parent));
 		if (c->count > 0 &&
 		    strcmp(m->job, c->links[0].manifest->job) != 0) {
-			error_set(err, "archive '%s', parent of '%s', belongs "
-				       "to job '%s'",
+			error_set(err,
+				  "archive '%s', parent of '%s', belongs "
+				  "to job '%s'",
 				  m->id, child, m->job);
 			goto fail;
 		}
@@ -103,16 +104,18 @@ chain_load(struct chain *c, const char *path, const char *id,
 		if (!c->links[0].manifest->incremental)
 			return 0;
 		if (c->count >= CHAIN_LIMIT) {
-			error_set(err, "the chain of archive '%s' is longer "
-				       "than %d archives",
+			error_set(err,
+				  "the chain of archive '%s' is longer "
+				  "than %d archives",
 				  id, CHAIN_LIMIT);
 			goto fail;
 		}
 		snprintf(child, sizeof(child), "%s", c->links[0].manifest->id);
 		at = find_sibling(directory, parent);
 		if (at == NULL) {
-			error_set(err, "archive '%s', parent of '%s', is "
-				       "missing: the chain is broken",
+			error_set(err,
+				  "archive '%s', parent of '%s', is "
+				  "missing: the chain is broken",
 				  parent, child);
 			goto fail;
 		}
@@ -169,14 +172,16 @@ load_removed(struct chain_stream *s, const struct manifest *m,
 				       buf_str(&wanted), REMOVED_CHUNK_LIMIT,
 				       &chunk, err);
 		if (found == 0)
-			error_set(err, "archive '%s': removal chunk %zu is "
-				       "missing",
+			error_set(err,
+				  "archive '%s': removal chunk %zu is "
+				  "missing",
 				  s->id, i + 1);
 		if (found <= 0)
 			goto out;
 		if (chunk.length > 0 && chunk.data[chunk.length - 1] != '\0') {
-			error_set(err, "archive '%s': removal chunk %zu is "
-				       "damaged",
+			error_set(err,
+				  "archive '%s': removal chunk %zu is "
+				  "damaged",
 				  s->id, i + 1);
 			goto out;
 		}
@@ -199,9 +204,10 @@ stream_advance(struct chain_stream *s, struct cairn_error *err)
 		return -1;
 	if (rc > 0 && s->have_head &&
 	    chain_name_compare(s->head.name, next.name) >= 0) {
-		error_set(err, "archive '%s' does not list its entries in name "
-			       "order ('%s' after '%s'): it cannot be part of "
-			       "a chain",
+		error_set(err,
+			  "archive '%s' does not list its entries in name "
+			  "order ('%s' after '%s'): it cannot be part of "
+			  "a chain",
 			  s->id, next.name, s->head.name);
 		index_record_release(&next);
 		return -1;
@@ -217,8 +223,9 @@ stream_advance(struct chain_stream *s, struct cairn_error *err)
 static const char *
 removed_head(const struct chain_stream *s)
 {
-	return s->removed_at < s->removed.length ? s->removed.data + s->removed_at
-						 : NULL;
+	return s->removed_at < s->removed.length
+		       ? s->removed.data + s->removed_at
+		       : NULL;
 }
 
 static void
@@ -266,7 +273,8 @@ smallest_head(const struct chain_view *v)
 		if (s->have_head &&
 		    (min == NULL || chain_name_compare(s->head.name, min) < 0))
 			min = s->head.name;
-		if (r != NULL && (min == NULL || chain_name_compare(r, min) < 0))
+		if (r != NULL &&
+		    (min == NULL || chain_name_compare(r, min) < 0))
 			min = r;
 	}
 	return min;
@@ -308,9 +316,10 @@ chain_view_next(struct chain_view *v, const struct index_record **r,
 				rm = removed_head(s);
 				if (rm != NULL &&
 				    chain_name_compare(name, rm) >= 0) {
-					error_set(err, "archive '%s' does not "
-						       "list its removals in "
-						       "name order",
+					error_set(err,
+						  "archive '%s' does not "
+						  "list its removals in "
+						  "name order",
 						  s->id);
 					free(name);
 					return -1;
@@ -379,8 +388,8 @@ view_line(struct view_writer *v, const char *text, size_t length)
 }
 
 int
-view_writer_open(struct view_writer *v, const char *repository,
-		 const char *job, const char *id, struct cairn_error *err)
+view_writer_open(struct view_writer *v, const char *repository, const char *job,
+		 const char *id, struct cairn_error *err)
 {
 	struct buf directory = BUF_INIT, final = BUF_INIT, temporary = BUF_INIT;
 	struct buf header = BUF_INIT;
@@ -558,7 +567,8 @@ view_check(struct view_reader *v, const char *job, const char *id,
 		if (first) {
 			o = json_parse(v->line.data, v->line.length, message,
 				       sizeof(message));
-			if (o == NULL || json_get_string(o, "archive") == NULL ||
+			if (o == NULL ||
+			    json_get_string(o, "archive") == NULL ||
 			    strcmp(json_get_string(o, "archive"), id) != 0 ||
 			    json_get_string(o, "job") == NULL ||
 			    strcmp(json_get_string(o, "job"), job) != 0) {
@@ -599,9 +609,8 @@ out:
 }
 
 int
-view_reader_open(struct view_reader *v, const char *repository,
-		 const char *job, const char *id, uint64_t stored,
-		 struct cairn_error *err)
+view_reader_open(struct view_reader *v, const char *repository, const char *job,
+		 const char *id, uint64_t stored, struct cairn_error *err)
 {
 	struct buf directory = BUF_INIT, final = BUF_INIT;
 	int fd, rc = 0;
@@ -650,8 +659,8 @@ view_reader_next(struct view_reader *v, const struct index_record **r,
 			error_set(err, "the view file ended early");
 		return -1;
 	}
-	if (index_record_parse(&v->record, v->line.data, v->line.length,
-			       err) != 0)
+	if (index_record_parse(&v->record, v->line.data, v->line.length, err) !=
+	    0)
 		return -1;
 	v->have_record = 1;
 	v->count++;
@@ -690,8 +699,9 @@ view_rebuild(const char *repository, const struct chain *c, uint64_t stored,
 	}
 	while ((rc = chain_view_next(&v, &r, &link, err)) > 0) {
 		if (r->state == NULL) {
-			error_set(err, "archive '%s' records no state for its "
-				       "entries (made by an older cairn)",
+			error_set(err,
+				  "archive '%s' records no state for its "
+				  "entries (made by an older cairn)",
 				  c->links[link].manifest->id);
 			rc = -1;
 			break;
@@ -701,8 +711,9 @@ view_rebuild(const char *repository, const struct chain *c, uint64_t stored,
 	chain_view_close(&v);
 	if (rc < 0 || w.unordered) {
 		if (rc == 0)
-			error_set(err, "archive '%s' does not list its "
-				       "entries in name order",
+			error_set(err,
+				  "archive '%s' does not list its "
+				  "entries in name order",
 				  newest->id);
 		view_writer_abort(&w);
 		return -1;
@@ -730,7 +741,8 @@ chain_mark_damaged(const char *repository, const char *job, const char *id)
 	buf_printf(&line, "%s\n", id);
 	if (fsutil_mkdir_p(buf_str(&directory), 0700, &err) == 0) {
 		fd = open(buf_str(&path),
-			  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+			  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+				  O_CLOEXEC,
 			  0600);
 		if (fd >= 0) {
 			(void)fsutil_write_all(fd, line.data, line.length);
@@ -779,8 +791,8 @@ struct chain_restore {
 };
 
 int
-chain_restore_open(struct chain_restore **out, const char *path,
-		   const char *id, struct cairn_error *err)
+chain_restore_open(struct chain_restore **out, const char *path, const char *id,
+		   struct cairn_error *err)
 {
 	struct chain_restore *cr = xcalloc(1, sizeof(*cr));
 	size_t i;
@@ -823,8 +835,8 @@ chain_restore_next(struct chain_restore *cr, const struct cairn_entry **entry,
 }
 
 int
-chain_restore_read(struct chain_restore *cr, const void **data,
-		   size_t *length, int64_t *offset, struct cairn_error *err)
+chain_restore_read(struct chain_restore *cr, const void **data, size_t *length,
+		   int64_t *offset, struct cairn_error *err)
 {
 	if (cr->current == NULL) {
 		error_set(err, "no current entry to read");
@@ -865,8 +877,8 @@ chain_source_open(struct arc_source *s, const struct arc *a, const char *path,
 }
 
 void
-chain_keep_parents(const struct catalog *c, const size_t *records,
-		   size_t count, unsigned int *reasons, size_t *child)
+chain_keep_parents(const struct catalog *c, const size_t *records, size_t count,
+		   unsigned int *reasons, size_t *child)
 {
 	size_t i, j;
 

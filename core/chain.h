@@ -91,12 +91,12 @@ void chain_view_close(struct chain_view *v);
 /* The view file of a job: written while a backup runs. */
 struct view_writer {
 	FILE *file;
-	char *path;      /* the temporary file */
-	char *final;     /* REPO/cache/JOB.view */
+	char *path;  /* the temporary file */
+	char *final; /* REPO/cache/JOB.view */
 	struct sha256 hash;
 	uint64_t count;
-	char *last;      /* the last name, to check the order */
-	int unordered;   /* then the file is dropped at the end */
+	char *last;    /* the last name, to check the order */
+	int unordered; /* then the file is dropped at the end */
 };
 
 /* Starts REPO/cache/.JOB.view.tmp for the archive `id`. */
@@ -137,8 +137,8 @@ void view_reader_close(struct view_reader *v);
  * record must carry a state (archives written before states cannot be
  * built on). 0 or -1.
  */
-int view_rebuild(const char *repository, const struct chain *c,
-		 uint64_t stored, struct cairn_error *err);
+int view_rebuild(const char *repository, const struct chain *c, uint64_t stored,
+		 struct cairn_error *err);
 
 /*
  * Restoring an incremental archive: the merged view of its chain, each
@@ -192,7 +192,6 @@ void chain_keep_parents(const struct catalog *c, const size_t *records,
 /* Archives that verify found damaged, in REPO/cache/JOB.damaged. */
 void chain_mark_damaged(const char *repository, const char *job,
 			const char *id);
-int chain_is_damaged(const char *repository, const char *job,
-		     const char *id);
+int chain_is_damaged(const char *repository, const char *job, const char *id);
 
 #endif

@@ -75,9 +75,10 @@ manifest_start(struct manifest *m, const struct job_run *run,
 	memcpy(m->run, run_id, ARC_ID_SIZE);
 	m->job = xstrdup(run->job->name);
 	m->plugin = xstrdup(run->plugin.plugin.descriptor->name);
-	m->plugin_version = xstrdup(run->plugin.plugin.descriptor->version
-					    ? run->plugin.plugin.descriptor->version
-					    : "");
+	m->plugin_version = xstrdup(
+		run->plugin.plugin.descriptor->version
+			? run->plugin.plugin.descriptor->version
+			: "");
 	gethostname(host, sizeof(host) - 1);
 	m->host = xstrdup(host);
 	m->cairn_version = xstrdup(PACKAGE_VERSION);
@@ -265,8 +266,7 @@ write_archive(struct context *ctx, struct repository *repo,
 		run->manifest.incremental = 1;
 		memcpy(run->manifest.parent, base.parent, ARC_ID_SIZE);
 	}
-	if (arc_writer_commit(&writer, buf_str(&final), &run->stored,
-				  err) != 0)
+	if (arc_writer_commit(&writer, buf_str(&final), &run->stored, err) != 0)
 		goto out;
 	memcpy(run->sealed_sha256, arc_writer_sealed_sha256(&writer),
 	       sizeof(run->sealed_sha256));
@@ -385,8 +385,9 @@ print_json(const struct job_run *runs, size_t count)
 		json_object_set_int64(o, "stored", (int64_t)run->stored);
 		json_object_set(o, "duration", json_new_double(run->duration));
 		for (w = 0; w < run->manifest.warning_count; w++)
-			json_array_append(warnings, json_new_string(
-							    run->manifest.warnings[w]));
+			json_array_append(warnings,
+					  json_new_string(
+						  run->manifest.warnings[w]));
 		json_object_set(o, "warnings", warnings);
 		json_array_append(array, o);
 	}
@@ -446,7 +447,7 @@ copy_after_backup_runs(struct context *ctx, struct repository *repo,
 		       struct catalog *catalog, const struct job_run *runs,
 		       size_t count)
 {
-	char (*ids)[ARC_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
+	char(*ids)[ARC_ID_SIZE] = xcalloc(count + 1, sizeof(*ids));
 	size_t i, n = 0;
 	int rc;
 

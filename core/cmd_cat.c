@@ -41,7 +41,8 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 	}
 	rc = arc_source_find(&source, name, &entry, &err);
 	if (rc == 0) {
-		log_error("archive '%s' has no entry '%s' (see 'cairn show %.8s')",
+		log_error("archive '%s' has no entry '%s' (see 'cairn show "
+			  "%.8s')",
 			  r->id, name, r->id);
 		status = EXIT_NOT_FOUND;
 		goto out;
@@ -54,8 +55,8 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 		status = EXIT_NOT_FOUND;
 		goto out;
 	}
-	while ((rc = arc_source_read(&source, &data, &length, &offset,
-				     &err)) > 0) {
+	while ((rc = arc_source_read(&source, &data, &length, &offset, &err)) >
+	       0) {
 		/* Holes of a sparse file come out as zeros. */
 		if (written < offset) {
 			if (format_write_zeros(STDOUT_FILENO,

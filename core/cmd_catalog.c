@@ -27,8 +27,8 @@ keep_extras(struct catalog *rebuilt, const struct catalog *old)
 		if (j >= 0 && old->records[j].extra != NULL) {
 			struct json_value *fresh = rebuilt->records[i].extra;
 
-			rebuilt->records[i].extra =
-				json_clone(old->records[j].extra);
+			rebuilt->records[i].extra = json_clone(
+				old->records[j].extra);
 			/* What the file says of its encryption wins. */
 			encryption_record_refresh(&rebuilt->records[i], fresh);
 		}
@@ -51,7 +51,8 @@ cmd_catalog(struct context *ctx)
 	memset(&rebuilt, 0, sizeof(rebuilt));
 	memset(&old, 0, sizeof(old));
 	if (ctx->repository_path == NULL) {
-		log_error("no repository: give -r DIR or set [repository] path");
+		log_error(
+			"no repository: give -r DIR or set [repository] path");
 		return EXIT_CONFIG;
 	}
 	rc = repository_open(&repo, ctx->repository_path, 0, &err);

@@ -50,14 +50,16 @@ static void
 check_age(const struct job_config *job, const struct catalog *c,
 	  struct report *report)
 {
-	const struct catalog_record *newest = c ? newest_of(c, job->name) : NULL;
+	const struct catalog_record *newest = c ? newest_of(c, job->name)
+						: NULL;
 	char when[TIMEFMT_RFC3339_SIZE], age[32], limit[32], line[256];
 	double seconds;
 
 	if (newest == NULL) {
 		report_add_item(report, "newest archive", "none");
 		if (job->max_age > 0)
-			report_add_problem(report, "no archive of this job yet");
+			report_add_problem(report,
+					   "no archive of this job yet");
 		return;
 	}
 	timefmt_rfc3339(newest->finished, 0, when, sizeof(when));
@@ -118,7 +120,8 @@ check_repository(struct context *ctx, const struct catalog *c,
 	fd = open(buf_str(&probe),
 		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(text, sizeof(text), "not writable: %s", strerror(errno));
+		snprintf(text, sizeof(text), "not writable: %s",
+			 strerror(errno));
 		report_add_problem(report, text);
 	} else {
 		close(fd);
@@ -126,7 +129,8 @@ check_repository(struct context *ctx, const struct catalog *c,
 		report_add_item(report, "writable", "yes");
 	}
 	buf_release(&probe);
-	if (lock_holder(ctx->repository_path, holder, sizeof(holder), &err) == 0)
+	if (lock_holder(ctx->repository_path, holder, sizeof(holder), &err) ==
+	    0)
 		report_add_item(report, "lock", holder[0] ? holder : "free");
 	if (catalog_check_twins(ctx->repository_path, &err) != 0)
 		report_add_problem(report, err.message);
@@ -230,8 +234,8 @@ cmd_check(struct context *ctx)
 		check_repository(ctx, &catalog, &results[count].report);
 	count++;
 	/* Offsite targets, when no job was named. */
-	for (i = 0; o->arg_count == 0 && have_catalog &&
-		    i < ctx->config.offsite_count;
+	for (i = 0;
+	     o->arg_count == 0 && have_catalog && i < ctx->config.offsite_count;
 	     i++) {
 		struct buf name = BUF_INIT;
 

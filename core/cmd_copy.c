@@ -55,8 +55,7 @@ copy_to_target(struct context *ctx, struct repository *repo,
 		if (offsite_copy_archive(o, repo->path, r, &held, &sent,
 					 &err) != 0) {
 			log_error("%s", err.message);
-			offsite_state_failure(repo->path, t->name,
-					      err.message);
+			offsite_state_failure(repo->path, t->name, err.message);
 			failed++;
 			continue;
 		}
@@ -75,15 +74,15 @@ copy_to_target(struct context *ctx, struct repository *repo,
 	if (held.count != held_before) {
 		if (offsite_put_snapshot(o, &held, &err) != 0) {
 			log_error("%s", err.message);
-			offsite_state_failure(repo->path, t->name,
-					      err.message);
+			offsite_state_failure(repo->path, t->name, err.message);
 			failed++;
 		}
 	}
 	if (failed == 0)
 		offsite_state_success(repo->path, t->name);
 	log_info("offsite %s: %zu archives copied (%llu bytes sent), %zu "
-		 "failed", t->name, copied, (unsigned long long)bytes, failed);
+		 "failed",
+		 t->name, copied, (unsigned long long)bytes, failed);
 	offsite_close(o);
 	catalog_release(&held);
 	return failed ? -1 : 0;
@@ -98,8 +97,7 @@ select_targets(struct context *ctx, const struct offsite_target ***out,
 	const struct config *c = &ctx->config;
 	size_t i;
 
-	*out = xcalloc(c->offsite_count + o->target_count + 1,
-		       sizeof(**out));
+	*out = xcalloc(c->offsite_count + o->target_count + 1, sizeof(**out));
 	*count = 0;
 	if (!auto_only && o->target_count > 0) {
 		for (i = 0; i < o->target_count; i++) {

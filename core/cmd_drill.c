@@ -162,12 +162,14 @@ print_outcomes(struct context *ctx, struct drill_outcome *outcomes,
 		struct json_value *array = json_new_array();
 
 		for (i = 0; i < count; i++) {
-			struct json_value *o = report_to_json(&outcomes[i].report);
+			struct json_value *o = report_to_json(
+				&outcomes[i].report);
 
 			json_object_set_string(o, "job", outcomes[i].job);
 			json_object_set_string(o, "id", outcomes[i].id);
 			json_object_set_string(o, "status",
-					       outcomes[i].ok ? "ok" : "failed");
+					       outcomes[i].ok ? "ok"
+							      : "failed");
 			json_array_append(array, o);
 		}
 		output_json(array);

@@ -28,7 +28,8 @@ print_json(const struct catalog *c, const char *job)
 		if (job != NULL && strcmp(c->records[i].job, job) != 0)
 			continue;
 		o = catalog_record_to_json(&c->records[i]);
-		json_object_set_string(o, "status", record_status(&c->records[i]));
+		json_object_set_string(o, "status",
+				       record_status(&c->records[i]));
 		json_array_append(array, o);
 	}
 	output_json(array);
@@ -50,15 +51,15 @@ print_table(const struct catalog *c, const char *job)
 		timefmt_rfc3339(r->created, 0, when, sizeof(when));
 		format_bytes(r->bytes, bytes, sizeof(bytes));
 		format_bytes(r->stored, stored, sizeof(stored));
-		const char *drill = json_get_string(
-			json_object_get(r->extra, "drill"), "status");
+		const char *drill = json_get_string(json_object_get(r->extra,
+								    "drill"),
+						    "status");
 
 		printf("%-36s %-20s %-20s %10s %10s %8llu %-11s %s%s%s%s\n",
 		       r->id, r->job, when, bytes, stored,
 		       (unsigned long long)r->entries,
 		       r->incremental ? "incremental" : "full",
-		       record_status(r),
-		       r->warnings ? " (warnings)" : "",
+		       record_status(r), r->warnings ? " (warnings)" : "",
 		       drill ? ", drill " : "", drill ? drill : "");
 	}
 }

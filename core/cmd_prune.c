@@ -147,7 +147,8 @@ print_plan(const struct catalog *c, const struct prune_plan *plan,
 		timefmt_rfc3339(r->created, 0, when, sizeof(when));
 		if (plan->reasons[i] & KEPT_AS_PARENT)
 			child = c->records[plan->records[plan->child[i]]].id;
-		retention_describe(plan->reasons[i] & ~(unsigned int)KEPT_AS_PARENT,
+		retention_describe(plan->reasons[i] &
+					   ~(unsigned int)KEPT_AS_PARENT,
 				   why, sizeof(why));
 		if (json == NULL && child != NULL)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why),

@@ -153,8 +153,7 @@ rekey_one(struct repository *repo, struct catalog *catalog, size_t index,
 
 	repository_path(repo, record->file, &path);
 	fsutil_dirname(buf_str(&path), directory, sizeof(directory), &err);
-	buf_printf(&r.temporary, "%s/.%s-rekey.partial", directory,
-		   record->id);
+	buf_printf(&r.temporary, "%s/.%s-rekey.partial", directory, record->id);
 	status = write_rekeyed(buf_str(&path), record->id, ids, recipients, &r,
 			       &err);
 	if (status != EXIT_OK)

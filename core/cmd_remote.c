@@ -32,8 +32,8 @@
 static const struct offsite_target *
 named_target(struct context *ctx, const char *name, int *status)
 {
-	const struct offsite_target *t =
-		config_find_offsite(&ctx->config, name);
+	const struct offsite_target *t = config_find_offsite(&ctx->config,
+							     name);
 
 	if (t == NULL) {
 		log_error("no offsite target '%s' in '%s'", name,
@@ -178,8 +178,8 @@ cmd_list_remote(struct context *ctx)
 			json_array_append(json, v);
 		} else {
 			printf("%-36s %-20s %-20s %10" PRIu64 " %-8s %s\n", "-",
-			       "-", "-", listing.items[i].size,
-			       "unknown", listing.items[i].path);
+			       "-", "-", listing.items[i].size, "unknown",
+			       listing.items[i].path);
 		}
 	}
 	if (json != NULL) {
@@ -225,10 +225,12 @@ deep_check(struct offsite *o, const struct catalog_record *r, uint64_t size,
 	sha256_release(&hash);
 	free(chunk);
 	if (rc == 0 && (offset != size || strcmp(hex, sha256) != 0)) {
-		error_set(err, "archive %s: the copy on %s (%s) is damaged: "
+		error_set(err,
+			  "archive %s: the copy on %s (%s) is damaged: "
 			  "%" PRIu64 " bytes with SHA-256 %s, not %" PRIu64
-			  " with %s", r->id, o->target->name, r->file, offset,
-			  hex, size, sha256);
+			  " with %s",
+			  r->id, o->target->name, r->file, offset, hex, size,
+			  sha256);
 		rc = 1;
 	}
 	return rc;
@@ -273,8 +275,10 @@ verify_copy(struct offsite *o, const struct catalog_record *r, int deep,
 	int found;
 
 	if (sha256 == NULL || copy_size(r, &size) != 0) {
-		error_set(err, "archive %s: the target's catalogue lacks the "
-			  "copy's size or SHA-256", r->id);
+		error_set(err,
+			  "archive %s: the target's catalogue lacks the "
+			  "copy's size or SHA-256",
+			  r->id);
 		return 1;
 	}
 	found = o->ops->stat(o, r->file, &st, err);
@@ -285,11 +289,14 @@ verify_copy(struct offsite *o, const struct catalog_record *r, int deep,
 			  r->id, o->target->name, r->file);
 		return 1;
 	}
-	if (st.size != size || (st.sha256[0] && strcmp(st.sha256, sha256) != 0)) {
-		error_set(err, "archive %s: the copy on %s (%s) is damaged: "
+	if (st.size != size ||
+	    (st.sha256[0] && strcmp(st.sha256, sha256) != 0)) {
+		error_set(err,
+			  "archive %s: the copy on %s (%s) is damaged: "
 			  "%" PRIu64 " bytes, SHA-256 '%s'; the catalogue "
-			  "says %" PRIu64 ", '%s'", r->id, o->target->name,
-			  r->file, st.size, st.sha256, size, sha256);
+			  "says %" PRIu64 ", '%s'",
+			  r->id, o->target->name, r->file, st.size, st.sha256,
+			  size, sha256);
 		return 1;
 	}
 	if (!deep)
@@ -458,17 +465,18 @@ plan_target(struct context *ctx, const struct offsite_target *t,
 			struct timespec until = {0, 0};
 
 			if (reasons[j] != 0) {
-				retention_describe(reasons[j] &
-							   ~(unsigned int)
-								   KEPT_AS_PARENT,
-						   why, sizeof(why));
+				retention_describe(
+					reasons[j] &
+						~(unsigned int)KEPT_AS_PARENT,
+					why, sizeof(why));
 				if (reasons[j] & KEPT_AS_PARENT)
-					snprintf(why + strlen(why),
-						 sizeof(why) - strlen(why),
-						 "%sparent of %.36s",
-						 why[0] ? ", " : "",
-						 held->records[records[child[j]]]
-							 .id);
+					snprintf(
+						why + strlen(why),
+						sizeof(why) - strlen(why),
+						"%sparent of %.36s",
+						why[0] ? ", " : "",
+						held->records[records[child[j]]]
+							.id);
 				print_target_plan(t->name, r, "keep", why,
 						  json);
 				continue;
@@ -520,7 +528,8 @@ finish_target_removals(const char *repository, struct offsite *o,
 			continue;
 		}
 		log_info("offsite %s: removed the copy of archive '%s' of job "
-			 "'%s'", o->target->name, r->id, r->job);
+			 "'%s'",
+			 o->target->name, r->id, r->job);
 		catalog_remove(held, i);
 		removed++;
 	}
@@ -562,10 +571,9 @@ prune_target(struct context *ctx, const char *repository,
 		for (i = 0; i < held.count && !pending; i++)
 			pending = strcmp(held.records[i].status, "removing") ==
 				  0; /* left by an interrupted prune */
-		if (pending &&
-		    (offsite_catalog_save(repository, t->name, &held, &err) !=
-			     0 ||
-		     offsite_open(&o, t, repository, &err) != 0)) {
+		if (pending && (offsite_catalog_save(repository, t->name, &held,
+						     &err) != 0 ||
+				offsite_open(&o, t, repository, &err) != 0)) {
 			log_error("%s", err.message);
 			failed = 1;
 		} else if (pending &&
@@ -641,8 +649,8 @@ compare_paths(const void *a, const void *b)
 
 /* Reads a whole (small) object. 0 or -1. */
 static int
-read_object(struct offsite *o, const struct offsite_item *item,
-	    struct buf *out, struct cairn_error *err)
+read_object(struct offsite *o, const struct offsite_item *item, struct buf *out,
+	    struct cairn_error *err)
 {
 	size_t got;
 
@@ -720,12 +728,13 @@ cmd_catalog_rebuild_from(struct context *ctx)
 			used = snapshots.items[i].path;
 		else
 			log_warning("offsite %s: snapshot %s is damaged; "
-				    "trying the one before", t->name,
-				    snapshots.items[i].path);
+				    "trying the one before",
+				    t->name, snapshots.items[i].path);
 	}
 	if (used == NULL) {
 		log_error("offsite %s: no whole catalogue snapshot under "
-			  "catalog/", t->name);
+			  "catalog/",
+			  t->name);
 		status = EXIT_NOT_FOUND;
 		goto out;
 	}
@@ -737,9 +746,9 @@ cmd_catalog_rebuild_from(struct context *ctx)
 		copy_size(r, &size);
 		if (item == NULL || item->size != size) {
 			log_warning("offsite %s: archive %s (%s) is %s the "
-				    "target: left out", t->name, r->id,
-				    r->file, item ? "of another size on"
-						  : "not on");
+				    "target: left out",
+				    t->name, r->id, r->file,
+				    item ? "of another size on" : "not on");
 			catalog_remove(&held, i);
 			dropped++;
 			continue;
@@ -750,13 +759,14 @@ cmd_catalog_rebuild_from(struct context *ctx)
 		size_t j;
 
 		for (j = 0; j < held.count; j++)
-			if (strcmp(held.records[j].file, objects.items[i].path) ==
-			    0)
+			if (strcmp(held.records[j].file,
+				   objects.items[i].path) == 0)
 				break;
 		if (j == held.count) {
-			log_warning("offsite %s: %s is in no catalogue snapshot "
-				    "(copied after the last one?): left out",
-				    t->name, objects.items[i].path);
+			log_warning(
+				"offsite %s: %s is in no catalogue snapshot "
+				"(copied after the last one?): left out",
+				t->name, objects.items[i].path);
 			unknown++;
 		}
 	}

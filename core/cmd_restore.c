@@ -30,15 +30,17 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 	int status;
 
 	if (job != NULL && strcmp(job->plugin, r->plugin) != 0) {
-		log_error("archive '%s' was made by plugin '%s' but job '%s' now "
-			  "uses '%s': restore it with --to",
-			  r->id, r->plugin, r->job, job->plugin);
+		log_error(
+			"archive '%s' was made by plugin '%s' but job '%s' now "
+			"uses '%s': restore it with --to",
+			r->id, r->plugin, r->job, job->plugin);
 		return EXIT_CONFIG;
 	}
 	if (job == NULL && o->to == NULL) {
-		log_error("job '%s' of archive '%s' is not in '%s': say where to "
-			  "restore with --to",
-			  r->job, r->id, ctx->config.file);
+		log_error(
+			"job '%s' of archive '%s' is not in '%s': say where to "
+			"restore with --to",
+			r->job, r->id, ctx->config.file);
 		return EXIT_USAGE;
 	}
 	if (o->to == NULL && !o->force && !o->dry_run) {

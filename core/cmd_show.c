@@ -28,8 +28,8 @@ print_header(const struct manifest *m, const struct catalog_record *r)
 	       "entries:   %llu\nbytes:     %s\nstored:    %s (%s)\n"
 	       "file:      %s\n",
 	       m->id, m->run, m->job, m->plugin,
-	       m->plugin_version ? m->plugin_version : "", m->host ? m->host : "",
-	       started, finished,
+	       m->plugin_version ? m->plugin_version : "",
+	       m->host ? m->host : "", started, finished,
 	       timefmt_seconds_between(m->started, m->finished),
 	       (unsigned long long)m->entries, bytes, stored,
 	       m->compressed ? "zstd" : "uncompressed", r->file);
@@ -45,7 +45,8 @@ print_header(const struct manifest *m, const struct catalog_record *r)
 			       ? json_string(json_object_value_at(m->facts, i))
 			       : "");
 	for (i = 0; i < m->warning_count; i++)
-		printf("%s%s\n", i == 0 ? "warnings:\n  " : "  ", m->warnings[i]);
+		printf("%s%s\n", i == 0 ? "warnings:\n  " : "  ",
+		       m->warnings[i]);
 	drill = catalog_record_drill(r);
 	printf("drill:     %s\n", drill ? drill : "never");
 	free(drill);

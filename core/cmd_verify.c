@@ -65,8 +65,7 @@ verify_one(const struct repository *repo, const struct catalog_record *r,
 
 /* The outcome of archive `id` in this run, or NULL. */
 static const struct verify_outcome *
-outcome_of(const struct verify_outcome *outcomes, size_t count,
-	   const char *id)
+outcome_of(const struct verify_outcome *outcomes, size_t count, const char *id)
 {
 	size_t i;
 
@@ -104,7 +103,8 @@ verify_chain(const struct repository *repo, struct verify_outcome *out,
 	buf_release(&path);
 	for (i = 0; i + 1 < chain.count; i++) {
 		const char *id = chain.links[i].manifest->id;
-		const struct verify_outcome *p = outcome_of(outcomes, count, id);
+		const struct verify_outcome *p = outcome_of(outcomes, count,
+							    id);
 
 		if ((p != NULL && strcmp(p->status, "ok") != 0) ||
 		    chain_is_damaged(repo->path, r->job, id)) {
@@ -189,7 +189,8 @@ cmd_verify(struct context *ctx)
 			log_error("%s", outcomes[i].error);
 			bad++;
 		} else if (!o->json) {
-			printf("ok       %s  %-20s %llu entries\n", r->id, r->job,
+			printf("ok       %s  %-20s %llu entries\n", r->id,
+			       r->job,
 			       (unsigned long long)outcomes[i].totals.entries);
 		}
 		if (!o->json && bad && outcomes[i].error[0] != '\0')

@@ -14,7 +14,7 @@
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_JOB_FAILED = 1,
-	EXIT_USAGE = EX_USAGE,       /* 64: a bad command line */
+	EXIT_USAGE = EX_USAGE,	     /* 64: a bad command line */
 	EXIT_DAMAGED = EX_DATAERR,   /* 65: damaged archive or catalogue */
 	EXIT_NOT_FOUND = EX_NOINPUT, /* 66: no such archive, entry or job */
 	EXIT_LOCKED = EX_TEMPFAIL,   /* 75: the repository is locked */
@@ -55,8 +55,8 @@ int prune_targets(struct context *ctx, const char *repository,
  * as they are and the next copy or backup retries).
  */
 int copy_after_backup(struct context *ctx, struct repository *repo,
-		      struct catalog *catalog,
-		      const char (*ids)[ARC_ID_SIZE], size_t id_count);
+		      struct catalog *catalog, const char (*ids)[ARC_ID_SIZE],
+		      size_t id_count);
 /* Runs without a configuration: the options alone. */
 int cmd_key(const struct options *o);
 int cmd_rekey(struct context *ctx);

@@ -61,12 +61,12 @@ struct config_parser {
 		char *section;
 		char *key;
 		int line;
-	} *seen;
+	} * seen;
 	size_t seen_count;
 };
 
 static const char *const retention_keys[] = {
-	"keep-last", "keep-hourly", "keep-daily", "keep-weekly",
+	"keep-last",	"keep-hourly", "keep-daily",  "keep-weekly",
 	"keep-monthly", "keep-yearly", "keep-within", NULL,
 };
 
@@ -90,14 +90,13 @@ config_is_core_job_key(const char *key)
 	return key_in(key, core_keys) || key_in(key, retention_keys);
 }
 
-static void
-parser_fail(struct config_parser *parser, const char *section,
-	    const char *key, const char *format, ...)
+static void parser_fail(struct config_parser *parser, const char *section,
+			const char *key, const char *format, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void
-parser_fail(struct config_parser *parser, const char *section,
-	    const char *key, const char *format, ...)
+parser_fail(struct config_parser *parser, const char *section, const char *key,
+	    const char *format, ...)
 {
 	char what[768];
 	va_list ap;
@@ -113,8 +112,8 @@ parser_fail(struct config_parser *parser, const char *section,
 			  parser->config->file, parser->line, section, key,
 			  what);
 	else if (section != NULL)
-		error_set(parser->err, "%s:%d: [%s]: %s",
-			  parser->config->file, parser->line, section, what);
+		error_set(parser->err, "%s:%d: [%s]: %s", parser->config->file,
+			  parser->line, section, what);
 	else
 		error_set(parser->err, "%s:%d: %s", parser->config->file,
 			  parser->line, what);
@@ -140,8 +139,7 @@ parse_count(const char *value, int *out)
 
 	errno = 0;
 	n = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || n < 0 ||
-	    n > 1000000)
+	if (errno != 0 || end == value || *end != '\0' || n < 0 || n > 1000000)
 		return -1;
 	*out = (int)n;
 	return 0;
@@ -190,8 +188,7 @@ parse_int_range(const char *value, long low, long high, long *out)
 
 	errno = 0;
 	n = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || n < low ||
-	    n > high)
+	if (errno != 0 || end == value || *end != '\0' || n < low || n > high)
 		return -1;
 	*out = n;
 	return 0;
@@ -261,8 +258,7 @@ handle_repository(struct config_parser *parser, const char *key,
 			config->log_syslog = 1;
 		else {
 			parser_fail(parser, "repository", key,
-				    "'%s' is not one of stderr, syslog",
-				    value);
+				    "'%s' is not one of stderr, syslog", value);
 			return -1;
 		}
 	} else {
@@ -298,9 +294,8 @@ add_recipients(struct config_parser *parser, const char *value)
 			free(one);
 			return -1;
 		}
-		e->recipients = xrealloc(e->recipients,
-					 (e->recipient_count + 1) *
-						 sizeof(char *));
+		e->recipients = xrealloc(e->recipients, (e->recipient_count +
+							 1) * sizeof(char *));
 		e->recipients[e->recipient_count++] = one;
 		p += length;
 	}
@@ -445,8 +440,8 @@ set_full_every(struct config_parser *parser, struct job_config *job,
 }
 
 static int
-handle_job(struct config_parser *parser, const char *section,
-	   const char *key, const char *value)
+handle_job(struct config_parser *parser, const char *section, const char *key,
+	   const char *value)
 {
 	struct job_config *job = config_find_job(parser->config, section);
 	struct cairn_setting *setting;
@@ -495,8 +490,7 @@ handle_job(struct config_parser *parser, const char *section,
 
 /* Where `key` of `section` was set before, or 0 after recording it. */
 static int
-seen_before(struct config_parser *parser, const char *section,
-	    const char *key)
+seen_before(struct config_parser *parser, const char *section, const char *key)
 {
 	struct seen_key *k;
 	size_t i;
@@ -568,8 +562,9 @@ static int
 handle_offsite(struct config_parser *parser, const char *section,
 	       const char *key, const char *value, int continued)
 {
-	struct offsite_target *t = find_offsite(
-		parser->config, section + strlen(OFFSITE_SECTION_PREFIX));
+	struct offsite_target *t =
+		find_offsite(parser->config,
+			     section + strlen(OFFSITE_SECTION_PREFIX));
 	char why[512];
 
 	if (continued) {
@@ -648,8 +643,8 @@ config_handler(void *user, const char *inih_section, const char *key,
 	}
 	if (strncmp(section, OFFSITE_SECTION_PREFIX,
 		    strlen(OFFSITE_SECTION_PREFIX)) == 0)
-		return handle_offsite(parser, section, key, value,
-				      continued) == 0;
+		return handle_offsite(parser, section, key, value, continued) ==
+		       0;
 	if (continued)
 		return handle_continuation(parser, section, key, value) == 0;
 	return handle_job(parser, section, key, value) == 0;
@@ -690,8 +685,7 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 				    ? &parser->retention_seen
 				    : &parser->encryption_seen;
 		if (*seen)
-			parser_fail(parser, name, NULL,
-				    "section given twice");
+			parser_fail(parser, name, NULL, "section given twice");
 		*seen = 1;
 		return;
 	}
@@ -710,8 +704,7 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
 				    "digits, '-', '_' and '.' (at most 64, "
 				    "not starting with '.')");
 		else if (find_offsite(parser->config, target) != NULL)
-			parser_fail(parser, name, NULL,
-				    "section given twice");
+			parser_fail(parser, name, NULL, "section given twice");
 		else
 			add_offsite(parser, target);
 		return;
@@ -736,8 +729,7 @@ reader_section(struct config_parser *parser, const char *line, size_t length)
  * error reported at this line.
  */
 static void
-reader_check_line(struct config_parser *parser, const char *line,
-		  size_t length)
+reader_check_line(struct config_parser *parser, const char *line, size_t length)
 {
 	const char *p = line, *end = line + length;
 
@@ -796,8 +788,8 @@ config_reader(char *str, int num, void *stream)
 	str[length] = '\n';
 	str[length + 1] = '\0';
 	parser->position += skip;
-	parser->line_is_continuation =
-		length > 0 && (start[0] == ' ' || start[0] == '\t');
+	parser->line_is_continuation = length > 0 &&
+				       (start[0] == ' ' || start[0] == '\t');
 	reader_check_line(parser, start, length);
 	return parser->failed ? NULL : str;
 }

@@ -72,13 +72,13 @@ struct encryption_config {
 
 struct config {
 	char *file;
-	char *repository;  /* [repository] path, NULL when unset */
+	char *repository; /* [repository] path, NULL when unset */
 	int repository_line;
 	enum compression compression;
 	int level;
 	int threads;
 	char *plugin_dir; /* NULL: the built-in default */
-	char *metrics;    /* NULL: no metrics file */
+	char *metrics;	  /* NULL: no metrics file */
 	int log_syslog;
 	struct retention retention;
 	struct encryption_config encryption;
@@ -103,8 +103,7 @@ struct job_config *config_find_job(const struct config *config,
 				   const char *name);
 
 /* The value of a job's plugin setting, or NULL. */
-const char *config_job_setting(const struct job_config *job,
-			       const char *key);
+const char *config_job_setting(const struct job_config *job, const char *key);
 
 /* The job's policy: its own keys over [retention]'s over the defaults. */
 struct retention config_effective_retention(const struct config *config,

@@ -57,8 +57,9 @@ context_open(struct context *ctx, struct options *o)
 	encryption_use_config(&ctx->config);
 	ctx->plugin_dir = getenv("CAIRN_PLUGIN_DIR");
 	if (ctx->plugin_dir == NULL || ctx->plugin_dir[0] == '\0')
-		ctx->plugin_dir = ctx->config.plugin_dir ? ctx->config.plugin_dir
-							 : PLUGINDIR;
+		ctx->plugin_dir = ctx->config.plugin_dir
+					  ? ctx->config.plugin_dir
+					  : PLUGINDIR;
 	return EXIT_OK;
 }
 
@@ -209,8 +210,7 @@ context_load_plugin(struct context *ctx, const struct job_config *job,
 					  "plugin '%s'",
 					  ctx->config.file,
 					  job->settings[i].line, job->name,
-					  job->settings[i].key,
-					  job->plugin);
+					  job->settings[i].key, job->plugin);
 				plugin_loader_close(&lp->plugin);
 				return EXIT_CONFIG;
 			}
@@ -295,8 +295,8 @@ output_json(struct json_value *value)
 void
 format_bytes(unsigned long long bytes, char *out, size_t size)
 {
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
-					    "PiB"};
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
 	double value = (double)bytes;
 	size_t unit = 0;
 

@@ -27,7 +27,7 @@ struct context {
 	struct options *options;
 	struct config config;
 	const char *repository_path; /* not owned */
-	const char *plugin_dir;      /* not owned */
+	const char *plugin_dir;	     /* not owned */
 	/* --from NAME: the target archives are read from (not owned). */
 	struct offsite *remote;
 };

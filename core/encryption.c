@@ -100,8 +100,9 @@ read_recipients_file(const char *path, struct age_recipients *r,
 		if (n == 0 || line[0] == '#')
 			continue;
 		if (age_recipient_parse(line, key) != 0) {
-			error_set(err, "%s:%u: '%.80s' is not an age X25519 "
-				       "recipient (age1...)",
+			error_set(err,
+				  "%s:%u: '%.80s' is not an age X25519 "
+				  "recipient (age1...)",
 				  path, number, line);
 			goto out;
 		}
@@ -178,9 +179,10 @@ encryption_load_identities(const struct config *config,
 
 	memset(ids, 0, sizeof(*ids));
 	if (e->identity_file == NULL && e->passphrase_file == NULL) {
-		error_set(err, "no identity-file or passphrase-file in "
-			       "[encryption] of '%s': reading an encrypted "
-			       "archive needs its identity",
+		error_set(err,
+			  "no identity-file or passphrase-file in "
+			  "[encryption] of '%s': reading an encrypted "
+			  "archive needs its identity",
 			  config->file != NULL ? config->file : "-");
 		return 1;
 	}
@@ -212,8 +214,7 @@ encryption_load_identities(const struct config *config,
 }
 
 void
-encryption_describe_recipients(const struct age_recipients *r,
-			       struct buf *out)
+encryption_describe_recipients(const struct age_recipients *r, struct buf *out)
 {
 	size_t i;
 
@@ -259,8 +260,8 @@ void
 encryption_record_set_pending(struct catalog_record *r, const char *sha256,
 			      uint64_t stored)
 {
-	struct json_value *e = (struct json_value *)(uintptr_t)json_object_get(
-		r->extra, "encryption");
+	struct json_value *e = (struct json_value *)(uintptr_t)
+		json_object_get(r->extra, "encryption");
 
 	if (e == NULL)
 		return;
@@ -353,7 +354,9 @@ blob_source_read(void *self, uint64_t offset, void *buffer, size_t length,
 static int
 blob_sha256(struct blob *b, char hex[SHA256_HEX_SIZE], struct cairn_error *err)
 {
-	enum { BLOCK = 1024 * 1024 };
+	enum {
+		BLOCK = 1024 * 1024
+	};
 	unsigned char *block;
 	struct sha256 hash;
 	uint64_t offset = 0;
@@ -422,8 +425,9 @@ encryption_verify_stored(const char *path, const struct catalog_record *r,
 	    b->size != r->stored)
 		recorded = pending;
 	else if (b->size != r->stored) {
-		error_set(err, "archive '%s': %llu bytes stored, the catalogue "
-			       "says %llu (truncated or replaced)",
+		error_set(err,
+			  "archive '%s': %llu bytes stored, the catalogue "
+			  "says %llu (truncated or replaced)",
 			  r->id, (unsigned long long)b->size,
 			  (unsigned long long)r->stored);
 		goto out;
@@ -440,9 +444,10 @@ encryption_verify_stored(const char *path, const struct catalog_record *r,
 		goto out;
 	if (strcmp(hex, recorded) != 0 &&
 	    (pending == NULL || strcmp(hex, pending) != 0)) {
-		error_set(err, "archive '%s': the SHA-256 of the stored file "
-			       "is %s, the catalogue says %s (damaged or "
-			       "replaced)",
+		error_set(err,
+			  "archive '%s': the SHA-256 of the stored file "
+			  "is %s, the catalogue says %s (damaged or "
+			  "replaced)",
 			  r->id, hex, recorded);
 		goto out;
 	}

@@ -104,8 +104,8 @@ void encryption_record_set(struct catalog_record *r,
  * Records the size and SHA-256 of a file about to replace r's (rekey):
  * until encryption_record_set clears them, verify accepts either file.
  */
-void encryption_record_set_pending(struct catalog_record *r,
-				   const char *sha256, uint64_t stored);
+void encryption_record_set_pending(struct catalog_record *r, const char *sha256,
+				   uint64_t stored);
 
 /*
  * For a record rebuilt from an archive's manifest: when the file at path

@@ -30,8 +30,7 @@ void error_clear(struct cairn_error *err);
  * message (a path, a name) for the whole one. Messages are the one kind
  * of text cairn lets be cut: an error path must not fail.
  */
-void message_vformat(char *buffer, size_t size, const char *format,
-		     va_list ap);
+void message_vformat(char *buffer, size_t size, const char *format, va_list ap);
 void message_format(char *buffer, size_t size, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 

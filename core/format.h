@@ -45,7 +45,7 @@ int format_name_is(const char *tar_name, const char *name);
 #define FORMAT_REMOVED_PREFIX ".cairn/removed.part-"
 
 enum format_own {
-	FORMAT_NOT_OWN,       /* an entry of the plugin's */
+	FORMAT_NOT_OWN,	      /* an entry of the plugin's */
 	FORMAT_MANIFEST,      /* .cairn/manifest.json */
 	FORMAT_INDEX_CHUNK,   /* .cairn/index.part-NNNNNN */
 	FORMAT_REMOVED_CHUNK, /* .cairn/removed.part-NNNNNN */
@@ -85,8 +85,8 @@ int format_next_line(const struct buf *chunk, size_t *position,
 /* --- holes -------------------------------------------------------- */
 
 /* Receives the zeros of a hole, a block at a time: 0 or -1. */
-typedef int (*format_zeros_fn)(void *context, const void *zeros,
-			       size_t length, struct cairn_error *err);
+typedef int (*format_zeros_fn)(void *context, const void *zeros, size_t length,
+			       struct cairn_error *err);
 
 /* `length` zeros to emit, in blocks of at most 1 MiB: 0, or emit's -1. */
 int format_zeros(int64_t length, format_zeros_fn emit, void *context,

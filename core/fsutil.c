@@ -122,8 +122,8 @@ fsutil_write_atomic(const char *path, const void *data, size_t length,
 		error_errno(err, errno, "cannot remove '%s'", temporary);
 		return -1;
 	}
-	fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
+	fd = open(temporary,
+		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		error_errno(err, errno, "cannot create '%s'", temporary);
 		return -1;
@@ -148,8 +148,8 @@ fsutil_write_atomic(const char *path, const void *data, size_t length,
 		return -1;
 	}
 	if (rename(temporary, path) != 0) {
-		error_errno(err, errno, "cannot rename '%s' to '%s'",
-			    temporary, path);
+		error_errno(err, errno, "cannot rename '%s' to '%s'", temporary,
+			    path);
 		unlink(temporary);
 		return -1;
 	}

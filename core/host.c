@@ -187,8 +187,8 @@ host_stream_open(struct cairn_sink *sink, const struct cairn_entry *entry,
 }
 
 static int
-host_stream_write(struct cairn_stream *stream, const void *data,
-		  size_t length, struct cairn_error *err)
+host_stream_write(struct cairn_stream *stream, const void *data, size_t length,
+		  struct cairn_error *err)
 {
 	return arc_writer_stream_write((struct arc_stream *)(void *)stream,
 				       data, length, err);
@@ -197,8 +197,8 @@ host_stream_write(struct cairn_stream *stream, const void *data,
 static int
 host_stream_close(struct cairn_stream *stream, struct cairn_error *err)
 {
-	return arc_writer_stream_close(
-		(struct arc_stream *)(void *)stream, err);
+	return arc_writer_stream_close((struct arc_stream *)(void *)stream,
+				       err);
 }
 
 static void
@@ -215,11 +215,10 @@ host_entry_next(struct cairn_source *source, const struct cairn_entry **entry,
 }
 
 static int
-host_entry_read(struct cairn_source *source, const void **data,
-		size_t *length, int64_t *offset, struct cairn_error *err)
+host_entry_read(struct cairn_source *source, const void **data, size_t *length,
+		int64_t *offset, struct cairn_error *err)
 {
-	int rc = arc_source_read(as_source(source), data, length, offset,
-				 err);
+	int rc = arc_source_read(as_source(source), data, length, offset, err);
 
 	if (rc > 0)
 		progress_update(*length, NULL);
@@ -320,8 +319,8 @@ host_report_problem(struct cairn_report *report, const char *format, ...)
 }
 
 static void
-host_progress(const struct cairn_host *host, const char *current,
-	      int64_t done, int64_t total)
+host_progress(const struct cairn_host *host, const char *current, int64_t done,
+	      int64_t total)
 {
 	(void)host;
 	(void)done;
@@ -333,8 +332,8 @@ static int
 host_stream_state(struct cairn_stream *stream, const char *state,
 		  struct cairn_error *err)
 {
-	return arc_writer_stream_state(
-		(struct arc_stream *)(void *)stream, state, err);
+	return arc_writer_stream_state((struct arc_stream *)(void *)stream,
+				       state, err);
 }
 
 static struct backup_base *

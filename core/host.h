@@ -39,8 +39,8 @@ void report_print(const struct report *r);
 struct json_value *report_to_json(const struct report *r);
 
 struct job_host {
-	struct cairn_host host; /* first: plugins see this */
-	const char *job;        /* not owned */
+	struct cairn_host host;	   /* first: plugins see this */
+	const char *job;	   /* not owned */
 	struct manifest *manifest; /* restore: the archive's; not owned */
 	/* backup: the archive being written, whose manifest records the
 	 * warnings the plugin logs; not owned */

@@ -21,8 +21,7 @@ void log_set_destination(enum log_destination destination);
 
 void log_message(enum cairn_log_level level, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
-void log_vmessage(enum cairn_log_level level, const char *format,
-		  va_list ap);
+void log_vmessage(enum cairn_log_level level, const char *format, va_list ap);
 
 #define log_error(...) log_message(CAIRN_LOG_ERROR, __VA_ARGS__)
 #define log_warning(...) log_message(CAIRN_LOG_WARNING, __VA_ARGS__)

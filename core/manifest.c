@@ -14,16 +14,20 @@
 #include "timefmt.h"
 
 static const char *const entry_type_names[] = {
-	[CAIRN_ENTRY_FILE] = "file",	     [CAIRN_ENTRY_DIRECTORY] = "dir",
-	[CAIRN_ENTRY_SYMLINK] = "symlink",   [CAIRN_ENTRY_HARDLINK] = "hardlink",
-	[CAIRN_ENTRY_FIFO] = "fifo",	     [CAIRN_ENTRY_CHARDEV] = "chardev",
+	[CAIRN_ENTRY_FILE] = "file",
+	[CAIRN_ENTRY_DIRECTORY] = "dir",
+	[CAIRN_ENTRY_SYMLINK] = "symlink",
+	[CAIRN_ENTRY_HARDLINK] = "hardlink",
+	[CAIRN_ENTRY_FIFO] = "fifo",
+	[CAIRN_ENTRY_CHARDEV] = "chardev",
 	[CAIRN_ENTRY_BLOCKDEV] = "blockdev",
 };
 
 const char *
 entry_type_name(enum cairn_entry_type type)
 {
-	if ((size_t)type >= sizeof(entry_type_names) / sizeof(*entry_type_names))
+	if ((size_t)type >=
+	    sizeof(entry_type_names) / sizeof(*entry_type_names))
 		return "unknown";
 	return entry_type_names[type];
 }
@@ -122,17 +126,21 @@ manifest_to_json(const struct manifest *m)
 	set_or_abort(json_object_set_string(o, "run", m->run));
 	set_or_abort(json_object_set_string(o, "job", m->job));
 	set_or_abort(json_object_set_string(o, "plugin", m->plugin));
-	set_or_abort(json_object_set_string(
-		o, "plugin_version", m->plugin_version ? m->plugin_version : ""));
+	set_or_abort(json_object_set_string(o, "plugin_version",
+					    m->plugin_version
+						    ? m->plugin_version
+						    : ""));
 	set_or_abort(json_object_set_string(o, "host", m->host ? m->host : ""));
-	set_or_abort(json_object_set_string(
-		o, "cairn_version", m->cairn_version ? m->cairn_version : ""));
+	set_or_abort(json_object_set_string(o, "cairn_version",
+					    m->cairn_version ? m->cairn_version
+							     : ""));
 	set_time(o, "started", m->started);
 	set_time(o, "finished", m->finished);
-	set_or_abort(json_object_set(
-		o, "duration",
-		json_new_double(
-			timefmt_seconds_between(m->started, m->finished))));
+	set_or_abort(
+		json_object_set(o, "duration",
+				json_new_double(
+					timefmt_seconds_between(m->started,
+								m->finished))));
 	set_or_abort(json_object_set_int64(o, "bytes", (int64_t)m->bytes));
 	set_or_abort(json_object_set_int64(o, "entries", (int64_t)m->entries));
 	set_or_abort(json_object_set_string(o, "compression",
@@ -140,15 +148,17 @@ manifest_to_json(const struct manifest *m)
 	set_or_abort(json_object_set_int64(o, "level", m->level));
 	set_or_abort(json_object_set(o, "facts", json_clone(m->facts)));
 	for (i = 0; i < m->warning_count; i++)
-		set_or_abort(json_array_append(
-			warnings, json_new_string(m->warnings[i])));
+		set_or_abort(
+			json_array_append(warnings,
+					  json_new_string(m->warnings[i])));
 	set_or_abort(json_object_set(o, "warnings", warnings));
 	for (i = 0; i < m->index_frame_count; i++)
 		set_or_abort(json_array_append(
 			frames, json_new_int64((int64_t)m->index_frames[i])));
 	set_or_abort(json_object_set(o, "index", frames));
-	set_or_abort(json_object_set_string(
-		o, "kind", m->incremental ? "incremental" : "full"));
+	set_or_abort(json_object_set_string(o, "kind",
+					    m->incremental ? "incremental"
+							   : "full"));
 	if (m->incremental) {
 		struct json_value *removed = json_new_array();
 
@@ -388,11 +398,12 @@ index_record_format(const struct index_record *r, struct buf *out)
 		/* "name" stays readable; this is the name, byte for byte. */
 		for (p = (const unsigned char *)r->name; *p != '\0'; p++)
 			buf_printf(&hex, "%02x", *p);
-		set_or_abort(json_object_set_string(o, "name_hex",
-						    buf_str(&hex)));
+		set_or_abort(
+			json_object_set_string(o, "name_hex", buf_str(&hex)));
 		buf_release(&hex);
 	}
-	set_or_abort(json_object_set_string(o, "type", entry_type_name(r->type)));
+	set_or_abort(
+		json_object_set_string(o, "type", entry_type_name(r->type)));
 	set_or_abort(json_object_set_int64(o, "size", r->size));
 	if (r->sha256[0] != '\0')
 		set_or_abort(json_object_set_string(o, "sha256", r->sha256));
@@ -481,8 +492,7 @@ entry_name_check(const char *name, struct cairn_error *err)
 	}
 	/* "a/" would be stored as "a/" but read back as "a". */
 	if (name[length - 1] == '/') {
-		error_set(err, "entry '%s' ends with an empty component",
-			  name);
+		error_set(err, "entry '%s' ends with an empty component", name);
 		return -1;
 	}
 	if (strncmp(name, ".cairn", 6) == 0) {
@@ -494,7 +504,8 @@ entry_name_check(const char *name, struct cairn_error *err)
 		const char *end = strchr(component, '/');
 		size_t n = end ? (size_t)(end - component) : strlen(component);
 
-		if ((n == 0 && end != NULL) || (n == 1 && component[0] == '.') ||
+		if ((n == 0 && end != NULL) ||
+		    (n == 1 && component[0] == '.') ||
 		    (n == 2 && component[0] == '.' && component[1] == '.')) {
 			error_set(err,
 				  "entry '%s' has an empty, '.' or '..' "

@@ -39,7 +39,7 @@ struct manifest {
 	char *cairn_version;
 	struct timespec started;
 	struct timespec finished;
-	uint64_t bytes;   /* uncompressed content of the entries */
+	uint64_t bytes;	  /* uncompressed content of the entries */
 	uint64_t entries; /* count, without cairn's own */
 	int compressed;
 	int level;
@@ -63,8 +63,7 @@ struct manifest {
 void manifest_init(struct manifest *m);
 void manifest_release(struct manifest *m);
 void manifest_add_warning(struct manifest *m, const char *warning);
-void manifest_set_fact(struct manifest *m, const char *key,
-		       const char *value);
+void manifest_set_fact(struct manifest *m, const char *key, const char *value);
 /* The fact, or NULL. */
 const char *manifest_fact(const struct manifest *m, const char *key);
 
@@ -90,8 +89,8 @@ void index_record_release(struct index_record *r);
 /* Appends one JSON line (with its newline) to out. */
 void index_record_format(const struct index_record *r, struct buf *out);
 /* Parses one line; 0 or -1. r is overwritten, its old strings not freed. */
-int index_record_parse(struct index_record *r, const char *line,
-		       size_t length, struct cairn_error *err);
+int index_record_parse(struct index_record *r, const char *line, size_t length,
+		       struct cairn_error *err);
 
 const char *entry_type_name(enum cairn_entry_type type);
 /* 0 and *type, or -1 for an unknown name. */

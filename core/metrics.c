@@ -102,8 +102,7 @@ static void
 metric_header(struct buf *out, const char *name, const char *type,
 	      const char *help)
 {
-	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-		   type);
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static double
@@ -173,32 +172,38 @@ format_metrics(const struct job_figures *f, size_t count, uint64_t stored,
 	for (i = 0; i < count; i++)
 		for (k = 0; k < 2; k++)
 			buf_printf(out,
-				   "cairn_archives_by_kind{job=\"%s\",kind=\"%s\"} "
+				   "cairn_archives_by_kind{job=\"%s\",kind=\"%"
+				   "s\"} "
 				   "%lu\n",
-				   f[i].job, kind_names[k], f[i].archives_kind[k]);
-	metric_header(out, "cairn_last_success_by_kind_timestamp_seconds",
-		      "gauge",
-		      "End time of the newest successful archive of each kind.");
+				   f[i].job, kind_names[k],
+				   f[i].archives_kind[k]);
+	metric_header(
+		out, "cairn_last_success_by_kind_timestamp_seconds", "gauge",
+		"End time of the newest successful archive of each kind.");
 	for (i = 0; i < count; i++)
 		for (k = 0; k < 2; k++)
 			if (f[i].newest_kind[k] != NULL)
-				buf_printf(out,
-					   "cairn_last_success_by_kind_timestamp_"
-					   "seconds{job=\"%s\",kind=\"%s\"} "
-					   "%.3f\n",
-					   f[i].job, kind_names[k],
-					   seconds_of(f[i].newest_kind[k]->finished));
+				buf_printf(
+					out,
+					"cairn_last_success_by_kind_timestamp_"
+					"seconds{job=\"%s\",kind=\"%s\"} "
+					"%.3f\n",
+					f[i].job, kind_names[k],
+					seconds_of(
+						f[i].newest_kind[k]->finished));
 	metric_header(out, "cairn_last_stored_bytes_by_kind", "gauge",
 		      "Bytes on disk of the newest archive of each kind.");
 	for (i = 0; i < count; i++)
 		for (k = 0; k < 2; k++)
 			if (f[i].newest_kind[k] != NULL)
-				buf_printf(out,
-					   "cairn_last_stored_bytes_by_kind{job="
-					   "\"%s\",kind=\"%s\"} %llu\n",
-					   f[i].job, kind_names[k],
-					   (unsigned long long)
-						   f[i].newest_kind[k]->stored);
+				buf_printf(
+					out,
+					"cairn_last_stored_bytes_by_kind{job="
+					"\"%s\",kind=\"%s\"} %llu\n",
+					f[i].job, kind_names[k],
+					(unsigned long long)f[i]
+						.newest_kind[k]
+						->stored);
 	metric_header(out, "cairn_repository_stored_bytes", "gauge",
 		      "Bytes on disk of all archives of the repository.");
 	buf_printf(out, "cairn_repository_stored_bytes %llu\n",
@@ -239,13 +244,14 @@ metrics_update(struct context *ctx, const struct repository *repo,
 			f->newest = r;
 		f->archives_kind[r->incremental ? 1 : 0]++;
 		if (f->newest_kind[r->incremental ? 1 : 0] == NULL ||
-		    catalog_record_newer(r, f->newest_kind[r->incremental ? 1
-									   : 0]))
+		    catalog_record_newer(
+			    r, f->newest_kind[r->incremental ? 1 : 0]))
 			f->newest_kind[r->incremental ? 1 : 0] = r;
 	}
 	status = status_load(repo);
 	for (i = 0; i < count; i++) {
-		const struct json_value *s = json_object_get(status, figures[i].job);
+		const struct json_value *s = json_object_get(status,
+							     figures[i].job);
 		const char *when = json_get_string(s, "last_attempt");
 		const char *state = json_get_string(s, "status");
 		struct timespec t;
@@ -256,8 +262,8 @@ metrics_update(struct context *ctx, const struct repository *repo,
 		figures[i].attempted = 1;
 		figures[i].last_attempt = seconds_of(t);
 		figures[i].last_ok = strcmp(state, "ok") == 0;
-		figures[i].last_duration =
-			json_number(json_object_get(s, "duration"));
+		figures[i].last_duration = json_number(
+			json_object_get(s, "duration"));
 	}
 	fsutil_free_space(repo->path, &free_bytes);
 	format_metrics(figures, count, stored, free_bytes, &out);

@@ -60,8 +60,8 @@ journal_update(void *context, const char *key, const char *upload_id)
 	char *text = NULL, *line, *save = NULL;
 	size_t length = 0, key_length = strlen(key);
 
-	if (fsutil_read_file(o->journal, JOURNAL_LIMIT, &text, &length,
-			     &err) == 0) {
+	if (fsutil_read_file(o->journal, JOURNAL_LIMIT, &text, &length, &err) ==
+	    0) {
 		for (line = strtok_r(text, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))
 			if (!(strncmp(line, key, key_length) == 0 &&
@@ -87,8 +87,8 @@ s3_cleanup(struct offsite *o, struct cairn_error *err)
 	size_t length = 0, i;
 	int rc = 0, aborted;
 
-	if (fsutil_read_file(o->journal, JOURNAL_LIMIT, &text, &length,
-			     err) == 0) {
+	if (fsutil_read_file(o->journal, JOURNAL_LIMIT, &text, &length, err) ==
+	    0) {
 		for (line = strtok_r(text, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save)) {
 			space = strrchr(line, ' ');
@@ -198,15 +198,14 @@ s3_op_stat(struct offsite *o, const char *path, struct offsite_stat *st,
 
 static int
 s3_op_read_at(struct offsite *o, const char *path, uint64_t offset,
-	      void *buffer, size_t length, size_t *got,
-	      struct cairn_error *err)
+	      void *buffer, size_t length, size_t *got, struct cairn_error *err)
 {
 	struct buf key = BUF_INIT;
 	int rc;
 
 	object_key(o, path, &key);
-	rc = s3_get_range(o->client, buf_str(&key), offset, buffer, length,
-			  got, err);
+	rc = s3_get_range(o->client, buf_str(&key), offset, buffer, length, got,
+			  err);
 	buf_release(&key);
 	return rc;
 }
@@ -243,8 +242,8 @@ s3_op_list(struct offsite *o, const char *path_prefix,
 	for (i = 0; i < objects.count; i++) {
 		if (strlen(objects.items[i].key) <= skip)
 			continue;
-		listing->items[listing->count].path =
-			xstrdup(objects.items[i].key + skip);
+		listing->items[listing->count].path = xstrdup(
+			objects.items[i].key + skip);
 		listing->items[listing->count].size = objects.items[i].size;
 		listing->count++;
 	}

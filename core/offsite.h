@@ -24,8 +24,8 @@ struct offsite;
 /* What the target holds of one object. */
 struct offsite_stat {
 	uint64_t size;
-	char sha256[65];   /* as recorded with the object, "" if unknown */
-	time_t lock_until; /* object lock, 0: none */
+	char sha256[65];    /* as recorded with the object, "" if unknown */
+	time_t lock_until;  /* object lock, 0: none */
 	time_t server_date; /* the server's clock, 0: unknown */
 };
 
@@ -33,7 +33,7 @@ struct offsite_listing {
 	struct offsite_item {
 		char *path; /* relative to the prefix */
 		uint64_t size;
-	} *items;
+	} * items;
 	size_t count;
 };
 
@@ -48,11 +48,9 @@ struct offsite_put {
 
 struct offsite_ops {
 	int (*put_file)(struct offsite *o, const char *path,
-			const struct offsite_put *put,
-			struct cairn_error *err);
-	int (*put_bytes)(struct offsite *o, const char *path,
-			 const void *data, size_t length,
-			 struct cairn_error *err);
+			const struct offsite_put *put, struct cairn_error *err);
+	int (*put_bytes)(struct offsite *o, const char *path, const void *data,
+			 size_t length, struct cairn_error *err);
 	/* 1 found, 0 absent, -1 error */
 	int (*stat)(struct offsite *o, const char *path,
 		    struct offsite_stat *st, struct cairn_error *err);

@@ -22,7 +22,6 @@
 
 /* The object `path` of `size` bytes on o, named `name` in messages. */
 int offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
-		      uint64_t size, const char *name,
-		      struct cairn_error *err);
+		      uint64_t size, const char *name, struct cairn_error *err);
 
 #endif

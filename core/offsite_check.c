@@ -53,8 +53,8 @@ offsite_check(const struct offsite_target *t, const char *repository,
 	}
 	gethostname(host, sizeof(host) - 1);
 	RAND_bytes(random, sizeof(random));
-	buf_printf(&path, "check/probe-%.64s-%02x%02x%02x%02x", host,
-		   random[0], random[1], random[2], random[3]);
+	buf_printf(&path, "check/probe-%.64s-%02x%02x%02x%02x", host, random[0],
+		   random[1], random[2], random[3]);
 	before = time(NULL);
 	if (o->ops->put_bytes(o, buf_str(&path), probe, strlen(probe), &err) !=
 	    0) {
@@ -80,7 +80,8 @@ offsite_check(const struct offsite_target *t, const char *repository,
 		report_add_item(report, "clock skew", buf_str(&text));
 		if (skew > SKEW_LIMIT || skew < -SKEW_LIMIT) {
 			buf_reset(&text);
-			buf_printf(&text, "this host's clock is %lld s off the "
+			buf_printf(&text,
+				   "this host's clock is %lld s off the "
 				   "server's: requests will be refused "
 				   "(RequestTimeTooSkewed); fix NTP",
 				   skew);

@@ -90,8 +90,10 @@ set_prefix(struct offsite_target *t, const char *value, char *why,
 		length--;
 	for (p = start; p < start + length; p++)
 		if ((unsigned char)*p < 0x20 || *p == '\\') {
-			snprintf(why, why_size, "'%s' holds a control "
-				 "character or a backslash", value);
+			snprintf(why, why_size,
+				 "'%s' holds a control "
+				 "character or a backslash",
+				 value);
 			return -1;
 		}
 	if (strstr(value, "..") != NULL || strstr(value, "//") != NULL) {
@@ -114,12 +116,15 @@ set_endpoint(struct offsite_target *t, const char *value, char *why,
 	else if (strncmp(value, "http://", 7) == 0)
 		host = value + 7;
 	else {
-		snprintf(why, why_size, "'%s' is not an http:// or https:// "
-			 "URL", value);
+		snprintf(why, why_size,
+			 "'%s' is not an http:// or https:// "
+			 "URL",
+			 value);
 		return -1;
 	}
 	if (*host == '\0' || strpbrk(host, "/?#@ ") != NULL) {
-		snprintf(why, why_size, "'%s' must be scheme://host[:port] "
+		snprintf(why, why_size,
+			 "'%s' must be scheme://host[:port] "
 			 "alone (the bucket and prefix have their own keys)",
 			 value);
 		return -1;
@@ -137,13 +142,17 @@ set_sftp_url(struct offsite_target *t, const char *value, char *why,
 	if (strncmp(value, "sftp://", 7) != 0 || strchr(rest, '@') == NULL ||
 	    (slash = strchr(rest, '/')) == NULL || slash[1] == '\0' ||
 	    strchr(rest, '@') > slash) {
-		snprintf(why, why_size, "'%s' is not sftp://USER@HOST[:PORT]"
-			 "/PATH", value);
+		snprintf(why, why_size,
+			 "'%s' is not sftp://USER@HOST[:PORT]"
+			 "/PATH",
+			 value);
 		return -1;
 	}
 	if (strpbrk(value, " ?#\\") != NULL || strstr(value, "..")) {
-		snprintf(why, why_size, "'%s' holds a space, '?', '#', '\\' "
-			 "or '..'", value);
+		snprintf(why, why_size,
+			 "'%s' holds a space, '?', '#', '\\' "
+			 "or '..'",
+			 value);
 		return -1;
 	}
 	set_string(&t->url, value);
@@ -151,8 +160,8 @@ set_sftp_url(struct offsite_target *t, const char *value, char *why,
 }
 
 int
-offsite_config_set(struct offsite_target *t, const char *key,
-		   const char *value, char *why, size_t why_size)
+offsite_config_set(struct offsite_target *t, const char *key, const char *value,
+		   char *why, size_t why_size)
 {
 	uint64_t size;
 	long n;
@@ -179,8 +188,10 @@ offsite_config_set(struct offsite_target *t, const char *key,
 		set_string(&t->region, value);
 	} else if (strcmp(key, "bucket") == 0) {
 		if (!valid_bucket(value)) {
-			snprintf(why, why_size, "'%s' is not a bucket name "
-				 "(3 to 63 of a-z, 0-9, '.', '-')", value);
+			snprintf(why, why_size,
+				 "'%s' is not a bucket name "
+				 "(3 to 63 of a-z, 0-9, '.', '-')",
+				 value);
 			return -1;
 		}
 		set_string(&t->bucket, value);
@@ -197,11 +208,9 @@ offsite_config_set(struct offsite_target *t, const char *key,
 			return -1;
 		}
 	} else if (strcmp(key, "access-key-file") == 0) {
-		return absolute_path(&t->access_key_file, value, why,
-				     why_size);
+		return absolute_path(&t->access_key_file, value, why, why_size);
 	} else if (strcmp(key, "secret-key-file") == 0) {
-		return absolute_path(&t->secret_key_file, value, why,
-				     why_size);
+		return absolute_path(&t->secret_key_file, value, why, why_size);
 	} else if (strcmp(key, "storage-class") == 0) {
 		if (*value == '\0' || strpbrk(value, " \t") != NULL) {
 			snprintf(why, why_size, "'%s' is not a storage class",
@@ -216,22 +225,28 @@ offsite_config_set(struct offsite_target *t, const char *key,
 		n = strtol(value, &end, 10);
 		if (errno != 0 || end == value || *end != '\0' || n < 0 ||
 		    n > 36500) {
-			snprintf(why, why_size, "'%s' is not a number of days "
-				 "from 0 to 36500", value);
+			snprintf(why, why_size,
+				 "'%s' is not a number of days "
+				 "from 0 to 36500",
+				 value);
 			return -1;
 		}
 		t->object_lock_days = (int)n;
 	} else if (strcmp(key, "max-rate") == 0) {
 		if (offsite_parse_size(value, &t->max_rate) != 0) {
-			snprintf(why, why_size, "'%s' is not a rate in bytes "
-				 "per second (e.g. 0, 500K, 10M)", value);
+			snprintf(why, why_size,
+				 "'%s' is not a rate in bytes "
+				 "per second (e.g. 0, 500K, 10M)",
+				 value);
 			return -1;
 		}
 	} else if (strcmp(key, "part-size") == 0) {
 		if (offsite_parse_size(value, &size) != 0 ||
 		    size < MIN_PART_SIZE || size > MAX_PART_SIZE) {
-			snprintf(why, why_size, "'%s' is not a size from 5M to "
-				 "5G", value);
+			snprintf(why, why_size,
+				 "'%s' is not a size from 5M to "
+				 "5G",
+				 value);
 			return -1;
 		}
 		t->part_size = size;
@@ -241,8 +256,10 @@ offsite_config_set(struct offsite_target *t, const char *key,
 		else if (strcmp(value, "manual") == 0)
 			t->copy_auto = 0;
 		else {
-			snprintf(why, why_size, "'%s' is not one of auto, "
-				 "manual", value);
+			snprintf(why, why_size,
+				 "'%s' is not one of auto, "
+				 "manual",
+				 value);
 			return -1;
 		}
 	} else if (strcmp(key, "url") == 0) {
@@ -288,43 +305,50 @@ offsite_config_check(const struct offsite_target *t, const char **key,
 {
 	*key = NULL;
 	if (t->type == OFFSITE_UNSET) {
-		snprintf(why, why_size, "missing required key 'type' (s3 or "
+		snprintf(why, why_size,
+			 "missing required key 'type' (s3 or "
 			 "sftp)");
 		return -1;
 	}
 	if (t->type == OFFSITE_S3)
 		return require(t->endpoint, "endpoint", key, why, why_size,
 			       "s3") ||
-		       require(t->region, "region", key, why, why_size,
-			       "s3") ||
-		       require(t->bucket, "bucket", key, why, why_size,
-			       "s3") ||
-		       require(t->access_key_file, "access-key-file", key,
-			       why, why_size, "s3") ||
-		       require(t->secret_key_file, "secret-key-file", key,
-			       why, why_size, "s3") ||
-		       refuse(t->url, "url", key, why, why_size, "s3") ||
-		       refuse(t->identity_file, "identity-file", key, why,
-			      why_size, "s3") ||
-		       refuse(t->known_hosts, "known-hosts", key, why,
-			      why_size, "s3")
+				       require(t->region, "region", key, why,
+					       why_size, "s3") ||
+				       require(t->bucket, "bucket", key, why,
+					       why_size, "s3") ||
+				       require(t->access_key_file,
+					       "access-key-file", key, why,
+					       why_size, "s3") ||
+				       require(t->secret_key_file,
+					       "secret-key-file", key, why,
+					       why_size, "s3") ||
+				       refuse(t->url, "url", key, why, why_size,
+					      "s3") ||
+				       refuse(t->identity_file, "identity-file",
+					      key, why, why_size, "s3") ||
+				       refuse(t->known_hosts, "known-hosts",
+					      key, why, why_size, "s3")
+			       ? -1
+			       : 0;
+	return require(t->url, "url", key, why, why_size, "sftp") ||
+			       require(t->identity_file, "identity-file", key,
+				       why, why_size, "sftp") ||
+			       require(t->known_hosts, "known-hosts", key, why,
+				       why_size, "sftp") ||
+			       refuse(t->endpoint, "endpoint", key, why,
+				      why_size, "sftp") ||
+			       refuse(t->bucket, "bucket", key, why, why_size,
+				      "sftp") ||
+			       refuse(t->access_key_file, "access-key-file",
+				      key, why, why_size, "sftp") ||
+			       refuse(t->secret_key_file, "secret-key-file",
+				      key, why, why_size, "sftp") ||
+			       (t->object_lock_days > 0 &&
+				refuse(t, "object-lock-days", key, why,
+				       why_size, "sftp"))
 		       ? -1
 		       : 0;
-	return require(t->url, "url", key, why, why_size, "sftp") ||
-	       require(t->identity_file, "identity-file", key, why, why_size,
-		       "sftp") ||
-	       require(t->known_hosts, "known-hosts", key, why, why_size,
-		       "sftp") ||
-	       refuse(t->endpoint, "endpoint", key, why, why_size, "sftp") ||
-	       refuse(t->bucket, "bucket", key, why, why_size, "sftp") ||
-	       refuse(t->access_key_file, "access-key-file", key, why,
-		      why_size, "sftp") ||
-	       refuse(t->secret_key_file, "secret-key-file", key, why,
-		      why_size, "sftp") ||
-	       (t->object_lock_days > 0 &&
-		refuse(t, "object-lock-days", key, why, why_size, "sftp"))
-	       ? -1
-	       : 0;
 }
 
 void

@@ -91,8 +91,8 @@ set_time(struct json_value *o, const char *key, time_t when)
 
 /* {size, sha256, uploaded, verified[, lock-until]} */
 static struct json_value *
-copy_facts(uint64_t size, const char *sha256, time_t uploaded,
-	   time_t verified, time_t lock_until)
+copy_facts(uint64_t size, const char *sha256, time_t uploaded, time_t verified,
+	   time_t lock_until)
 {
 	struct json_value *c = json_new_object();
 
@@ -122,8 +122,8 @@ record_copy_facts(struct catalog_record *r, const char *target,
 	must(json_object_set_string(c, "status", "ok"));
 	for (i = 0; i < json_length(facts); i++)
 		must(json_object_set(c, json_object_key_at(facts, i),
-				     json_clone(json_object_value_at(facts,
-								     i))));
+				     json_clone(
+					     json_object_value_at(facts, i))));
 	must(json_array_append(copies, c));
 	if (r->extra == NULL)
 		r->extra = json_new_object();
@@ -131,12 +131,12 @@ record_copy_facts(struct catalog_record *r, const char *target,
 }
 
 void
-offsite_copy_record(struct catalog_record *r, const char *target,
-		    uint64_t size, const char *sha256, time_t uploaded,
-		    time_t verified, time_t lock_until)
+offsite_copy_record(struct catalog_record *r, const char *target, uint64_t size,
+		    const char *sha256, time_t uploaded, time_t verified,
+		    time_t lock_until)
 {
-	struct json_value *facts =
-		copy_facts(size, sha256, uploaded, verified, lock_until);
+	struct json_value *facts = copy_facts(size, sha256, uploaded, verified,
+					      lock_until);
 
 	record_copy_facts(r, target, facts);
 	json_free(facts);
@@ -225,14 +225,17 @@ check_remote(struct offsite *o, const char *path, uint64_t size,
 		return -1;
 	}
 	if (st->size != size) {
-		error_set(err, "offsite %s: %s holds %" PRIu64 " bytes, the "
-			  "archive %" PRIu64, o->target->name, path, st->size,
-			  size);
+		error_set(err,
+			  "offsite %s: %s holds %" PRIu64 " bytes, the "
+			  "archive %" PRIu64,
+			  o->target->name, path, st->size, size);
 		return -1;
 	}
 	if (strcmp(st->sha256, sha256) != 0) {
-		error_set(err, "offsite %s: %s has SHA-256 '%s', the archive "
-			  "%s", o->target->name, path, st->sha256, sha256);
+		error_set(err,
+			  "offsite %s: %s has SHA-256 '%s', the archive "
+			  "%s",
+			  o->target->name, path, st->sha256, sha256);
 		return -1;
 	}
 	return 0;
@@ -260,9 +263,9 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 		/* Held there already: the local record may have lost it. */
 		if (!offsite_has_copy(r, t->name))
 			record_copy_facts(r, t->name,
-					  json_object_get(
-						  held->records[index].extra,
-						  "copy"));
+					  json_object_get(held->records[index]
+								  .extra,
+							  "copy"));
 		return 0;
 	}
 	repository_path(&repo, r->file, &path);
@@ -286,8 +289,8 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 			 r->id);
 		offsite_copy_record(r, t->name, size, sha256, now, now,
 				    st.lock_until);
-		hold(held, r, copy_facts(size, sha256, now, now,
-					 st.lock_until));
+		hold(held, r,
+		     copy_facts(size, sha256, now, now, st.lock_until));
 		rc = 0;
 		goto out;
 	}
@@ -313,11 +316,10 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 		st.lock_until = lock_until;
 	offsite_copy_record(r, t->name, size, sha256, now, time(NULL),
 			    st.lock_until);
-	hold(held, r, copy_facts(size, sha256, now, time(NULL),
-				 st.lock_until));
+	hold(held, r, copy_facts(size, sha256, now, time(NULL), st.lock_until));
 	*sent = size;
-	log_info("offsite %s: copied %s (%" PRIu64 " bytes), verified",
-		 t->name, r->id, size);
+	log_info("offsite %s: copied %s (%" PRIu64 " bytes), verified", t->name,
+		 r->id, size);
 out:
 	if (fd >= 0)
 		close(fd);

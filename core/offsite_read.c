@@ -25,8 +25,10 @@ offsite_arc_open(struct offsite *o, struct arc **a, const char *path,
 
 	*a = NULL;
 	if (json_get_int64(copy, "size", &size) != 0 || size < 0) {
-		error_set(err, "archive %s: the catalogue of offsite %s lacks "
-			  "the copy's size", r->id, o->target->name);
+		error_set(err,
+			  "archive %s: the catalogue of offsite %s lacks "
+			  "the copy's size",
+			  r->id, o->target->name);
 		return -1;
 	}
 	if (offsite_blob_open(&b, o, path, (uint64_t)size, r->id, err) != 0)

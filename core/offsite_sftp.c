@@ -38,8 +38,8 @@ int offsite_sftp_open(struct offsite *o, struct cairn_error *err);
 
 struct sftp_client {
 	CURL *curl;
-	char *base;      /* sftp://user@host:port */
-	char *root;      /* /srv/cairn/host1, without trailing '/' */
+	char *base; /* sftp://user@host:port */
+	char *root; /* /srv/cairn/host1, without trailing '/' */
 	char *identity;
 	char *known_hosts;
 	uint64_t max_rate;
@@ -241,10 +241,15 @@ sftp_put_file(struct offsite *o, const char *path,
 	      const struct offsite_put *put, struct cairn_error *err)
 {
 	struct sftp_client *c = o->client;
-	struct upload_source src = {put->fd, NULL, put->size, 0,
+	struct upload_source src = {put->fd,	   NULL,
+				    put->size,	   0,
 				    put->progress, put->progress_context};
-	struct upload_source sha = {-1, (const unsigned char *)put->sha256,
-				    strlen(put->sha256), 0, NULL, NULL};
+	struct upload_source sha = {-1,
+				    (const unsigned char *)put->sha256,
+				    strlen(put->sha256),
+				    0,
+				    NULL,
+				    NULL};
 	struct buf sha_path = BUF_INIT;
 	int rc;
 
@@ -289,9 +294,8 @@ on_write(char *data, size_t size, size_t count, void *context)
 }
 
 static int
-sftp_read_at(struct offsite *o, const char *path, uint64_t offset,
-	     void *buffer, size_t length, size_t *got,
-	     struct cairn_error *err)
+sftp_read_at(struct offsite *o, const char *path, uint64_t offset, void *buffer,
+	     size_t length, size_t *got, struct cairn_error *err)
 {
 	struct sftp_client *c = o->client;
 	struct download d = {buffer, length, 0, 0};
@@ -423,7 +427,8 @@ list_directory(struct sftp_client *c, const char *path, struct buf *text,
 	}
 	curl_easy_reset(c->curl);
 	buf_release(&url);
-	if (rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_REMOTE_ACCESS_DENIED) {
+	if (rc == CURLE_REMOTE_FILE_NOT_FOUND ||
+	    rc == CURLE_REMOTE_ACCESS_DENIED) {
 		*missing = 1;
 		return 0;
 	}
@@ -530,8 +535,8 @@ sftp_cleanup(struct offsite *o, struct cairn_error *err)
 		rc = quote(o->client, commands, 1, err);
 		if (rc == 0)
 			log_info("offsite %s: removed %s, left by an "
-				 "interrupted upload", o->target->name,
-				 partials.items[i].path);
+				 "interrupted upload",
+				 o->target->name, partials.items[i].path);
 		buf_release(&command);
 	}
 	offsite_listing_release(&files);
@@ -575,20 +580,25 @@ offsite_sftp_open(struct offsite *o, struct cairn_error *err)
 	size_t length;
 
 	if (access(t->identity_file, R_OK) != 0) {
-		error_errno(err, errno, "offsite %s: cannot read identity-file "
-			    "'%s'", t->name, t->identity_file);
+		error_errno(err, errno,
+			    "offsite %s: cannot read identity-file "
+			    "'%s'",
+			    t->name, t->identity_file);
 		return -1;
 	}
 	if (access(t->known_hosts, R_OK) != 0) {
-		error_errno(err, errno, "offsite %s: cannot read known-hosts "
-			    "'%s'", t->name, t->known_hosts);
+		error_errno(err, errno,
+			    "offsite %s: cannot read known-hosts "
+			    "'%s'",
+			    t->name, t->known_hosts);
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->curl = curl_easy_init();
 	if (c->curl == NULL) {
 		free(c);
-		error_set(err, "offsite %s: cannot initialise libcurl", t->name);
+		error_set(err, "offsite %s: cannot initialise libcurl",
+			  t->name);
 		return -1;
 	}
 	c->base = xstrndup(t->url, (size_t)(slash - t->url));

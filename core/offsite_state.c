@@ -18,8 +18,7 @@
 #define STATE_LIMIT (1024 * 1024)
 
 void
-offsite_state_dir(const char *repository, const char *target,
-		  struct buf *out)
+offsite_state_dir(const char *repository, const char *target, struct buf *out)
 {
 	buf_printf(out, "%s/offsite/%s", repository, target);
 }
@@ -98,8 +97,7 @@ state_load(const char *repository, const char *target)
 }
 
 static void
-state_save(const char *repository, const char *target,
-	   struct json_value *state)
+state_save(const char *repository, const char *target, struct json_value *state)
 {
 	struct buf path = BUF_INIT, dir = BUF_INIT;
 	struct cairn_error err;
@@ -174,8 +172,8 @@ offsite_format_metrics(const struct config *config, const char *repository,
 		if (offsite_catalog_load(repository, name, &held, &err) != 0)
 			log_warning("%s", err.message);
 		for (j = 0; j < held.count; j++) {
-			const struct json_value *copy = json_object_get(
-				held.records[j].extra, "copy");
+			const struct json_value *copy =
+				json_object_get(held.records[j].extra, "copy");
 			const char *when = json_get_string(copy, "uploaded");
 			struct timespec t;
 

@@ -43,8 +43,7 @@ void offsite_state_success(const char *repository, const char *target);
  * Appends the metrics of every configured target: the newest verified
  * copy's upload time, the bytes and count of copies held, and failures.
  */
-void offsite_format_metrics(const struct config *config,
-			    const char *repository,
+void offsite_format_metrics(const struct config *config, const char *repository,
 			    const struct catalog *catalog, struct buf *out);
 
 #endif

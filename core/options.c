@@ -29,19 +29,19 @@ enum long_only {
 };
 
 /* Which commands take which specific option. */
-#define ALLOW_JOB                                                     \
+#define ALLOW_JOB                                                              \
 	((1u << COMMAND_LIST) | (1u << COMMAND_PRUNE) | (1u << COMMAND_COPY))
 #define ALLOW_TO ((1u << COMMAND_RESTORE) | (1u << COMMAND_COPY))
-#define ALLOW_REMOTE                                                  \
+#define ALLOW_REMOTE                                                           \
 	((1u << COMMAND_LIST) | (1u << COMMAND_VERIFY) | (1u << COMMAND_PRUNE))
-#define ALLOW_FROM                                                    \
-	((1u << COMMAND_RESTORE) | (1u << COMMAND_CAT) |              \
+#define ALLOW_FROM                                                             \
+	((1u << COMMAND_RESTORE) | (1u << COMMAND_CAT) |                       \
 	 (1u << COMMAND_CATALOG))
 #define ALLOW_RESTORE (1u << COMMAND_RESTORE)
 #define ALLOW_DRY_RUN ((1u << COMMAND_RESTORE) | (1u << COMMAND_PRUNE))
-#define ALLOW_WAIT                                                    \
-	((1u << COMMAND_BACKUP) | (1u << COMMAND_PRUNE) |             \
-	 (1u << COMMAND_DRILL) | (1u << COMMAND_CATALOG) |            \
+#define ALLOW_WAIT                                                             \
+	((1u << COMMAND_BACKUP) | (1u << COMMAND_PRUNE) |                      \
+	 (1u << COMMAND_DRILL) | (1u << COMMAND_CATALOG) |                     \
 	 (1u << COMMAND_COPY) | (1u << COMMAND_REKEY))
 
 static const struct {
@@ -160,8 +160,7 @@ parse_seconds(const char *text, int *out)
 }
 
 int
-options_parse(struct options *o, int argc, char **argv,
-	      struct cairn_error *err)
+options_parse(struct options *o, int argc, char **argv, struct cairn_error *err)
 {
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -252,8 +251,9 @@ options_parse(struct options *o, int argc, char **argv,
 			break;
 		case OPT_WAIT:
 			if (parse_seconds(optarg, &o->wait) != 0) {
-				error_set(err, "--wait takes a number of "
-					       "seconds, not '%s'",
+				error_set(err,
+					  "--wait takes a number of "
+					  "seconds, not '%s'",
 					  optarg);
 				return -1;
 			}
@@ -272,8 +272,9 @@ options_parse(struct options *o, int argc, char **argv,
 						  ? "needs an argument"
 						  : "is unknown");
 			else
-				error_set(err, "option '%s' is unknown or "
-					       "lacks its argument",
+				error_set(err,
+					  "option '%s' is unknown or "
+					  "lacks its argument",
 					  argv[optind - 1]);
 			return -1;
 		}
@@ -338,12 +339,14 @@ options_parse(struct options *o, int argc, char **argv,
 	}
 	if (o->command == COMMAND_KEY && strcmp(o->args[0], "generate") != 0 &&
 	    (strcmp(o->args[0], "recipient") != 0 || o->arg_count != 2)) {
-		error_set(err, "unknown key command '%s' (try 'generate "
-			       "[FILE]' or 'recipient FILE')",
+		error_set(err,
+			  "unknown key command '%s' (try 'generate "
+			  "[FILE]' or 'recipient FILE')",
 			  o->args[0]);
 		return -1;
 	}
-	if (o->command == COMMAND_CATALOG && strcmp(o->args[0], "rebuild") != 0) {
+	if (o->command == COMMAND_CATALOG &&
+	    strcmp(o->args[0], "rebuild") != 0) {
 		error_set(err, "unknown catalog command '%s' (try 'rebuild')",
 			  o->args[0]);
 		return -1;

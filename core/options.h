@@ -43,8 +43,8 @@ struct options {
 	const char *command_name;
 	char **args; /* positional arguments after the command */
 	size_t arg_count;
-	const char *job;  /* --job */
-	const char *to;   /* --to */
+	const char *job;   /* --job */
+	const char *to;	   /* --to */
 	const char **only; /* --only, repeatable */
 	size_t only_count;
 	int dry_run;
@@ -55,7 +55,7 @@ struct options {
 	size_t target_count;
 	const char *remote; /* list, verify, prune --remote NAME */
 	const char *from;   /* restore, cat, catalog rebuild --from NAME */
-	int deep;           /* verify --remote NAME --deep */
+	int deep;	    /* verify --remote NAME --deep */
 };
 
 /* 0, or -1 with err describing the usage error. */

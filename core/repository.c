@@ -96,8 +96,7 @@ repository_archive_names(const struct repository *repo, const char *job,
 
 	timefmt_stamp(started, stamp, sizeof(stamp));
 	buf_reset(relative);
-	buf_printf(relative, "archives/%s/%s-%s%s", job, stamp, id,
-		   ARC_SUFFIX);
+	buf_printf(relative, "archives/%s/%s-%s%s", job, stamp, id, ARC_SUFFIX);
 	buf_reset(temporary);
 	buf_printf(temporary, "%s/archives/%s/.%s%s", repo->path, job, id,
 		   PARTIAL_SUFFIX);
@@ -158,8 +157,8 @@ repository_walk(const struct repository *repo,
 }
 
 static int
-remove_partial(const struct repository *repo, const char *job,
-	       const char *name, void *context)
+remove_partial(const struct repository *repo, const char *job, const char *name,
+	       void *context)
 {
 	struct buf path = BUF_INIT;
 	int *removed = context;
@@ -224,8 +223,8 @@ catalogued(const struct reconcile *rc, const char *id)
 }
 
 static int
-adopt_archive(const struct repository *repo, const char *job,
-	      const char *name, void *context)
+adopt_archive(const struct repository *repo, const char *job, const char *name,
+	      void *context)
 {
 	struct reconcile *rc = context;
 	const struct catalogued_id *known;
@@ -245,8 +244,7 @@ adopt_archive(const struct repository *repo, const char *job,
 		return 0;
 	if (name[0] == '.' || length < suffix + ARC_ID_SIZE - 1)
 		return 0;
-	memcpy(id, name + length - suffix - (ARC_ID_SIZE - 1),
-	       ARC_ID_SIZE - 1);
+	memcpy(id, name + length - suffix - (ARC_ID_SIZE - 1), ARC_ID_SIZE - 1);
 	id[ARC_ID_SIZE - 1] = '\0';
 	buf_printf(&relative, "archives/%s/%s", job, name);
 	known = catalogued(rc, id);
@@ -265,8 +263,9 @@ adopt_archive(const struct repository *repo, const char *job,
 			    buf_str(&path), err.message);
 		rc->outcome->unreadable++;
 	} else if (strcmp(archive->manifest.id, id) != 0) {
-		log_warning("'%s' holds archive '%s', not the one its name says",
-			    buf_str(&path), archive->manifest.id);
+		log_warning(
+			"'%s' holds archive '%s', not the one its name says",
+			buf_str(&path), archive->manifest.id);
 		rc->outcome->unreadable++;
 	} else {
 		catalog_record_from_manifest(&record, &archive->manifest,

@@ -14,10 +14,8 @@ struct period_rule {
 };
 
 static const struct period_rule period_rules[] = {
-	{KEPT_BY_HOURLY, "%Y-%m-%d %H"},
-	{KEPT_BY_DAILY, "%Y-%m-%d"},
-	{KEPT_BY_WEEKLY, "%G-W%V"},
-	{KEPT_BY_MONTHLY, "%Y-%m"},
+	{KEPT_BY_HOURLY, "%Y-%m-%d %H"}, {KEPT_BY_DAILY, "%Y-%m-%d"},
+	{KEPT_BY_WEEKLY, "%G-W%V"},	 {KEPT_BY_MONTHLY, "%Y-%m"},
 	{KEPT_BY_YEARLY, "%Y"},
 };
 
@@ -46,7 +44,8 @@ period_of(time_t when, const char *format, char *out, size_t size)
 	/* An empty period for a time gmtime cannot break down or a period
 	 * that does not fit (neither happens for the years of this era):
 	 * never an uninitialised or undefined one. */
-	if (gmtime_r(&when, &tm) == NULL || strftime(out, size, format, &tm) == 0)
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(out, size, format, &tm) == 0)
 		out[0] = '\0';
 }
 
@@ -60,8 +59,9 @@ retention_plan(const struct retention *policy, const time_t *created,
 	    policy->keep_daily <= 0 && policy->keep_weekly <= 0 &&
 	    policy->keep_monthly <= 0 && policy->keep_yearly <= 0 &&
 	    policy->keep_within <= 0) {
-		error_set(err, "the retention policy keeps nothing: refusing to "
-			       "prune (set at least one keep-* key)");
+		error_set(err,
+			  "the retention policy keeps nothing: refusing to "
+			  "prune (set at least one keep-* key)");
 		return -1;
 	}
 	memset(reasons, 0, count * sizeof(*reasons));

@@ -37,7 +37,8 @@ enum retention_reason {
  * remove. 0, or -1 when the policy keeps nothing (err says so).
  */
 int retention_plan(const struct retention *policy, const time_t *created,
-		   size_t count, unsigned int *reasons, struct cairn_error *err);
+		   size_t count, unsigned int *reasons,
+		   struct cairn_error *err);
 
 /* "daily, weekly" for a mask, into out. */
 void retention_describe(unsigned int reasons, char *out, size_t size);

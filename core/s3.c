@@ -32,7 +32,7 @@
 struct s3_client {
 	CURL *curl;
 	char *name;
-	char *scheme;   /* "http" or "https" */
+	char *scheme;	/* "http" or "https" */
 	char *hostport; /* as in the endpoint */
 	char *region;
 	char *bucket;
@@ -110,8 +110,10 @@ s3_open(struct s3_client **client, const struct s3_config *config,
 	else if (strncmp(config->endpoint, "http://", 7) == 0)
 		rest = config->endpoint + 7;
 	else {
-		error_set(err, "offsite %s: endpoint '%s' is not an http:// or "
-			  "https:// URL", config->name, config->endpoint);
+		error_set(err,
+			  "offsite %s: endpoint '%s' is not an http:// or "
+			  "https:// URL",
+			  config->name, config->endpoint);
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -135,7 +137,7 @@ s3_open(struct s3_client **client, const struct s3_config *config,
 	c->ca_file = copy_or_null(config->ca_file);
 	c->max_rate = config->max_rate;
 	c->part_size = config->part_size >= MIN_PART_SIZE ? config->part_size
-							   : MIN_PART_SIZE;
+							  : MIN_PART_SIZE;
 	c->attempts = config->attempts > 0 ? config->attempts : 1;
 	c->jitter_seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	*client = c;
@@ -181,15 +183,14 @@ s3_reply_retryable(long http_status, const char *body, size_t length)
 	int retry;
 
 	/* 501 NotImplemented is an answer, not a passing failure. */
-	if ((http_status >= 500 && http_status != 501) ||
-	    http_status == 408 || http_status == 429)
+	if ((http_status >= 500 && http_status != 501) || http_status == 408 ||
+	    http_status == 429)
 		return 1;
 	code = error_code(body, length);
-	retry = code != NULL &&
-		(strcmp(code, "SlowDown") == 0 ||
-		 strcmp(code, "RequestTimeout") == 0 ||
-		 strcmp(code, "InternalError") == 0 ||
-		 strcmp(code, "ServiceUnavailable") == 0);
+	retry = code != NULL && (strcmp(code, "SlowDown") == 0 ||
+				 strcmp(code, "RequestTimeout") == 0 ||
+				 strcmp(code, "InternalError") == 0 ||
+				 strcmp(code, "ServiceUnavailable") == 0);
 	free(code);
 	return retry;
 }
@@ -282,7 +283,7 @@ on_header(char *data, size_t size, size_t count, void *context)
 	while (n > 0 && (value[n - 1] == '\r' || value[n - 1] == '\n' ||
 			 value[n - 1] == ' '))
 		n--;
-#define TAKE(field)                                                         \
+#define TAKE(field)                                                            \
 	snprintf(reply->field, sizeof(reply->field), "%.*s", (int)n, value)
 	if (strcasecmp(name, "content-length") == 0) {
 		reply->content_length = strtoull(value, NULL, 10);
@@ -291,8 +292,8 @@ on_header(char *data, size_t size, size_t count, void *context)
 		TAKE(etag);
 	} else if (strcasecmp(name, "x-amz-meta-sha256") == 0) {
 		TAKE(sha256);
-	} else if (strcasecmp(name,
-			      "x-amz-object-lock-retain-until-date") == 0) {
+	} else if (strcasecmp(name, "x-amz-object-lock-retain-until-date") ==
+		   0) {
 		TAKE(lock_until);
 	} else if (strcasecmp(name, "date") == 0) {
 		TAKE(date);
@@ -476,8 +477,8 @@ attempt_call(struct s3_client *c, const struct s3_call *call,
 	request_target(c, call->key, &path, &host);
 	headers[n++] = (struct sigv4_pair){"host", buf_str(&host)};
 	headers[n++] = (struct sigv4_pair){"x-amz-date", date};
-	headers[n++] =
-		(struct sigv4_pair){"x-amz-content-sha256", payload_sha256};
+	headers[n++] = (struct sigv4_pair){"x-amz-content-sha256",
+					   payload_sha256};
 	if (md5 != NULL)
 		headers[n++] = (struct sigv4_pair){"content-md5", md5};
 	for (i = 0; i < call->header_count && n < 24; i++)
@@ -539,14 +540,15 @@ attempt_call(struct s3_client *c, const struct s3_call *call,
 		if (call->body != NULL || strcmp(call->method, "PUT") == 0 ||
 		    strcmp(call->method, "POST") == 0) {
 			curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
-			curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(c->curl, CURLOPT_READFUNCTION,
+					 on_read);
 			curl_easy_setopt(c->curl, CURLOPT_READDATA, &reader);
 			curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE,
 					 (curl_off_t)call->body_length);
 			if (c->max_rate > 0)
-				curl_easy_setopt(
-					c->curl, CURLOPT_MAX_SEND_SPEED_LARGE,
-					(curl_off_t)c->max_rate);
+				curl_easy_setopt(c->curl,
+						 CURLOPT_MAX_SEND_SPEED_LARGE,
+						 (curl_off_t)c->max_rate);
 		}
 	}
 	rc = curl_easy_perform(c->curl);
@@ -569,8 +571,8 @@ out:
  * error (the reply kept for callers that look at the status, e.g. 404).
  */
 static int
-s3_call(struct s3_client *c, const struct s3_call *call,
-	struct s3_reply *reply, struct cairn_error *err)
+s3_call(struct s3_client *c, const struct s3_call *call, struct s3_reply *reply,
+	struct cairn_error *err)
 {
 	char payload[SHA256_HEX_SIZE], md5[32];
 	const char *md5_header = NULL;
@@ -581,8 +583,10 @@ s3_call(struct s3_client *c, const struct s3_call *call,
 	hash_hex(call->body ? call->body : "", call->body_length, payload);
 	if (call->body != NULL && strcmp(call->method, "PUT") == 0) {
 		if (content_md5(call->body, call->body_length, md5) != 0) {
-			error_set(err, "offsite %s: cannot compute an MD5 "
-				  "(libcrypto)", c->name);
+			error_set(err,
+				  "offsite %s: cannot compute an MD5 "
+				  "(libcrypto)",
+				  c->name);
 			return -1;
 		}
 		md5_header = md5;
@@ -604,8 +608,10 @@ s3_call(struct s3_client *c, const struct s3_call *call,
 		    reply->status < 300)
 			return 0;
 		if (rc == CURLE_WRITE_ERROR && reply->overflow) {
-			error_set(err, "offsite %s: %s %s: the reply is longer "
-				  "than asked for", c->name, call->method,
+			error_set(err,
+				  "offsite %s: %s %s: the reply is longer "
+				  "than asked for",
+				  c->name, call->method,
 				  call->key ? call->key : c->bucket);
 			return -1;
 		}
@@ -671,7 +677,9 @@ int
 s3_put_bytes(struct s3_client *c, const char *key, const void *data,
 	     size_t length, struct cairn_error *err)
 {
-	struct s3_call call = {.method = "PUT", .key = key, .body = data,
+	struct s3_call call = {.method = "PUT",
+			       .key = key,
+			       .body = data,
 			       .body_length = length};
 	struct s3_reply reply;
 	int rc;
@@ -728,8 +736,8 @@ read_exactly(int fd, void *buffer, size_t length, uint64_t offset)
 }
 
 static int
-put_single(struct s3_client *c, const char *key,
-	   const struct s3_upload *upload, struct cairn_error *err)
+put_single(struct s3_client *c, const char *key, const struct s3_upload *upload,
+	   struct cairn_error *err)
 {
 	struct sigv4_pair headers[4];
 	char lock_date[32];
@@ -740,8 +748,10 @@ put_single(struct s3_client *c, const char *key,
 
 	data = xmalloc(upload->size ? upload->size : 1);
 	if (read_exactly(upload->fd, data, upload->size, 0) != 0) {
-		error_errno(err, errno, "offsite %s: cannot read the archive "
-			    "for %s", c->name, key);
+		error_errno(err, errno,
+			    "offsite %s: cannot read the archive "
+			    "for %s",
+			    c->name, key);
 		free(data);
 		return -1;
 	}
@@ -765,8 +775,10 @@ s3_abort_upload(struct s3_client *c, const char *key, const char *upload_id,
 		struct cairn_error *err)
 {
 	struct sigv4_pair query[] = {{"uploadId", upload_id}};
-	struct s3_call call = {.method = "DELETE", .key = key,
-			       .query = query, .query_count = 1};
+	struct s3_call call = {.method = "DELETE",
+			       .key = key,
+			       .query = query,
+			       .query_count = 1};
 	struct s3_reply reply;
 	int rc;
 
@@ -802,8 +814,10 @@ put_multipart(struct s3_client *c, const char *key,
 	uint64_t parts = (upload->size + part_size - 1) / part_size, i;
 	struct sigv4_pair headers[4], create_query[] = {{"uploads", ""}};
 	struct buf complete = BUF_INIT, number = BUF_INIT;
-	struct s3_call call = {.method = "POST", .key = key,
-			       .query = create_query, .query_count = 1};
+	struct s3_call call = {.method = "POST",
+			       .key = key,
+			       .query = create_query,
+			       .query_count = 1};
 	struct s3_reply reply;
 	struct cairn_error abort_err;
 	unsigned char *part = NULL;
@@ -818,8 +832,10 @@ put_multipart(struct s3_client *c, const char *key,
 		goto out;
 	upload_id = reply_upload_id(&reply);
 	if (upload_id == NULL || *upload_id == '\0') {
-		error_set(err, "offsite %s: POST %s?uploads: no UploadId in "
-			  "the reply", c->name, key);
+		error_set(err,
+			  "offsite %s: POST %s?uploads: no UploadId in "
+			  "the reply",
+			  c->name, key);
 		goto out;
 	}
 	if (upload->journal)
@@ -832,25 +848,31 @@ put_multipart(struct s3_client *c, const char *key,
 						 ? upload->size - offset
 						 : part_size);
 		struct sigv4_pair query[2];
-		struct s3_call put = {.method = "PUT", .key = key,
-				      .query = query, .query_count = 2,
-				      .body = part, .body_length = length};
+		struct s3_call put = {.method = "PUT",
+				      .key = key,
+				      .query = query,
+				      .query_count = 2,
+				      .body = part,
+				      .body_length = length};
 
 		buf_reset(&number);
 		buf_printf(&number, "%" PRIu64, i + 1);
 		query[0] = (struct sigv4_pair){"partNumber", buf_str(&number)};
 		query[1] = (struct sigv4_pair){"uploadId", upload_id};
 		if (read_exactly(upload->fd, part, length, offset) != 0) {
-			error_errno(err, errno, "offsite %s: cannot read the "
-				    "archive for %s", c->name, key);
+			error_errno(err, errno,
+				    "offsite %s: cannot read the "
+				    "archive for %s",
+				    c->name, key);
 			goto abort;
 		}
 		if (s3_call(c, &put, &reply, err) != 0)
 			goto abort;
 		if (reply.etag[0] == '\0') {
-			error_set(err, "offsite %s: PUT %s part %" PRIu64
-				  ": no ETag in the reply", c->name, key,
-				  i + 1);
+			error_set(err,
+				  "offsite %s: PUT %s part %" PRIu64
+				  ": no ETag in the reply",
+				  c->name, key, i + 1);
 			goto abort;
 		}
 		buf_printf(&complete,
@@ -864,8 +886,10 @@ put_multipart(struct s3_client *c, const char *key,
 	buf_append_str(&complete, "</CompleteMultipartUpload>");
 	{
 		struct sigv4_pair query[] = {{"uploadId", upload_id}};
-		struct s3_call done = {.method = "POST", .key = key,
-				       .query = query, .query_count = 1,
+		struct s3_call done = {.method = "POST",
+				       .key = key,
+				       .query = query,
+				       .query_count = 1,
 				       .body = complete.data,
 				       .body_length = complete.length};
 		struct xml_span doc;
@@ -880,10 +904,10 @@ put_multipart(struct s3_client *c, const char *key,
 		    xml_next(&doc, &cursor, "Error", &error) == 1) {
 			struct buf message = BUF_INIT;
 
-			s3_reply_error(500, reply.body.data,
-				       reply.body.length, &message);
-			error_set(err, "offsite %s: completing %s: %s",
-				  c->name, key, buf_str(&message));
+			s3_reply_error(500, reply.body.data, reply.body.length,
+				       &message);
+			error_set(err, "offsite %s: completing %s: %s", c->name,
+				  key, buf_str(&message));
 			buf_release(&message);
 			goto abort;
 		}
@@ -919,14 +943,16 @@ s3_put_file(struct s3_client *c, const char *key,
 
 int
 s3_get_range(struct s3_client *c, const char *key, uint64_t offset,
-	     void *buffer, size_t length, size_t *got,
-	     struct cairn_error *err)
+	     void *buffer, size_t length, size_t *got, struct cairn_error *err)
 {
 	struct sigv4_pair headers[1];
 	char range[64];
-	struct s3_call call = {.method = "GET", .key = key,
-			       .headers = headers, .header_count = 1,
-			       .sink = buffer, .sink_size = length};
+	struct s3_call call = {.method = "GET",
+			       .key = key,
+			       .headers = headers,
+			       .header_count = 1,
+			       .sink = buffer,
+			       .sink_size = length};
 	struct s3_reply reply;
 	int rc;
 
@@ -943,8 +969,10 @@ s3_get_range(struct s3_client *c, const char *key, uint64_t offset,
 		rc = 0;
 	} else if (rc == 0 && reply.status != 206 && offset > 0) {
 		/* A server that ignored the range sent the whole object. */
-		error_set(err, "offsite %s: GET %s: the server ignored the "
-			  "Range header", c->name, key);
+		error_set(err,
+			  "offsite %s: GET %s: the server ignored the "
+			  "Range header",
+			  c->name, key);
 		rc = -1;
 	}
 	*got = reply.sink_got;
@@ -970,8 +998,9 @@ s3_delete(struct s3_client *c, const char *key, struct cairn_error *err)
 static void
 listing_add(struct s3_listing *listing, char *key, uint64_t size)
 {
-	listing->items = xrealloc(listing->items, (listing->count + 1) *
-							  sizeof(*listing->items));
+	listing->items = xrealloc(listing->items,
+				  (listing->count + 1) *
+					  sizeof(*listing->items));
 	listing->items[listing->count].key = key;
 	listing->items[listing->count].size = size;
 	listing->count++;
@@ -1001,7 +1030,8 @@ s3_list(struct s3_client *c, const char *prefix, struct s3_listing *listing,
 	do {
 		struct sigv4_pair query[3] = {{"list-type", "2"},
 					      {"prefix", prefix}};
-		struct s3_call call = {.method = "GET", .query = query,
+		struct s3_call call = {.method = "GET",
+				       .query = query,
 				       .query_count = 2};
 		struct xml_span doc, item;
 		size_t cursor = 0;
@@ -1034,13 +1064,16 @@ s3_list(struct s3_client *c, const char *prefix, struct s3_listing *listing,
 		}
 		truncated = xml_find_text(&doc, "IsTruncated");
 		if (found < 0) {
-			error_set(err, "offsite %s: the object listing is not "
-				  "XML this client reads", c->name);
+			error_set(err,
+				  "offsite %s: the object listing is not "
+				  "XML this client reads",
+				  c->name);
 			rc = -1;
 		} else if (truncated && strcmp(truncated, "true") == 0) {
 			token = xml_find_text(&doc, "NextContinuationToken");
 			if (token == NULL) {
-				error_set(err, "offsite %s: a truncated listing "
+				error_set(err,
+					  "offsite %s: a truncated listing "
 					  "without a continuation token",
 					  c->name);
 				rc = -1;
@@ -1060,7 +1093,8 @@ s3_list_uploads(struct s3_client *c, const char *prefix,
 		struct s3_listing *listing, struct cairn_error *err)
 {
 	struct sigv4_pair query[] = {{"uploads", ""}, {"prefix", prefix}};
-	struct s3_call call = {.method = "GET", .query = query,
+	struct s3_call call = {.method = "GET",
+			       .query = query,
 			       .query_count = 2};
 	struct s3_reply reply;
 	struct xml_span doc, item;

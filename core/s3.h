@@ -35,10 +35,10 @@ struct s3_config {
 	const char *access_key;
 	const char *secret_key;
 	const char *storage_class; /* NULL: the bucket's default */
-	const char *ca_file;       /* NULL: the system's */
-	uint64_t max_rate;         /* bytes per second, 0: no limit */
-	uint64_t part_size;        /* of multipart uploads, >= 5 MiB */
-	int attempts;              /* per request, >= 1 */
+	const char *ca_file;	   /* NULL: the system's */
+	uint64_t max_rate;	   /* bytes per second, 0: no limit */
+	uint64_t part_size;	   /* of multipart uploads, >= 5 MiB */
+	int attempts;		   /* per request, >= 1 */
 };
 
 struct s3_client;
@@ -50,8 +50,8 @@ void s3_close(struct s3_client *client);
 /* What a HEAD tells of an object. */
 struct s3_object_info {
 	uint64_t size;
-	char sha256[65];  /* x-amz-meta-sha256, "" when absent */
-	time_t lock_until; /* x-amz-object-lock-retain-until-date, 0: none */
+	char sha256[65];    /* x-amz-meta-sha256, "" when absent */
+	time_t lock_until;  /* x-amz-object-lock-retain-until-date, 0: none */
 	time_t server_date; /* the reply's Date header, 0: none */
 };
 
@@ -63,7 +63,7 @@ int s3_head(struct s3_client *c, const char *key, struct s3_object_info *info,
 typedef void (*s3_progress_fn)(void *context, uint64_t done, uint64_t total);
 
 struct s3_upload {
-	int fd;          /* read from offset 0, `size` bytes */
+	int fd; /* read from offset 0, `size` bytes */
 	uint64_t size;
 	const char *sha256; /* the whole file's, stored as x-amz-meta-sha256 */
 	time_t lock_until;  /* > 0: COMPLIANCE object lock until then */
@@ -100,20 +100,20 @@ int s3_delete(struct s3_client *c, const char *key, struct cairn_error *err);
  * Aborts the multipart upload `upload_id` of `key`: 0 (also when it is
  * gone already), 1 when the server cannot abort uploads (405, 501), -1.
  */
-int s3_abort_upload(struct s3_client *c, const char *key,
-		    const char *upload_id, struct cairn_error *err);
+int s3_abort_upload(struct s3_client *c, const char *key, const char *upload_id,
+		    struct cairn_error *err);
 
 struct s3_listing {
 	struct s3_listed {
 		char *key;
 		uint64_t size;
-	} *items;
+	} * items;
 	size_t count;
 };
 
 /* Every object under `prefix` (ListObjectsV2, following continuations). */
-int s3_list(struct s3_client *c, const char *prefix,
-	    struct s3_listing *listing, struct cairn_error *err);
+int s3_list(struct s3_client *c, const char *prefix, struct s3_listing *listing,
+	    struct cairn_error *err);
 /* The multipart uploads in progress under `prefix`; a server without
  * ListMultipartUploads gives an empty listing (key and upload id in
  * `items[i].key` as "KEY\nUPLOADID"). */

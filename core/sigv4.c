@@ -137,8 +137,7 @@ free_pairs(struct encoded_pair *pairs, size_t count)
 }
 
 static void
-signed_header_list(const struct encoded_pair *h, size_t count,
-		   struct buf *out)
+signed_header_list(const struct encoded_pair *h, size_t count, struct buf *out)
 {
 	size_t i;
 

@@ -19,7 +19,7 @@
 #include "buf.h"
 
 /* The SHA-256 of an empty body, in hex. */
-#define SIGV4_EMPTY_SHA256 \
+#define SIGV4_EMPTY_SHA256                                                     \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct sigv4_pair {
@@ -36,7 +36,7 @@ struct sigv4_request {
 	const struct sigv4_pair *headers;
 	size_t header_count;
 	const char *payload_sha256; /* 64 hex digits */
-	const char *amz_date;       /* YYYYMMDDTHHMMSSZ */
+	const char *amz_date;	    /* YYYYMMDDTHHMMSSZ */
 	const char *region;
 	const char *service; /* "s3" */
 };
@@ -55,8 +55,7 @@ void sigv4_uri_encode(struct buf *out, const char *s, int keep_slash);
 /* The canonical query string alone (also the query to send). */
 void sigv4_canonical_query(const struct sigv4_request *r, struct buf *out);
 
-void sigv4_canonical_request(const struct sigv4_request *r,
-			     struct buf *out);
+void sigv4_canonical_request(const struct sigv4_request *r, struct buf *out);
 void sigv4_string_to_sign(const struct sigv4_request *r, struct buf *out);
 
 /*

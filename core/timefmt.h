@@ -14,8 +14,7 @@
 #define TIMEFMT_RFC3339_SIZE 48
 
 /* "2026-11-24T02:00:00Z" (with ".123456Z" when precise is set). */
-void timefmt_rfc3339(struct timespec when, int precise, char *out,
-		     size_t size);
+void timefmt_rfc3339(struct timespec when, int precise, char *out, size_t size);
 /* Parses the output of timefmt_rfc3339 (fraction optional, UTC "Z" only).
  * 0 or -1. */
 int timefmt_parse_rfc3339(const char *text, struct timespec *when);

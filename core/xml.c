@@ -149,8 +149,11 @@ decode_reference(const char *p, const char *end, struct buf *out)
 	static const struct {
 		const char *name;
 		char c;
-	} named[] = {{"&lt;", '<'},   {"&gt;", '>'},    {"&amp;", '&'},
-		     {"&quot;", '"'}, {"&apos;", '\''}};
+	} named[] = {{"&lt;", '<'},
+		     {"&gt;", '>'},
+		     {"&amp;", '&'},
+		     {"&quot;", '"'},
+		     {"&apos;", '\''}};
 	const char *semi = memchr(p, ';', (size_t)(end - p)), *start = p;
 	uint32_t c = 0;
 	size_t i;

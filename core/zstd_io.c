@@ -252,7 +252,8 @@ reader_decode(struct zstd_reader *r, unsigned char *out, size_t out_size,
 			if (filled < 0)
 				return -1;
 			if (filled == 0) {
-				if (r->dctx != NULL && r->frame_remaining != 0) {
+				if (r->dctx != NULL &&
+				    r->frame_remaining != 0) {
 					error_set(err,
 						  "archive '%s' is truncated "
 						  "(its last zstd frame is "

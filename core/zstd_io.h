@@ -31,7 +31,7 @@ struct byte_sink;
 
 struct zstd_writer {
 	struct byte_sink *out_sink; /* not owned */
-	void *cctx; /* ZSTD_CCtx, NULL without compression */
+	void *cctx;		    /* ZSTD_CCtx, NULL without compression */
 	unsigned char *out;
 	size_t out_size;
 	uint64_t offset;      /* bytes handed to the sink */
@@ -63,8 +63,8 @@ void zstd_writer_release(struct zstd_writer *w);
 /* What the trailer and the first bytes of an archive tell. */
 struct zstd_trailer {
 	uint64_t manifest_offset; /* the frame holding the manifest */
-	uint64_t end;             /* where the trailer starts */
-	int compressed;           /* zstd frames, or a plain tar stream */
+	uint64_t end;		  /* where the trailer starts */
+	int compressed;		  /* zstd frames, or a plain tar stream */
 };
 
 /*
@@ -79,13 +79,13 @@ int zstd_io_read_trailer(struct blob *b, struct zstd_trailer *t,
 
 struct zstd_reader {
 	struct blob *blob; /* not owned */
-	void *dctx; /* ZSTD_DCtx, NULL for a plain tar file */
+	void *dctx;	   /* ZSTD_DCtx, NULL for a plain tar file */
 	unsigned char *in;
 	size_t in_size, in_pos, in_length;
-	uint64_t file_offset;   /* next byte to read from the blob */
-	uint64_t file_end;      /* where the trailer starts */
+	uint64_t file_offset;	/* next byte to read from the blob */
+	uint64_t file_end;	/* where the trailer starts */
 	size_t frame_remaining; /* zstd's hint: 0 at a frame boundary */
-	const char *name;       /* for messages, the blob's */
+	const char *name;	/* for messages, the blob's */
 
 	/*
 	 * Decompression runs ahead in its own thread, so that it overlaps
@@ -116,8 +116,8 @@ int zstd_reader_open(struct zstd_reader *r, struct blob *b,
  * The next block of decompressed bytes: 1 with *data and *length set, 0 at
  * the end, -1 on error (damaged frame, checksum mismatch, truncation).
  */
-int zstd_reader_read(struct zstd_reader *r, const void **data,
-		     size_t *length, struct cairn_error *err);
+int zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
+		     struct cairn_error *err);
 void zstd_reader_release(struct zstd_reader *r);
 
 #endif

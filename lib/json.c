@@ -262,8 +262,8 @@ number_format(double d, char *out, size_t out_size)
 			snprintf(out, out_size, "0");
 			return;
 		}
-		if (point != NULL && strcmp(point, ".") != 0 && point[0] != '\0' &&
-		    (at = strstr(out, point)) != NULL) {
+		if (point != NULL && strcmp(point, ".") != 0 &&
+		    point[0] != '\0' && (at = strstr(out, point)) != NULL) {
 			size_t pl = strlen(point);
 
 			*at = '.';
@@ -354,9 +354,9 @@ array_push(struct json_value *array, struct json_value *item)
 	if (array->u.array.count == array->u.array.capacity) {
 		capacity = array->u.array.capacity ? array->u.array.capacity * 2
 						   : 4;
-		array->u.array.items = xreallocarray(
-			array->u.array.items, capacity,
-			sizeof(struct json_value *));
+		array->u.array.items =
+			xreallocarray(array->u.array.items, capacity,
+				      sizeof(struct json_value *));
 		array->u.array.capacity = capacity;
 	}
 	array->u.array.items[array->u.array.count++] = item;
@@ -461,9 +461,9 @@ object_put(struct json_value *object, char *key_copy, size_t length,
 		capacity = object->u.object.capacity
 				   ? object->u.object.capacity * 2
 				   : 4;
-		object->u.object.members = xreallocarray(
-			object->u.object.members, capacity,
-			sizeof(*object->u.object.members));
+		object->u.object.members =
+			xreallocarray(object->u.object.members, capacity,
+				      sizeof(*object->u.object.members));
 		object->u.object.capacity = capacity;
 	}
 	i = object->u.object.count++;
@@ -1042,8 +1042,7 @@ integer_text_to_int64(const char *text, int64_t *out)
 		v = v * 10 + digit;
 	}
 	if (negative)
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-						     : -(int64_t)v;
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
 	else
 		*out = (int64_t)v;
 	return 0;
@@ -1063,8 +1062,7 @@ json_int64(const struct json_value *value, int64_t *out)
 	} else {
 		/* 1.0 or 1e3: integral when the double is exactly so. */
 		d = number_to_double(value->u.number);
-		if (!(d >= -9223372036854775808.0 &&
-		      d < 9223372036854775808.0))
+		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
 			return -1;
 		i = (int64_t)d;
 		if ((double)i != d)
@@ -1090,8 +1088,7 @@ json_get_string(const struct json_value *object, const char *key)
 }
 
 int
-json_get_int64(const struct json_value *object, const char *key,
-	       int64_t *out)
+json_get_int64(const struct json_value *object, const char *key, int64_t *out)
 {
 	return json_int64(json_object_get(object, key), out);
 }
@@ -1281,8 +1278,7 @@ json_object_set_string(struct json_value *object, const char *key,
 }
 
 int
-json_object_set_int64(struct json_value *object, const char *key,
-		      int64_t value)
+json_object_set_int64(struct json_value *object, const char *key, int64_t value)
 {
 	return json_object_set(object, key, json_new_int64(value));
 }
@@ -1350,8 +1346,7 @@ json_equal(const struct json_value *a, const struct json_value *b)
 			m = &a->u.object.members[i];
 			j = object_find(b, m->key, m->key_length);
 			if (j == SIZE_MAX ||
-			    !json_equal(m->value,
-					b->u.object.members[j].value))
+			    !json_equal(m->value, b->u.object.members[j].value))
 				return 0;
 		}
 		return 1;

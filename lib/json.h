@@ -91,8 +91,7 @@ struct json_value *json_clone(const struct json_value *value);
 int json_object_set(struct json_value *object, const char *key,
 		    struct json_value *value);
 /* Removes the member and returns it (owned by the caller), or NULL. */
-struct json_value *json_object_take(struct json_value *object,
-				    const char *key);
+struct json_value *json_object_take(struct json_value *object, const char *key);
 /* 0, or -1 (value freed) when `array` is not an array or `value` NULL. */
 int json_array_append(struct json_value *array, struct json_value *value);
 

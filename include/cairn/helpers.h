@@ -58,7 +58,7 @@ cairn_error_vset(struct cairn_error *err, const char *format, va_list ap)
 }
 
 static inline int CAIRN_PRINTF(2, 3)
-cairn_error_set(struct cairn_error *err, const char *format, ...)
+	cairn_error_set(struct cairn_error *err, const char *format, ...)
 {
 	va_list ap;
 
@@ -103,7 +103,10 @@ struct cairn_buf {
 	size_t capacity;
 };
 
-#define CAIRN_BUF_INIT {NULL, 0, 0}
+#define CAIRN_BUF_INIT                                                         \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 static inline CAIRN_NORETURN void
 cairn_buf_oom(void)
@@ -156,7 +159,7 @@ cairn_buf_append_str(struct cairn_buf *b, const char *s)
 }
 
 static inline void CAIRN_PRINTF(2, 3)
-cairn_buf_printf(struct cairn_buf *b, const char *format, ...)
+	cairn_buf_printf(struct cairn_buf *b, const char *format, ...)
 {
 	va_list ap;
 	int needed;

@@ -259,8 +259,8 @@ struct cairn_host {
 	/* check and drill: one finding, and one problem, per call. */
 	void (*report_item)(struct cairn_report *report, const char *key,
 			    const char *value);
-	void (*report_problem)(struct cairn_report *report,
-			       const char *format, ...)
+	void (*report_problem)(struct cairn_report *report, const char *format,
+			       ...)
 #if defined(__GNUC__)
 		__attribute__((format(printf, 2, 3)))
 #endif
@@ -312,9 +312,9 @@ struct cairn_host {
 };
 
 /* Whether the running core provides the host service `member`. */
-#define CAIRN_HOST_HAS(host, member)                                   \
-	((host)->size >= offsetof(struct cairn_host, member) +          \
-				 sizeof((host)->member))
+#define CAIRN_HOST_HAS(host, member)                                           \
+	((host)->size >=                                                       \
+	 offsetof(struct cairn_host, member) + sizeof((host)->member))
 
 /*
  * The descriptor a plugin exports as cairn_plugin_entry. `abi_version` is

@@ -48,40 +48,121 @@
 
 const struct kong_kind kong_kinds[KONG_KIND_COUNT] = {
 	{"certificates", "certificates", NULL, NULL, {NULL}, NULL, 0, 0, 0},
-	{"ca_certificates", "ca_certificates", NULL, NULL, {NULL}, NULL, 0, 0,
+	{"ca_certificates",
+	 "ca_certificates",
+	 NULL,
+	 NULL,
+	 {NULL},
+	 NULL,
+	 0,
+	 0,
 	 0},
 	{"consumers", "consumers", NULL, NULL, {NULL}, "username", 0, 0, 0},
-	{"consumer_groups", "consumer_groups", NULL, NULL, {NULL}, "name", 0,
-	 0, 0},
-	{"consumer_group_consumers", "consumer_group_consumers", NULL, NULL,
-	 {"consumer_group", "consumer", NULL}, NULL, 0, 1, 0},
+	{"consumer_groups",
+	 "consumer_groups",
+	 NULL,
+	 NULL,
+	 {NULL},
+	 "name",
+	 0,
+	 0,
+	 0},
+	{"consumer_group_consumers",
+	 "consumer_group_consumers",
+	 NULL,
+	 NULL,
+	 {"consumer_group", "consumer", NULL},
+	 NULL,
+	 0,
+	 1,
+	 0},
 	{"vaults", "vaults", NULL, NULL, {NULL}, "prefix", 0, 0, 0},
 	{"key_sets", "key-sets", NULL, NULL, {NULL}, "name", 0, 0, 0},
-	{"snis", "snis", "certificates", "certificate", {NULL}, "name", 0, 0,
+	{"snis",
+	 "snis",
+	 "certificates",
+	 "certificate",
+	 {NULL},
+	 "name",
+	 0,
+	 0,
 	 0},
-	{"services", "services", NULL, NULL, {"client_certificate", NULL},
-	 "name", 0, 0, 0},
-	{"upstreams", "upstreams", NULL, NULL, {"client_certificate", NULL},
-	 "name", 0, 0, 0},
+	{"services",
+	 "services",
+	 NULL,
+	 NULL,
+	 {"client_certificate", NULL},
+	 "name",
+	 0,
+	 0,
+	 0},
+	{"upstreams",
+	 "upstreams",
+	 NULL,
+	 NULL,
+	 {"client_certificate", NULL},
+	 "name",
+	 0,
+	 0,
+	 0},
 	{"keys", "keys", "key_sets", "set", {NULL}, "name", 0, 0, 0},
-	{"keyauth_credentials", "key-auths", "consumers", "consumer", {NULL},
-	 NULL, 0, 0, 0},
-	{"basicauth_credentials", "basic-auths", "consumers", "consumer",
-	 {NULL}, "username", 0, 0, 0},
-	{"jwt_secrets", "jwts", "consumers", "consumer", {NULL}, NULL, 0, 0,
+	{"keyauth_credentials",
+	 "key-auths",
+	 "consumers",
+	 "consumer",
+	 {NULL},
+	 NULL,
+	 0,
+	 0,
 	 0},
-	{"hmacauth_credentials", "hmac-auths", "consumers", "consumer", {NULL},
-	 "username", 0, 0, 0},
-	{"oauth2_credentials", "oauth2", "consumers", "consumer", {NULL},
-	 "name", 0, 0, 0},
+	{"basicauth_credentials",
+	 "basic-auths",
+	 "consumers",
+	 "consumer",
+	 {NULL},
+	 "username",
+	 0,
+	 0,
+	 0},
+	{"jwt_secrets", "jwts", "consumers", "consumer", {NULL}, NULL, 0, 0, 0},
+	{"hmacauth_credentials",
+	 "hmac-auths",
+	 "consumers",
+	 "consumer",
+	 {NULL},
+	 "username",
+	 0,
+	 0,
+	 0},
+	{"oauth2_credentials",
+	 "oauth2",
+	 "consumers",
+	 "consumer",
+	 {NULL},
+	 "name",
+	 0,
+	 0,
+	 0},
 	{"acls", "acls", "consumers", "consumer", {NULL}, "group", 0, 0, 0},
-	{"routes", "routes", "services", "service", {NULL}, "name", 0, 0,
-	 0},
-	{"targets", "targets", "upstreams", "upstream", {NULL}, "target", 1, 0,
+	{"routes", "routes", "services", "service", {NULL}, "name", 0, 0, 0},
+	{"targets",
+	 "targets",
+	 "upstreams",
+	 "upstream",
+	 {NULL},
+	 "target",
+	 1,
+	 0,
 	 1},
-	{"plugins", "plugins", NULL, NULL,
-	 {"service", "route", "consumer", "consumer_group", NULL}, "name", 0,
-	 0, 0},
+	{"plugins",
+	 "plugins",
+	 NULL,
+	 NULL,
+	 {"service", "route", "consumer", "consumer_group", NULL},
+	 "name",
+	 0,
+	 0,
+	 0},
 };
 
 int
@@ -140,12 +221,14 @@ kong_select_kinds(const char *const *only, size_t count, int *wanted,
 	for (i = 0; i < count; i++) {
 		kind = kong_kind_find(only[i]);
 		if (kind < 0)
-			return kong_error(err, "unknown Kong entity kind '%s' "
+			return kong_error(err,
+					  "unknown Kong entity kind '%s' "
 					  "(kinds: services, routes, plugins, "
 					  "consumers, consumer_groups, "
 					  "consumer_group_consumers, "
 					  "key-auths, ... or their schema "
-					  "names)", only[i]);
+					  "names)",
+					  only[i]);
 		wanted[kind] = 1;
 		/* A group's members go with the group. */
 		if (strcmp(kong_kinds[kind].name, "consumer_groups") == 0)
@@ -281,8 +364,8 @@ kong_fetch_collection(struct kong_client *client, int kind, const char *path,
 	if (n < 0 || (size_t)n >= sizeof(current))
 		return kong_error(err, "path '%s' is too long", path);
 	for (;;) {
-		rc = kong_client_call(client, "GET", current, NULL, 0, 1,
-				      &page, err);
+		rc = kong_client_call(client, "GET", current, NULL, 0, 1, &page,
+				      err);
 		if (rc != 0) {
 			json_free(page);
 			if (rc == 1 && pages == 0)
@@ -290,7 +373,8 @@ kong_fetch_collection(struct kong_client *client, int kind, const char *path,
 			if (rc == 1) {
 				kong_client_url(client, current, next_path,
 						sizeof(next_path));
-				kong_error(err, "'%s' answered HTTP 404 in "
+				kong_error(err,
+					   "'%s' answered HTTP 404 in "
 					   "the middle of a listing",
 					   next_path);
 			}
@@ -301,8 +385,7 @@ kong_fetch_collection(struct kong_client *client, int kind, const char *path,
 			char reason[CAIRN_ERROR_MESSAGE_SIZE];
 
 			memcpy(reason, err->message, sizeof(reason));
-			kong_client_url(client, current, shown,
-					sizeof(shown));
+			kong_client_url(client, current, shown, sizeof(shown));
 			json_free(page);
 			return kong_error(err, "'%s': %s", shown, reason);
 		}
@@ -315,8 +398,10 @@ kong_fetch_collection(struct kong_client *client, int kind, const char *path,
 			kong_client_url(client, current, current,
 					sizeof(current));
 			json_free(page);
-			return kong_error(err, "'%s' answered an unusable "
-					  "'next' link", current);
+			return kong_error(err,
+					  "'%s' answered an unusable "
+					  "'next' link",
+					  current);
 		}
 		/* Kong's links are relative to the root, not the workspace. */
 		memcpy(current, next_path, sizeof(current));
@@ -370,8 +455,7 @@ kong_index_find(const struct kong_index_entry *index, size_t count,
 
 	if (id == NULL)
 		return -1;
-	found = bsearch(&key, index, count, sizeof(*index),
-			kong_index_compare);
+	found = bsearch(&key, index, count, sizeof(*index), kong_index_compare);
 	return found ? (long)found->position : -1;
 }
 
@@ -520,8 +604,7 @@ kong_foreign_id(const struct json_value *entity, const char *field)
 
 /* A copy of an entity for the document: foreign keys as id strings. */
 static struct json_value *
-kong_document_entity(int kind, const struct json_value *entity,
-		     int nested)
+kong_document_entity(int kind, const struct json_value *entity, int nested)
 {
 	struct json_value *copy = json_clone(entity);
 	const struct kong_kind *k = &kong_kinds[kind];
@@ -592,17 +675,17 @@ kong_document_build(const struct kong_set *set)
 				goto fail;
 		}
 		for (i = 0; i < json_length(items); i++) {
-			const struct json_value *entity =
-				json_array_at(items, i);
+			const struct json_value *entity = json_array_at(items,
+									i);
 			struct json_value *copy, *holder, *list;
 			long at = -1;
 
 			if (parent >= 0)
 				at = kong_index_find(
 					index, json_length(set->items[parent]),
-					kong_foreign_id(
-						entity,
-						kong_kinds[kind].parent_fk));
+					kong_foreign_id(entity,
+							kong_kinds[kind]
+								.parent_fk));
 			copy = kong_document_entity(kind, entity, at >= 0);
 			if (copy == NULL)
 				goto fail;
@@ -612,10 +695,10 @@ kong_document_build(const struct kong_set *set)
 				continue;
 			}
 			/* The parent's copy sits at the same position. */
-			holder = (struct json_value *)(uintptr_t)json_array_at(
-				copies[parent], (size_t)at);
-			list = (struct json_value *)(uintptr_t)json_object_get(
-				holder, kong_kinds[kind].name);
+			holder = (struct json_value *)(uintptr_t)
+				json_array_at(copies[parent], (size_t)at);
+			list = (struct json_value *)(uintptr_t)
+				json_object_get(holder, kong_kinds[kind].name);
 			if (list == NULL) {
 				list = json_new_array();
 				if (list == NULL ||
@@ -693,13 +776,14 @@ kong_member_key(const struct json_value *value, const char *name_field)
  * document names them; kong_resolve_members turns names into ids.
  */
 static int
-kong_parse_member(const char *group, const char *consumer,
-		  struct kong_set *set, struct cairn_error *err)
+kong_parse_member(const char *group, const char *consumer, struct kong_set *set,
+		  struct cairn_error *err)
 {
 	int kind = kong_kind_find("consumer_group_consumers");
 
 	if (group == NULL || consumer == NULL)
-		return kong_error(err, "document: a consumer group membership "
+		return kong_error(err,
+				  "document: a consumer group membership "
 				  "without its consumer_group and consumer");
 	set->present[kind] = 1;
 	if (json_array_append(set->items[kind],
@@ -716,8 +800,10 @@ kong_parse_groups(const struct json_value *groups, const char *consumer,
 	size_t i;
 
 	if (json_type(groups) != JSON_ARRAY)
-		return kong_error(err, "document: the 'groups' of consumer "
-				  "'%s' is not a list", consumer);
+		return kong_error(err,
+				  "document: the 'groups' of consumer "
+				  "'%s' is not a list",
+				  consumer);
 	for (i = 0; i < json_length(groups); i++)
 		if (kong_parse_member(kong_member_key(json_array_at(groups, i),
 						      "name"),
@@ -840,9 +926,8 @@ kong_parse_entity(int kind, const struct json_value *item,
 		if (children == NULL)
 			continue;
 		for (i = 0; i < json_length(children); i++) {
-			if (kong_parse_entity(child,
-					      json_array_at(children, i), id,
-					      host, set, err) != 0) {
+			if (kong_parse_entity(child, json_array_at(children, i),
+					      id, host, set, err) != 0) {
 				json_free(children);
 				json_free(copy);
 				return -1;

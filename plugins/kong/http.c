@@ -107,12 +107,14 @@ kong_http_token(struct kong_client *client, const struct kong_config *config,
 	char line[4200];
 	int n, rc = -1;
 
-	if (client->host->secret_read(client->host, config->token_file,
-				      &token, err) != 0)
+	if (client->host->secret_read(client->host, config->token_file, &token,
+				      err) != 0)
 		return -1;
 	if (token[0] == '\0' || strpbrk(token, "\r\n") != NULL) {
-		kong_error(err, "token file '%s' is empty or holds several "
-			   "lines", config->token_file);
+		kong_error(err,
+			   "token file '%s' is empty or holds several "
+			   "lines",
+			   config->token_file);
 		goto out;
 	}
 	n = snprintf(line, sizeof(line), "Kong-Admin-Token: %s", token);
@@ -168,8 +170,7 @@ kong_client_open(struct kong_client *client, const struct kong_config *config,
 		return -1;
 
 	curl_easy_setopt(client->curl, CURLOPT_HTTPHEADER, client->headers);
-	curl_easy_setopt(client->curl, CURLOPT_ERRORBUFFER,
-			 client->curl_error);
+	curl_easy_setopt(client->curl, CURLOPT_ERRORBUFFER, client->curl_error);
 	curl_easy_setopt(client->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(client->curl, CURLOPT_TIMEOUT, config->timeout);
 	curl_easy_setopt(client->curl, CURLOPT_CONNECTTIMEOUT,
@@ -183,8 +184,7 @@ kong_client_open(struct kong_client *client, const struct kong_config *config,
 			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	if (config->ca_file != NULL)
-		curl_easy_setopt(client->curl, CURLOPT_CAINFO,
-				 config->ca_file);
+		curl_easy_setopt(client->curl, CURLOPT_CAINFO, config->ca_file);
 	if (config->client_cert != NULL)
 		curl_easy_setopt(client->curl, CURLOPT_SSLCERT,
 				 config->client_cert);
@@ -213,8 +213,8 @@ kong_client_close(struct kong_client *client)
 }
 
 void
-kong_client_url(const struct kong_client *client, const char *path,
-		char *out, size_t size)
+kong_client_url(const struct kong_client *client, const char *path, char *out,
+		size_t size)
 {
 	int n = snprintf(out, size, "%s%s", client->display, path);
 
@@ -279,9 +279,10 @@ kong_client_request(struct kong_client *client, const char *method,
 		*response = json_parse(buffer.data, buffer.length, parse_error,
 				       sizeof(parse_error));
 		if (*response == NULL) {
-			kong_error(err, "'%s' answered HTTP %ld with a body "
-				   "that is not JSON (%s)", shown, *status,
-				   parse_error);
+			kong_error(err,
+				   "'%s' answered HTTP %ld with a body "
+				   "that is not JSON (%s)",
+				   shown, *status, parse_error);
 			goto out;
 		}
 	}

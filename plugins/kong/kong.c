@@ -34,9 +34,18 @@
 #define KONG_DOCUMENT_MAX (1024u * 1024u * 1024u)
 
 static const char *const kong_keys[] = {
-	"admin-url", "token-file", "headers", "ca-file", "client-cert",
-	"client-key", "client-key-passphrase-file", "workspace",
-	"select-tags", "timeout", "drill-target", NULL,
+	"admin-url",
+	"token-file",
+	"headers",
+	"ca-file",
+	"client-cert",
+	"client-key",
+	"client-key-passphrase-file",
+	"workspace",
+	"select-tags",
+	"timeout",
+	"drill-target",
+	NULL,
 };
 
 static void
@@ -158,8 +167,8 @@ kong_check_headers(const struct cairn_setting *setting,
 			kong_bad(err, setting, "line breaks in a header");
 			goto out;
 		}
-		grown = realloc(config->headers, (config->header_count + 1) *
-							 sizeof(*grown));
+		grown = realloc(config->headers,
+				(config->header_count + 1) * sizeof(*grown));
 		if (grown == NULL)
 			goto oom;
 		config->headers = grown;
@@ -301,14 +310,15 @@ kong_configure(const struct cairn_host *host,
 		}
 	}
 	if (key_setting != NULL && config->client_cert == NULL) {
-		kong_bad(err, key_setting,
-			 "'client-key' needs 'client-cert'");
+		kong_bad(err, key_setting, "'client-key' needs 'client-cert'");
 		goto fail;
 	}
 	if (config->admin_url == NULL && !job->restore_only) {
 		err->setting = NULL;
-		kong_error(err, "job '%s' needs 'admin-url' (the Admin API, "
-			   "e.g. http://127.0.0.1:40081)", job->job);
+		kong_error(err,
+			   "job '%s' needs 'admin-url' (the Admin API, "
+			   "e.g. http://127.0.0.1:40081)",
+			   job->job);
 		goto fail;
 	}
 	*state = config;
@@ -345,12 +355,13 @@ kong_node_info(struct kong_client *client, char *version, size_t vsize,
 	if (kong_client_call(client, "GET", "/", NULL, 0, 0, &info, err))
 		return -1;
 	v = json_get_string(info, "version");
-	d = json_get_string(json_object_get(info, "configuration"),
-			    "database");
+	d = json_get_string(json_object_get(info, "configuration"), "database");
 	if (v == NULL) {
 		json_free(info);
-		return kong_error(err, "'%s/' does not look like Kong's Admin "
-				  "API (no version)", client->display);
+		return kong_error(err,
+				  "'%s/' does not look like Kong's Admin "
+				  "API (no version)",
+				  client->display);
 	}
 	snprintf(version, vsize, "%s", v);
 	snprintf(database, dsize, "%s", d ? d : "unknown");
@@ -398,8 +409,10 @@ kong_backup_export(const struct cairn_host *host, struct kong_client *client,
 	config = json_object_get(answer, "config");
 	if (json_type(config) != JSON_STRING) {
 		json_free(answer);
-		return kong_error(err, "'%s/config' answered without a "
-				  "'config' string", client->display);
+		return kong_error(err,
+				  "'%s/config' answered without a "
+				  "'config' string",
+				  client->display);
 	}
 	rc = kong_write_entry(host, sink, KONG_DBLESS_ENTRY,
 			      json_string(config), json_string_length(config),
@@ -409,8 +422,8 @@ kong_backup_export(const struct cairn_host *host, struct kong_client *client,
 }
 
 static int
-kong_backup(void *state, const struct cairn_host *host,
-	    struct cairn_sink *sink, struct cairn_error *err)
+kong_backup(void *state, const struct cairn_host *host, struct cairn_sink *sink,
+	    struct cairn_error *err)
 {
 	struct kong_config *config = state;
 	struct kong_client client;
@@ -434,7 +447,8 @@ kong_backup(void *state, const struct cairn_host *host,
 	if (strtol(version, NULL, 10) < 3)
 		host->log(host, CAIRN_LOG_WARNING,
 			  "'%s' runs Kong %s; this plugin knows Kong "
-			  "3.x's entities", client.display, version);
+			  "3.x's entities",
+			  client.display, version);
 	if (kong_fetch(&client, config->select_tags, NULL, &set, err))
 		goto out;
 	if (dbless && kong_backup_export(host, &client, sink, err))
@@ -471,9 +485,8 @@ kong_backup(void *state, const struct cairn_host *host,
 	}
 	snprintf(value, sizeof(value), "%zu", total);
 	host->fact_set(sink, "kong.entities", value);
-	host->log(host, CAIRN_LOG_INFO,
-		  "%zu entities from Kong %s at '%s'%s", total, version,
-		  client.display, dbless ? " (DB-less)" : "");
+	host->log(host, CAIRN_LOG_INFO, "%zu entities from Kong %s at '%s'%s",
+		  total, version, client.display, dbless ? " (DB-less)" : "");
 	rc = 0;
 out:
 	free(text);
@@ -505,16 +518,17 @@ kong_read_archive(const struct cairn_host *host, struct cairn_source *source,
 					      err)) == 1) {
 			if (used + length + 1 > KONG_DOCUMENT_MAX) {
 				free(buffer);
-				return kong_error(err, "'%s' in the archive is "
-						  "too large", KONG_ENTRY);
+				return kong_error(err,
+						  "'%s' in the archive is "
+						  "too large",
+						  KONG_ENTRY);
 			}
 			if (used + length + 1 > size) {
 				size = (used + length + 1) * 2;
 				grown = realloc(buffer, size);
 				if (grown == NULL) {
 					free(buffer);
-					return kong_error(err,
-							  "out of memory");
+					return kong_error(err, "out of memory");
 				}
 				buffer = grown;
 			}
@@ -537,8 +551,10 @@ kong_read_archive(const struct cairn_host *host, struct cairn_source *source,
 			      sizeof(parse_error));
 	if (document == NULL) {
 		free(buffer);
-		return kong_error(err, "'%s' in the archive is not valid "
-				  "JSON: %s", KONG_ENTRY, parse_error);
+		return kong_error(err,
+				  "'%s' in the archive is not valid "
+				  "JSON: %s",
+				  KONG_ENTRY, parse_error);
 	}
 	rc = kong_document_parse(document, host, set, err);
 	json_free(document);
@@ -561,8 +577,7 @@ kong_log_totals(const struct cairn_host *host, const char *url,
 		  dry_run ? "dry run against" : "restored into", url,
 		  t->created, dry_run ? "to create" : "created", t->updated,
 		  dry_run ? "to update" : "updated", t->unchanged, t->extra,
-		  force ? (dry_run ? "to delete" : "deleted")
-			: "left alone",
+		  force ? (dry_run ? "to delete" : "deleted") : "left alone",
 		  t->skipped ? " (some entities skipped, see above)" : "");
 }
 
@@ -582,15 +597,15 @@ kong_restore(void *state, const struct cairn_host *host,
 	int rc = -1;
 
 	memset(&request, 0, sizeof(request));
-	if (kong_select_kinds(options->only, options->only_count, wanted,
-			      err))
+	if (kong_select_kinds(options->only, options->only_count, wanted, err))
 		return -1;
 	if (options->target != NULL) {
 		struct cairn_setting fake = {"--to", options->target, 0};
 
 		if (kong_check_url(&fake, &target, err)) {
 			err->setting = NULL;
-			return kong_error(err, "--to '%s': expected an Admin "
+			return kong_error(err,
+					  "--to '%s': expected an Admin "
 					  "API URL such as "
 					  "http://127.0.0.1:40081",
 					  options->target);
@@ -599,7 +614,8 @@ kong_restore(void *state, const struct cairn_host *host,
 		if (kong_need_url(config, err))
 			return -1;
 		if (!options->force && !options->dry_run)
-			return kong_error(err, "restoring into the job's own "
+			return kong_error(err,
+					  "restoring into the job's own "
 					  "Admin API '%s' overwrites the live "
 					  "gateway: give --force, or --to URL",
 					  config->admin_url);
@@ -689,8 +705,7 @@ kong_drill_compare(const struct cairn_host *host, struct kong_client *client,
 						  sizeof(label));
 				host->report_problem(
 					report, "%s %s in the drill target",
-					label,
-					got ? "differs" : "is missing");
+					label, got ? "differs" : "is missing");
 			}
 		}
 		snprintf(key, sizeof(key), "kong.drill.%s",
@@ -726,16 +741,17 @@ kong_drill(void *state, const struct cairn_host *host,
 	size_t length = 0, differences = 0;
 	int rc = -1, opened = 0;
 
-	target = options->drill_target ? strdup(options->drill_target)
+	target = options->drill_target	? strdup(options->drill_target)
 		 : config->drill_target ? strdup(config->drill_target)
 					: NULL;
 	if (target == NULL)
 		return kong_error(err, "a kong drill restores into a scratch "
-				  "Admin API: set 'drill-target'");
+				       "Admin API: set 'drill-target'");
 	if (config->admin_url != NULL &&
 	    strcmp(target, config->admin_url) == 0) {
 		free(target);
-		return kong_error(err, "'drill-target' is the job's own "
+		return kong_error(err,
+				  "'drill-target' is the job's own "
 				  "'admin-url': a drill would overwrite the "
 				  "live gateway");
 	}
@@ -757,8 +773,10 @@ kong_drill(void *state, const struct cairn_host *host,
 	request.archived_version = host->fact_get(source, "kong.version");
 	if (kong_restore_run(host, &request, &totals, err))
 		goto out;
-	snprintf(value, sizeof(value), "%zu created, %zu updated, %zu "
-		 "deleted", totals.created, totals.updated, totals.deleted);
+	snprintf(value, sizeof(value),
+		 "%zu created, %zu updated, %zu "
+		 "deleted",
+		 totals.created, totals.updated, totals.deleted);
 	host->report_item(report, "kong.drill.restore", value);
 
 	opened = 1; /* kong_client_open leaves a closable client */
@@ -773,8 +791,10 @@ kong_drill(void *state, const struct cairn_host *host,
 			       &differences, err))
 		goto close;
 	if (differences > 0) {
-		kong_error(err, "%zu entities of the drill target differ from "
-			   "the archive", differences);
+		kong_error(err,
+			   "%zu entities of the drill target differ from "
+			   "the archive",
+			   differences);
 		goto close;
 	}
 	rc = 0;
@@ -819,12 +839,10 @@ kong_check(void *state, const struct cairn_host *host,
 		host->report_problem(report, "%s", err->message);
 		goto out;
 	}
-	db = json_object_get(json_object_get(status, "database"),
-			     "reachable");
+	db = json_object_get(json_object_get(status, "database"), "reachable");
 	if (json_type(db) == JSON_BOOL) {
 		host->report_item(report, "kong.status.database",
-				  json_bool(db) ? "reachable"
-						: "unreachable");
+				  json_bool(db) ? "reachable" : "unreachable");
 		if (!json_bool(db))
 			host->report_problem(report,
 					     "Kong at '%s' cannot reach its "

@@ -46,7 +46,7 @@ struct kong_config {
 	char *client_key_passphrase_file;
 	char *workspace;
 	char *select_tags; /* Kong's tags filter, "a,b" */
-	long timeout;      /* seconds, per request */
+	long timeout;	   /* seconds, per request */
 	char *drill_target;
 };
 
@@ -100,18 +100,20 @@ void kong_client_url(const struct kong_client *client, const char *path,
 
 /* The entity kinds, in restore (dependency) order. */
 struct kong_kind {
-	const char *name;      /* schema and document name: "services" */
-	const char *path;      /* Admin API collection: "key-auths" */
-	const char *parent;    /* kind it nests under in the document */
-	const char *parent_fk; /* its field naming the parent */
+	const char *name;	/* schema and document name: "services" */
+	const char *path;	/* Admin API collection: "key-auths" */
+	const char *parent;	/* kind it nests under in the document */
+	const char *parent_fk;	/* its field naming the parent */
 	const char *foreign[5]; /* other foreign key fields, NULL-ended */
-	const char *label;     /* field naming an entity in messages */
-	int through_parent;    /* only listed and written via the parent */
-	int membership;        /* consumer_group_consumers: see above */
-	int post_creates;      /* PUT only updates: created by POST */
+	const char *label;	/* field naming an entity in messages */
+	int through_parent;	/* only listed and written via the parent */
+	int membership;		/* consumer_group_consumers: see above */
+	int post_creates;	/* PUT only updates: created by POST */
 };
 
-enum { KONG_KIND_COUNT = 20 };
+enum {
+	KONG_KIND_COUNT = 20
+};
 
 extern const struct kong_kind kong_kinds[KONG_KIND_COUNT];
 
@@ -136,9 +138,8 @@ size_t kong_set_count(const struct kong_set *set, int kind);
  * each consumer group (GET /consumer_groups/{id}/consumers); with `tags`,
  * only those of consumers read are kept.
  */
-int kong_fetch(struct kong_client *client, const char *tags,
-	       const int *wanted, struct kong_set *set,
-	       struct cairn_error *err);
+int kong_fetch(struct kong_client *client, const char *tags, const int *wanted,
+	       struct kong_set *set, struct cairn_error *err);
 
 /* The declarative configuration of `set`; NULL when out of memory. */
 struct json_value *kong_document_build(const struct kong_set *set);
@@ -179,8 +180,8 @@ int kong_entity_path(int kind, const struct json_value *entity, char *out,
  * The collection one entity is created in by POST: "/upstreams/{upstream
  * id}/targets" for a target.
  */
-int kong_collection_path(int kind, const struct json_value *entity,
-			 char *out, size_t size);
+int kong_collection_path(int kind, const struct json_value *entity, char *out,
+			 size_t size);
 
 /*
  * Selected kinds for --only; every kind when `count` is 0. Selecting

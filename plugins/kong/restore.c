@@ -70,7 +70,7 @@ enum kong_action {
 
 struct kong_plan {
 	unsigned char *actions[KONG_KIND_COUNT]; /* per archived entity */
-	size_t *extras[KONG_KIND_COUNT];         /* positions in `live` */
+	size_t *extras[KONG_KIND_COUNT];	 /* positions in `live` */
 	size_t extra_count[KONG_KIND_COUNT];
 	struct kong_restore_totals per_kind[KONG_KIND_COUNT];
 };
@@ -107,8 +107,8 @@ kong_id_index(const struct json_value *items)
 }
 
 static const struct json_value *
-kong_id_lookup(const struct kong_id_index *index, const struct json_value *items,
-	       const char *id)
+kong_id_lookup(const struct kong_id_index *index,
+	       const struct json_value *items, const char *id)
 {
 	struct kong_id_index key = {id, 0};
 	const struct kong_id_index *found;
@@ -320,9 +320,9 @@ kong_plan_kind(const struct cairn_host *host,
 		match = kong_id_lookup(live_index, items,
 				       json_get_string(entity, "id"));
 		if (!dbless && kong_hashed_secret(kind, entity) != NULL)
-			action = kong_plan_hashed(
-				host, kind, entity, match,
-				kong_hashed_secret(kind, entity));
+			action = kong_plan_hashed(host, kind, entity, match,
+						  kong_hashed_secret(kind,
+								     entity));
 		else if (!dbless && match == NULL &&
 			 kong_kinds[kind].membership)
 			action = kong_plan_member(host, request, live, entity,
@@ -363,7 +363,8 @@ kong_plan_kind(const struct cairn_host *host,
 	if (unreferenced > KONG_EXTRA_SHOWN)
 		host->log(host, CAIRN_LOG_WARNING,
 			  "... and %zu more %s not restored for the same "
-			  "reason", unreferenced - KONG_EXTRA_SHOWN,
+			  "reason",
+			  unreferenced - KONG_EXTRA_SHOWN,
 			  kong_kinds[kind].name);
 	free(live_index);
 	free(archive_index);
@@ -380,8 +381,7 @@ kong_plan_log(const struct cairn_host *host,
 	char label[512];
 	size_t i;
 
-	if (t->created + t->updated + t->unchanged + t->extra + t->skipped ==
-	    0)
+	if (t->created + t->updated + t->unchanged + t->extra + t->skipped == 0)
 		return;
 	host->log(host, CAIRN_LOG_INFO,
 		  "%s: %zu %s, %zu %s, %zu unchanged, %zu extra in the "
@@ -391,9 +391,9 @@ kong_plan_log(const struct cairn_host *host,
 		  request->dry_run ? "to update" : "updated", t->unchanged,
 		  t->extra,
 		  t->extra == 0 ? ""
-		  : request->force ? (request->dry_run ? " (to delete)"
-						       : " (deleted)")
-				   : " (left alone)",
+		  : request->force
+			  ? (request->dry_run ? " (to delete)" : " (deleted)")
+			  : " (left alone)",
 		  t->skipped ? ", some skipped" : "");
 	for (i = 0; i < plan->extra_count[kind] && i < KONG_EXTRA_SHOWN; i++) {
 		kong_entity_label(kind,
@@ -404,8 +404,7 @@ kong_plan_log(const struct cairn_host *host,
 			  label);
 	}
 	if (plan->extra_count[kind] > KONG_EXTRA_SHOWN)
-		host->log(host, CAIRN_LOG_INFO,
-			  "... and %zu more extra %s",
+		host->log(host, CAIRN_LOG_INFO, "... and %zu more extra %s",
 			  plan->extra_count[kind] - KONG_EXTRA_SHOWN,
 			  kong_kinds[kind].name);
 }
@@ -561,7 +560,8 @@ kong_apply(const struct cairn_host *host, struct kong_client *client,
 				if (kong_delete_entity(
 					    client, kind,
 					    json_array_at(live->items[kind],
-							  plan->extras[kind][i]),
+							  plan->extras[kind]
+								      [i]),
 					    err) != 0)
 					return -1;
 				totals->deleted++;
@@ -604,12 +604,15 @@ kong_apply_dbless(struct kong_client *client,
 
 	for (kind = 0; kind < KONG_KIND_COUNT; kind++)
 		if (!request->wanted[kind])
-			return kong_error(err, "'%s' runs without a database: "
+			return kong_error(err,
+					  "'%s' runs without a database: "
 					  "POST /config replaces its whole "
 					  "configuration, so --only cannot "
-					  "be honoured", client->display);
+					  "be honoured",
+					  client->display);
 	if (totals->extra > 0 && !request->force)
-		return kong_error(err, "'%s' runs without a database and holds "
+		return kong_error(err,
+				  "'%s' runs without a database and holds "
 				  "%zu entities the archive does not have: "
 				  "POST /config would remove them; use "
 				  "--force to replace its configuration",
@@ -683,10 +686,12 @@ kong_restore_run(const struct cairn_host *host,
 			continue;
 		if (!live.present[kind]) {
 			if (kong_set_count(request->archive, kind) > 0) {
-				kong_error(err, "'%s' has no '%s' entities "
+				kong_error(err,
+					   "'%s' has no '%s' entities "
 					   "(older Kong or plugin not "
 					   "installed): cannot restore %zu "
-					   "of them", client.display,
+					   "of them",
+					   client.display,
 					   kong_kinds[kind].path,
 					   kong_set_count(request->archive,
 							  kind));

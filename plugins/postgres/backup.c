@@ -87,14 +87,14 @@ postgres_count_rows(PGconn *conn, const char *what,
 {
 	/* Ordinary tables the dump carries: not catalogs, not extensions'. */
 	static const char list_sql[] =
-	    "SELECT n.nspname, c.relname FROM pg_class c "
-	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-	    "WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
-	    "AND n.nspname <> 'information_schema' "
-	    "AND n.nspname !~ '^pg_' "
-	    "AND NOT EXISTS (SELECT 1 FROM pg_depend d "
-	    "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
-	    "AND d.deptype = 'e') ORDER BY 1, 2";
+		"SELECT n.nspname, c.relname FROM pg_class c "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
+		"AND n.nspname <> 'information_schema' "
+		"AND n.nspname !~ '^pg_' "
+		"AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+		"WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
+		"AND d.deptype = 'e') ORDER BY 1, 2";
 	PGresult *list = NULL, *res = NULL;
 	char *schema = NULL, *table = NULL, *sql = NULL, *end;
 	size_t length;
@@ -120,9 +120,10 @@ postgres_count_rows(PGconn *conn, const char *what,
 			goto oom;
 		if (postgres_query(conn, what, sql, 0, NULL, &res, err) == -1)
 			goto out;
-		if (postgres_rowcounts_add(
-			rc, PQgetvalue(list, i, 0), PQgetvalue(list, i, 1),
-			strtoll(PQgetvalue(res, 0, 0), &end, 10)) == -1)
+		if (postgres_rowcounts_add(rc, PQgetvalue(list, i, 0),
+					   PQgetvalue(list, i, 1),
+					   strtoll(PQgetvalue(res, 0, 0), &end,
+						   10)) == -1)
 			goto oom;
 		PQclear(res);
 		res = NULL;
@@ -290,10 +291,12 @@ postgres_dump_one(struct postgres_backup_run *run, struct postgres_db *db,
 		postgres_error(err, "cannot dump %s: %s", what, inner.message);
 		goto out;
 	}
-	if (postgres_stream_child(
-		run, &child, db->entry, db->size, inline_, &db->dumped, buf,
-		run->cfg->format == POSTGRES_FORMAT_CUSTOM ? "PGDMP" : NULL,
-		&inner) == -1) {
+	if (postgres_stream_child(run, &child, db->entry, db->size, inline_,
+				  &db->dumped, buf,
+				  run->cfg->format == POSTGRES_FORMAT_CUSTOM
+					  ? "PGDMP"
+					  : NULL,
+				  &inner) == -1) {
 		postgres_error(err, "cannot dump %s: %s", what, inner.message);
 		goto out;
 	}
@@ -461,11 +464,11 @@ postgres_select(struct postgres_backup_run *run, PGconn *conn,
 		struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT datname, CASE WHEN has_database_privilege(oid, "
-	    "'CONNECT') THEN pg_database_size(oid) END, "
-	    "pg_encoding_to_char(encoding), pg_get_userbyid(datdba), "
-	    "datcollate, datctype, datistemplate "
-	    "FROM pg_database WHERE datallowconn ORDER BY datname";
+		"SELECT datname, CASE WHEN has_database_privilege(oid, "
+		"'CONNECT') THEN pg_database_size(oid) END, "
+		"pg_encoding_to_char(encoding), pg_get_userbyid(datdba), "
+		"datcollate, datctype, datistemplate "
+		"FROM pg_database WHERE datallowconn ORDER BY datname";
 	const struct postgres_config *cfg = run->cfg;
 	const char *label = run->session->ep.label;
 	PGresult *res = NULL;
@@ -590,13 +593,13 @@ postgres_write_records(struct postgres_backup_run *run,
 	n = snprintf(name, sizeof(name), "databases/%s.database.sql",
 		     db->encoded);
 	if (n < 0 || (size_t)n >= sizeof(name) ||
-	    postgres_write_entry(run, name, db->props, db->props_length,
-				 err) == -1)
+	    postgres_write_entry(run, name, db->props, db->props_length, err) ==
+		    -1)
 		return -1;
 	n = snprintf(name, sizeof(name), "databases/%s.grants", db->encoded);
 	if (n < 0 || (size_t)n >= sizeof(name) ||
-	    postgres_write_entry(run, name, db->grants.data,
-				 db->grants.length, err) == -1)
+	    postgres_write_entry(run, name, db->grants.data, db->grants.length,
+				 err) == -1)
 		return -1;
 	return 0;
 }
@@ -648,11 +651,11 @@ postgres_server_facts(struct postgres_backup_run *run, PGconn *conn,
 		      struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT r.rolsuper, CASE WHEN EXISTS (SELECT 1 FROM pg_roles "
-	    "WHERE rolname = 'pg_read_all_data') THEN "
-	    "pg_has_role('pg_read_all_data', 'USAGE') ELSE false END, "
-	    "pg_is_in_recovery() FROM pg_roles r "
-	    "WHERE r.rolname = current_user";
+		"SELECT r.rolsuper, CASE WHEN EXISTS (SELECT 1 FROM pg_roles "
+		"WHERE rolname = 'pg_read_all_data') THEN "
+		"pg_has_role('pg_read_all_data', 'USAGE') ELSE false END, "
+		"pg_is_in_recovery() FROM pg_roles r "
+		"WHERE r.rolname = current_user";
 	const char *label = run->session->ep.label;
 	const char *version;
 	char what[600], number[32];
@@ -719,7 +722,7 @@ postgres_backup(void *state, const struct cairn_host *host,
 	    postgres_session_choose_client(&session, cfg, PQserverVersion(conn),
 					   err) == -1 ||
 	    postgres_grants_roles(conn, run.superuser, NULL, &run.roles, err) ==
-		-1)
+		    -1)
 		goto out;
 	PQfinish(conn);
 	conn = NULL;

@@ -135,7 +135,8 @@ keeper_empty_dir(int dirfd, int depth)
 				if (isdir) {
 					fd = openat(dirfd, name,
 						    O_RDONLY | O_DIRECTORY |
-							O_NOFOLLOW | O_CLOEXEC);
+							    O_NOFOLLOW |
+							    O_CLOEXEC);
 					if (fd >= 0) {
 						keeper_empty_dir(fd, depth + 1);
 						close(fd);
@@ -371,8 +372,8 @@ cluster_log_tail(const char *path, char *out, size_t size)
 
 /* Who runs the cluster: see the top of this file. */
 static int
-cluster_choose_user(struct postgres_cluster *c, const struct postgres_config *cfg,
-		    struct cairn_error *err)
+cluster_choose_user(struct postgres_cluster *c,
+		    const struct postgres_config *cfg, struct cairn_error *err)
 {
 	struct passwd pw, *found = NULL;
 	char buf[4096];
@@ -423,8 +424,8 @@ cluster_choose_user(struct postgres_cluster *c, const struct postgres_config *cf
 
 /* Whether dir holds initdb and postgres; their version in *version. */
 static int
-cluster_probe_dir(const char *dir, char *const *envp, int *version,
-		  char *text, size_t size)
+cluster_probe_dir(const char *dir, char *const *envp, int *version, char *text,
+		  size_t size)
 {
 	struct cairn_error ignored;
 	char path[PATH_MAX];
@@ -457,7 +458,8 @@ cluster_find_server(struct postgres_cluster *c,
 	glob_t g;
 
 	postgres_version_major_text(archive_version, major, sizeof(major));
-	if (cfg->bin_dir != NULL && postgres_list_add(&dirs, cfg->bin_dir) == -1)
+	if (cfg->bin_dir != NULL &&
+	    postgres_list_add(&dirs, cfg->bin_dir) == -1)
 		goto oom;
 	memset(&g, 0, sizeof(g));
 	if (glob("/usr/lib/postgresql/*/bin", 0, NULL, &g) == 0)
@@ -501,7 +503,7 @@ cluster_find_server(struct postgres_cluster *c,
 		/* pg-bin-dir first; else the closest major version. */
 		if (best >= 0 && (best_preferred ||
 				  postgres_version_major(version) >=
-				      postgres_version_major(c->version)))
+					  postgres_version_major(c->version)))
 			continue;
 		best = (int)i;
 		best_preferred = cfg->bin_dir != NULL && i == 0;
@@ -514,8 +516,7 @@ cluster_find_server(struct postgres_cluster *c,
 			       "postgres) of version %s or newer for a "
 			       "throwaway drill cluster: found %s; install "
 			       "postgresql-%s, or set 'drill-target'",
-			       major, found[0] != '\0' ? found : "none",
-			       major);
+			       major, found[0] != '\0' ? found : "none", major);
 		goto out;
 	}
 	c->bin_dir = strdup(dirs.items[best]);
@@ -583,7 +584,8 @@ cluster_fork_keeper(struct postgres_cluster *c,
 	pid_t pid;
 
 	if (pipe2(command, O_CLOEXEC) == -1 || pipe2(status, O_CLOEXEC) == -1) {
-		postgres_error(err, "cannot create a pipe: %s", strerror(errno));
+		postgres_error(err, "cannot create a pipe: %s",
+			       strerror(errno));
 		goto fail;
 	}
 	max = sysconf(_SC_OPEN_MAX);
@@ -598,7 +600,8 @@ cluster_fork_keeper(struct postgres_cluster *c,
 		keeper_main(plan);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
-		postgres_error(err, "cannot start the drill cluster's keeper: %s",
+		postgres_error(err,
+			       "cannot start the drill cluster's keeper: %s",
 			       strerror(errno));
 		goto fail;
 	}
@@ -621,9 +624,8 @@ fail:
 }
 
 int
-postgres_cluster_describe(const struct postgres_config *cfg,
-			  int server_version, char *text, size_t size,
-			  struct cairn_error *err)
+postgres_cluster_describe(const struct postgres_config *cfg, int server_version,
+			  char *text, size_t size, struct cairn_error *err)
 {
 	struct postgres_cluster c;
 	char **envp;
@@ -737,10 +739,15 @@ postgres_cluster_start(struct postgres_cluster *c,
 		goto out;
 	}
 	{
-		const char *initdb_args[] = {
-		    program,	 "--pgdata",	 data,
-		    "--username", POSTGRES_CLUSTER_SUPERUSER, "--auth=trust",
-		    "--encoding=UTF8", "--no-locale", "--no-sync"};
+		const char *initdb_args[] = {program,
+					     "--pgdata",
+					     data,
+					     "--username",
+					     POSTGRES_CLUSTER_SUPERUSER,
+					     "--auth=trust",
+					     "--encoding=UTF8",
+					     "--no-locale",
+					     "--no-sync"};
 		size_t length = strlen(c->dir) + 32;
 
 		socket_opt = malloc(length);
@@ -751,27 +758,39 @@ postgres_cluster_start(struct postgres_cluster *c,
 		{
 			/* Private, fast and small: nothing here must last. */
 			const char *server_args[] = {
-			    server_program,
-			    "-D", data,
-			    "-p", POSTGRES_CLUSTER_PORT,
-			    "-c", "listen_addresses=",
-			    "-c", socket_opt,
-			    "-c", "unix_socket_permissions=0700",
-			    "-c", "fsync=off",
-			    "-c", "full_page_writes=off",
-			    "-c", "synchronous_commit=off",
-			    "-c", "autovacuum=off",
-			    "-c", "dynamic_shared_memory_type=mmap",
-			    "-c", "logging_collector=off",
-			    "-c", "max_connections=40",
+				server_program,
+				"-D",
+				data,
+				"-p",
+				POSTGRES_CLUSTER_PORT,
+				"-c",
+				"listen_addresses=",
+				"-c",
+				socket_opt,
+				"-c",
+				"unix_socket_permissions=0700",
+				"-c",
+				"fsync=off",
+				"-c",
+				"full_page_writes=off",
+				"-c",
+				"synchronous_commit=off",
+				"-c",
+				"autovacuum=off",
+				"-c",
+				"dynamic_shared_memory_type=mmap",
+				"-c",
+				"logging_collector=off",
+				"-c",
+				"max_connections=40",
 			};
 
 			initdb = cluster_argv(initdb_args,
 					      sizeof(initdb_args) /
-						  sizeof(initdb_args[0]));
+						      sizeof(initdb_args[0]));
 			server = cluster_argv(server_args,
 					      sizeof(server_args) /
-						  sizeof(server_args[0]));
+						      sizeof(server_args[0]));
 		}
 	}
 	/* Copied into the vectors: nothing the keeper inherits is lost. */
@@ -830,8 +849,8 @@ postgres_cluster_start(struct postgres_cluster *c,
 			       "'%s') failed%s: %s",
 			       c->user, c->dir,
 			       WIFEXITED(value) && WEXITSTATUS(value) == 126
-				   ? " (cannot switch user)"
-				   : "",
+				       ? " (cannot switch user)"
+				       : "",
 			       tail[0] ? tail : "no output");
 		goto out;
 	}
@@ -872,7 +891,7 @@ postgres_cluster_endpoint(const struct postgres_cluster *c,
 	if (cfg->job == NULL ||
 	    postgres_params_set(&cfg->params, "host", c->dir) == -1 ||
 	    postgres_params_set(&cfg->params, "port", POSTGRES_CLUSTER_PORT) ==
-		-1 ||
+		    -1 ||
 	    postgres_params_set(&cfg->params, "user",
 				POSTGRES_CLUSTER_SUPERUSER) == -1 ||
 	    postgres_params_set(&cfg->params, "connect_timeout", "30") == -1) {

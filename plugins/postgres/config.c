@@ -17,24 +17,24 @@
 #include <unistd.h>
 
 const char *const postgres_keys[] = {
-    "host",
-    "port",
-    "user",
-    "password-file",
-    "service",
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "databases",
-    "exclude-databases",
-    "format",
-    "jobs",
-    "pg-bin-dir",
-    "connect-timeout",
-    "drill-target",
-    "drill-user",
-    NULL,
+	"host",
+	"port",
+	"user",
+	"password-file",
+	"service",
+	"sslmode",
+	"sslrootcert",
+	"sslcert",
+	"sslkey",
+	"databases",
+	"exclude-databases",
+	"format",
+	"jobs",
+	"pg-bin-dir",
+	"connect-timeout",
+	"drill-target",
+	"drill-user",
+	NULL,
 };
 
 /* Job keys passed to libpq as they are, under libpq's keyword. */
@@ -42,9 +42,9 @@ static const struct {
 	const char *key;
 	const char *keyword;
 } postgres_libpq_keys[] = {
-    {"host", "host"},       {"user", "user"},
-    {"service", "service"}, {"sslrootcert", "sslrootcert"},
-    {"sslcert", "sslcert"}, {"sslkey", "sslkey"},
+	{"host", "host"},	{"user", "user"},
+	{"service", "service"}, {"sslrootcert", "sslrootcert"},
+	{"sslcert", "sslcert"}, {"sslkey", "sslkey"},
 };
 
 static int
@@ -151,8 +151,8 @@ postgres_config_setting(struct postgres_config *cfg,
 			goto oom;
 	} else if (strcmp(k, "sslmode") == 0) {
 		static const char *const modes[] = {
-		    "disable", "allow",     "prefer",
-		    "require", "verify-ca", "verify-full",
+			"disable", "allow",	"prefer",
+			"require", "verify-ca", "verify-full",
 		};
 
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

@@ -82,11 +82,12 @@ postgres_endpoint_init(struct postgres_endpoint *ep,
 		options = PQconninfoParse(target, &message);
 		if (options == NULL) {
 			postgres_trim_message(message, text, sizeof(text));
-			postgres_error(
-			    err,
-			    "'%s' is not a libpq connection URI: "
-			    "%s",
-			    target, message != NULL ? text : "out of memory");
+			postgres_error(err,
+				       "'%s' is not a libpq connection URI: "
+				       "%s",
+				       target,
+				       message != NULL ? text
+						       : "out of memory");
 			goto out;
 		}
 		for (o = options; o->keyword != NULL; o++) {
@@ -420,8 +421,8 @@ postgres_session_init(struct postgres_session *s,
 			goto oom;
 	}
 	if (s->passfile != NULL) {
-		len =
-		    snprintf(path, sizeof(path), "PGPASSFILE=%s", s->passfile);
+		len = snprintf(path, sizeof(path), "PGPASSFILE=%s",
+			       s->passfile);
 		if (len < 0 || (size_t)len >= sizeof(path) ||
 		    (set[n++] = strdup(path)) == NULL)
 			goto oom;
@@ -462,8 +463,9 @@ postgres_session_release(struct postgres_session *s)
 
 				memset(zeros, 0, sizeof(zeros));
 				while (left > 0) {
-					size_t chunk =
-					    left > 256 ? 256 : (size_t)left;
+					size_t chunk = left > 256
+							       ? 256
+							       : (size_t)left;
 
 					if (write(fd, zeros, chunk) <= 0)
 						break;
@@ -521,8 +523,8 @@ postgres_tool_version(const char *bin_dir, const char *prog, char *const *envp,
 
 		snprintf(text, text_size, "%s",
 			 p != NULL && strncmp(buf, prog, strlen(prog)) == 0
-			     ? p + 2
-			     : buf);
+				 ? p + 2
+				 : buf);
 	}
 	return 0;
 }
@@ -588,10 +590,11 @@ postgres_session_choose_client(struct postgres_session *s,
 
 	postgres_version_major_text(server_version, major, sizeof(major));
 	if (cfg->bin_dir != NULL) {
-		if (postgres_tool_version(
-			cfg->bin_dir, "pg_dump", s->envp, &s->client_version,
-			s->client_version_text, sizeof(s->client_version_text),
-			err) == -1)
+		if (postgres_tool_version(cfg->bin_dir, "pg_dump", s->envp,
+					  &s->client_version,
+					  s->client_version_text,
+					  sizeof(s->client_version_text),
+					  err) == -1)
 			return -1;
 		if (postgres_version_major(s->client_version) <
 		    postgres_version_major(server_version)) {

@@ -138,13 +138,14 @@ postgres_drill_compare(const struct cairn_host *host,
 					     want->table);
 			problems++;
 		} else if (got->rows != want->rows) {
-			host->report_problem(
-			    report,
-			    "database '%s': table '%s.%s' has "
-			    "%" PRId64 " rows after the "
-			    "restore, %" PRId64 " at backup time",
-			    db->name, want->schema, want->table, got->rows,
-			    want->rows);
+			host->report_problem(report,
+					     "database '%s': table '%s.%s' has "
+					     "%" PRId64 " rows after the "
+					     "restore, %" PRId64
+					     " at backup time",
+					     db->name, want->schema,
+					     want->table, got->rows,
+					     want->rows);
 			problems++;
 		}
 	}
@@ -256,8 +257,9 @@ postgres_drill_target(const struct postgres_config *cfg,
 						 &length, err) == -1)
 				goto out;
 			memset(&inner, 0, sizeof(inner));
-			if (postgres_rowcounts_parse(
-				text, length, &db->expected, &inner) == -1) {
+			if (postgres_rowcounts_parse(text, length,
+						     &db->expected,
+						     &inner) == -1) {
 				host->report_problem(report, "'%s': %s",
 						     entry->name,
 						     inner.message);
@@ -289,10 +291,10 @@ postgres_drill_target(const struct postgres_config *cfg,
 		}
 		if (!db->have_expected) {
 			host->report_problem(
-			    report,
-			    "database '%s': the archive has no "
-			    "row counts to compare with",
-			    db->name);
+				report,
+				"database '%s': the archive has no "
+				"row counts to compare with",
+				db->name);
 			failures++;
 			continue;
 		}
@@ -452,8 +454,7 @@ out:
 
 /* Row counts, properties, owners and grants of one restored database. */
 static void
-postgres_drill_check_db(struct postgres_drill_run *run,
-			struct postgres_rdb *db)
+postgres_drill_check_db(struct postgres_drill_run *run, struct postgres_rdb *db)
 {
 	const struct cairn_host *host = run->host;
 	struct postgres_text actual = {NULL, 0, 0, 0};
@@ -497,8 +498,8 @@ postgres_drill_check_db(struct postgres_drill_run *run,
 		goto out;
 	}
 	run->checks += db->expected.count + 1;
-	if (postgres_drill_compare(host, db, run->report, extra,
-				   differences) == -1)
+	if (postgres_drill_compare(host, db, run->report, extra, differences) ==
+	    -1)
 		run->failures++;
 out:
 	postgres_text_release(&actual);
@@ -509,8 +510,8 @@ static void
 postgres_drill_check_roles(struct postgres_drill_run *run)
 {
 	const struct cairn_host *host = run->host;
-	const char *passwords =
-	    host->fact_get(run->source, "globals.role-passwords");
+	const char *passwords = host->fact_get(run->source,
+					       "globals.role-passwords");
 	struct postgres_text actual = {NULL, 0, 0, 0};
 	struct cairn_error inner;
 	size_t checks = 0, differences = 0;
@@ -526,7 +527,7 @@ postgres_drill_check_roles(struct postgres_drill_run *run)
 	if (postgres_connect(&run->session.ep, NULL, &conn, &inner) == -1 ||
 	    postgres_grants_roles(conn,
 				  passwords != NULL &&
-				      strcmp(passwords, "yes") == 0,
+					  strcmp(passwords, "yes") == 0,
 				  postgres_cluster_superuser(), &actual,
 				  &inner) == -1) {
 		host->report_problem(run->report, "%s", inner.message);
@@ -595,8 +596,8 @@ postgres_drill_cluster(const struct postgres_config *cfg,
 				  err) == -1)
 		goto out;
 	have_session = 1;
-	if (postgres_session_choose_client(&run.session, &ccfg,
-					   cluster.version, err) == -1 ||
+	if (postgres_session_choose_client(&run.session, &ccfg, cluster.version,
+					   err) == -1 ||
 	    postgres_check_client(&run.session, host, source, err) == -1)
 		goto out;
 
@@ -621,7 +622,7 @@ postgres_drill_cluster(const struct postgres_config *cfg,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	snprintf(value, sizeof(value), "%zu, in %.1f s", run.checks,
 		 (double)(end.tv_sec - start.tv_sec) +
-		     (double)(end.tv_nsec - start.tv_nsec) / 1e9);
+			 (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 	host->report_item(report, "checks", value);
 	if (run.failures > 0) {
 		postgres_error(err, "drill of '%s' found %zu problems",
@@ -652,8 +653,8 @@ postgres_drill(void *state, const struct cairn_host *host,
 {
 	const struct postgres_config *cfg = state;
 	const char *target = options->drill_target != NULL
-				 ? options->drill_target
-				 : cfg->drill_target;
+				     ? options->drill_target
+				     : cfg->drill_target;
 
 	if (target != NULL)
 		return postgres_drill_target(cfg, host, source, target, report,

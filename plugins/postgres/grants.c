@@ -32,113 +32,113 @@
 #define POSTGRES_GRANTS_SHOWN 20
 
 static const char postgres_roles_sql[] =
-    "SELECT 'role', r.rolname, v.k, v.v FROM pg_catalog.pg_roles r, "
-    "LATERAL (VALUES ('superuser', r.rolsuper::text), "
-    "('inherit', r.rolinherit::text), "
-    "('createrole', r.rolcreaterole::text), "
-    "('createdb', r.rolcreatedb::text), "
-    "('login', r.rolcanlogin::text), "
-    "('replication', r.rolreplication::text), "
-    "('bypassrls', r.rolbypassrls::text), "
-    "('connection-limit', r.rolconnlimit::text), "
-    "('valid-until', coalesce(extract(epoch FROM r.rolvaliduntil)::text, "
-    "'none')), "
-    "('settings', coalesce((SELECT pg_catalog.array_to_string(ARRAY("
-    "SELECT pg_catalog.unnest(s.setconfig) ORDER BY 1), ' ') "
-    "FROM pg_catalog.pg_db_role_setting s WHERE s.setrole = r.oid "
-    "AND s.setdatabase = 0), '')), "
-    "('comment', coalesce(pg_catalog.shobj_description(r.oid, "
-    "'pg_authid'), ''))) v(k, v) "
-    "WHERE r.rolname !~ '^pg_' AND r.rolname <> $1 "
-    "UNION ALL "
-    "SELECT 'membership', u.rolname || ' in ' || g.rolname, 'admin', "
-    "m.admin_option::text FROM pg_catalog.pg_auth_members m "
-    "JOIN pg_catalog.pg_roles u ON u.oid = m.member "
-    "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
-    "WHERE u.rolname <> $1 AND g.rolname <> $1 ";
+	"SELECT 'role', r.rolname, v.k, v.v FROM pg_catalog.pg_roles r, "
+	"LATERAL (VALUES ('superuser', r.rolsuper::text), "
+	"('inherit', r.rolinherit::text), "
+	"('createrole', r.rolcreaterole::text), "
+	"('createdb', r.rolcreatedb::text), "
+	"('login', r.rolcanlogin::text), "
+	"('replication', r.rolreplication::text), "
+	"('bypassrls', r.rolbypassrls::text), "
+	"('connection-limit', r.rolconnlimit::text), "
+	"('valid-until', coalesce(extract(epoch FROM r.rolvaliduntil)::text, "
+	"'none')), "
+	"('settings', coalesce((SELECT pg_catalog.array_to_string(ARRAY("
+	"SELECT pg_catalog.unnest(s.setconfig) ORDER BY 1), ' ') "
+	"FROM pg_catalog.pg_db_role_setting s WHERE s.setrole = r.oid "
+	"AND s.setdatabase = 0), '')), "
+	"('comment', coalesce(pg_catalog.shobj_description(r.oid, "
+	"'pg_authid'), ''))) v(k, v) "
+	"WHERE r.rolname !~ '^pg_' AND r.rolname <> $1 "
+	"UNION ALL "
+	"SELECT 'membership', u.rolname || ' in ' || g.rolname, 'admin', "
+	"m.admin_option::text FROM pg_catalog.pg_auth_members m "
+	"JOIN pg_catalog.pg_roles u ON u.oid = m.member "
+	"JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
+	"WHERE u.rolname <> $1 AND g.rolname <> $1 ";
 
 /* Whether a role has a password: readable by superusers only. */
 static const char postgres_passwords_sql[] =
-    "UNION ALL SELECT 'role', a.rolname, 'password', "
-    "(a.rolpassword IS NOT NULL)::text FROM pg_catalog.pg_authid a "
-    "WHERE a.rolname !~ '^pg_' AND a.rolname <> $1 ";
+	"UNION ALL SELECT 'role', a.rolname, 'password', "
+	"(a.rolpassword IS NOT NULL)::text FROM pg_catalog.pg_authid a "
+	"WHERE a.rolname !~ '^pg_' AND a.rolname <> $1 ";
 
 /*
  * Run in the database itself with search_path = pg_catalog, so function
  * signatures come out schema-qualified the same way everywhere.
  */
 static const char postgres_database_sql[] =
-    "SELECT 'database', d.datname, v.k, v.v "
-    "FROM pg_catalog.pg_database d, LATERAL (VALUES "
-    "('owner', pg_get_userbyid(d.datdba)::text), "
-    "('encoding', pg_encoding_to_char(d.encoding)::text), "
-    "('collate', d.datcollate::text), ('ctype', d.datctype::text), "
-    "('connection-limit', d.datconnlimit::text), "
-    "('template', d.datistemplate::text), "
-    "('acl', array_to_string(ARRAY(SELECT x::text FROM "
-    "unnest(coalesce(d.datacl, acldefault('d', d.datdba))) x "
-    "ORDER BY 1), ',')), "
-    "('comment', coalesce(shobj_description(d.oid, 'pg_database'), "
-    "''))) v(k, v) WHERE d.datname = current_database() "
-    "UNION ALL "
-    "SELECT 'database setting', CASE WHEN s.setrole = 0 THEN 'all roles' "
-    "ELSE 'role ' || pg_get_userbyid(s.setrole) END, 'settings', "
-    "array_to_string(ARRAY(SELECT unnest(s.setconfig) ORDER BY 1), ' ') "
-    "FROM pg_db_role_setting s JOIN pg_database d "
-    "ON d.oid = s.setdatabase WHERE d.datname = current_database() "
-    "UNION ALL "
-    "SELECT 'schema', n.nspname, v.k, v.v FROM pg_namespace n, "
-    "LATERAL (VALUES ('owner', pg_get_userbyid(n.nspowner)::text), "
-    "('acl', array_to_string(ARRAY(SELECT x::text FROM "
-    "unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) x "
-    "ORDER BY 1), ','))) v(k, v) "
-    "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
-    "'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e') "
-    "UNION ALL "
-    "SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' "
-    "WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' "
-    "ELSE 'table' END, n.nspname || '.' || c.relname, v.k, v.v "
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, "
-    "LATERAL (VALUES ('owner', pg_get_userbyid(c.relowner)::text), "
-    "('acl', array_to_string(ARRAY(SELECT x::text FROM "
-    "unnest(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' "
-    "THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))) x "
-    "ORDER BY 1), ','))) v(k, v) "
-    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
-    "AND c.relpersistence <> 't' AND n.nspname !~ '^pg_' "
-    "AND n.nspname <> 'information_schema' "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
-    "'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e') "
-    "UNION ALL "
-    "SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname, "
-    "'acl', array_to_string(ARRAY(SELECT x::text FROM unnest(a.attacl) x "
-    "ORDER BY 1), ',') FROM pg_attribute a "
-    "JOIN pg_class c ON c.oid = a.attrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE a.attnum > 0 AND NOT a.attisdropped "
-    "AND cardinality(a.attacl) > 0 AND c.relpersistence <> 't' "
-    "AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
-    "'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e') "
-    "UNION ALL "
-    "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN "
-    "'aggregate' ELSE 'function' END, p.oid::regprocedure::text, v.k, v.v "
-    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, "
-    "LATERAL (VALUES ('owner', pg_get_userbyid(p.proowner)::text), "
-    "('acl', array_to_string(ARRAY(SELECT x::text FROM "
-    "unnest(coalesce(p.proacl, acldefault('f', p.proowner))) x "
-    "ORDER BY 1), ','))) v(k, v) "
-    "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
-    "'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e') "
-    "UNION ALL "
-    "SELECT 'default privileges', 'for ' || "
-    "pg_get_userbyid(a.defaclrole) || ' in ' || "
-    "coalesce(n.nspname, 'every schema') || ' on ' || "
-    "a.defaclobjtype::text, 'acl', array_to_string(ARRAY(SELECT x::text "
-    "FROM unnest(a.defaclacl) x ORDER BY 1), ',') FROM pg_default_acl a "
-    "LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace";
+	"SELECT 'database', d.datname, v.k, v.v "
+	"FROM pg_catalog.pg_database d, LATERAL (VALUES "
+	"('owner', pg_get_userbyid(d.datdba)::text), "
+	"('encoding', pg_encoding_to_char(d.encoding)::text), "
+	"('collate', d.datcollate::text), ('ctype', d.datctype::text), "
+	"('connection-limit', d.datconnlimit::text), "
+	"('template', d.datistemplate::text), "
+	"('acl', array_to_string(ARRAY(SELECT x::text FROM "
+	"unnest(coalesce(d.datacl, acldefault('d', d.datdba))) x "
+	"ORDER BY 1), ',')), "
+	"('comment', coalesce(shobj_description(d.oid, 'pg_database'), "
+	"''))) v(k, v) WHERE d.datname = current_database() "
+	"UNION ALL "
+	"SELECT 'database setting', CASE WHEN s.setrole = 0 THEN 'all roles' "
+	"ELSE 'role ' || pg_get_userbyid(s.setrole) END, 'settings', "
+	"array_to_string(ARRAY(SELECT unnest(s.setconfig) ORDER BY 1), ' ') "
+	"FROM pg_db_role_setting s JOIN pg_database d "
+	"ON d.oid = s.setdatabase WHERE d.datname = current_database() "
+	"UNION ALL "
+	"SELECT 'schema', n.nspname, v.k, v.v FROM pg_namespace n, "
+	"LATERAL (VALUES ('owner', pg_get_userbyid(n.nspowner)::text), "
+	"('acl', array_to_string(ARRAY(SELECT x::text FROM "
+	"unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) x "
+	"ORDER BY 1), ','))) v(k, v) "
+	"WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
+	"AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
+	"'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e') "
+	"UNION ALL "
+	"SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' "
+	"WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' "
+	"ELSE 'table' END, n.nspname || '.' || c.relname, v.k, v.v "
+	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, "
+	"LATERAL (VALUES ('owner', pg_get_userbyid(c.relowner)::text), "
+	"('acl', array_to_string(ARRAY(SELECT x::text FROM "
+	"unnest(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' "
+	"THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))) x "
+	"ORDER BY 1), ','))) v(k, v) "
+	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+	"AND c.relpersistence <> 't' AND n.nspname !~ '^pg_' "
+	"AND n.nspname <> 'information_schema' "
+	"AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
+	"'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e') "
+	"UNION ALL "
+	"SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname, "
+	"'acl', array_to_string(ARRAY(SELECT x::text FROM unnest(a.attacl) x "
+	"ORDER BY 1), ',') FROM pg_attribute a "
+	"JOIN pg_class c ON c.oid = a.attrelid "
+	"JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE a.attnum > 0 AND NOT a.attisdropped "
+	"AND cardinality(a.attacl) > 0 AND c.relpersistence <> 't' "
+	"AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
+	"AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
+	"'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e') "
+	"UNION ALL "
+	"SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN "
+	"'aggregate' ELSE 'function' END, p.oid::regprocedure::text, v.k, v.v "
+	"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, "
+	"LATERAL (VALUES ('owner', pg_get_userbyid(p.proowner)::text), "
+	"('acl', array_to_string(ARRAY(SELECT x::text FROM "
+	"unnest(coalesce(p.proacl, acldefault('f', p.proowner))) x "
+	"ORDER BY 1), ','))) v(k, v) "
+	"WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' "
+	"AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
+	"'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e') "
+	"UNION ALL "
+	"SELECT 'default privileges', 'for ' || "
+	"pg_get_userbyid(a.defaclrole) || ' in ' || "
+	"coalesce(n.nspname, 'every schema') || ' on ' || "
+	"a.defaclobjtype::text, 'acl', array_to_string(ARRAY(SELECT x::text "
+	"FROM unnest(a.defaclacl) x ORDER BY 1), ',') FROM pg_default_acl a "
+	"LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace";
 
 /* Runs a query of (kind, name, property, value) rows into a record. */
 static int
@@ -216,8 +216,8 @@ postgres_grants_database(PGconn *conn, const char *name,
 
 struct postgres_grants_line {
 	const char *text; /* the whole line, into the parsed copy */
-	size_t key;       /* length of kind TAB name TAB property */
-	size_t object;    /* length of kind TAB name */
+	size_t key;	  /* length of kind TAB name TAB property */
+	size_t object;	  /* length of kind TAB name */
 };
 
 struct postgres_grants_set {
@@ -263,8 +263,9 @@ postgres_grants_parse(const char *text, size_t length,
 			continue;
 		if (set->count == capacity) {
 			size_t grown_capacity = capacity ? capacity * 2 : 64;
-			void *grown = realloc(set->lines, grown_capacity *
-							      sizeof(*set->lines));
+			void *grown = realloc(set->lines,
+					      grown_capacity *
+						      sizeof(*set->lines));
 
 			if (grown == NULL)
 				goto fail;
@@ -370,13 +371,13 @@ postgres_grants_problem(struct postgres_grants_diff *d,
 	if (want != NULL && got != NULL) {
 		postgres_grants_describe(got, object, sizeof(object), property,
 					 sizeof(property), &other_value);
-		postgres_grants_describe(want, object, sizeof(object),
-					 property, sizeof(property), &value);
+		postgres_grants_describe(want, object, sizeof(object), property,
+					 sizeof(property), &value);
 		d->host->report_problem(d->report,
 					"%s%s: %s is '%s' after the restore, "
 					"'%s' at backup time",
-					d->scope, object, property,
-					other_value, value);
+					d->scope, object, property, other_value,
+					value);
 	} else if (!postgres_grants_has_object(other, l)) {
 		d->host->report_problem(d->report, "%s%s %s after the restore",
 					d->scope, object,
@@ -426,8 +427,9 @@ postgres_grants_compare(const struct cairn_host *host,
 	}
 	if (postgres_grants_parse(actual, actual_length, &got) == -1) {
 		postgres_grants_set_free(&want);
-		host->report_problem(report, "%scannot read back owners and "
-					     "grants after the restore",
+		host->report_problem(report,
+				     "%scannot read back owners and "
+				     "grants after the restore",
 				     scope);
 		*differences = 1;
 		return -1;
@@ -460,8 +462,9 @@ postgres_grants_compare(const struct cairn_host *host,
 		}
 	}
 	if (d.differences > POSTGRES_GRANTS_SHOWN)
-		host->report_problem(report, "%s%zu more differences in owners, "
-					     "grants and roles",
+		host->report_problem(report,
+				     "%s%zu more differences in owners, "
+				     "grants and roles",
 				     scope,
 				     d.differences - POSTGRES_GRANTS_SHOWN);
 	*checks = want.count;

@@ -41,9 +41,9 @@ postgres_check_databases(const struct postgres_config *cfg,
 			 struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT datname, CASE WHEN has_database_privilege(oid, "
-	    "'CONNECT') THEN pg_database_size(oid) END, datistemplate "
-	    "FROM pg_database WHERE datallowconn ORDER BY datname";
+		"SELECT datname, CASE WHEN has_database_privilege(oid, "
+		"'CONNECT') THEN pg_database_size(oid) END, datistemplate "
+		"FROM pg_database WHERE datallowconn ORDER BY datname";
 	PGresult *res = NULL;
 	char what[600], value[128], size[32];
 	int64_t total = 0;
@@ -56,9 +56,9 @@ postgres_check_databases(const struct postgres_config *cfg,
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
 		if (cfg->databases.count > 0
-			? !postgres_list_contains(&cfg->databases,
-						  PQgetvalue(res, i, 0))
-			: strcmp(PQgetvalue(res, i, 2), "t") == 0)
+			    ? !postgres_list_contains(&cfg->databases,
+						      PQgetvalue(res, i, 0))
+			    : strcmp(PQgetvalue(res, i, 2), "t") == 0)
 			continue;
 		count++;
 		total += strtoll(PQgetvalue(res, i, 1), NULL, 10);
@@ -88,10 +88,10 @@ postgres_check(void *state, const struct cairn_host *host,
 	       struct cairn_report *report, struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT pg_is_in_recovery(), "
-	    "(SELECT count(*) FROM pg_stat_activity), "
-	    "current_setting('max_connections'), "
-	    "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)";
+		"SELECT pg_is_in_recovery(), "
+		"(SELECT count(*) FROM pg_stat_activity), "
+		"current_setting('max_connections'), "
+		"(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)";
 	const struct postgres_config *cfg = state;
 	struct postgres_session session;
 	struct cairn_error client_err;
@@ -113,8 +113,8 @@ postgres_check(void *state, const struct cairn_host *host,
 		goto out;
 	host->report_item(report, "recovery",
 			  strcmp(PQgetvalue(res, 0, 0), "t") == 0
-			      ? "standby (in recovery)"
-			      : "primary");
+				  ? "standby (in recovery)"
+				  : "primary");
 	snprintf(value, sizeof(value), "%s of %s", PQgetvalue(res, 0, 1),
 		 PQgetvalue(res, 0, 2));
 	host->report_item(report, "connections", value);
@@ -169,16 +169,16 @@ out:
 }
 
 const struct cairn_plugin cairn_plugin_entry = {
-    .abi_version = CAIRN_PLUGIN_ABI_VERSION,
-    .name = "postgres",
-    .version = PACKAGE_VERSION,
-    .description = "PostgreSQL clusters: roles, then one pg_dump per "
-		   "database",
-    .keys = postgres_keys,
-    .configure = postgres_configure,
-    .check = postgres_check,
-    .backup = postgres_backup,
-    .restore = postgres_restore,
-    .drill = postgres_drill,
-    .release = postgres_release,
+	.abi_version = CAIRN_PLUGIN_ABI_VERSION,
+	.name = "postgres",
+	.version = PACKAGE_VERSION,
+	.description = "PostgreSQL clusters: roles, then one pg_dump per "
+		       "database",
+	.keys = postgres_keys,
+	.configure = postgres_configure,
+	.check = postgres_check,
+	.backup = postgres_backup,
+	.restore = postgres_restore,
+	.drill = postgres_drill,
+	.release = postgres_release,
 };

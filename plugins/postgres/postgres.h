@@ -66,7 +66,7 @@ struct postgres_config {
 	struct postgres_params params;
 	char *password_file;
 	struct postgres_list databases; /* empty: all */
-	struct postgres_list excludes;  /* fnmatch patterns */
+	struct postgres_list excludes;	/* fnmatch patterns */
 	enum postgres_format format;
 	int jobs;
 	char *bin_dir; /* NULL: choose the newest suitable client */
@@ -139,9 +139,9 @@ struct postgres_rowcounts {
 
 void postgres_error(struct cairn_error *err, const char *format, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+	__attribute__((format(printf, 2, 3)))
 #endif
-    ;
+	;
 char *postgres_strdup(const char *s);
 void postgres_list_free(struct postgres_list *list);
 int postgres_list_add(struct postgres_list *list, const char *item);
@@ -228,9 +228,9 @@ struct postgres_text {
 void postgres_text_add(struct postgres_text *t, const char *s);
 void postgres_text_addf(struct postgres_text *t, const char *format, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+	__attribute__((format(printf, 2, 3)))
 #endif
-    ;
+	;
 /* Adds text with '%', tab, newline and controls written %XX. */
 void postgres_text_add_field(struct postgres_text *t, const char *text);
 void postgres_text_release(struct postgres_text *t);
@@ -388,11 +388,11 @@ int postgres_grants_compare(const struct cairn_host *host,
 
 /* A throwaway cluster for drills; see cluster.c. */
 struct postgres_cluster {
-	pid_t keeper;   /* the process that owns the cluster */
+	pid_t keeper;	/* the process that owns the cluster */
 	int command_fd; /* to the keeper */
-	int status_fd;  /* from the keeper */
-	pid_t server;   /* the postmaster, the keeper's child */
-	char *dir;      /* SCRATCH/pg: data/, the socket, logs */
+	int status_fd;	/* from the keeper */
+	pid_t server;	/* the postmaster, the keeper's child */
+	char *dir;	/* SCRATCH/pg: data/, the socket, logs */
 	char *scratch_dir;
 	char *server_log;
 	char *initdb_log;
@@ -475,7 +475,6 @@ struct postgres_psql_filter {
 	char first_error[512];
 };
 
-
 /* The archive's databases, from its facts; release with rplan_free. */
 int postgres_rplan_load(struct postgres_rplan *plan,
 			const struct cairn_host *host,
@@ -518,14 +517,11 @@ int postgres_restore_globals(const struct postgres_session *s,
 			     struct postgres_psql_filter *lenient,
 			     struct cairn_error *err);
 /* Restores one database from its dump entry (see restore.c). */
-int postgres_restore_db(const struct postgres_session *s,
-			const struct postgres_config *cfg,
-			const struct cairn_host *host,
-			struct cairn_source *source,
-			const struct cairn_entry *entry,
-			const struct postgres_rplan *plan,
-			struct postgres_rdb *db, int force,
-			struct cairn_error *err);
+int postgres_restore_db(
+	const struct postgres_session *s, const struct postgres_config *cfg,
+	const struct cairn_host *host, struct cairn_source *source,
+	const struct cairn_entry *entry, const struct postgres_rplan *plan,
+	struct postgres_rdb *db, int force, struct cairn_error *err);
 /* Runs a database.sql entry unless pg_restore --create did its work. */
 int postgres_restore_props(const struct postgres_session *s,
 			   const struct cairn_host *host,
@@ -537,7 +533,6 @@ int postgres_restore_props(const struct postgres_session *s,
 int postgres_check_client(const struct postgres_session *s,
 			  const struct cairn_host *host,
 			  struct cairn_source *source, struct cairn_error *err);
-
 
 int postgres_backup(void *state, const struct cairn_host *host,
 		    struct cairn_sink *sink, struct cairn_error *err);

@@ -22,8 +22,7 @@
 
 /* "SET name TO 'value'" of a stored "name=value"; 0 or -1. */
 static int
-postgres_props_setting(PGconn *conn, struct postgres_text *t,
-		       const char *item)
+postgres_props_setting(PGconn *conn, struct postgres_text *t, const char *item)
 {
 	struct postgres_list items = {NULL, 0};
 	const char *eq = strchr(item, '=');
@@ -78,12 +77,12 @@ postgres_props_acl(PGconn *conn, struct postgres_text *t, const char *db,
 		   const char *owner, const char *what, struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT a.grantee = 0, pg_catalog.pg_get_userbyid(a.grantee), "
-	    "pg_catalog.pg_get_userbyid(a.grantor), a.privilege_type, "
-	    "a.is_grantable FROM pg_catalog.pg_database d, "
-	    "pg_catalog.aclexplode(d.datacl) a "
-	    "WHERE d.datname = pg_catalog.current_database() "
-	    "ORDER BY 3, 1 DESC, 2, 4";
+		"SELECT a.grantee = 0, pg_catalog.pg_get_userbyid(a.grantee), "
+		"pg_catalog.pg_get_userbyid(a.grantor), a.privilege_type, "
+		"a.is_grantable FROM pg_catalog.pg_database d, "
+		"pg_catalog.aclexplode(d.datacl) a "
+		"WHERE d.datname = pg_catalog.current_database() "
+		"ORDER BY 3, 1 DESC, 2, 4";
 	PGresult *res = NULL;
 	char *grantee = NULL, *grantor = NULL;
 	int i, rc = -1, other;
@@ -99,24 +98,25 @@ postgres_props_acl(PGconn *conn, struct postgres_text *t, const char *db,
 		const char *by = PQgetvalue(res, i, 2);
 
 		grantee = strcmp(PQgetvalue(res, i, 0), "t") == 0
-			      ? NULL
-			      : PQescapeIdentifier(conn, name, strlen(name));
+				  ? NULL
+				  : PQescapeIdentifier(conn, name,
+						       strlen(name));
 		grantor = PQescapeIdentifier(conn, by, strlen(by));
 		if (grantor == NULL ||
-		    (grantee == NULL && strcmp(PQgetvalue(res, i, 0), "t") != 0))
+		    (grantee == NULL &&
+		     strcmp(PQgetvalue(res, i, 0), "t") != 0))
 			goto oom;
 		/* A grant by another role than the owner is made as it. */
 		other = strcmp(grantor, owner) != 0;
 		if (other)
 			postgres_text_addf(t, "SET SESSION AUTHORIZATION %s;\n",
 					   grantor);
-		postgres_text_addf(
-		    t, "GRANT %s ON DATABASE %s TO %s%s;\n",
-		    PQgetvalue(res, i, 3), db,
-		    grantee != NULL ? grantee : "PUBLIC",
-		    strcmp(PQgetvalue(res, i, 4), "t") == 0
-			? " WITH GRANT OPTION"
-			: "");
+		postgres_text_addf(t, "GRANT %s ON DATABASE %s TO %s%s;\n",
+				   PQgetvalue(res, i, 3), db,
+				   grantee != NULL ? grantee : "PUBLIC",
+				   strcmp(PQgetvalue(res, i, 4), "t") == 0
+					   ? " WITH GRANT OPTION"
+					   : "");
 		if (other)
 			postgres_text_add(t, "RESET SESSION AUTHORIZATION;\n");
 		PQfreemem(grantee);
@@ -139,12 +139,12 @@ postgres_props_settings(PGconn *conn, struct postgres_text *t, const char *db,
 			const char *what, struct cairn_error *err)
 {
 	static const char sql[] =
-	    "SELECT s.setrole = 0, pg_catalog.pg_get_userbyid(s.setrole), "
-	    "c.item FROM pg_catalog.pg_db_role_setting s "
-	    "JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase, "
-	    "LATERAL pg_catalog.unnest(s.setconfig) WITH ORDINALITY "
-	    "AS c(item, n) WHERE d.datname = pg_catalog.current_database() "
-	    "ORDER BY 1 DESC, 2, c.n";
+		"SELECT s.setrole = 0, pg_catalog.pg_get_userbyid(s.setrole), "
+		"c.item FROM pg_catalog.pg_db_role_setting s "
+		"JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase, "
+		"LATERAL pg_catalog.unnest(s.setconfig) WITH ORDINALITY "
+		"AS c(item, n) WHERE d.datname = pg_catalog.current_database() "
+		"ORDER BY 1 DESC, 2, c.n";
 	PGresult *res = NULL;
 	char *role;
 	int i;
@@ -156,7 +156,8 @@ postgres_props_settings(PGconn *conn, struct postgres_text *t, const char *db,
 			postgres_text_addf(t, "ALTER DATABASE %s", db);
 		} else {
 			role = PQescapeIdentifier(conn, PQgetvalue(res, i, 1),
-						  strlen(PQgetvalue(res, i, 1)));
+						  strlen(PQgetvalue(res, i,
+								    1)));
 			if (role == NULL)
 				goto oom;
 			postgres_text_addf(t, "ALTER ROLE %s IN DATABASE %s",
@@ -176,15 +177,15 @@ oom:
 }
 
 int
-postgres_props_sql(PGconn *conn, const char *name, char **sql,
-		   size_t *length, struct cairn_error *err)
+postgres_props_sql(PGconn *conn, const char *name, char **sql, size_t *length,
+		   struct cairn_error *err)
 {
 	static const char db_sql[] =
-	    "SELECT pg_catalog.pg_get_userbyid(d.datdba), d.datconnlimit, "
-	    "d.datistemplate, "
-	    "pg_catalog.shobj_description(d.oid, 'pg_database'), "
-	    "d.datacl IS NOT NULL FROM pg_catalog.pg_database d "
-	    "WHERE d.datname = pg_catalog.current_database()";
+		"SELECT pg_catalog.pg_get_userbyid(d.datdba), d.datconnlimit, "
+		"d.datistemplate, "
+		"pg_catalog.shobj_description(d.oid, 'pg_database'), "
+		"d.datacl IS NOT NULL FROM pg_catalog.pg_database d "
+		"WHERE d.datname = pg_catalog.current_database()";
 	struct postgres_text t = {NULL, 0, 0, 0};
 	PGresult *res = NULL;
 	char *db = NULL, *owner = NULL, *comment = NULL, what[600];
@@ -210,7 +211,8 @@ postgres_props_sql(PGconn *conn, const char *name, char **sql,
 	postgres_text_add(&t, ", written by cairn; run after the dump.\n");
 	postgres_text_addf(&t, "ALTER DATABASE %s OWNER TO %s;\n", db, owner);
 	if (strcmp(PQgetvalue(res, 0, 1), "-1") != 0)
-		postgres_text_addf(&t, "ALTER DATABASE %s CONNECTION LIMIT %s;\n",
+		postgres_text_addf(&t,
+				   "ALTER DATABASE %s CONNECTION LIMIT %s;\n",
 				   db, PQgetvalue(res, 0, 1));
 	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
 		postgres_text_addf(&t, "ALTER DATABASE %s IS_TEMPLATE true;\n",

@@ -321,19 +321,19 @@ postgres_db_probe(const struct postgres_endpoint *ep, struct postgres_rdb *db,
 		  struct cairn_error *err)
 {
 	static const char exists_sql[] =
-	    "SELECT datallowconn FROM pg_database WHERE datname = $1";
+		"SELECT datallowconn FROM pg_database WHERE datname = $1";
 	static const char empty_sql[] =
-	    "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
-	    "ON n.oid = c.relnamespace WHERE n.nspname <> "
-	    "'information_schema' AND n.nspname !~ '^pg_') + "
-	    "(SELECT count(*) FROM pg_proc p JOIN pg_namespace n "
-	    "ON n.oid = p.pronamespace WHERE n.nspname <> "
-	    "'information_schema' AND n.nspname !~ '^pg_') + "
-	    "(SELECT count(*) FROM pg_namespace WHERE nspname <> "
-	    "'information_schema' AND nspname !~ '^pg_' AND nspname <> "
-	    "'public') + (SELECT count(*) FROM pg_largeobject_metadata) + "
-	    "(SELECT count(*) FROM pg_extension WHERE extname <> "
-	    "'plpgsql')";
+		"SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+		"ON n.oid = c.relnamespace WHERE n.nspname <> "
+		"'information_schema' AND n.nspname !~ '^pg_') + "
+		"(SELECT count(*) FROM pg_proc p JOIN pg_namespace n "
+		"ON n.oid = p.pronamespace WHERE n.nspname <> "
+		"'information_schema' AND n.nspname !~ '^pg_') + "
+		"(SELECT count(*) FROM pg_namespace WHERE nspname <> "
+		"'information_schema' AND nspname !~ '^pg_' AND nspname <> "
+		"'public') + (SELECT count(*) FROM pg_largeobject_metadata) + "
+		"(SELECT count(*) FROM pg_extension WHERE extname <> "
+		"'plpgsql')";
 	const char *params[1] = {db->name};
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
@@ -404,8 +404,8 @@ postgres_db_drop(const struct postgres_endpoint *ep, const char *name,
 		goto out;
 	if (postgres_execf(conn, what, err,
 			   PQserverVersion(conn) >= 130000
-			       ? "DROP DATABASE %s WITH (FORCE)"
-			       : "DROP DATABASE %s",
+				   ? "DROP DATABASE %s WITH (FORCE)"
+				   : "DROP DATABASE %s",
 			   ident, NULL) == -1)
 		goto out;
 	rc = 0;
@@ -434,8 +434,8 @@ postgres_db_create(const struct postgres_endpoint *ep,
 	encoding = postgres_fact(host, source, encoded, "encoding");
 	collate = postgres_fact(host, source, encoded, "collate");
 	ctype = postgres_fact(host, source, encoded, "ctype");
-	owner =
-	    with_owner ? postgres_fact(host, source, encoded, "owner") : NULL;
+	owner = with_owner ? postgres_fact(host, source, encoded, "owner")
+			   : NULL;
 	snprintf(what, sizeof(what), "cannot create database '%s' on '%s'",
 		 name, ep->label);
 	if (postgres_connect(ep, postgres_endpoint_admin_db(ep, name), &conn,
@@ -647,8 +647,8 @@ postgres_restore_db(const struct postgres_session *s,
 		/* pg_restore creates it, with its properties and grants. */
 		create = !db->exists;
 		dbarg = postgres_dbname_arg(
-		    create ? postgres_endpoint_admin_db(&s->ep, db->name)
-			   : db->name);
+			create ? postgres_endpoint_admin_db(&s->ep, db->name)
+			       : db->name);
 		if (dbarg == NULL)
 			goto oom;
 		argv[argc++] = "pg_restore";
@@ -718,11 +718,10 @@ postgres_restore_props(const struct postgres_session *s,
 
 	if (!db->done || db->whole)
 		return 0;
-	snprintf(what, sizeof(what),
-		 "the properties of database '%s' on '%s'", db->name,
-		 s->ep.label);
-	dbarg = postgres_dbname_arg(postgres_endpoint_admin_db(&s->ep,
-							       db->name));
+	snprintf(what, sizeof(what), "the properties of database '%s' on '%s'",
+		 db->name, s->ep.label);
+	dbarg = postgres_dbname_arg(
+		postgres_endpoint_admin_db(&s->ep, db->name));
 	if (dbarg == NULL) {
 		postgres_error(err, "out of memory");
 		return -1;
@@ -753,7 +752,7 @@ postgres_check_client(const struct postgres_session *s,
 	char major[16];
 
 	if (archive <= 0 || postgres_version_major(archive) <=
-				postgres_version_major(s->client_version))
+				    postgres_version_major(s->client_version))
 		return 0;
 	postgres_version_major_text(archive, major, sizeof(major));
 	postgres_error(err,
@@ -847,8 +846,8 @@ postgres_restore(void *state, const struct cairn_host *host,
 				  "would %s database '%s' on '%s'",
 				  !db->exists ? "create and restore"
 				  : db->empty && !options->force
-				      ? "restore into the existing empty"
-				      : "drop, recreate and restore",
+					  ? "restore into the existing empty"
+					  : "drop, recreate and restore",
 				  db->name, session.ep.label);
 		}
 		rc = 0;

@@ -33,10 +33,10 @@ extern char **environ;
 
 /* Environment variables children get from us, never from our caller. */
 static const char *const postgres_env_replaced[] = {
-    "PGPASSWORD",
-    "LC_ALL",
-    "LANGUAGE",
-    NULL,
+	"PGPASSWORD",
+	"LC_ALL",
+	"LANGUAGE",
+	NULL,
 };
 
 static int
@@ -196,7 +196,7 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 	if (posix_spawnattr_setsigmask(&attr, &mask) != 0 ||
 	    posix_spawnattr_setsigdefault(&attr, &defaults) != 0 ||
 	    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF) != 0)
+						    POSIX_SPAWN_SETSIGDEF) != 0)
 		goto oom;
 
 	/*

@@ -222,9 +222,10 @@ int
 postgres_entry_parse(const char *entry, char **name, const char **suffix)
 {
 	static const char prefix[] = "databases/";
-	/* Longest first: "x.database.sql" is not a plain dump of "x.database". */
+	/* Longest first: "x.database.sql" is not a plain dump of "x.database".
+	 */
 	static const char *const suffixes[] = {".database.sql", ".dump", ".sql",
-						".rowcounts", ".grants"};
+					       ".rowcounts", ".grants"};
 	const char *base;
 	size_t length, slen, i;
 	char *encoded;
@@ -307,7 +308,7 @@ postgres_client_pick(const int *versions, size_t n, int server_version)
 	for (i = 0; i < n; i++) {
 		if (versions[i] <= 0 ||
 		    postgres_version_major(versions[i]) <
-			postgres_version_major(server_version))
+			    postgres_version_major(server_version))
 			continue;
 		if (best == -1 || versions[i] > versions[best])
 			best = (int)i;
@@ -759,9 +760,9 @@ postgres_guc_is_list(const char *name)
 {
 	/* The GUC_LIST_QUOTE settings pg_dump knows. */
 	static const char *const lists[] = {
-	    "local_preload_libraries", "search_path",
-	    "session_preload_libraries", "shared_preload_libraries",
-	    "temp_tablespaces", "unix_socket_directories",
+		"local_preload_libraries",   "search_path",
+		"session_preload_libraries", "shared_preload_libraries",
+		"temp_tablespaces",	     "unix_socket_directories",
 	};
 	size_t i;
 
@@ -813,7 +814,8 @@ postgres_guc_list_split(const char *value, struct postgres_list *list)
 			item[n] = '\0';
 		} else {
 			start = p;
-			while (*p != '\0' && *p != ',' && !postgres_is_blank(*p))
+			while (*p != '\0' && *p != ',' &&
+			       !postgres_is_blank(*p))
 				p++;
 			end = p;
 			if (end == start)

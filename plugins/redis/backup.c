@@ -90,9 +90,10 @@ backup_deadline_passed(struct backup *b, int64_t deadline,
 {
 	if (redis_now_ms() < deadline)
 		return 0;
-	redis_errorf(err, "the save on '%s' did not finish within %d seconds (raise "
-		 "timeout)",
-		 b->address, b->config->timeout);
+	redis_errorf(err,
+		     "the save on '%s' did not finish within %d seconds (raise "
+		     "timeout)",
+		     b->address, b->config->timeout);
 	return 1;
 }
 
@@ -124,7 +125,8 @@ backup_server_time(struct backup *b, long long *now, struct cairn_error *err)
 		return -1;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING) {
-		redis_errorf(err, "'TIME' on '%s' gave an unexpected reply", b->address);
+		redis_errorf(err, "'TIME' on '%s' gave an unexpected reply",
+			     b->address);
 		freeReplyObject(reply);
 		return -1;
 	}
@@ -152,8 +154,8 @@ backup_save_blocking(struct backup *b, int64_t deadline,
 		if (reply->type != REDIS_REPLY_ERROR)
 			break;
 		if (strstr(reply->str, "in progress") == NULL) {
-			redis_errorf(err, "'SAVE' on '%s' failed: %s", b->address,
-				 reply->str);
+			redis_errorf(err, "'SAVE' on '%s' failed: %s",
+				     b->address, reply->str);
 			freeReplyObject(reply);
 			return -1;
 		}
@@ -222,22 +224,24 @@ backup_bgsave(struct backup *b, int64_t deadline, struct cairn_error *err)
 			continue;
 		}
 		redis_errorf(err, "'BGSAVE' on '%s' failed: %s", b->address,
-			 reply->type == REDIS_REPLY_ERROR ? reply->str
-							  : "unexpected reply");
+			     reply->type == REDIS_REPLY_ERROR
+				     ? reply->str
+				     : "unexpected reply");
 		freeReplyObject(reply);
 		return -1;
 	}
 	freeReplyObject(reply);
-	b->host->log(b->host, CAIRN_LOG_DEBUG, "BGSAVE on '%s' %s",
-		     b->address, started ? "started" : "scheduled");
+	b->host->log(b->host, CAIRN_LOG_DEBUG, "BGSAVE on '%s' %s", b->address,
+		     started ? "started" : "scheduled");
 	for (;;) {
 		redis_sleep_ms(BACKUP_POLL_MS);
 		if (backup_persistence(b, &p, err) == -1) {
 			char message[CAIRN_ERROR_MESSAGE_SIZE];
 
 			memcpy(message, err->message, sizeof(message));
-			redis_errorf(err, "lost '%s' while waiting for its save: %s",
-				 b->address, message);
+			redis_errorf(err,
+				     "lost '%s' while waiting for its save: %s",
+				     b->address, message);
 			return -1;
 		}
 		if (p.in_progress) {
@@ -251,10 +255,12 @@ backup_bgsave(struct backup *b, int64_t deadline, struct cairn_error *err)
 			return -1;
 	}
 	if (!p.status_ok) {
-		redis_errorf(err, "the background save on '%s' failed "
-			 "(rdb_last_bgsave_status:err): see the server's log "
-			 "(disk full, permissions, or the child was killed)",
-			 b->address);
+		redis_errorf(
+			err,
+			"the background save on '%s' failed "
+			"(rdb_last_bgsave_status:err): see the server's log "
+			"(disk full, permissions, or the child was killed)",
+			b->address);
 		return -1;
 	}
 	return 0;
@@ -299,12 +305,15 @@ file_fill(void *arg, void *buffer, size_t size, size_t *got,
 		n = read(f->fd, buffer, size);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		redis_errorf(err, "cannot read '%s': %s", f->path, strerror(errno));
+		redis_errorf(err, "cannot read '%s': %s", f->path,
+			     strerror(errno));
 		return -1;
 	}
 	if (n == 0) {
-		redis_errorf(err, "'%s' shrank while it was read (%lld bytes missing)",
-			 f->path, (long long)f->remaining);
+		redis_errorf(
+			err,
+			"'%s' shrank while it was read (%lld bytes missing)",
+			f->path, (long long)f->remaining);
 		return -1;
 	}
 	f->remaining -= n;
@@ -335,12 +344,13 @@ backup_facts_from_rdb(struct backup *b, const struct rdb_summary *s)
 
 	backup_fact_number(b, "rdb_version", (unsigned long long)s->version);
 	if (s->opaque) {
-		b->host->log(b->host, CAIRN_LOG_WARNING,
-			     "the snapshot holds %s, which this plugin does not "
-			     "know: it was copied and its checksum verified, "
-			     "but its keys were not counted and a restore "
-			     "into a server needs a directory restore instead",
-			     s->opaque_reason);
+		b->host->log(
+			b->host, CAIRN_LOG_WARNING,
+			"the snapshot holds %s, which this plugin does not "
+			"know: it was copied and its checksum verified, "
+			"but its keys were not counted and a restore "
+			"into a server needs a directory restore instead",
+			s->opaque_reason);
 		return;
 	}
 	backup_fact_number(b, "keys", rdb_summary_keys(s));
@@ -378,13 +388,13 @@ backup_stream(struct backup *b, rdb_fill_fn fill, void *fill_arg,
 	b->size = entry->size;
 	if (b->host->stream_open(b->sink, entry, &b->stream, err) == -1)
 		return -1;
-	if (rdb_walk(fill, fill_arg, backup_tap, b, &visitor, &summary,
-		     err) == -1) {
+	if (rdb_walk(fill, fill_arg, backup_tap, b, &visitor, &summary, err) ==
+	    -1) {
 		char message[CAIRN_ERROR_MESSAGE_SIZE];
 
 		memcpy(message, err->message, sizeof(message));
-		redis_errorf(err, "the snapshot of '%s' is not whole: %s", b->address,
-			 message);
+		redis_errorf(err, "the snapshot of '%s' is not whole: %s",
+			     b->address, message);
 		goto out;
 	}
 	if (b->host->stream_close(b->stream, err) == -1)
@@ -475,12 +485,14 @@ backup_open_file(struct backup *b, const char *path, int explicit_path,
 	}
 	if ((long long)st->st_mtime < save_start - BACKUP_MTIME_SLACK) {
 		if (explicit_path) {
-			redis_errorf(err, "'%s' was not written by the save that just "
-				 "finished on '%s' (modified %lld s before it "
-				 "started): is rdb-path the server's "
-				 "snapshot file?",
-				 path, b->address,
-				 save_start - (long long)st->st_mtime);
+			redis_errorf(
+				err,
+				"'%s' was not written by the save that just "
+				"finished on '%s' (modified %lld s before it "
+				"started): is rdb-path the server's "
+				"snapshot file?",
+				path, b->address,
+				save_start - (long long)st->st_mtime);
 			close(fd);
 			return -2;
 		}
@@ -499,7 +511,8 @@ static int
 backup_from_file(struct backup *b, int fd, const char *path,
 		 const struct stat *st, struct cairn_error *err)
 {
-	struct file_source f = {.fd = fd, .path = path,
+	struct file_source f = {.fd = fd,
+				.path = path,
 				.remaining = st->st_size};
 	struct cairn_entry entry;
 	char source[4400];

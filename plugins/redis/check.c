@@ -38,8 +38,7 @@ check_keyspace(void *arg, int db, uint64_t keys, uint64_t expires)
 }
 
 static void
-check_file(struct check *k, const struct redis_config *config,
-	   redisContext *c)
+check_file(struct check *k, const struct redis_config *config, redisContext *c)
 {
 	const char *argv[3] = {"CONFIG", "GET", NULL};
 	char dir[4096] = "", name[1024] = "", path[5200];
@@ -47,8 +46,7 @@ check_file(struct check *k, const struct redis_config *config,
 	int i;
 
 	if (config->rdb_remote) {
-		check_item(k, "rdb_source",
-			   "replication (rdb-path = remote)");
+		check_item(k, "rdb_source", "replication (rdb-path = remote)");
 		return;
 	}
 	if (config->rdb_path != NULL) {
@@ -61,8 +59,8 @@ check_file(struct check *k, const struct redis_config *config,
 			reply = redis_command_ok(c, config->endpoint.address,
 						 &err, 3, argv);
 			if (reply == NULL) {
-				snprintf(path, sizeof(path),
-					 "replication (%s)", err.message);
+				snprintf(path, sizeof(path), "replication (%s)",
+					 err.message);
 				check_item(k, "rdb_source", path);
 				return;
 			}
@@ -136,18 +134,17 @@ redis_check_run(const struct redis_config *config,
 		used = strtoull(value, NULL, 10);
 	if (redis_info_field(info, "maxmemory", value, sizeof(value)) == 0)
 		max = strtoull(value, NULL, 10);
-	if (redis_info_field(info, "used_memory_human", value,
-			     sizeof(value)) == 0)
+	if (redis_info_field(info, "used_memory_human", value, sizeof(value)) ==
+	    0)
 		check_item(&k, "used_memory", value);
 	if (max > 0) {
 		snprintf(extra, sizeof(extra), "%llu (%.0f%% used)", max,
 			 100.0 * (double)used / (double)max);
 		check_item(&k, "maxmemory", extra);
 		if (used * 10 > max * 9)
-			host->report_problem(report,
-					     "used memory is %.0f%% of maxmemory",
-					     100.0 * (double)used /
-						     (double)max);
+			host->report_problem(
+				report, "used memory is %.0f%% of maxmemory",
+				100.0 * (double)used / (double)max);
 	} else {
 		check_item(&k, "maxmemory", "0 (no limit)");
 	}

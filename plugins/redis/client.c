@@ -33,8 +33,8 @@ redis_endpoint_describe(struct redis_endpoint *endpoint)
 	int n;
 
 	if (endpoint->socket != NULL)
-		n = snprintf(endpoint->address, sizeof(endpoint->address),
-			     "%s", endpoint->socket);
+		n = snprintf(endpoint->address, sizeof(endpoint->address), "%s",
+			     endpoint->socket);
 	else if (strchr(endpoint->host, ':') != NULL)
 		n = snprintf(endpoint->address, sizeof(endpoint->address),
 			     "[%s]:%d", endpoint->host, endpoint->port);
@@ -104,8 +104,8 @@ url_decode(const char *s, size_t length)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < length; i++) {
-		if (s[i] == '%' && i + 2 < length &&
-		    hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+		if (s[i] == '%' && i + 2 < length && hex_value(s[i + 1]) >= 0 &&
+		    hex_value(s[i + 2]) >= 0) {
 			*o++ = (char)(hex_value(s[i + 1]) * 16 +
 				      hex_value(s[i + 2]));
 			i += 2;
@@ -157,8 +157,8 @@ redis_url_parse(const char *url, struct redis_endpoint *endpoint,
 
 		if (sep != NULL) {
 			endpoint->user = url_decode(p, (size_t)(sep - p));
-			endpoint->password =
-				url_decode(sep + 1, (size_t)(at - sep - 1));
+			endpoint->password = url_decode(sep + 1,
+							(size_t)(at - sep - 1));
 			if (endpoint->user == NULL ||
 			    endpoint->password == NULL)
 				goto nomem;
@@ -213,9 +213,10 @@ redis_url_parse(const char *url, struct redis_endpoint *endpoint,
 	redis_endpoint_describe(endpoint);
 	return 0;
 bad:
-	redis_errorf(err, "target '%s' is not of the form "
-		 "redis://[user[:password]@]host[:port][/db]",
-		 endpoint->password ? "redis://..." : url);
+	redis_errorf(err,
+		     "target '%s' is not of the form "
+		     "redis://[user[:password]@]host[:port][/db]",
+		     endpoint->password ? "redis://..." : url);
 	redis_endpoint_release(endpoint);
 	return -1;
 nomem:
@@ -244,8 +245,8 @@ redis_command(redisContext *context, const char *address,
 	reply = redisCommandArgv(context, argc, args, lengths);
 	if (reply == NULL)
 		redis_errorf(err, "'%s' on '%s' failed: %s", argv[0], address,
-			 context->errstr[0] ? context->errstr
-					    : "connection lost");
+			     context->errstr[0] ? context->errstr
+						: "connection lost");
 	return reply;
 }
 
@@ -257,7 +258,7 @@ redis_command_ok(redisContext *context, const char *address,
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		redis_errorf(err, "'%s' on '%s' failed: %s", argv[0], address,
-			 reply->str);
+			     reply->str);
 		freeReplyObject(reply);
 		return NULL;
 	}
@@ -283,14 +284,15 @@ redis_connect(const struct cairn_host *host,
 	else
 		c = redisConnectWithTimeout(endpoint->host, endpoint->port, tv);
 	if (c == NULL || c->err) {
-		redis_errorf(err, "cannot connect to '%s': %s", endpoint->address,
-			 c ? c->errstr : "out of memory");
+		redis_errorf(err, "cannot connect to '%s': %s",
+			     endpoint->address,
+			     c ? c->errstr : "out of memory");
 		goto out;
 	}
 	tv.tv_sec = command_timeout;
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		redis_errorf(err, "cannot set a timeout on '%s': %s", endpoint->address,
-			 c->errstr);
+		redis_errorf(err, "cannot set a timeout on '%s': %s",
+			     endpoint->address, c->errstr);
 		goto out;
 	}
 	if (password == NULL && endpoint->password_file != NULL) {
@@ -318,19 +320,21 @@ redis_connect(const struct cairn_host *host,
 		if (reply == NULL)
 			goto out;
 		if (reply->type == REDIS_REPLY_ERROR) {
-			redis_errorf(err, "cannot authenticate to '%s'%s%s%s: %s",
-				 endpoint->address,
-				 endpoint->user ? " as '" : "",
-				 endpoint->user ? endpoint->user : "",
-				 endpoint->user ? "'" : "", reply->str);
+			redis_errorf(err,
+				     "cannot authenticate to '%s'%s%s%s: %s",
+				     endpoint->address,
+				     endpoint->user ? " as '" : "",
+				     endpoint->user ? endpoint->user : "",
+				     endpoint->user ? "'" : "", reply->str);
 			goto out;
 		}
 		freeReplyObject(reply);
 		reply = NULL;
 	} else if (endpoint->user != NULL) {
-		redis_errorf(err, "user '%s' for '%s' has no password: set "
-			 "password-file",
-			 endpoint->user, endpoint->address);
+		redis_errorf(err,
+			     "user '%s' for '%s' has no password: set "
+			     "password-file",
+			     endpoint->user, endpoint->address);
 		goto out;
 	}
 	{
@@ -342,10 +346,10 @@ redis_connect(const struct cairn_host *host,
 		if (reply->type == REDIS_REPLY_ERROR &&
 		    strncmp(reply->str, "LOADING", 7) != 0) {
 			redis_errorf(err, "'%s' refuses commands: %s%s",
-				 endpoint->address, reply->str,
-				 strncmp(reply->str, "NOAUTH", 6) == 0
-					 ? " (set password-file)"
-					 : "");
+				     endpoint->address, reply->str,
+				     strncmp(reply->str, "NOAUTH", 6) == 0
+					     ? " (set password-file)"
+					     : "");
 			goto out;
 		}
 	}
@@ -363,8 +367,7 @@ out:
 }
 
 int
-redis_info_field(const char *info, const char *field, char *value,
-		 size_t size)
+redis_info_field(const char *info, const char *field, char *value, size_t size)
 {
 	size_t length = strlen(field);
 	const char *line = info;
@@ -400,8 +403,8 @@ redis_info(redisContext *context, const char *address, const char *section,
 		return NULL;
 	if (reply->type != REDIS_REPLY_STRING &&
 	    reply->type != REDIS_REPLY_STATUS) {
-		redis_errorf(err, "'INFO %s' on '%s' gave an unexpected reply", section,
-			 address);
+		redis_errorf(err, "'INFO %s' on '%s' gave an unexpected reply",
+			     section, address);
 	} else {
 		info = strdup(reply->str);
 		if (info == NULL)

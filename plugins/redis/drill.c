@@ -55,8 +55,8 @@ drill_fill(void *arg, void *buffer, size_t size, size_t *got,
 		const void *data;
 		size_t length;
 		int64_t offset;
-		int rc = f->host->entry_read(f->source, &data, &length,
-					     &offset, err);
+		int rc = f->host->entry_read(f->source, &data, &length, &offset,
+					     err);
 
 		if (rc == -1)
 			return -1;
@@ -73,8 +73,7 @@ drill_fill(void *arg, void *buffer, size_t size, size_t *got,
 }
 
 static int
-drill_write(void *arg, const void *data, size_t length,
-	    struct cairn_error *err)
+drill_write(void *arg, const void *data, size_t length, struct cairn_error *err)
 {
 	int fd = *(int *)arg;
 	const char *p = data;
@@ -86,7 +85,7 @@ drill_write(void *arg, const void *data, size_t length,
 			continue;
 		if (n < 0) {
 			redis_errorf(err, "cannot write the drill copy: %s",
-				 strerror(errno));
+				     strerror(errno));
 			return -1;
 		}
 		p += n;
@@ -110,7 +109,7 @@ drill_free_port(struct cairn_error *err)
 		port = ntohs(addr.sin_port);
 	else
 		redis_errorf(err, "cannot find a free port on 127.0.0.1: %s",
-			 strerror(errno));
+			     strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return port;
@@ -122,10 +121,16 @@ drill_spawn(const char *program, const char *dir, int port, pid_t *pid,
 {
 	char port_text[16], logfile[4200];
 	const char *argv[] = {
-		program, "--port", port_text, "--bind",
-		"127.0.0.1", "--dir", dir, "--dbfilename",
-		REDIS_ENTRY, "--save", "", "--appendonly", "no", "--daemonize",
-		"no", "--logfile", logfile, "--protected-mode", "yes", NULL,
+		program,     "--port",
+		port_text,   "--bind",
+		"127.0.0.1", "--dir",
+		dir,	     "--dbfilename",
+		REDIS_ENTRY, "--save",
+		"",	     "--appendonly",
+		"no",	     "--daemonize",
+		"no",	     "--logfile",
+		logfile,     "--protected-mode",
+		"yes",	     NULL,
 	};
 	posix_spawn_file_actions_t actions;
 	int rc, n;
@@ -137,18 +142,16 @@ drill_spawn(const char *program, const char *dir, int port, pid_t *pid,
 		return -1;
 	}
 	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY,
-					 0);
-	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY,
-					 0);
-	posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY,
-					 0);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
 	/* exec's argv is not const for historical reasons only. */
 	rc = posix_spawnp(pid, program, &actions, NULL,
 			  (char *const *)(uintptr_t)argv, environ);
 	posix_spawn_file_actions_destroy(&actions);
 	if (rc != 0) {
-		redis_errorf(err, "cannot start '%s': %s", program, strerror(rc));
+		redis_errorf(err, "cannot start '%s': %s", program,
+			     strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -187,8 +190,7 @@ drill_loaded(void *arg, int db, uint64_t keys, uint64_t expires)
 /* Connects to the drill server and waits until it has loaded. */
 static int
 drill_connect(const struct cairn_host *host, struct redis_endpoint *endpoint,
-	      pid_t pid, int timeout, redisContext **c,
-	      struct cairn_error *err)
+	      pid_t pid, int timeout, redisContext **c, struct cairn_error *err)
 {
 	int64_t deadline = redis_now_ms() + (int64_t)timeout * 1000;
 	char value[16];
@@ -197,8 +199,9 @@ drill_connect(const struct cairn_host *host, struct redis_endpoint *endpoint,
 		int status;
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			redis_errorf(err, "the drill server exited while starting "
-				 "(see its log)");
+			redis_errorf(err,
+				     "the drill server exited while starting "
+				     "(see its log)");
 			return -1;
 		}
 		if (*c == NULL &&
@@ -212,9 +215,10 @@ drill_connect(const struct cairn_host *host, struct redis_endpoint *endpoint,
 				redisFree(*c);
 				*c = NULL;
 			} else {
-				int loading = redis_info_field(
-						      info, "loading", value,
-						      sizeof(value)) == 0 &&
+				int loading = redis_info_field(info, "loading",
+							       value,
+							       sizeof(value)) ==
+						      0 &&
 					      strcmp(value, "1") == 0;
 
 				free(info);
@@ -223,9 +227,11 @@ drill_connect(const struct cairn_host *host, struct redis_endpoint *endpoint,
 			}
 		}
 		if (redis_now_ms() > deadline) {
-			redis_errorf(err, "the drill server did not load the snapshot "
-				 "within %d seconds",
-				 timeout);
+			redis_errorf(
+				err,
+				"the drill server did not load the snapshot "
+				"within %d seconds",
+				timeout);
 			return -1;
 		}
 		redis_sleep_ms(100);
@@ -240,9 +246,10 @@ drill_compare(struct drill *d)
 
 	for (i = 0; i < d->loaded_count; i++) {
 		uint64_t want = i < d->summary->db_count ? d->summary->keys[i]
-							  : 0;
-		uint64_t volatile_keys =
-			i < d->summary->db_count ? d->summary->expires[i] : 0;
+							 : 0;
+		uint64_t volatile_keys = i < d->summary->db_count
+						 ? d->summary->expires[i]
+						 : 0;
 		const char *fact;
 		uint64_t recorded = want;
 
@@ -269,8 +276,8 @@ drill_compare(struct drill *d)
 			   d->loaded[i] + volatile_keys < want) {
 			d->host->report_problem(
 				d->report,
-				"db%zu: %llu keys loaded, %llu expected",
-				i, (unsigned long long)d->loaded[i],
+				"db%zu: %llu keys loaded, %llu expected", i,
+				(unsigned long long)d->loaded[i],
 				(unsigned long long)want);
 			d->problems++;
 		} else if (d->loaded[i] < want) {
@@ -305,7 +312,7 @@ redis_drill_run(const struct redis_config *config,
 	memset(&summary, 0, sizeof(summary));
 	memset(&endpoint, 0, sizeof(endpoint));
 	memset(&d, 0, sizeof(d));
-	program = options->drill_target ? options->drill_target
+	program = options->drill_target	 ? options->drill_target
 		  : config->drill_target ? config->drill_target
 					 : "redis-server";
 	for (;;) {
@@ -314,7 +321,8 @@ redis_drill_run(const struct redis_config *config,
 		if (next == -1)
 			return -1;
 		if (next == 0) {
-			redis_errorf(err, "the archive has no '%s' entry", REDIS_ENTRY);
+			redis_errorf(err, "the archive has no '%s' entry",
+				     REDIS_ENTRY);
 			return -1;
 		}
 		if (strcmp(entry->name, REDIS_ENTRY) == 0)
@@ -328,7 +336,8 @@ redis_drill_run(const struct redis_config *config,
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		redis_errorf(err, "cannot create '%s': %s", path, strerror(errno));
+		redis_errorf(err, "cannot create '%s': %s", path,
+			     strerror(errno));
 		return -1;
 	}
 	if (rdb_walk(drill_fill, &fill, drill_write, &fd, &visitor, &summary,
@@ -338,7 +347,8 @@ redis_drill_run(const struct redis_config *config,
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		redis_errorf(err, "cannot write '%s': %s", path, strerror(errno));
+		redis_errorf(err, "cannot write '%s': %s", path,
+			     strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -401,8 +411,10 @@ redis_drill_run(const struct redis_config *config,
 	}
 	drill_compare(&d);
 	if (d.problems > 0) {
-		redis_errorf(err, "the drill server loaded other key counts than the "
-			 "manifest records");
+		redis_errorf(
+			err,
+			"the drill server loaded other key counts than the "
+			"manifest records");
 		goto out;
 	}
 	rc = 0;

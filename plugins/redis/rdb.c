@@ -145,7 +145,8 @@ rdb_crc64(uint64_t crc, const void *data, size_t length)
 		      crc_table[4][(crc >> 24) & 0xff] ^
 		      crc_table[3][(crc >> 32) & 0xff] ^
 		      crc_table[2][(crc >> 40) & 0xff] ^
-		      crc_table[1][(crc >> 48) & 0xff] ^ crc_table[0][crc >> 56];
+		      crc_table[1][(crc >> 48) & 0xff] ^
+		      crc_table[0][crc >> 56];
 		p += 8;
 		length -= 8;
 	}
@@ -398,8 +399,7 @@ reader_read(struct rdb_reader *r, void *out, size_t length)
 			o += chunk;
 		}
 		if (r->capture != NULL &&
-		    rdb_buf_append(r->capture, r->buffer + r->pos, chunk) ==
-			    -1)
+		    rdb_buf_append(r->capture, r->buffer + r->pos, chunk) == -1)
 			return reader_error(r, "out of memory");
 		r->pos += chunk;
 		r->offset += chunk;
@@ -576,8 +576,8 @@ read_string(struct rdb_reader *r, struct rdb_buf *out)
  * entries is exactly its header and the end byte; its entry count is 0,
  * or UINT16_MAX ("count them"). A peek at strings this short suffices.
  */
-#define ZIPLIST_EMPTY_SIZE 11  /* bytes, tail offset, count; end */
-#define LISTPACK_EMPTY_SIZE 7  /* bytes, count; end */
+#define ZIPLIST_EMPTY_SIZE 11 /* bytes, tail offset, count; end */
+#define LISTPACK_EMPTY_SIZE 7 /* bytes, count; end */
 #define EMPTY_PEEK_LIMIT 16
 #define COUNT_UNKNOWN 0xffff
 /* Quicklist node containers (quicklist.h of Redis). */
@@ -723,8 +723,8 @@ skip_stream(struct rdb_reader *r, unsigned char type)
 	if (read_count(r, &groups) == -1)
 		return -1;
 	while (groups-- > 0) {
-		if (read_string(r, NULL) == -1 ||
-		    read_count(r, &value) == -1 || read_count(r, &value) == -1)
+		if (read_string(r, NULL) == -1 || read_count(r, &value) == -1 ||
+		    read_count(r, &value) == -1)
 			return -1;
 		if (type >= RDB_TYPE_STREAM_LISTPACKS_2 &&
 		    read_count(r, &value) == -1) /* entries read */
@@ -1040,8 +1040,9 @@ walk_records(struct walk *w)
 			if (read_count(r, &value) == -1)
 				return -1;
 			if (value >= RDB_MAX_DB)
-				return reader_error(r, "database number %llu "
-						       "out of range",
+				return reader_error(r,
+						    "database number %llu "
+						    "out of range",
 						    (unsigned long long)value);
 			w->db = value;
 			break;
@@ -1129,8 +1130,9 @@ walk_checksum(struct rdb_reader *r, struct rdb_summary *s)
 		return 0;
 	}
 	if (stored != r->crc)
-		return reader_error(r, "checksum mismatch: the snapshot says "
-				       "%016llx, its content gives %016llx",
+		return reader_error(r,
+				    "checksum mismatch: the snapshot says "
+				    "%016llx, its content gives %016llx",
 				    (unsigned long long)stored,
 				    (unsigned long long)r->crc);
 	s->checksum = 1;

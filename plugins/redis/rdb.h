@@ -40,8 +40,8 @@ uint64_t rdb_crc64(uint64_t crc, const void *data, size_t length);
  * Fills `buffer` with up to `size` bytes of the RDB: *got > 0 bytes, or
  * *got = 0 at the end of the stream. Returns 0, or -1 after filling err.
  */
-typedef int (*rdb_fill_fn)(void *arg, void *buffer, size_t size,
-			   size_t *got, struct cairn_error *err);
+typedef int (*rdb_fill_fn)(void *arg, void *buffer, size_t size, size_t *got,
+			   struct cairn_error *err);
 
 /* Receives consumed bytes, in order. Returns 0, or -1 after filling err. */
 typedef int (*rdb_tap_fn)(void *arg, const void *data, size_t length,

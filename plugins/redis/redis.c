@@ -20,9 +20,17 @@
 #include <string.h>
 
 static const char *const redis_keys[] = {
-	"host",	   "port",    "socket",		 "user",	 "password-file",
-	"mode",	   "rdb-path", "timeout",	 "connect-timeout",
-	"drill-target", NULL,
+	"host",
+	"port",
+	"socket",
+	"user",
+	"password-file",
+	"mode",
+	"rdb-path",
+	"timeout",
+	"connect-timeout",
+	"drill-target",
+	NULL,
 };
 
 static void
@@ -41,8 +49,8 @@ static int
 config_fail(struct cairn_error *err, const struct cairn_setting *setting,
 	    const char *job, const char *why)
 {
-	redis_errorf(err, "job '%s': %s '%s': %s",
-		 job, setting->key, setting->value, why);
+	redis_errorf(err, "job '%s': %s '%s': %s", job, setting->key,
+		     setting->value, why);
 	err->setting = setting;
 	return -1;
 }
@@ -122,8 +130,8 @@ redis_configure(const struct cairn_host *host,
 				rc = config_fail(err, s, job->job,
 						 "not an absolute path");
 			else
-				rc = config_string(&config->endpoint.socket,
-						   s, err);
+				rc = config_string(&config->endpoint.socket, s,
+						   err);
 			socket_setting = s;
 		} else if (strcmp(s->key, "user") == 0) {
 			if (s->value[0] == '\0')
@@ -137,9 +145,9 @@ redis_configure(const struct cairn_host *host,
 				rc = config_fail(err, s, job->job,
 						 "empty path");
 			else
-				rc = config_string(
-					&config->endpoint.password_file, s,
-					err);
+				rc = config_string(&config->endpoint
+							    .password_file,
+						   s, err);
 		} else if (strcmp(s->key, "mode") == 0) {
 			if (strcmp(s->value, "bgsave") == 0)
 				config->mode = REDIS_MODE_BGSAVE;

@@ -34,9 +34,10 @@ repl_wait(struct replication *repl, struct cairn_error *err)
 		int wait = repl->idle_ms, rc;
 
 		if (left <= 0) {
-			redis_errorf(err, "timed out reading the snapshot from '%s' "
-				 "(raise timeout)",
-				 repl->address);
+			redis_errorf(err,
+				     "timed out reading the snapshot from '%s' "
+				     "(raise timeout)",
+				     repl->address);
 			return -1;
 		}
 		if (left < wait)
@@ -45,14 +46,15 @@ repl_wait(struct replication *repl, struct cairn_error *err)
 		if (rc > 0)
 			return 0;
 		if (rc == 0 && wait == repl->idle_ms) {
-			redis_errorf(err, "'%s' sent nothing for %d seconds during "
-				 "the transfer",
-				 repl->address, repl->idle_ms / 1000);
+			redis_errorf(err,
+				     "'%s' sent nothing for %d seconds during "
+				     "the transfer",
+				     repl->address, repl->idle_ms / 1000);
 			return -1;
 		}
 		if (rc == -1 && errno != EINTR) {
-			redis_errorf(err, "cannot read from '%s': %s", repl->address,
-				 strerror(errno));
+			redis_errorf(err, "cannot read from '%s': %s",
+				     repl->address, strerror(errno));
 			return -1;
 		}
 	}
@@ -73,10 +75,9 @@ repl_recv(struct replication *repl, void *buffer, size_t size, size_t *got,
 			*got = (size_t)n;
 			return 0;
 		}
-		if (errno != EINTR && errno != EAGAIN &&
-		    errno != EWOULDBLOCK) {
-			redis_errorf(err, "cannot read from '%s': %s", repl->address,
-				 strerror(errno));
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+			redis_errorf(err, "cannot read from '%s': %s",
+				     repl->address, strerror(errno));
 			return -1;
 		}
 	}
@@ -92,19 +93,18 @@ repl_send(struct replication *repl, const char *data, size_t length,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = {.fd = repl->fd,
-					     .events = POLLOUT};
+			struct pollfd pfd = {.fd = repl->fd, .events = POLLOUT};
 
 			if (poll(&pfd, 1, repl->idle_ms) <= 0) {
 				redis_errorf(err, "cannot write to '%s'",
-					 repl->address);
+					     repl->address);
 				return -1;
 			}
 			continue;
 		}
 		if (n <= 0) {
-			redis_errorf(err, "cannot write to '%s': %s", repl->address,
-				 strerror(errno));
+			redis_errorf(err, "cannot write to '%s': %s",
+				     repl->address, strerror(errno));
 			return -1;
 		}
 		data += n;
@@ -156,10 +156,12 @@ replication_start(struct replication *repl, redisContext *context,
 		if (repl_recv(repl, &c, 1, &got, err) == -1)
 			return -1;
 		if (got == 0) {
-			redis_errorf(err, "'%s' closed the connection after SYNC%s",
-				 address,
-				 length > 0 ? "" : " (is the user allowed "
-						   "SYNC and REPLCONF?)");
+			redis_errorf(err,
+				     "'%s' closed the connection after SYNC%s",
+				     address,
+				     length > 0 ? ""
+						: " (is the user allowed "
+						  "SYNC and REPLCONF?)");
 			return -1;
 		}
 		if (c == '\n') {
@@ -168,8 +170,9 @@ replication_start(struct replication *repl, redisContext *context,
 			break;
 		}
 		if (length + 1 >= sizeof(line)) {
-			redis_errorf(err, "'%s' answered SYNC with an overlong line",
-				 address);
+			redis_errorf(err,
+				     "'%s' answered SYNC with an overlong line",
+				     address);
 			return -1;
 		}
 		line[length++] = c;
@@ -182,14 +185,17 @@ replication_start(struct replication *repl, redisContext *context,
 		return -1;
 	}
 	if (line[0] != '$') {
-		redis_errorf(err, "'%s' answered SYNC with '%.64s' instead of a bulk "
-			 "transfer",
-			 address, line);
+		redis_errorf(
+			err,
+			"'%s' answered SYNC with '%.64s' instead of a bulk "
+			"transfer",
+			address, line);
 		return -1;
 	}
 	if (strncmp(line + 1, "EOF:", 4) == 0) {
 		if (strlen(line + 5) != REPLICATION_MARK_SIZE) {
-			redis_errorf(err, "'%s' sent a malformed end mark", address);
+			redis_errorf(err, "'%s' sent a malformed end mark",
+				     address);
 			return -1;
 		}
 		memcpy(repl->mark, line + 5, REPLICATION_MARK_SIZE);
@@ -204,8 +210,10 @@ replication_start(struct replication *repl, redisContext *context,
 		value = strtoll(line + 1, &end, 10);
 		if (errno != 0 || *end != '\0' || end == line + 1 ||
 		    value < 0) {
-			redis_errorf(err, "'%s' announced a bad transfer length '%.64s'",
-				 address, line + 1);
+			redis_errorf(
+				err,
+				"'%s' announced a bad transfer length '%.64s'",
+				address, line + 1);
 			return -1;
 		}
 		repl->remaining = value;
@@ -236,9 +244,11 @@ replication_fill(void *arg, void *buffer, size_t size, size_t *got,
 		if (repl_recv(repl, buffer, size, &n, err) == -1)
 			return -1;
 		if (n == 0) {
-			redis_errorf(err, "'%s' closed the connection with %lld bytes "
-				 "of the snapshot still to come",
-				 repl->address, (long long)repl->remaining);
+			redis_errorf(
+				err,
+				"'%s' closed the connection with %lld bytes "
+				"of the snapshot still to come",
+				repl->address, (long long)repl->remaining);
 			return -1;
 		}
 		repl->remaining -= (int64_t)n;
@@ -258,9 +268,11 @@ replication_fill(void *arg, void *buffer, size_t size, size_t *got,
 			      size - repl->hold_length, &n, err) == -1)
 			return -1;
 		if (n == 0) {
-			redis_errorf(err, "'%s' closed the connection before the end "
-				 "of the snapshot",
-				 repl->address);
+			redis_errorf(
+				err,
+				"'%s' closed the connection before the end "
+				"of the snapshot",
+				repl->address);
 			return -1;
 		}
 		total = repl->hold_length + n;

@@ -56,8 +56,8 @@ entry_fill(void *arg, void *buffer, size_t size, size_t *got,
 		const void *data;
 		size_t length;
 		int64_t offset;
-		int rc = e->host->entry_read(e->source, &data, &length,
-					     &offset, err);
+		int rc = e->host->entry_read(e->source, &data, &length, &offset,
+					     err);
 
 		if (rc == -1)
 			return -1;
@@ -122,8 +122,7 @@ restore_log_summary(const struct cairn_host *host, const char *verb,
  * cut with "..." when longer than `size` allows.
  */
 static void
-printable_key(char *out, size_t size, const unsigned char *name,
-	      size_t length)
+printable_key(char *out, size_t size, const unsigned char *name, size_t length)
 {
 	size_t i, used = 0;
 
@@ -194,7 +193,7 @@ file_tap(void *arg, const void *data, size_t length, struct cairn_error *err)
 			continue;
 		if (n < 0) {
 			redis_errorf(err, "cannot write '%s': %s", f->path,
-				 strerror(errno));
+				     strerror(errno));
 			return -1;
 		}
 		p += n;
@@ -220,7 +219,7 @@ make_directories(const char *dir, struct cairn_error *err)
 		path[i] = '\0';
 		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 			redis_errorf(err, "cannot create '%s': %s", path,
-				 strerror(errno));
+				     strerror(errno));
 			return -1;
 		}
 		if (i < length)
@@ -254,8 +253,8 @@ restore_warn_aof(const struct cairn_host *host, const char *dir)
 }
 
 static int
-restore_to_directory(const struct cairn_host *host,
-		     struct cairn_source *source, const char *dir,
+restore_to_directory(const struct cairn_host *host, struct cairn_source *source,
+		     const char *dir,
 		     const struct cairn_restore_options *options,
 		     struct cairn_error *err)
 {
@@ -277,7 +276,8 @@ restore_to_directory(const struct cairn_host *host,
 		return -1;
 	}
 	if (lstat(final, &st) == 0 && !options->force) {
-		redis_errorf(err, "'%s' exists: use --force to replace it", final);
+		redis_errorf(err, "'%s' exists: use --force to replace it",
+			     final);
 		return -1;
 	}
 	if (options->dry_run) {
@@ -301,37 +301,38 @@ restore_to_directory(const struct cairn_host *host,
 	fs.fd = mkstemp(temp);
 	if (fs.fd == -1) {
 		redis_errorf(err, "cannot create a file in '%s': %s", dir,
-			 strerror(errno));
+			     strerror(errno));
 		temp[0] = '\0';
 		goto out;
 	}
 	fs.path = temp;
-	if (rdb_walk(entry_fill, &es, file_tap, &fs, &visitor, &summary,
-		     err) == -1)
+	if (rdb_walk(entry_fill, &es, file_tap, &fs, &visitor, &summary, err) ==
+	    -1)
 		goto out;
 	/* A server running as the directory's owner must read it. */
 	if (geteuid() == 0 && stat(dir, &st) == 0 &&
 	    fchown(fs.fd, st.st_uid, st.st_gid) == -1) {
-		redis_errorf(err, "cannot give '%s' to the owner of '%s': %s", temp,
-			 dir, strerror(errno));
+		redis_errorf(err, "cannot give '%s' to the owner of '%s': %s",
+			     temp, dir, strerror(errno));
 		goto out;
 	}
 	if (fsync(fs.fd) == -1 || close(fs.fd) == -1) {
 		fs.fd = -1;
-		redis_errorf(err, "cannot write '%s': %s", temp, strerror(errno));
+		redis_errorf(err, "cannot write '%s': %s", temp,
+			     strerror(errno));
 		goto out;
 	}
 	fs.fd = -1;
 	if (rename(temp, final) == -1) {
 		redis_errorf(err, "cannot rename '%s' to '%s': %s", temp, final,
-			 strerror(errno));
+			     strerror(errno));
 		goto out;
 	}
 	temp[0] = '\0';
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd == -1 || fsync(dirfd) == -1) {
 		redis_errorf(err, "cannot sync directory '%s': %s", dir,
-			 strerror(errno));
+			     strerror(errno));
 		goto out;
 	}
 	restore_log_summary(host, "wrote", &summary);
@@ -375,8 +376,8 @@ static void
 loader_note(struct loader *l, const char *format, const unsigned char *name,
 	    size_t length, uint64_t db)
 {
-	char *note = l->notes[(l->note_head + l->in_flight) %
-			      RESTORE_MAX_IN_FLIGHT];
+	char *note =
+		l->notes[(l->note_head + l->in_flight) % RESTORE_MAX_IN_FLIGHT];
 	char printable[40];
 	size_t i;
 
@@ -398,18 +399,19 @@ loader_drain(struct loader *l, size_t keep, struct cairn_error *err)
 		redisReply *reply;
 
 		if (redisGetReply(l->c, &r) != REDIS_OK || r == NULL) {
-			redis_errorf(err, "lost '%s' while restoring: %s", l->address,
-				 l->c->errstr[0] ? l->c->errstr
-						 : "connection closed");
+			redis_errorf(err, "lost '%s' while restoring: %s",
+				     l->address,
+				     l->c->errstr[0] ? l->c->errstr
+						     : "connection closed");
 			return -1;
 		}
 		reply = r;
 		if (reply->type == REDIS_REPLY_ERROR) {
 			l->failures++;
 			if (l->first_error[0] == '\0')
-				snprintf(l->first_error,
-					 sizeof(l->first_error), "%s: %s",
-					 l->notes[l->note_head], reply->str);
+				snprintf(l->first_error, sizeof(l->first_error),
+					 "%s: %s", l->notes[l->note_head],
+					 reply->str);
 		}
 		freeReplyObject(reply);
 		l->note_head = (l->note_head + 1) % RESTORE_MAX_IN_FLIGHT;
@@ -426,8 +428,8 @@ loader_append(struct loader *l, int argc, const char **argv,
 	size_t i;
 
 	if (redisAppendCommandArgv(l->c, argc, argv, lengths) != REDIS_OK) {
-		redis_errorf(err, "cannot queue a command for '%s': %s", l->address,
-			 l->c->errstr);
+		redis_errorf(err, "cannot queue a command for '%s': %s",
+			     l->address, l->c->errstr);
 		return -1;
 	}
 	l->in_flight++;
@@ -460,9 +462,11 @@ loader_select(struct loader *l, uint64_t db, struct cairn_error *err)
 	if (loader_drain(l, 0, err) == -1)
 		return -1;
 	if (l->failures > failures) {
-		redis_errorf(err, "cannot select database %llu on '%s' (%s): does the "
-			 "target have enough databases?",
-			 (unsigned long long)db, l->address, l->first_error);
+		redis_errorf(
+			err,
+			"cannot select database %llu on '%s' (%s): does the "
+			"target have enough databases?",
+			(unsigned long long)db, l->address, l->first_error);
 		return -1;
 	}
 	l->current = (int64_t)db;
@@ -644,9 +648,11 @@ restore_to_server(const struct redis_config *config,
 	free(info);
 	info = NULL;
 	if (ks.non_empty && !options->force) {
-		redis_errorf(err, "target '%s' is not empty (%s): use --force to flush "
-			 "it and load the snapshot",
-			 l->address, ks.text);
+		redis_errorf(
+			err,
+			"target '%s' is not empty (%s): use --force to flush "
+			"it and load the snapshot",
+			l->address, ks.text);
 		goto out;
 	}
 	info = redis_info(l->c, l->address, "persistence", err);
@@ -713,8 +719,8 @@ restore_to_server(const struct redis_config *config,
 		goto out;
 	if (!options->dry_run) {
 		if (l->functions.length > 0 &&
-		    loader_functions(l, summary.version, options->force,
-				     err) == -1)
+		    loader_functions(l, summary.version, options->force, err) ==
+			    -1)
 			goto out;
 		if (loader_drain(l, 0, err) == -1)
 			goto out;
@@ -725,10 +731,11 @@ restore_to_server(const struct redis_config *config,
 			  "which RESTORE cannot carry: they were not loaded",
 			  (unsigned long long)summary.module_aux);
 	if (l->failures > 0) {
-		redis_errorf(err, "%llu commands failed on '%s' (%llu keys "
-			 "sent); the first: %s",
-			 (unsigned long long)l->failures, l->address,
-			 (unsigned long long)l->restored, l->first_error);
+		redis_errorf(err,
+			     "%llu commands failed on '%s' (%llu keys "
+			     "sent); the first: %s",
+			     (unsigned long long)l->failures, l->address,
+			     (unsigned long long)l->restored, l->first_error);
 		goto out;
 	}
 	restore_log_summary(host, options->dry_run ? "would load" : "loaded",
@@ -764,17 +771,21 @@ redis_restore_run(const struct redis_config *config,
 	int rc;
 
 	if (options->only_count > 0) {
-		redis_errorf(err, "--only is not supported by the redis plugin: the "
-			 "snapshot is restored whole (a redis://host:port/N "
-			 "target restores database N alone)");
+		redis_errorf(
+			err,
+			"--only is not supported by the redis plugin: the "
+			"snapshot is restored whole (a redis://host:port/N "
+			"target restores database N alone)");
 		return -1;
 	}
 	if (options->target != NULL &&
 	    strncmp(options->target, "redis://", 8) != 0 &&
 	    strstr(options->target, "://") != NULL) {
-		redis_errorf(err, "target '%s' is neither a directory nor a redis:// "
-			 "URI",
-			 options->target);
+		redis_errorf(
+			err,
+			"target '%s' is neither a directory nor a redis:// "
+			"URI",
+			options->target);
 		return -1;
 	}
 	if (options->target != NULL &&
@@ -786,16 +797,18 @@ redis_restore_run(const struct redis_config *config,
 	}
 	if (options->target == NULL) {
 		if (config->restore_only) {
-			redis_errorf(err, "job '%s' is not configured: give --to "
-				 "DIR or --to redis://host:port",
-				 config->job);
+			redis_errorf(err,
+				     "job '%s' is not configured: give --to "
+				     "DIR or --to redis://host:port",
+				     config->job);
 			return -1;
 		}
 		if (!options->force) {
-			redis_errorf(err, "restoring into the job's own server '%s' "
-				 "replaces its data: use --force, or --to "
-				 "another target",
-				 config->endpoint.address);
+			redis_errorf(err,
+				     "restoring into the job's own server '%s' "
+				     "replaces its data: use --force, or --to "
+				     "another target",
+				     config->endpoint.address);
 			return -1;
 		}
 		if (redis_endpoint_copy(&endpoint, &config->endpoint) == -1) {

@@ -88,9 +88,10 @@ volume_acl_write(int fd, const char *path, int which, const char *text)
 	if (which == VOLUME_ACL_OF_ACCESS && fd >= 0)
 		rc = acl_set_fd(fd, acl);
 	else
-		rc = acl_set_file(path, which == VOLUME_ACL_OF_DEFAULT
-						? ACL_TYPE_DEFAULT
-						: ACL_TYPE_ACCESS,
+		rc = acl_set_file(path,
+				  which == VOLUME_ACL_OF_DEFAULT
+					  ? ACL_TYPE_DEFAULT
+					  : ACL_TYPE_ACCESS,
 				  acl);
 	saved = errno;
 	acl_free(acl);

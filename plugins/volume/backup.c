@@ -161,8 +161,7 @@ volume_put(struct volume_walk *w, const struct cairn_entry *entry)
 
 	if (w->host->stream_open(w->sink, entry, &stream, w->err) == -1)
 		return -1;
-	if (w->stating &&
-	    w->host->stream_state(stream, w->state, w->err) == -1)
+	if (w->stating && w->host->stream_state(stream, w->state, w->err) == -1)
 		return -1;
 	w->entries++;
 	return w->host->stream_close(stream, w->err);
@@ -189,13 +188,14 @@ volume_put_file(struct volume_walk *w, int dirfd, const char *base,
 			volume_warn(w, "file '%s' vanished before it was read",
 				    w->path);
 		else
-			volume_warn(w, "cannot open '%s': %s; skipped",
-				    w->path, strerror(errno));
+			volume_warn(w, "cannot open '%s': %s; skipped", w->path,
+				    strerror(errno));
 		return 0;
 	}
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		volume_warn(w, "file '%s' was replaced while it was read; "
-			       "skipped",
+		volume_warn(w,
+			    "file '%s' was replaced while it was read; "
+			    "skipped",
 			    w->path);
 		rc = 0;
 		goto out;
@@ -214,8 +214,7 @@ volume_put_file(struct volume_walk *w, int dirfd, const char *base,
 	volume_progress(w->host, entry->name, w->bytes, -1);
 	if (w->host->stream_open(w->sink, entry, &stream, w->err) == -1)
 		goto out;
-	if (w->stating &&
-	    w->host->stream_state(stream, w->state, w->err) == -1)
+	if (w->stating && w->host->stream_state(stream, w->state, w->err) == -1)
 		goto out;
 	if (volume_copy(w, stream, fd, entry, &shrank, &failed) == -1)
 		goto out;
@@ -239,8 +238,7 @@ volume_put_file(struct volume_walk *w, int dirfd, const char *base,
 		 (after.st_size != st->st_size ||
 		  !volume_same_time(&after.st_mtim, &st->st_mtim) ||
 		  after.st_ino != st->st_ino))
-		volume_warn(w, "file '%s' changed while it was read",
-			    w->path);
+		volume_warn(w, "file '%s' changed while it was read", w->path);
 out:
 	/*
 	 * A stream still open here is left to the core, which discards it
@@ -315,9 +313,9 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 	entry.uid = st->st_uid;
 	entry.gid = st->st_gid;
 	entry.uname = volume_owner_name(&w->owners, VOLUME_OWNER_USER,
-					 st->st_uid);
+					st->st_uid);
 	entry.gname = volume_owner_name(&w->owners, VOLUME_OWNER_GROUP,
-					 st->st_gid);
+					st->st_gid);
 	entry.mtime = st->st_mtim;
 	entry.atime = st->st_atim;
 
@@ -408,9 +406,8 @@ volume_visit(struct volume_walk *w, int dirfd, const char *base,
 	if (rc == 0 && written && !S_ISDIR(st->st_mode) && st->st_nlink > 1) {
 		char *name = strdup(entry.name);
 
-		if (name == NULL ||
-		    volume_map_put(&w->links, st->st_dev, st->st_ino, name) ==
-			    -1) {
+		if (name == NULL || volume_map_put(&w->links, st->st_dev,
+						   st->st_ino, name) == -1) {
 			free(name);
 			volume_error(w->err, "out of memory");
 			rc = -1;
@@ -476,8 +473,7 @@ volume_backup(void *state, const struct cairn_host *host,
 	w.err = err;
 	err->message[0] = '\0';
 	if (vol->path_count == 0) {
-		volume_error(err, "job '%s' has no paths to back up",
-			     vol->job);
+		volume_error(err, "job '%s' has no paths to back up", vol->job);
 		return -1;
 	}
 	w.buffer = malloc(VOLUME_BUFFER_SIZE);

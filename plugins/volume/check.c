@@ -20,8 +20,8 @@
 static void
 volume_human(char *text, size_t size, double bytes)
 {
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
-					    "PiB"};
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
 	size_t unit = 0;
 
 	while (bytes >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {

@@ -32,9 +32,8 @@ volume_drill_compare(struct volume_restore *r, const struct cairn_entry *e,
 	fd = open(e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		r->mismatches++;
-		r->host->report_problem(r->report,
-					"cannot read back '%s': %s", e->name,
-					strerror(errno));
+		r->host->report_problem(r->report, "cannot read back '%s': %s",
+					e->name, strerror(errno));
 		return;
 	}
 	if (EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1)
@@ -98,8 +97,8 @@ volume_remove_at(int dirfd, const char *name)
 	/* A directory restored read-only must be emptied all the same. */
 	if (fchmodat(dirfd, name, 0700, 0) == -1 && errno == ENOENT)
 		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					 O_CLOEXEC);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
 	dir = fdopendir(fd);
@@ -108,8 +107,7 @@ volume_remove_at(int dirfd, const char *name)
 		return -1;
 	}
 	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 ||
-		    strcmp(d->d_name, "..") == 0)
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		if (volume_remove_at(fd, d->d_name) == -1)
 			rc = -1;

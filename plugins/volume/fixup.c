@@ -97,8 +97,8 @@ volume_fixup_apply(struct volume_restore *r)
 
 	while (i-- > 0) {
 		struct volume_fixup *fx = &r->fixups[i];
-		int fd = open(fx->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-						O_CLOEXEC);
+		int fd = open(fx->name,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (fd == -1) {
 			volume_failure(r, "cannot set the metadata of '%s': %s",
@@ -125,8 +125,8 @@ volume_fixup_apply(struct volume_restore *r)
 		for (j = 0; j < 2; j++) {
 			if (fx->acl[j] == NULL || fx->acl[j][0] == '\0')
 				continue;
-			if (volume_acl_write(fd, fx->name, (int)j, fx->acl[j]) ==
-			    -1)
+			if (volume_acl_write(fd, fx->name, (int)j,
+					     fx->acl[j]) == -1)
 				r->host->log(r->host, CAIRN_LOG_WARNING,
 					     "cannot restore the %s ACL of "
 					     "'%s': %s",

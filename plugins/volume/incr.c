@@ -51,8 +51,7 @@ volume_digest_update(EVP_MD_CTX *md, const void *data, size_t length)
 }
 
 static int
-volume_digest(const struct cairn_entry *e, const struct stat *st,
-	      char hex[65])
+volume_digest(const struct cairn_entry *e, const struct stat *st, char hex[65])
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int length = 0, i;
@@ -74,8 +73,8 @@ volume_digest(const struct cairn_entry *e, const struct stat *st,
 				 e->acl_access ? strlen(e->acl_access) : 0) !=
 		    0 ||
 	    volume_digest_update(md, e->acl_default ? e->acl_default : "",
-				 e->acl_default ? strlen(e->acl_default)
-						: 0) != 0 ||
+				 e->acl_default ? strlen(e->acl_default) : 0) !=
+		    0 ||
 	    volume_digest_update(md, e->link ? e->link : "",
 				 e->link ? strlen(e->link) : 0) != 0 ||
 	    volume_digest_update(md, &rdev, sizeof(rdev)) != 0 ||
@@ -102,8 +101,7 @@ volume_state_make(struct volume_walk *w, const struct stat *st,
 	}
 	(void)snprintf(w->state, sizeof(w->state),
 		       "1 %" PRId64 " %lld.%09ld %lld.%09ld %" PRIu64
-		       " %" PRIu64 " %o %" PRIu64 " %" PRIu64 " %" PRIu64
-		       " %s",
+		       " %" PRIu64 " %o %" PRIu64 " %" PRIu64 " %" PRIu64 " %s",
 		       (int64_t)st->st_size, (long long)st->st_mtim.tv_sec,
 		       st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
 		       st->st_ctim.tv_nsec, (uint64_t)st->st_ino,

@@ -59,9 +59,8 @@ volume_split(const char *value, char ***words, size_t *count,
 			break;
 		length = 0;
 		quoted = 0;
-		while (*p != '\0' &&
-		       (quoted || (*p != ' ' && *p != '\t' && *p != '\n' &&
-				   *p != '\r'))) {
+		while (*p != '\0' && (quoted || (*p != ' ' && *p != '\t' &&
+						 *p != '\n' && *p != '\r'))) {
 			char c = *p++;
 
 			if (c == '"') {
@@ -101,8 +100,8 @@ volume_quote(char **out, size_t *length, size_t *capacity, const char *word)
 	int quote = strpbrk(word, " \t\r\n\"\\") != NULL;
 	const char *p;
 
-	if (volume_grow((void **)out, capacity,
-			*length + 2 * strlen(word) + 5, 1) == -1)
+	if (volume_grow((void **)out, capacity, *length + 2 * strlen(word) + 5,
+			1) == -1)
 		return -1;
 	if (*length > 0)
 		(*out)[(*length)++] = ' ';

@@ -177,8 +177,8 @@ volume_failure(struct volume_restore *r, const char *format, ...)
 	va_end(ap);
 	r->host->log(r->host, CAIRN_LOG_ERROR, "%s", message);
 	if (r->failed++ == 0)
-		(void)snprintf(r->first_failure, sizeof(r->first_failure),
-			       "%s", message);
+		(void)snprintf(r->first_failure, sizeof(r->first_failure), "%s",
+			       message);
 	if (r->report != NULL)
 		r->host->report_problem(r->report, "%s", message);
 }
@@ -275,8 +275,7 @@ digest:
  * leading '/' and trailing '/' of the glob are ignored; '*' matches '/'.
  */
 static int
-volume_selected(const struct cairn_restore_options *options,
-		const char *name)
+volume_selected(const struct cairn_restore_options *options, const char *name)
 {
 	char prefix[PATH_MAX];
 	size_t i;
@@ -435,8 +434,7 @@ volume_restore_run(struct volume_restore *r)
 	r->err->message[0] = '\0';
 	if (options->target == NULL && volume_target_roots(r) == -1)
 		return -1;
-	if (volume_target_prepare(options, r->vol->job, &target, r->err) ==
-	    -1)
+	if (volume_target_prepare(options, r->vol->job, &target, r->err) == -1)
 		return -1;
 	fact = r->host->fact_get(r->source, "bytes");
 	r->total = fact != NULL ? strtoll(fact, NULL, 10) : -1;
@@ -464,12 +462,12 @@ volume_restore_run(struct volume_restore *r)
 			flags |= ARCHIVE_EXTRACT_OWNER;
 		if (archive_write_disk_set_options(r->disk, flags) !=
 			    ARCHIVE_OK ||
-		    archive_write_disk_set_user_lookup(
-			    r->disk, NULL, volume_lookup_uid, NULL) !=
-			    ARCHIVE_OK ||
-		    archive_write_disk_set_group_lookup(
-			    r->disk, NULL, volume_lookup_gid, NULL) !=
-			    ARCHIVE_OK) {
+		    archive_write_disk_set_user_lookup(r->disk, NULL,
+						       volume_lookup_uid,
+						       NULL) != ARCHIVE_OK ||
+		    archive_write_disk_set_group_lookup(r->disk, NULL,
+							volume_lookup_gid,
+							NULL) != ARCHIVE_OK) {
 			volume_error(r->err, "cannot set up the restore: %s",
 				     archive_error_string(r->disk));
 			goto out;

@@ -49,9 +49,9 @@ volume_under_roots(const struct volume_restore *r, const char *name)
 	for (i = 0; i < r->root_count; i++) {
 		size_t length = strlen(r->roots[i]);
 
-		if (length == 0 || (strncmp(r->roots[i], name, length) == 0 &&
-				    (name[length] == '\0' ||
-				     name[length] == '/')))
+		if (length == 0 ||
+		    (strncmp(r->roots[i], name, length) == 0 &&
+		     (name[length] == '\0' || name[length] == '/')))
 			return 1;
 	}
 	return 0;
@@ -74,10 +74,9 @@ volume_target_vet(struct volume_restore *r, const struct cairn_entry *e)
 			     e->name, e->link != NULL ? e->link : "");
 		return -1;
 	}
-	if (r->options->target == NULL &&
-	    (!volume_under_roots(r, e->name) ||
-	     (e->type == CAIRN_ENTRY_HARDLINK &&
-	      !volume_under_roots(r, e->link)))) {
+	if (r->options->target == NULL && (!volume_under_roots(r, e->name) ||
+					   (e->type == CAIRN_ENTRY_HARDLINK &&
+					    !volume_under_roots(r, e->link)))) {
 		volume_error(r->err,
 			     "refusing entry '%s': it is outside the paths "
 			     "the archive was made of",
@@ -179,8 +178,8 @@ volume_target_prepare(const struct cairn_restore_options *options,
 	} else if (!options->force) {
 		empty = volume_empty(target);
 		if (empty == -1) {
-			volume_error(err, "cannot read target '%s': %s",
-				     target, strerror(errno));
+			volume_error(err, "cannot read target '%s': %s", target,
+				     strerror(errno));
 			return -1;
 		}
 		if (!empty) {

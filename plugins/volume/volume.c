@@ -131,8 +131,7 @@ volume_configure_paths(struct volume *vol, const struct cairn_setting *s,
 		for (j = 0; j < i; j++) {
 			if (volume_inside(vol->paths[j], path) ||
 			    volume_inside(path, vol->paths[j])) {
-				volume_error(err,
-					     "paths '%s' and '%s' overlap",
+				volume_error(err, "paths '%s' and '%s' overlap",
 					     vol->paths[j], path);
 				return -1;
 			}
@@ -157,8 +156,8 @@ volume_configure(const struct cairn_host *host,
 	(void)host;
 	*state = NULL;
 	vol = calloc(1, sizeof(*vol));
-	if (vol == NULL || (vol->job = strdup(config->job ? config->job
-							  : "")) == NULL) {
+	if (vol == NULL ||
+	    (vol->job = strdup(config->job ? config->job : "")) == NULL) {
 		volume_error(err, "out of memory");
 		goto fail;
 	}

@@ -92,7 +92,7 @@ struct volume_walk {
 	size_t path_capacity;
 
 	unsigned char *buffer; /* read buffer, VOLUME_BUFFER_SIZE */
-	char *xnames;          /* listxattr result */
+	char *xnames;	       /* listxattr result */
 	size_t xnames_capacity;
 	unsigned char *xvalues; /* attribute values, back to back */
 	size_t xvalues_capacity;
@@ -114,11 +114,11 @@ struct volume_walk {
 	int64_t problems;
 
 	/* Incremental backups (volume_incr.c). */
-	int stating;     /* the host records entry states */
+	int stating;	 /* the host records entry states */
 	int incremental; /* this backup builds on the base */
 	struct timespec base_started;
 	const struct cairn_base_entry *base; /* current, NULL at the end */
-	char state[256];			/* the current file's */
+	char state[256];		     /* the current file's */
 	int64_t unchanged;
 	int64_t removed;
 	int base_pending; /* the current file was in the base, as it is */
@@ -130,7 +130,7 @@ struct volume_fixup {
 	unsigned int mode;
 	int64_t uid;
 	int64_t gid;
-	struct timespec times[2]; /* atime, mtime */
+	struct timespec times[2];   /* atime, mtime */
 	struct cairn_xattr *xattrs; /* names and values owned */
 	size_t xattr_count;
 	char *acl[2]; /* access, default */
@@ -244,8 +244,7 @@ struct volume_slot *volume_map_find(const struct volume_map *map, uint64_t a,
  * of `value` (which may be NULL) on success only. Returns 0, or -1 when
  * out of memory. A zeroed map is an empty map.
  */
-int volume_map_put(struct volume_map *map, uint64_t a, uint64_t b,
-		   char *value);
+int volume_map_put(struct volume_map *map, uint64_t a, uint64_t b, char *value);
 
 /* Frees the slots and the values; the map is empty again. */
 void volume_map_release(struct volume_map *map);
@@ -457,8 +456,7 @@ void volume_fixup_release(struct volume_restore *r);
  * directory) and compares its size and SHA-256 with `expected`; a
  * difference is a problem of r->report and counted in r->mismatches.
  */
-void volume_drill_compare(struct volume_restore *r,
-			  const struct cairn_entry *e,
+void volume_drill_compare(struct volume_restore *r, const struct cairn_entry *e,
 			  const unsigned char *expected);
 
 /* The drill callback. */

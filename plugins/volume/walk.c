@@ -134,8 +134,8 @@ volume_walk_child(struct volume_walk *w, int dirfd, const char *name)
 			volume_warn(w, "'%s' vanished while it was read",
 				    w->path);
 		else
-			volume_warn(w, "cannot stat '%s': %s; skipped",
-				    w->path, strerror(errno));
+			volume_warn(w, "cannot stat '%s': %s; skipped", w->path,
+				    strerror(errno));
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -147,13 +147,14 @@ volume_walk_child(struct volume_walk *w, int dirfd, const char *name)
 				    w->path);
 			return 0;
 		}
-		volume_warn(w, "cannot read directory '%s': %s; its content "
-			       "is skipped",
+		volume_warn(w,
+			    "cannot read directory '%s': %s; its content "
+			    "is skipped",
 			    w->path, strerror(errno));
 		return volume_visit(w, dirfd, name, &st, -1);
 	}
-	if (fstat(fd, &st) == -1 || volume_visit(w, dirfd, name, &st, fd) ==
-					    -1) {
+	if (fstat(fd, &st) == -1 ||
+	    volume_visit(w, dirfd, name, &st, fd) == -1) {
 		if (w->err->message[0] == '\0')
 			volume_error(w->err, "cannot stat '%s': %s", w->path,
 				     strerror(errno));
@@ -207,8 +208,9 @@ volume_walk_dir(struct volume_walk *w, int fd)
 		if (n == 0)
 			break;
 		for (pos = 0; pos < n;) {
-			struct dirent64 *d =
-				(struct dirent64 *)(void *)(block + used + pos);
+			struct dirent64 *d = (struct dirent64 *)(void *)(block +
+									 used +
+									 pos);
 			/* An offset for now: the block may move. */
 			size_t name = used + (size_t)pos +
 				      offsetof(struct dirent64, d_name);
@@ -241,8 +243,7 @@ volume_walk_dir(struct volume_walk *w, int fd)
 	rc = 0;
 	goto out;
 nomem:
-	volume_error(w->err, "out of memory reading directory '%s'",
-		     w->path);
+	volume_error(w->err, "out of memory reading directory '%s'", w->path);
 out:
 	free(names);
 	free(block);

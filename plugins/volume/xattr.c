@@ -64,9 +64,9 @@ volume_xattr_read(struct volume_walk *w, int fd, struct cairn_entry *entry)
 			break;
 		size = fd >= 0 ? flistxattr(fd, NULL, 0)
 			       : llistxattr(w->path, NULL, 0);
-		if (size < 0 || volume_grow((void **)&w->xnames,
-					    &w->xnames_capacity,
-					    (size_t)size + 1, 1) == -1)
+		if (size < 0 ||
+		    volume_grow((void **)&w->xnames, &w->xnames_capacity,
+				(size_t)size + 1, 1) == -1)
 			break;
 	}
 	if (listed <= 0) {
@@ -136,6 +136,5 @@ volume_xattr_read(struct volume_walk *w, int fd, struct cairn_entry *entry)
 	entry->xattr_count = count;
 	return;
 nomem:
-	volume_warn(w, "out of memory reading the attributes of '%s'",
-		    w->path);
+	volume_warn(w, "out of memory reading the attributes of '%s'", w->path);
 }

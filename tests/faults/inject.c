@@ -54,7 +54,8 @@ inject_errno_parse(const char *name)
 __attribute__((constructor)) static void
 inject_init(void)
 {
-	const char *spec = getenv("CAIRN_FAULT"), *log = getenv("CAIRN_FAULT_LOG");
+	const char *spec = getenv("CAIRN_FAULT"),
+		   *log = getenv("CAIRN_FAULT_LOG");
 	char copy[128], *call, *at, *name, *sticky, *save = NULL;
 
 	real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");

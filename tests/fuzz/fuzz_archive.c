@@ -61,8 +61,7 @@ read_entry(struct arc_source *s, struct cairn_error *err)
 	int64_t offset;
 	int rc;
 
-	while ((rc = arc_source_read(s, &block, &length, &offset, err)) >
-	       0)
+	while ((rc = arc_source_read(s, &block, &length, &offset, err)) > 0)
 		if (length > 0 && block == NULL)
 			abort();
 	return rc;

@@ -59,7 +59,7 @@ check_refusal(const char *path, const struct cairn_error *err, long lines)
 static void
 check_retention(const struct retention *r)
 {
-	const int counts[] = {r->keep_last, r->keep_hourly, r->keep_daily,
+	const int counts[] = {r->keep_last,   r->keep_hourly,  r->keep_daily,
 			      r->keep_weekly, r->keep_monthly, r->keep_yearly};
 	size_t i;
 
@@ -80,8 +80,7 @@ check_accepted(const struct config *c)
 		abort();
 	if (c->metrics != NULL && c->metrics[0] != '/')
 		abort();
-	if (c->level < 1 || c->level > 19 || c->threads < 0 ||
-	    c->threads > 256)
+	if (c->level < 1 || c->level > 19 || c->threads < 0 || c->threads > 256)
 		abort();
 	check_retention(&c->retention);
 	for (i = 0; i < c->job_count; i++) {

@@ -59,8 +59,8 @@ static void
 fake_log(const struct cairn_host *host, enum cairn_log_level level,
 	 const char *format, ...)
 {
-	static const char *const prefixes[] = {"error: ", "warning: ",
-					       "info: ", "debug: "};
+	static const char *const prefixes[] = {"error: ", "warning: ", "info: ",
+					       "debug: "};
 	struct fake_host *fh = fake_from_host(host);
 	va_list ap;
 
@@ -71,8 +71,8 @@ fake_log(const struct cairn_host *host, enum cairn_log_level level,
 }
 
 static int
-fake_secret_read(const struct cairn_host *host, const char *path,
-		 char **secret, struct cairn_error *err)
+fake_secret_read(const struct cairn_host *host, const char *path, char **secret,
+		 struct cairn_error *err)
 {
 	char buffer[4096];
 	size_t length;
@@ -81,8 +81,8 @@ fake_secret_read(const struct cairn_host *host, const char *path,
 	(void)host;
 	file = fopen(path, "r");
 	if (file == NULL) {
-		snprintf(err->message, sizeof(err->message),
-			 "cannot open '%s'", path);
+		snprintf(err->message, sizeof(err->message), "cannot open '%s'",
+			 path);
 		return -1;
 	}
 	length = fread(buffer, 1, sizeof(buffer) - 1, file);
@@ -118,8 +118,8 @@ fake_copy_entry(struct cairn_entry *to, const struct cairn_entry *from)
 	to->acl_default = fake_strdup(from->acl_default);
 	to->xattrs = NULL;
 	if (from->xattr_count > 0) {
-		struct cairn_xattr *xattrs =
-			calloc(from->xattr_count, sizeof(*xattrs));
+		struct cairn_xattr *xattrs = calloc(from->xattr_count,
+						    sizeof(*xattrs));
 
 		for (i = 0; i < from->xattr_count; i++) {
 			void *value = malloc(from->xattrs[i].size + 1);
@@ -134,8 +134,8 @@ fake_copy_entry(struct cairn_entry *to, const struct cairn_entry *from)
 	}
 	to->extents = NULL;
 	if (from->extent_count > 0) {
-		struct cairn_extent *extents =
-			calloc(from->extent_count, sizeof(*extents));
+		struct cairn_extent *extents = calloc(from->extent_count,
+						      sizeof(*extents));
 
 		memcpy(extents, from->extents,
 		       from->extent_count * sizeof(*extents));
@@ -186,8 +186,8 @@ fake_stream_open(struct cairn_sink *sink, const struct cairn_entry *entry,
 }
 
 static int
-fake_stream_write(struct cairn_stream *stream, const void *data,
-		  size_t length, struct cairn_error *err)
+fake_stream_write(struct cairn_stream *stream, const void *data, size_t length,
+		  struct cairn_error *err)
 {
 	struct fake_host *fh = stream->fh;
 	struct fake_entry *entry;
@@ -273,8 +273,8 @@ fake_entry_next(struct cairn_source *source, const struct cairn_entry **entry,
 }
 
 static int
-fake_entry_read(struct cairn_source *source, const void **data,
-		size_t *length, int64_t *offset, struct cairn_error *err)
+fake_entry_read(struct cairn_source *source, const void **data, size_t *length,
+		int64_t *offset, struct cairn_error *err)
 {
 	struct fake_host *fh = (struct fake_host *)(void *)source;
 	const struct fake_entry *entry;
@@ -350,8 +350,8 @@ fake_report_problem(struct cairn_report *report, const char *format, ...)
 }
 
 static void
-fake_progress(const struct cairn_host *host, const char *current,
-	      int64_t done, int64_t total)
+fake_progress(const struct cairn_host *host, const char *current, int64_t done,
+	      int64_t total)
 {
 	(void)host;
 	(void)current;

@@ -41,7 +41,7 @@ struct fake_host {
 
 	/* Source position while replaying. */
 	size_t next_entry;
-	size_t current;   /* index + 1 of the entry being read, 0 if none */
+	size_t current;	  /* index + 1 of the entry being read, 0 if none */
 	int block_served; /* whether the current entry's data was returned */
 	/*
 	 * Sparse entries are replayed one extent per block, at the

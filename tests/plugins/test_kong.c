@@ -45,8 +45,8 @@ tool_path(char *out, size_t size)
 {
 	const char *slash = strrchr(KONG_EMULATOR, '/');
 
-	snprintf(out, size, "%.*s/kong_tool.py",
-		 (int)(slash - KONG_EMULATOR), KONG_EMULATOR);
+	snprintf(out, size, "%.*s/kong_tool.py", (int)(slash - KONG_EMULATOR),
+		 KONG_EMULATOR);
 }
 
 /* Starts the emulator with extra arguments (NULL-terminated). */
@@ -225,8 +225,8 @@ run_restore(struct fake_host *fh, const char *target, int dry_run, int force,
 	options.only = only ? only_list : NULL;
 	options.only_count = only ? 1 : 0;
 	fake_host_rewind(fh);
-	rc = cairn_plugin_entry.restore(state, &fh->host,
-					fake_host_source(fh), &options, err);
+	rc = cairn_plugin_entry.restore(state, &fh->host, fake_host_source(fh),
+					&options, err);
 	cairn_plugin_entry.release(state);
 	return rc;
 }
@@ -289,9 +289,9 @@ test_configure_errors(void **unused)
 			 0);
 	cairn_plugin_entry.release(state);
 
-	job_init(&job, "admin-url", "https://kong.internal:40081/",
-		 "headers", "X-Env: prod, X-Team: payments", "workspace",
-		 "payments", "select-tags", "payment,platform", NULL);
+	job_init(&job, "admin-url", "https://kong.internal:40081/", "headers",
+		 "X-Env: prod, X-Team: payments", "workspace", "payments",
+		 "select-tags", "payment,platform", NULL);
 	assert_int_equal(cairn_plugin_entry.configure(&fh.host, &job.config,
 						      &state, &err),
 			 0);
@@ -327,7 +327,7 @@ test_round_trip(void **unused)
 	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_groups"),
 			    "3");
 	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
-					       "consumers"),
+						"consumers"),
 			    "4");
 	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "114");
 
@@ -409,8 +409,7 @@ test_round_trip(void **unused)
 			    "--skip basicauth_credentials");
 
 	/* --only: one kind. */
-	assert_int_equal(run_restore(&fh, target.url, 0, 0, "routes", &err),
-			 0);
+	assert_int_equal(run_restore(&fh, target.url, 0, 0, "routes", &err), 0);
 	assert_int_equal(run_restore(&fh, target.url, 0, 0, "widgets", &err),
 			 -1);
 	assert_non_null(strstr(err.message, "widgets"));
@@ -515,8 +514,7 @@ test_memberships(void **unused)
 			    "--skip basicauth_credentials");
 
 	/* Kong before 3.4 lists a group's consumers in one answer. */
-	emulator_start(&older, "--token", "sekret", "--version", "3.2.2",
-		       NULL);
+	emulator_start(&older, "--token", "sekret", "--version", "3.2.2", NULL);
 	assert_int_equal(run_restore(&fh, older.url, 0, 0, NULL, &err), 0);
 	assert_same_gateway(source.url, older.url,
 			    "--skip basicauth_credentials");
@@ -524,7 +522,7 @@ test_memberships(void **unused)
 	fake_host_init(&fh);
 	assert_int_equal(run_backup(&fh, older.url, token_file, &err), 0);
 	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
-					       "consumers"),
+						"consumers"),
 			    "4");
 	fake_host_release(&fh);
 	emulator_stop(&older);
@@ -562,14 +560,16 @@ test_dry_run(void **unused)
 
 		job_init(&job, "admin-url", source.url, "token-file",
 			 token_file, NULL);
-		assert_int_equal(cairn_plugin_entry.configure(
-					 &fh.host, &job.config, &state, &err),
+		assert_int_equal(cairn_plugin_entry.configure(&fh.host,
+							      &job.config,
+							      &state, &err),
 				 0);
 		memset(&options, 0, sizeof(options));
 		fake_host_rewind(&fh);
-		assert_int_equal(cairn_plugin_entry.restore(
-					 state, &fh.host, fake_host_source(&fh),
-					 &options, &err),
+		assert_int_equal(cairn_plugin_entry.restore(state, &fh.host,
+							    fake_host_source(
+								    &fh),
+							    &options, &err),
 				 -1);
 		assert_non_null(strstr(err.message, "--force"));
 		cairn_plugin_entry.release(state);
@@ -606,8 +606,7 @@ test_failures(void **unused)
 	emulator_stop(&source);
 	fake_host_init(&fh);
 	assert_int_equal(run_backup(&fh, source.url, token_file, &err), -1);
-	snprintf(expected, sizeof(expected), "cannot reach '%s/'",
-		 source.url);
+	snprintf(expected, sizeof(expected), "cannot reach '%s/'", source.url);
 	assert_non_null(strstr(err.message, expected));
 	fake_host_release(&fh);
 
@@ -639,10 +638,10 @@ test_pages(void **unused)
 	assert_string_equal(fake_host_fact(&fh, "kong.count.consumers"),
 			    "1106");
 	assert_string_equal(fake_host_fact(&fh, "kong.count.keyauth_"
-					       "credentials"),
+						"credentials"),
 			    "1103");
 	assert_string_equal(fake_host_fact(&fh, "kong.count.consumer_group_"
-					       "consumers"),
+						"consumers"),
 			    "1104");
 	assert_string_equal(fake_host_fact(&fh, "kong.entities"), "4515");
 	assert_int_equal(run_restore(&fh, target.url, 0, 0, NULL, &err), 0);
@@ -684,7 +683,7 @@ test_dbless(void **unused)
 	assert_string_equal(fake_host_fact(&fh2, "kong.mode"), "dbless");
 	assert_string_equal(fake_host_fact(&fh2, "kong.entities"), "114");
 	assert_string_equal(fake_host_fact(&fh2, "kong.count.consumer_group_"
-					       "consumers"),
+						 "consumers"),
 			    "4");
 	assert_non_null(fake_host_entry(&fh2, "kong.json"));
 	entry = fake_host_entry(&fh2, "kong-config.yaml");

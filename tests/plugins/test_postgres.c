@@ -26,13 +26,13 @@
 
 #define SETTINGS(...)                                                          \
 	struct cairn_setting settings[] = {__VA_ARGS__};                       \
-	struct cairn_job_config config = {                                     \
-	    "db",                                                              \
-	    "cairn.conf",                                                      \
-	    10,                                                                \
-	    settings,                                                          \
-	    sizeof(settings) / sizeof(settings[0]),                            \
-	    0}
+	struct cairn_job_config config =                                       \
+		{"db",                                                         \
+		 "cairn.conf",                                                 \
+		 10,                                                           \
+		 settings,                                                     \
+		 sizeof(settings) / sizeof(settings[0]),                       \
+		 0}
 
 static struct postgres_config *
 configure_ok(const struct cairn_job_config *config)
@@ -65,15 +65,15 @@ configure_fails(const struct cairn_job_config *config, size_t index,
 static void
 test_config_full(void **state)
 {
-	SETTINGS(
-	    {"host", "127.0.0.1", 11}, {"port", "40432", 12},
-	    {"user", "postgres", 13},
-	    {"password-file", "/etc/cairn/secrets/pg", 14},
-	    {"databases", "payment_gateway, merchant \"Legacy Reports\"", 15},
-	    {"exclude-databases", "tmp_*", 16}, {"format", "plain", 17},
-	    {"jobs", "4", 18}, {"sslmode", "verify-full", 19},
-	    {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20},
-	    {"drill-user", "postgres", 21});
+	SETTINGS({"host", "127.0.0.1", 11}, {"port", "40432", 12},
+		 {"user", "postgres", 13},
+		 {"password-file", "/etc/cairn/secrets/pg", 14},
+		 {"databases", "payment_gateway, merchant \"Legacy Reports\"",
+		  15},
+		 {"exclude-databases", "tmp_*", 16}, {"format", "plain", 17},
+		 {"jobs", "4", 18}, {"sslmode", "verify-full", 19},
+		 {"drill-target", "postgresql://postgres@127.0.0.1:5433", 20},
+		 {"drill-user", "postgres", 21});
 	struct postgres_config *cfg;
 
 	(void)state;
@@ -83,8 +83,9 @@ test_config_full(void **state)
 	assert_string_equal(postgres_params_get(&cfg->params, "port"), "40432");
 	assert_string_equal(postgres_params_get(&cfg->params, "sslmode"),
 			    "verify-full");
-	assert_string_equal(
-	    postgres_params_get(&cfg->params, "connect_timeout"), "10");
+	assert_string_equal(postgres_params_get(&cfg->params,
+						"connect_timeout"),
+			    "10");
 	assert_null(postgres_params_get(&cfg->params, "password"));
 	assert_string_equal(cfg->password_file, "/etc/cairn/secrets/pg");
 	assert_int_equal(cfg->databases.count, 3);
@@ -205,8 +206,8 @@ static void
 test_name_encoding(void **state)
 {
 	static const char *const names[] = {
-	    "payment_gateway", "Legacy Reports", "a/b", "100%",
-	    "tab\there",       "ünïcode",        "..",  ".cairn",
+		"payment_gateway", "Legacy Reports", "a/b", "100%",
+		"tab\there",	   "ünïcode",	     "..",  ".cairn",
 	};
 	char *encoded, *decoded, *name;
 	const char *suffix;
@@ -235,22 +236,27 @@ test_name_encoding(void **state)
 	assert_string_equal(name, "Legacy Reports");
 	assert_string_equal(suffix, "dump");
 	free(name);
-	assert_int_equal(
-	    postgres_entry_parse("databases/a.b.rowcounts", &name, &suffix), 0);
+	assert_int_equal(postgres_entry_parse("databases/a.b.rowcounts", &name,
+					      &suffix),
+			 0);
 	assert_string_equal(name, "a.b");
 	assert_string_equal(suffix, "rowcounts");
 	free(name);
-	assert_int_equal(
-	    postgres_entry_parse("databases/x.sql", &name, &suffix), 0);
+	assert_int_equal(postgres_entry_parse("databases/x.sql", &name,
+					      &suffix),
+			 0);
 	free(name);
 	assert_int_equal(postgres_entry_parse("globals.sql", &name, &suffix),
 			 -1);
-	assert_int_equal(
-	    postgres_entry_parse("databases/x.tar", &name, &suffix), -1);
-	assert_int_equal(
-	    postgres_entry_parse("databases/a/b.dump", &name, &suffix), -1);
-	assert_int_equal(
-	    postgres_entry_parse("databases/.dump", &name, &suffix), -1);
+	assert_int_equal(postgres_entry_parse("databases/x.tar", &name,
+					      &suffix),
+			 -1);
+	assert_int_equal(postgres_entry_parse("databases/a/b.dump", &name,
+					      &suffix),
+			 -1);
+	assert_int_equal(postgres_entry_parse("databases/.dump", &name,
+					      &suffix),
+			 -1);
 }
 
 static void
@@ -259,10 +265,10 @@ test_versions(void **state)
 	char text[16];
 
 	(void)state;
-	assert_int_equal(
-	    postgres_version_parse("pg_dump (PostgreSQL) 15.20 (Debian "
-				   "15.20-0+deb12u1)"),
-	    150020);
+	assert_int_equal(postgres_version_parse(
+				 "pg_dump (PostgreSQL) 15.20 (Debian "
+				 "15.20-0+deb12u1)"),
+			 150020);
 	assert_int_equal(postgres_version_parse("16.1"), 160001);
 	assert_int_equal(postgres_version_parse("17beta1"), 170000);
 	assert_int_equal(postgres_version_parse("9.6.24"), 90624);
@@ -301,22 +307,22 @@ test_psql_sqlstate(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    postgres_psql_sqlstate("psql:<stdin>:14: ERROR:  42710: role "
-				   "\"alice\" already exists",
-				   sqlstate, &message),
-	    1);
+		postgres_psql_sqlstate("psql:<stdin>:14: ERROR:  42710: role "
+				       "\"alice\" already exists",
+				       sqlstate, &message),
+		1);
 	assert_string_equal(sqlstate, "42710");
 	assert_string_equal(message, "role \"alice\" already exists");
 	assert_true(postgres_sqlstate_is_error(sqlstate));
 	assert_int_equal(
-	    postgres_psql_sqlstate("psql:<stdin>:3: NOTICE:  00000: role "
-				   "\"a\" is already a member",
-				   sqlstate, &message),
-	    1);
+		postgres_psql_sqlstate("psql:<stdin>:3: NOTICE:  00000: role "
+				       "\"a\" is already a member",
+				       sqlstate, &message),
+		1);
 	assert_false(postgres_sqlstate_is_error(sqlstate));
-	assert_int_equal(
-	    postgres_psql_sqlstate("LOCATION:  foo.c:12", sqlstate, &message),
-	    0);
+	assert_int_equal(postgres_psql_sqlstate("LOCATION:  foo.c:12", sqlstate,
+						&message),
+			 0);
 	assert_int_equal(postgres_psql_sqlstate("psql:<stdin>:3: ERROR:  "
 						"syntax",
 						sqlstate, &message),
@@ -335,8 +341,9 @@ test_rowcounts(void **state)
 	(void)state;
 	memset(&rc, 0, sizeof(rc));
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(
-	    postgres_rowcounts_add(&rc, "public", "orders", 200000), 0);
+	assert_int_equal(postgres_rowcounts_add(&rc, "public", "orders",
+						200000),
+			 0);
 	assert_int_equal(postgres_rowcounts_add(&rc, "odd\tschema",
 						"100% \"quoted\"\ntable", 3),
 			 0);
@@ -352,8 +359,9 @@ test_rowcounts(void **state)
 					"100% \"quoted\"\ntable");
 	assert_non_null(found);
 	assert_int_equal(found->rows, 3);
-	assert_int_equal(
-	    postgres_rowcounts_find(&back, "public", "orders")->rows, 200000);
+	assert_int_equal(postgres_rowcounts_find(&back, "public", "orders")
+				 ->rows,
+			 200000);
 	postgres_rowcounts_free(&back);
 	free(text);
 	postgres_rowcounts_free(&rc);
@@ -362,9 +370,9 @@ test_rowcounts(void **state)
 	{
 		const char *bad = "cairn-rowcounts 1\ntable\ta\tb\tx\n";
 
-		assert_int_equal(
-		    postgres_rowcounts_parse(bad, strlen(bad), &back, &err),
-		    -1);
+		assert_int_equal(postgres_rowcounts_parse(bad, strlen(bad),
+							  &back, &err),
+				 -1);
 	}
 	assert_non_null(strstr(err.message, "line 2"));
 }
@@ -414,12 +422,12 @@ test_endpoint_target(void **state)
 
 	/* A target URI wins, its password too; TLS settings stay. */
 	assert_int_equal(
-	    postgres_endpoint_init(
-		&ep, cfg, &fh.host,
-		"postgresql://restorer:uri%3Asecret@127.0.0.1:5433/"
-		"admin?sslmode=disable",
-		&err),
-	    0);
+		postgres_endpoint_init(
+			&ep, cfg, &fh.host,
+			"postgresql://restorer:uri%3Asecret@127.0.0.1:5433/"
+			"admin?sslmode=disable",
+			&err),
+		0);
 	assert_string_equal(ep.label, "127.0.0.1:5433");
 	assert_string_equal(postgres_params_get(&ep.params, "user"),
 			    "restorer");
@@ -538,11 +546,11 @@ test_child(void **state)
 	(void)state;
 	memset(&err, 0, sizeof(err));
 	postgres_child_init(&c);
-	assert_int_equal(
-	    postgres_child_spawn(&c, "/bin", "cat", cat, envp,
-				 POSTGRES_CHILD_STDIN | POSTGRES_CHILD_STDOUT,
-				 &err),
-	    0);
+	assert_int_equal(postgres_child_spawn(&c, "/bin", "cat", cat, envp,
+					      POSTGRES_CHILD_STDIN |
+						      POSTGRES_CHILD_STDOUT,
+					      &err),
+			 0);
 	assert_int_equal(postgres_child_write(&c, "hello", 5, &err), 0);
 	close(c.in_fd);
 	c.in_fd = -1;
@@ -579,8 +587,9 @@ test_child(void **state)
 	{
 		static char big[4 << 20];
 
-		assert_int_equal(
-		    postgres_child_write(&c, big, sizeof(big), &err), -1);
+		assert_int_equal(postgres_child_write(&c, big, sizeof(big),
+						      &err),
+				 -1);
 	}
 	assert_int_equal(postgres_child_wait(&c, &err), -1);
 	postgres_child_kill(&c);
@@ -600,19 +609,19 @@ live_port(void)
 	const char *port = getenv("CAIRN_TEST_PG_PORT");
 
 	return port != NULL && getenv("CAIRN_TEST_PG_PASSWORD_FILE") != NULL
-		   ? port
-		   : NULL;
+		       ? port
+		       : NULL;
 }
 
 /* Runs SQL on the live server as the test user; returns the first value. */
 static char *
 live_sql(const char *port, const char *dbname, const char *sql)
 {
-	const char *keys[] = {"host",   "port",    "user", "passfile",
+	const char *keys[] = {"host",	"port",	   "user", "passfile",
 			      "dbname", "options", NULL};
 	const char *values[] = {"127.0.0.1", port,
 				"postgres",  NULL,
-				dbname,      "-c client_min_messages=warning",
+				dbname,	     "-c client_min_messages=warning",
 				NULL};
 	char passfile[] = "/tmp/test_postgres.pgpass.XXXXXX";
 	struct fake_host fh;
@@ -625,9 +634,10 @@ live_sql(const char *port, const char *dbname, const char *sql)
 
 	fake_host_init(&fh);
 	assert_int_equal(
-	    fh.host.secret_read(&fh.host, getenv("CAIRN_TEST_PG_PASSWORD_FILE"),
-				&password, &err),
-	    0);
+		fh.host.secret_read(&fh.host,
+				    getenv("CAIRN_TEST_PG_PASSWORD_FILE"),
+				    &password, &err),
+		0);
 	fd = mkstemp(passfile);
 	assert_true(fd >= 0);
 	file = fdopen(fd, "w");
@@ -671,26 +681,27 @@ test_live_roundtrip(void **state)
 	snprintf(target, sizeof(target), "postgresql://postgres@127.0.0.1:%s",
 		 port);
 	{
-		SETTINGS(
-		    {"host", "127.0.0.1", 1}, {"port", port, 2},
-		    {"user", "postgres", 3},
-		    {"password-file", getenv("CAIRN_TEST_PG_PASSWORD_FILE"), 4},
-		    {"jobs", "2", 5}, {"drill-target", target, 6});
+		SETTINGS({"host", "127.0.0.1", 1}, {"port", port, 2},
+			 {"user", "postgres", 3},
+			 {"password-file",
+			  getenv("CAIRN_TEST_PG_PASSWORD_FILE"), 4},
+			 {"jobs", "2", 5}, {"drill-target", target, 6});
 
 		free(live_sql(port, "postgres",
 			      "DROP DATABASE IF EXISTS \"cairn fake/test\""));
 		free(live_sql(port, "postgres",
 			      "CREATE DATABASE \"cairn fake/test\""));
 		free(live_sql(
-		    port, "cairn fake/test",
-		    "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v "
-		    "FROM generate_series(1, 5000) g"));
+			port, "cairn fake/test",
+			"CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v "
+			"FROM generate_series(1, 5000) g"));
 		free(live_sql(port, "cairn fake/test",
 			      "SELECT lo_from_bytea(0, 'large object')"));
 		fake_host_init(&fh);
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(cairn_plugin_entry.configure(
-				     &fh.host, &config, &plugin_state, &err),
+		assert_int_equal(cairn_plugin_entry.configure(&fh.host, &config,
+							      &plugin_state,
+							      &err),
 				 0);
 	}
 	if (cairn_plugin_entry.check(plugin_state, &fh.host,
@@ -735,9 +746,11 @@ test_live_roundtrip(void **state)
 		ropts.only = only;
 		ropts.only_count = 1;
 		fake_host_rewind(&fh);
-		assert_int_equal(cairn_plugin_entry.restore(
-				     plugin_state, &fh.host,
-				     fake_host_source(&fh), &ropts, &err),
+		assert_int_equal(cairn_plugin_entry.restore(plugin_state,
+							    &fh.host,
+							    fake_host_source(
+								    &fh),
+							    &ropts, &err),
 				 -1);
 		assert_non_null(strstr(err.message, "'no_such_db'"));
 		assert_non_null(strstr(err.message, "'postgres'"));
@@ -758,20 +771,22 @@ test_live_roundtrip(void **state)
 					       fake_host_source(&fh), &ropts,
 					       &err) == -1)
 			fail_msg("restore: %s", err.message);
-		value =
-		    live_sql(port, "cairn fake/test", "SELECT count(*) FROM t");
+		value = live_sql(port, "cairn fake/test",
+				 "SELECT count(*) FROM t");
 		assert_string_equal(value, "5000");
 		free(value);
-		value =
-		    live_sql(port, "cairn fake/test",
-			     "SELECT count(*) FROM pg_largeobject_metadata");
+		value = live_sql(
+			port, "cairn fake/test",
+			"SELECT count(*) FROM pg_largeobject_metadata");
 		assert_string_equal(value, "1");
 		free(value);
 		assert_non_null(
-		    fake_host_entry(&fh, "databases/cairn%20fake%2Ftest.dump"));
+			fake_host_entry(&fh,
+					"databases/cairn%20fake%2Ftest.dump"));
 		assert_string_equal(
-		    fake_host_fact(&fh, "database.cairn%20fake%2Ftest.name"),
-		    "cairn fake/test");
+			fake_host_fact(&fh,
+				       "database.cairn%20fake%2Ftest.name"),
+			"cairn fake/test");
 	}
 
 	/* A full restore into a second server, when there is one. */
@@ -845,13 +860,15 @@ test_entry_suffixes(void **state)
 	assert_string_equal(name, "a.b");
 	assert_string_equal(suffix, "database.sql");
 	free(name);
-	assert_int_equal(
-	    postgres_entry_parse("databases/x%2Fy.grants", &name, &suffix), 0);
+	assert_int_equal(postgres_entry_parse("databases/x%2Fy.grants", &name,
+					      &suffix),
+			 0);
 	assert_string_equal(name, "x/y");
 	assert_string_equal(suffix, "grants");
 	free(name);
-	assert_int_equal(
-	    postgres_entry_parse("databases/x.sql", &name, &suffix), 0);
+	assert_int_equal(postgres_entry_parse("databases/x.sql", &name,
+					      &suffix),
+			 0);
 	assert_string_equal(suffix, "sql");
 	free(name);
 }
@@ -871,20 +888,19 @@ static void
 test_grants_compare(void **state)
 {
 	static const char want[] =
-	    "cairn-grants 1\n"
-	    "role\tapp_ro\tlogin\ttrue\n"
-	    "role\tapp_ro\tsuperuser\tfalse\n"
-	    "role\treaders\tlogin\tfalse\n"
-	    "membership\tapp_ro in readers\tadmin\tfalse\n"
-	    "table\tpublic.t\tacl\tapp_ro=r/owner,owner=arwdDxt/owner\n"
-	    "table\tpublic.t\towner\towner\n";
-	static const char got[] =
-	    "cairn-grants 1\n"
-	    "table\tpublic.t\towner\towner\n"
-	    "table\tpublic.t\tacl\towner=arwdDxt/owner\n"
-	    "role\tapp_ro\tsuperuser\tfalse\n"
-	    "role\tapp_ro\tlogin\ttrue\n"
-	    "role\tintruder\tlogin\ttrue\n";
+		"cairn-grants 1\n"
+		"role\tapp_ro\tlogin\ttrue\n"
+		"role\tapp_ro\tsuperuser\tfalse\n"
+		"role\treaders\tlogin\tfalse\n"
+		"membership\tapp_ro in readers\tadmin\tfalse\n"
+		"table\tpublic.t\tacl\tapp_ro=r/owner,owner=arwdDxt/owner\n"
+		"table\tpublic.t\towner\towner\n";
+	static const char got[] = "cairn-grants 1\n"
+				  "table\tpublic.t\towner\towner\n"
+				  "table\tpublic.t\tacl\towner=arwdDxt/owner\n"
+				  "role\tapp_ro\tsuperuser\tfalse\n"
+				  "role\tapp_ro\tlogin\ttrue\n"
+				  "role\tintruder\tlogin\ttrue\n";
 	struct fake_host fh;
 	size_t checks, differences;
 
@@ -928,23 +944,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config_full),
-	    cmocka_unit_test(test_config_defaults),
-	    cmocka_unit_test(test_config_errors),
-	    cmocka_unit_test(test_list_parse),
-	    cmocka_unit_test(test_name_encoding),
-	    cmocka_unit_test(test_versions),
-	    cmocka_unit_test(test_client_pick),
-	    cmocka_unit_test(test_psql_sqlstate),
-	    cmocka_unit_test(test_rowcounts),
-	    cmocka_unit_test(test_guc_list_split),
-	    cmocka_unit_test(test_entry_suffixes),
-	    cmocka_unit_test(test_grants_compare),
-	    cmocka_unit_test(test_endpoint_target),
-	    cmocka_unit_test(test_session_passfile),
-	    cmocka_unit_test(test_dbname_arg),
-	    cmocka_unit_test(test_child),
-	    cmocka_unit_test(test_live_roundtrip),
+		cmocka_unit_test(test_config_full),
+		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_list_parse),
+		cmocka_unit_test(test_name_encoding),
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_client_pick),
+		cmocka_unit_test(test_psql_sqlstate),
+		cmocka_unit_test(test_rowcounts),
+		cmocka_unit_test(test_guc_list_split),
+		cmocka_unit_test(test_entry_suffixes),
+		cmocka_unit_test(test_grants_compare),
+		cmocka_unit_test(test_endpoint_target),
+		cmocka_unit_test(test_session_passfile),
+		cmocka_unit_test(test_dbname_arg),
+		cmocka_unit_test(test_child),
+		cmocka_unit_test(test_live_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,21 +245,22 @@ test_header(void **state)
 	struct cairn_error err;
 
 	(void)state;
-	assert_int_equal(
-		rdb_header_version((const unsigned char *)"REDIS0010", 9, &err),
-		10);
-	assert_int_equal(
-		rdb_header_version((const unsigned char *)"REDIS0003", 9, &err),
-		3);
-	assert_int_equal(
-		rdb_header_version((const unsigned char *)"REDIX0010", 9, &err),
-		-1);
+	assert_int_equal(rdb_header_version((const unsigned char *)"REDIS0010",
+					    9, &err),
+			 10);
+	assert_int_equal(rdb_header_version((const unsigned char *)"REDIS0003",
+					    9, &err),
+			 3);
+	assert_int_equal(rdb_header_version((const unsigned char *)"REDIX0010",
+					    9, &err),
+			 -1);
 	assert_non_null(strstr(err.message, "REDIS"));
-	assert_int_equal(
-		rdb_header_version((const unsigned char *)"REDIS00a0", 9, &err),
-		-1);
-	assert_int_equal(
-		rdb_header_version((const unsigned char *)"REDIS", 5, &err), -1);
+	assert_int_equal(rdb_header_version((const unsigned char *)"REDIS00a0",
+					    9, &err),
+			 -1);
+	assert_int_equal(rdb_header_version((const unsigned char *)"REDIS", 5,
+					    &err),
+			 -1);
 }
 
 static void
@@ -279,8 +280,8 @@ test_walk_keys(void **state)
 		struct mem_source m = {rdb.data, rdb.length, chunk};
 
 		memset(&c, 0, sizeof(c));
-		assert_int_equal(rdb_walk(mem_fill, &m, collect_tap, &c, &v,
-					  &s, &err),
+		assert_int_equal(rdb_walk(mem_fill, &m, collect_tap, &c, &v, &s,
+					  &err),
 				 0);
 		assert_int_equal(s.version, 10);
 		assert_string_equal(s.redis_version, "7.0.15");
@@ -345,11 +346,11 @@ collect_empty(void *arg, const struct rdb_key *key, struct cairn_error *err)
 	return 0;
 }
 
-static const unsigned char empty_ziplist[11] = {11, 0, 0, 0, 10, 0,
+static const unsigned char empty_ziplist[11] = {11, 0, 0, 0, 10,  0,
 						0,  0, 0, 0, 0xff};
 static const unsigned char empty_listpack[7] = {7, 0, 0, 0, 0, 0, 0xff};
 /* A listpack of one 6-bit string "a": header, 0x81 'a', backlen 2, end. */
-static const unsigned char one_listpack[10] = {10, 0, 0,    0, 1,
+static const unsigned char one_listpack[10] = {10, 0,	 0,   0, 1,
 					       0,  0x81, 'a', 2, 0xff};
 
 static void
@@ -363,13 +364,15 @@ static void
 test_walk_empty_keys(void **state)
 {
 	static const char *const want_empty[] = {
-		"list",		 "set",		 "zset",	"zset2",
-		"hash",		 "list-zl",	 "zset-zl",	"hash-zl",
-		"hash-lp",	 "zset-lp",	 "set-lp",	"ql",
-		"ql-nodes",	 "ql2",		 "ql2-nodes",
+		"list",	   "set",     "zset",	  "zset2",   "hash",
+		"list-zl", "zset-zl", "hash-zl",  "hash-lp", "zset-lp",
+		"set-lp",  "ql",      "ql-nodes", "ql2",     "ql2-nodes",
 	};
 	static const char *const want_kept[] = {
-		"ql-one-full", "ql2-plain", "set-lp-one", "string",
+		"ql-one-full",
+		"ql2-plain",
+		"set-lp-one",
+		"string",
 	};
 	struct rdb_visitor v = {.capture = 1, .key = collect_empty};
 	struct empty_seen e;
@@ -532,15 +535,17 @@ test_walk_truncated(void **state)
 	for (cut = 0; cut < rdb.length; cut++) {
 		struct mem_source m = {rdb.data, cut, 4096};
 
-		assert_int_equal(
-			rdb_walk(mem_fill, &m, NULL, NULL, &v, &s, &err), -1);
+		assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &v, &s,
+					  &err),
+				 -1);
 		rdb_summary_release(&s);
 	}
 	{
 		struct mem_source m = {rdb.data, rdb.length - 3, 4096};
 
-		assert_int_equal(
-			rdb_walk(mem_fill, &m, NULL, NULL, &v, &s, &err), -1);
+		assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &v, &s,
+					  &err),
+				 -1);
 		assert_non_null(strstr(err.message, "truncated"));
 		rdb_summary_release(&s);
 	}
@@ -622,15 +627,17 @@ test_walk_trailing_and_garbage(void **state)
 	assert_non_null(strstr(err.message, "unsupported"));
 	rdb_summary_release(&s);
 	m = (struct mem_source){rdb.data, rdb.length, 4096};
-	assert_int_equal(
-		rdb_walk(mem_fill, &m, NULL, NULL, &tolerant, &s, &err), 0);
+	assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &tolerant, &s,
+				  &err),
+			 0);
 	assert_int_equal(s.opaque, 1);
 	assert_int_equal(s.checksum, 1);
 	rdb_summary_release(&s);
 	rdb.data[12] ^= 1;
 	m = (struct mem_source){rdb.data, rdb.length, 4096};
-	assert_int_equal(
-		rdb_walk(mem_fill, &m, NULL, NULL, &tolerant, &s, &err), -1);
+	assert_int_equal(rdb_walk(mem_fill, &m, NULL, NULL, &tolerant, &s,
+				  &err),
+			 -1);
 	rdb_summary_release(&s);
 	rdb_buf_release(&rdb);
 }
@@ -671,10 +678,14 @@ test_config(void **state)
 	struct cairn_error err;
 	void *st = NULL;
 	const struct cairn_setting good[] = {
-		{"host", "127.0.0.1", 2},   {"port", "40379", 3},
-		{"user", "backup", 4},	    {"password-file", "/etc/pw", 5},
-		{"mode", "save", 6},	    {"rdb-path", "/data/dump.rdb", 7},
-		{"timeout", "60", 8},	    {"connect-timeout", "3", 9},
+		{"host", "127.0.0.1", 2},
+		{"port", "40379", 3},
+		{"user", "backup", 4},
+		{"password-file", "/etc/pw", 5},
+		{"mode", "save", 6},
+		{"rdb-path", "/data/dump.rdb", 7},
+		{"timeout", "60", 8},
+		{"connect-timeout", "3", 9},
 		{"drill-target", "redis-server", 10},
 	};
 	const struct cairn_setting bad_port[] = {{"port", "70000", 3}};
@@ -739,8 +750,8 @@ test_url(void **state)
 	assert_null(e.password);
 	redis_endpoint_release(&e);
 
-	assert_int_equal(
-		redis_url_parse("redis://bob:p%40ss@host/2", &e, &err), 0);
+	assert_int_equal(redis_url_parse("redis://bob:p%40ss@host/2", &e, &err),
+			 0);
 	assert_string_equal(e.user, "bob");
 	assert_string_equal(e.password, "p@ss");
 	assert_string_equal(e.host, "host");
@@ -785,8 +796,7 @@ free_port(void)
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(
-		getsockname(fd, (struct sockaddr *)&addr, &length), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &length), 0);
 	port = ntohs(addr.sin_port);
 	close(fd);
 	return port;
@@ -805,13 +815,14 @@ server_connect(const struct server *s)
 	int tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		redisContext *c =
-			redisConnectWithTimeout("127.0.0.1", s->port, tv);
+		redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port,
+							  tv);
 
 		if (c != NULL && !c->err) {
 			redisReply *reply = redisCommand(c, "PING");
 
-			if (reply != NULL && reply->type == REDIS_REPLY_STATUS) {
+			if (reply != NULL &&
+			    reply->type == REDIS_REPLY_STATUS) {
 				freeReplyObject(reply);
 				return c;
 			}
@@ -827,8 +838,7 @@ server_connect(const struct server *s)
 }
 
 static void
-server_start(struct server *s, const char *extra_name,
-	     const char *extra_value)
+server_start(struct server *s, const char *extra_name, const char *extra_value)
 {
 	char port[16], log[600];
 
@@ -845,9 +855,9 @@ server_start(struct server *s, const char *extra_name,
 		/* Not holding the test's output open if it dies. */
 		dup2(null, 1);
 		dup2(null, 2);
-		execlp("redis-server", "redis-server", "--port", port,
-		       "--bind", "127.0.0.1", "--dir", s->dir, "--save", "",
-		       "--logfile", log, "--enable-debug-command", "yes",
+		execlp("redis-server", "redis-server", "--port", port, "--bind",
+		       "127.0.0.1", "--dir", s->dir, "--save", "", "--logfile",
+		       log, "--enable-debug-command", "yes",
 		       "--repl-diskless-sync-delay", "0",
 		       extra_name ? extra_name : "--appendonly",
 		       extra_value ? extra_value : "no", (char *)NULL);
@@ -990,21 +1000,22 @@ backup_of(struct fake_host *fh, const struct server *s, const char *rdb_path)
 }
 
 static void
-restore_into(struct fake_host *fh, const char *target, int force,
-	     int expect)
+restore_into(struct fake_host *fh, const char *target, int force, int expect)
 {
 	struct cairn_restore_options options = {.target = target,
 						.force = force};
 	struct cairn_error err;
 	const struct cairn_setting none[1] = {{NULL, NULL, 0}};
-	struct cairn_job_config job = {.job = "cache", .settings = none,
+	struct cairn_job_config job = {.job = "cache",
+				       .settings = none,
 				       .restore_only = 1};
 	void *st;
 	int rc;
 
 	fake_host_rewind(fh);
-	assert_int_equal(
-		cairn_plugin_entry.configure(&fh->host, &job, &st, &err), 0);
+	assert_int_equal(cairn_plugin_entry.configure(&fh->host, &job, &st,
+						      &err),
+			 0);
 	rc = cairn_plugin_entry.restore(st, &fh->host, fake_host_source(fh),
 					&options, &err);
 	if (rc != expect)
@@ -1072,7 +1083,8 @@ test_real_server(void **state)
 		fake_host_init(&saved);
 		assert_int_equal(configure(&saved, settings, 2, &st, &err), 0);
 		if (cairn_plugin_entry.backup(st, &saved.host,
-					      fake_host_sink(&saved), &err) != 0)
+					      fake_host_sink(&saved),
+					      &err) != 0)
 			fail_msg("backup in save mode: %s", err.message);
 		assert_true(fake_host_logged(&saved, "running SAVE"));
 		assert_string_equal(fake_host_fact(&saved, "keys"),
@@ -1118,8 +1130,8 @@ test_real_server(void **state)
 			xsnprintf(port, sizeof(port), "%d", loaded.port);
 			execlp("redis-server", "redis-server", "--port", port,
 			       "--bind", "127.0.0.1", "--dir", dir, "--save",
-			       "", "--enable-debug-command", "yes",
-			       "--logfile", "redis.log", (char *)NULL);
+			       "", "--enable-debug-command", "yes", "--logfile",
+			       "redis.log", (char *)NULL);
 			_exit(127);
 		}
 		got = digest(&loaded);
@@ -1197,8 +1209,8 @@ test_real_server(void **state)
 
 		xsnprintf(stale, sizeof(stale), "%s/stale.rdb", source.dir);
 		xsnprintf(command, sizeof(command),
-			 "cp '%s/dump.rdb' '%s' && touch -d '2000-01-01' '%s'",
-			 source.dir, stale, stale);
+			  "cp '%s/dump.rdb' '%s' && touch -d '2000-01-01' '%s'",
+			  source.dir, stale, stale);
 		assert_int_equal(system(command), 0);
 		dump_host(&fh);
 		fake_host_release(&fh);

@@ -127,12 +127,14 @@ set_acls(const char *file, const char *dir)
 		{0x20, 0, 0xffffffff}, /* other::--- */
 	};
 	static const struct acl_entry dir_access[] = {
-		{0x01, 7, 0xffffffff}, {0x02, 5, 1000}, {0x04, 5, 0xffffffff},
-		{0x10, 5, 0xffffffff}, {0x20, 0, 0xffffffff},
+		{0x01, 7, 0xffffffff}, {0x02, 5, 1000},
+		{0x04, 5, 0xffffffff}, {0x10, 5, 0xffffffff},
+		{0x20, 0, 0xffffffff},
 	};
 	static const struct acl_entry defaults[] = {
-		{0x01, 7, 0xffffffff}, {0x02, 5, 1001}, {0x04, 5, 0xffffffff},
-		{0x10, 5, 0xffffffff}, {0x20, 1, 0xffffffff},
+		{0x01, 7, 0xffffffff}, {0x02, 5, 1001},
+		{0x04, 5, 0xffffffff}, {0x10, 5, 0xffffffff},
+		{0x20, 1, 0xffffffff},
 	};
 	unsigned char value[256];
 	size_t length;
@@ -142,8 +144,8 @@ set_acls(const char *file, const char *dir)
 				  length, 0),
 			 0);
 	length = acl_value(value, dir_access, 5);
-	assert_int_equal(setxattr(dir, "system.posix_acl_access", value,
-				  length, 0),
+	assert_int_equal(setxattr(dir, "system.posix_acl_access", value, length,
+				  0),
 			 0);
 	length = acl_value(value, defaults, 5);
 	assert_int_equal(setxattr(dir, "system.posix_acl_default", value,
@@ -212,8 +214,7 @@ build_tree(const char *root)
 	assert_int_equal(mkfifo(path, 0620), 0);
 	if (geteuid() == 0) {
 		path_join(path, sizeof(path), root, "null");
-		assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)),
-				 0);
+		assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
 		path_join(path, sizeof(path), root, "owned");
 		write_file(path, "owned\n", 6, 0755);
 		assert_int_equal(chown(path, 1234, 5678), 0);
@@ -242,7 +243,11 @@ build_tree(const char *root)
 	write_file(path, "space\n", 6, 0644);
 	path_join(path, sizeof(path), root, "new\nline");
 	write_file(path, "newline\n", 8, 0644);
-	path_join(path, sizeof(path), root, "\xc3\xbc" "n\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9 \xe2\x9c\x93");
+	path_join(path, sizeof(path), root,
+		  "\xc3\xbc"
+		  "n\xc3\xaf"
+		  "c\xc3\xb8"
+		  "d\xc3\xa9 \xe2\x9c\x93");
 	write_file(path, "utf-8\n", 6, 0644);
 
 	path_join(path, sizeof(path), root, "deep");
@@ -343,8 +348,8 @@ configure(struct fake_host *fh, const char *paths, const char *exclude,
 	if (paths != NULL)
 		settings[count++] = (struct cairn_setting){"paths", paths, 10};
 	if (exclude != NULL)
-		settings[count++] =
-			(struct cairn_setting){"exclude", exclude, 11};
+		settings[count++] = (struct cairn_setting){"exclude", exclude,
+							   11};
 	if (one_file_system != NULL)
 		settings[count++] = (struct cairn_setting){"one-file-system",
 							   one_file_system, 12};
@@ -413,7 +418,8 @@ compare_content(const char *a, const char *b)
 {
 	static unsigned char x[MIB], y[MIB];
 	/* Reading must not move the access times compared later. */
-	int fa = open(a, O_RDONLY | O_NOATIME), fb = open(b, O_RDONLY | O_NOATIME);
+	int fa = open(a, O_RDONLY | O_NOATIME),
+	    fb = open(b, O_RDONLY | O_NOATIME);
 	ssize_t na, nb;
 
 	assert_true(fa >= 0 && fb >= 0);
@@ -930,8 +936,8 @@ static char disturbed[PATH_MAX];
 static int disturbance; /* 1 grow, 2 shrink */
 
 static int
-disturbing_write(struct cairn_stream *stream, const void *data,
-		 size_t length, struct cairn_error *err)
+disturbing_write(struct cairn_stream *stream, const void *data, size_t length,
+		 struct cairn_error *err)
 {
 	if (disturbance != 0) {
 		int fd = open(disturbed, O_WRONLY | O_APPEND);
@@ -1070,8 +1076,8 @@ test_check(void **state)
 	write_file(path, "12345", 5, 0644);
 	path_join(path, sizeof(path), src, "two");
 	write_file(path, "123", 3, 0644);
-	n = snprintf(paths, sizeof(paths), "%s %s/missing %s/one", src,
-		     f->dir, f->dir);
+	n = snprintf(paths, sizeof(paths), "%s %s/missing %s/one", src, f->dir,
+		     f->dir);
 	assert_true(n > 0 && (size_t)n < sizeof(paths));
 	fake_host_init(&fh);
 	assert_int_equal(configure(&fh, paths, NULL, NULL, &job, &err), 0);
@@ -1144,8 +1150,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_names, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_in_place, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changing_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_file_system, setup,

@@ -54,9 +54,9 @@ static const struct acl_entry dir_default[] = {
 	{0x10, 5, NONE}, {0x20, 1, NONE},
 };
 static const struct acl_entry wide_ids[] = {
-	{0x01, 7, NONE},	{0x02, 1, 0},	       {0x02, 2, 65534},
-	{0x02, 7, 4294967294u}, {0x04, 0, NONE},       {0x08, 3, 0},
-	{0x08, 6, 4000000000u}, {0x10, 7, NONE},       {0x20, 4, NONE},
+	{0x01, 7, NONE},	{0x02, 1, 0},	 {0x02, 2, 65534},
+	{0x02, 7, 4294967294u}, {0x04, 0, NONE}, {0x08, 3, 0},
+	{0x08, 6, 4000000000u}, {0x10, 7, NONE}, {0x20, 4, NONE},
 };
 
 static const struct acl_case cases[] = {
@@ -123,8 +123,7 @@ make_node(const char *name, int directory, char *path, size_t size)
 {
 	int fd;
 
-	assert_true(snprintf(path, size, "%s/%s", scratch, name) <
-		    (int)size);
+	assert_true(snprintf(path, size, "%s/%s", scratch, name) < (int)size);
 	if (directory) {
 		assert_int_equal(mkdir(path, 0750), 0);
 		return;
@@ -203,8 +202,7 @@ test_write_same_value(void **state)
 		n = getxattr(path, attribute(c->which), got, sizeof(got));
 		assert_int_equal(n, (ssize_t)length);
 		if (memcmp(got, value, length) != 0)
-			fail_msg("%s: the restored attribute differs",
-				 c->what);
+			fail_msg("%s: the restored attribute differs", c->what);
 	}
 }
 
@@ -239,8 +237,8 @@ test_refusals(void **state)
 	make_node("refusals", 1, path, sizeof(path));
 	/* No default ACL is not an empty one. */
 	errno = 0;
-	assert_int_equal(volume_acl_read(-1, path, VOLUME_ACL_OF_DEFAULT,
-					 &text, &capacity),
+	assert_int_equal(volume_acl_read(-1, path, VOLUME_ACL_OF_DEFAULT, &text,
+					 &capacity),
 			 -1);
 	assert_int_equal(errno, ENODATA);
 	assert_int_equal(volume_acl_write(-1, path, VOLUME_ACL_OF_ACCESS,

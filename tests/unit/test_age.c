@@ -180,7 +180,8 @@ decrypt_vector(const struct vector *v, char hash[SHA256_HEX_SIZE],
 			size_t n = 0;
 
 			status = age_reader_chunk(reader, i, &data, &n, &err);
-			/* A misplaced but authentic chunk counts as released. */
+			/* A misplaced but authentic chunk counts as released.
+			 */
 			sha256_update(&sha, data, n);
 			*released += n;
 			if (status != AGE_OK)
@@ -342,8 +343,7 @@ write_file(size_t size, struct buf *out, struct age_identities *ids)
 	assert_int_equal(age_identity_generate(identity, public_key), 0);
 	assert_int_equal(age_identities_add_x25519(ids, identity, &err), 0);
 	age_recipients_add(&r, public_key);
-	assert_int_equal(age_writer_open(&w, &r, collect_output, out, &err),
-			 0);
+	assert_int_equal(age_writer_open(&w, &r, collect_output, out, &err), 0);
 	while (done < size) {
 		size_t n = size - done < sizeof(block) ? size - done
 						       : sizeof(block);
@@ -426,8 +426,8 @@ test_write_read_random_access(void **state)
 			assert_int_equal(age_reader_open(&reader, &src, &ids,
 							 &err),
 					 AGE_OK);
-			assert_int_equal(age_reader_read_at(reader, 0, &byte,
-							    1, &got, &err),
+			assert_int_equal(age_reader_read_at(reader, 0, &byte, 1,
+							    &got, &err),
 					 AGE_PAYLOAD_FAILURE);
 			age_reader_free(reader);
 		}

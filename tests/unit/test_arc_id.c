@@ -145,8 +145,7 @@ test_prefixes(void **state)
 	expect_found(c, "7f0000", fixture[3].id);
 	expect_found(c, "7f000001-0", fixture[3].id);
 	expect_found(c, "0a1b2c3e", fixture[2].id);
-	expect_found(c, "0a1b2c3d-0000-4000-8000-000000000002",
-		     fixture[1].id);
+	expect_found(c, "0a1b2c3d-0000-4000-8000-000000000002", fixture[1].id);
 	/* Prefixes are case-insensitive, as UUIDs are. */
 	expect_found(c, "ABCDEF", fixture[4].id);
 	expect_found(c, "FedCba98", fixture[5].id);
@@ -192,8 +191,7 @@ test_invalid(void **state)
 	expect_result(c, "zzzzzzzz", ARC_ID_INVALID,
 		      "'zzzzzzzz' is not an archive id");
 	expect_result(c, "0a1b2c3d 0000", ARC_ID_INVALID, "not an archive");
-	expect_result(c, "../../etc/passwd", ARC_ID_INVALID,
-		      "not an archive");
+	expect_result(c, "../../etc/passwd", ARC_ID_INVALID, "not an archive");
 	/* Longer than any UUID. */
 	expect_result(c, "0a1b2c3d-0000-4000-8000-0000000000010",
 		      ARC_ID_INVALID, "not an archive");
@@ -252,7 +250,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_prefix, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_ambiguous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latest, setup, teardown),

@@ -30,8 +30,7 @@ make_record(struct catalog_record *r, const char *id, const char *job,
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, id, ARC_ID_SIZE);
-	memcpy(r->run, "99999999-0000-4000-8000-000000000000",
-	       ARC_ID_SIZE);
+	memcpy(r->run, "99999999-0000-4000-8000-000000000000", ARC_ID_SIZE);
 	r->job = xstrdup(job);
 	r->plugin = xstrdup("volume");
 	r->file = xstrdup("archives/job/file.tar.zst");
@@ -302,13 +301,13 @@ write_catalog_text(const char *repo, const char *name, const char *lines)
 	buf_release(&text);
 }
 
-#define RECORD_START                                                      \
-	"{\"id\":\"33333333-0000-4000-8000-000000000003\","                 \
-	"\"run\":\"44444444-0000-4000-8000-000000000004\","                 \
-	"\"job\":\"kong\",\"plugin\":\"kong\","                              \
-	"\"file\":\"archives/kong/a.tar.zst\","                              \
-	"\"created\":\"2026-11-24T02:00:00.000000Z\","                      \
-	"\"finished\":\"2026-11-24T02:00:01.500000Z\","                     \
+#define RECORD_START                                                           \
+	"{\"id\":\"33333333-0000-4000-8000-000000000003\","                    \
+	"\"run\":\"44444444-0000-4000-8000-000000000004\","                    \
+	"\"job\":\"kong\",\"plugin\":\"kong\","                                \
+	"\"file\":\"archives/kong/a.tar.zst\","                                \
+	"\"created\":\"2026-11-24T02:00:00.000000Z\","                         \
+	"\"finished\":\"2026-11-24T02:00:01.500000Z\","                        \
 	"\"bytes\":10,\"stored\":20,\"entries\":3,\"status\":\"ok\""
 
 static void
@@ -322,11 +321,11 @@ test_unknown_members_kept(void **state)
 	int64_t n;
 
 	(void)state;
-	write_catalog_text(
-		repo, CATALOG_FILE,
-		RECORD_START ",\"drill\":{\"outcome\":\"ok\",\"when\":"
-			     "\"2026-11-25T00:00:00Z\"},\"label\":\"before "
-			     "upgrade\",\"tier\":3}\n");
+	write_catalog_text(repo, CATALOG_FILE,
+			   RECORD_START
+			   ",\"drill\":{\"outcome\":\"ok\",\"when\":"
+			   "\"2026-11-25T00:00:00Z\"},\"label\":\"before "
+			   "upgrade\",\"tier\":3}\n");
 	assert_int_equal(catalog_load(&c, repo, &err), 0);
 	assert_int_equal(c.count, 1);
 	assert_string_equal(c.records[0].job, "kong");
@@ -415,16 +414,13 @@ test_sort(void **state)
 	catalog_add(&c, &r);
 	make_record(&r, "b0000000-0000-4000-8000-000000000002", "j", 300, 0);
 	catalog_add(&c, &r);
-	make_record(&r, "c0000000-0000-4000-8000-000000000003", "j", 200,
-		    500);
+	make_record(&r, "c0000000-0000-4000-8000-000000000003", "j", 200, 500);
 	catalog_add(&c, &r);
-	make_record(&r, "d0000000-0000-4000-8000-000000000004", "j", 200,
-		    1000);
+	make_record(&r, "d0000000-0000-4000-8000-000000000004", "j", 200, 1000);
 	catalog_add(&c, &r);
 	/* Same instant as c...3: the id breaks the tie, the same way
 	 * every time. */
-	make_record(&r, "10000000-0000-4000-8000-000000000005", "j", 200,
-		    500);
+	make_record(&r, "10000000-0000-4000-8000-000000000005", "j", 200, 500);
 	catalog_add(&c, &r);
 	catalog_sort(&c);
 	assert_string_equal(c.records[0].id,
@@ -438,12 +434,14 @@ test_sort(void **state)
 	assert_string_equal(c.records[4].id,
 			    "a0000000-0000-4000-8000-000000000001");
 
-	assert_int_equal(catalog_find(&c, "d0000000-0000-4000-8000-000000000004"),
+	assert_int_equal(catalog_find(&c,
+				      "d0000000-0000-4000-8000-000000000004"),
 			 1);
 	assert_int_equal(catalog_find(&c, "d0000000"), -1);
 	catalog_remove(&c, 1);
 	assert_int_equal(c.count, 4);
-	assert_int_equal(catalog_find(&c, "d0000000-0000-4000-8000-000000000004"),
+	assert_int_equal(catalog_find(&c,
+				      "d0000000-0000-4000-8000-000000000004"),
 			 -1);
 	assert_string_equal(c.records[1].id,
 			    "c0000000-0000-4000-8000-000000000003");

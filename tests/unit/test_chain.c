@@ -54,7 +54,7 @@ write_view(const char *repo, const char *id, uint64_t stored)
 		r.name = (char *)(uintptr_t)names[i];
 		r.type = i == 2 ? CAIRN_ENTRY_FILE : CAIRN_ENTRY_DIRECTORY;
 		r.size = i == 2 ? 5 : 0;
-		r.state = (char *)(uintptr_t)"1 5 0.0 0.0 1 2 100644 0 0 1 ff";
+		r.state = (char *)(uintptr_t) "1 5 0.0 0.0 1 2 100644 0 0 1 ff";
 		view_writer_add(&w, &r);
 	}
 	assert_int_equal(view_writer_commit(&w, stored, &err), 0);
@@ -154,10 +154,10 @@ view_out_of_order_is_dropped(void **state)
 	(void)state;
 	assert_int_equal(view_writer_open(&w, repo, "job", ID_A, &err), 0);
 	memset(&r, 0, sizeof(r));
-	r.state = (char *)(uintptr_t)"s";
-	r.name = (char *)(uintptr_t)"b";
+	r.state = (char *)(uintptr_t) "s";
+	r.name = (char *)(uintptr_t) "b";
 	view_writer_add(&w, &r);
-	r.name = (char *)(uintptr_t)"a";
+	r.name = (char *)(uintptr_t) "a";
 	view_writer_add(&w, &r);
 	assert_int_equal(view_writer_commit(&w, 1, &err), 0);
 	assert_int_equal(view_reader_open(&v, repo, "job", ID_A, 1, &err), 0);
@@ -220,9 +220,9 @@ index_state_round_trip(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	r.name = (char *)(uintptr_t)"srv/a";
+	r.name = (char *)(uintptr_t) "srv/a";
 	r.type = CAIRN_ENTRY_FILE;
-	r.state = (char *)(uintptr_t)"1 2 3";
+	r.state = (char *)(uintptr_t) "1 2 3";
 	index_record_format(&r, &line);
 	assert_int_equal(index_record_parse(&back, line.data, line.length - 1,
 					    &err),

@@ -87,8 +87,8 @@ load_ok(struct fixture *f, const char *text)
  * "FILE:LINE: " and hold each of the NULL-terminated fragments.
  */
 static void
-expect_error_bytes(struct fixture *f, const char *text, size_t length,
-		   int line, ...)
+expect_error_bytes(struct fixture *f, const char *text, size_t length, int line,
+		   ...)
 {
 	struct cairn_error err;
 	struct buf where = BUF_INIT;
@@ -108,8 +108,8 @@ expect_error_bytes(struct fixture *f, const char *text, size_t length,
 	buf_release(&where);
 }
 
-#define expect_error(f, text, line, ...)                                   \
-	expect_error_bytes((f), (text), strlen(text), (line), __VA_ARGS__,   \
+#define expect_error(f, text, line, ...)                                       \
+	expect_error_bytes((f), (text), strlen(text), (line), __VA_ARGS__,     \
 			   (const char *)NULL)
 
 static const char spec_example[] =
@@ -254,8 +254,9 @@ test_unknown_keys(void **state)
 
 	expect_error(f, "[repository]\npath = /srv\ncolour = blue\n", 3,
 		     "[repository] colour: unknown key");
-	expect_error(f, "; comment\n\n[retention]\nkeep-last = 2\n"
-			"keep-forever = yes\n",
+	expect_error(f,
+		     "; comment\n\n[retention]\nkeep-last = 2\n"
+		     "keep-forever = yes\n",
 		     5, "[retention] keep-forever: unknown key");
 	/* A core-only key is still unknown in [retention]. */
 	expect_error(f, "[retention]\nplugin = volume\n", 2,
@@ -309,9 +310,10 @@ test_ranges_accepted(void **state)
 	struct fixture *f = *state;
 	const struct job_config *job;
 
-	load_ok(f, "[retention]\nkeep-last = 0\nkeep-daily = 1000000\n"
-		   "keep-within = 1d12h\n"
-		   "[db]\nplugin = postgres\nmax-age = 26h\nkeep-within = 90m\n");
+	load_ok(f,
+		"[retention]\nkeep-last = 0\nkeep-daily = 1000000\n"
+		"keep-within = 1d12h\n"
+		"[db]\nplugin = postgres\nmax-age = 26h\nkeep-within = 90m\n");
 	assert_int_equal(f->config.retention.keep_last, 0);
 	assert_int_equal(f->config.retention.keep_daily, 1000000);
 	assert_int_equal(f->config.retention.keep_within, 129600);
@@ -332,8 +334,9 @@ test_duplicate_sections(void **state)
 		     4, "[repository]", "section given twice");
 	expect_error(f, "[retention]\nkeep-last = 1\n[retention]\n", 3,
 		     "[retention]", "section given twice");
-	expect_error(f, "[db]\nplugin = postgres\n[kong]\nplugin = kong\n"
-			"[db]\nplugin = postgres\n",
+	expect_error(f,
+		     "[db]\nplugin = postgres\n[kong]\nplugin = kong\n"
+		     "[db]\nplugin = postgres\n",
 		     5, "[db]", "section given twice");
 	/* Spaces inside the brackets do not make another section. */
 	expect_error(f, "[db]\nplugin = postgres\n[ db ]\n", 3, "[db]",
@@ -345,8 +348,9 @@ test_duplicate_keys(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_error(f, "[db]\nplugin = postgres\nhost = a\nport = 1\n"
-			"host = b\n",
+	expect_error(f,
+		     "[db]\nplugin = postgres\nhost = a\nport = 1\n"
+		     "host = b\n",
 		     5, "[db] host:", "given twice");
 	expect_error(f, "[db]\nplugin = postgres\nplugin = redis\n", 3,
 		     "[db] plugin:", "given twice");
@@ -356,8 +360,9 @@ test_duplicate_keys(void **state)
 		     "[retention] keep-daily:", "given twice");
 	expect_error(f, "[db]\nplugin = postgres\nbefore = a\nbefore = b\n", 4,
 		     "[db] before:", "given twice");
-	expect_error(f, "[db]\nplugin = postgres\nkeep-daily = 1\n"
-			"keep-daily = 2\n",
+	expect_error(f,
+		     "[db]\nplugin = postgres\nkeep-daily = 1\n"
+		     "keep-daily = 2\n",
 		     4, "[db] keep-daily:", "given twice");
 	expect_error(f, "[db]\nplugin = postgres\nmax-age = 1d\nmax-age = 2d\n",
 		     4, "[db] max-age:", "given twice");
@@ -386,8 +391,9 @@ test_missing_plugin(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_error(f, "[repository]\npath = /srv\n\n[volumes]\n"
-			"paths = /data\n",
+	expect_error(f,
+		     "[repository]\npath = /srv\n\n[volumes]\n"
+		     "paths = /data\n",
 		     4, "[volumes]", "missing required key 'plugin'");
 	/* An empty job section is a job without a plugin too. */
 	expect_error(f, "[db]\nplugin = postgres\n[empty]\n", 3, "[empty]",
@@ -419,7 +425,8 @@ static void
 test_binary_junk(void **state)
 {
 	struct fixture *f = *state;
-	static const char nul[] = "[repository]\npath = /srv\nlevel = 3\0junk\n";
+	static const char nul[] =
+		"[repository]\npath = /srv\nlevel = 3\0junk\n";
 	static const char junk[] = "[repository]\npath = /srv\n"
 				   "\x7f\x45\x4c\x46\x02\x01\x01\xff\xfe\n";
 
@@ -442,7 +449,8 @@ test_long_line(void **state)
 		buf_printf(&text, "/data/%03zu ", i);
 	buf_append_str(&text, "\n");
 	load_ok(f, buf_str(&text));
-	assert_int_equal(strlen(config_job_setting(&f->config.jobs[0], "paths")),
+	assert_int_equal(strlen(config_job_setting(&f->config.jobs[0],
+						   "paths")),
 			 16 * 10 - 1);
 
 	/* Far beyond it: refused, not silently split. */
@@ -480,8 +488,9 @@ test_continuation_lines(void **state)
 	assert_int_equal(job->settings[0].line, 3);
 
 	/* A continued core key is refused rather than half-read. */
-	expect_error(f, "[v]\nplugin = volume\nbefore = docker stop a\n"
-			"  && docker stop b\n",
+	expect_error(f,
+		     "[v]\nplugin = volume\nbefore = docker stop a\n"
+		     "  && docker stop b\n",
 		     4, "[v] before:", "continued value");
 	expect_error(f, "[repository]\npath = /srv/backups\n  /elsewhere\n", 3,
 		     "[repository] path:");
@@ -629,12 +638,12 @@ static void
 test_core_keys(void **state)
 {
 	static const char *const core[] = {
-		"plugin",      "before",      "after",	      "max-age",
-		"keep-last",   "keep-hourly", "keep-daily",  "keep-weekly",
+		"plugin",	"before",      "after",	      "max-age",
+		"keep-last",	"keep-hourly", "keep-daily",  "keep-weekly",
 		"keep-monthly", "keep-yearly", "keep-within",
 	};
-	static const char *const plugin[] = {"host", "paths", "port",
-					     "password-file", "keep", ""};
+	static const char *const plugin[] = {"host",	      "paths", "port",
+					     "password-file", "keep",  ""};
 	size_t i;
 
 	(void)state;
@@ -652,8 +661,9 @@ test_error_line_counting(void **state)
 	struct fixture *f = *state;
 
 	/* Comments, blank lines and continuations all count. */
-	expect_error(f, "# 1\n\n; 3\n[v]\nplugin = volume\npaths = /a\n"
-			"  /b\n  /c\n\n[repository]\nlevel = 99\n",
+	expect_error(f,
+		     "# 1\n\n; 3\n[v]\nplugin = volume\npaths = /a\n"
+		     "  /b\n  /c\n\n[repository]\nlevel = 99\n",
 		     11, "[repository] level:", "'99'");
 }
 
@@ -684,8 +694,9 @@ test_encryption_section(void **state)
 		     "[encryption] identity-file:", "absolute");
 	expect_error(f, "[encryption]\nkey = x\n", 2,
 		     "[encryption] key:", "unknown key");
-	expect_error(f, "[encryption]\nrecipients = " R1 "\n"
-			"passphrase-file = /p\n",
+	expect_error(f,
+		     "[encryption]\nrecipients = " R1 "\n"
+		     "passphrase-file = /p\n",
 		     3, "[encryption] passphrase-file:", "replaces");
 	expect_error(f, "[encryption]\n[encryption]\n", 2, "[encryption]",
 		     "twice");

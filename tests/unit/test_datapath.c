@@ -253,8 +253,9 @@ write_streams(struct arc_writer *w, struct fixture *f)
 			at_a += (int64_t)n;
 		}
 		if (at_b < small) {
-			size_t n = small - at_b > 65536 ? 65536
-							: (size_t)(small - at_b);
+			size_t n = small - at_b > 65536
+					   ? 65536
+					   : (size_t)(small - at_b);
 
 			write_content(sb, 4, at_b, n, &hb);
 			at_b += (int64_t)n;
@@ -470,8 +471,8 @@ test_round_trip(void **state)
 		int64_t size;
 
 		assert_int_equal(read_entry(&source, e, hex, &size, &err), 0);
-		assert_string_equal(hex,
-				    find_expected(f, "streamed/big.dump")->sha256);
+		assert_string_equal(hex, find_expected(f, "streamed/big.dump")
+						 ->sha256);
 	}
 	arc_source_close(&source);
 

@@ -105,18 +105,23 @@ test_index_lines(void **state)
 
 	(void)state;
 	buf_append_str(&chunk, "one\ntwo\n\nlast");
-	assert_int_equal(format_next_line(&chunk, &position, &line, &length), 1);
+	assert_int_equal(format_next_line(&chunk, &position, &line, &length),
+			 1);
 	assert_int_equal(length, 3);
 	assert_memory_equal(line, "one", 3);
-	assert_int_equal(format_next_line(&chunk, &position, &line, &length), 1);
+	assert_int_equal(format_next_line(&chunk, &position, &line, &length),
+			 1);
 	assert_memory_equal(line, "two", 3);
 	/* An empty line is a line: the record parser refuses it. */
-	assert_int_equal(format_next_line(&chunk, &position, &line, &length), 1);
+	assert_int_equal(format_next_line(&chunk, &position, &line, &length),
+			 1);
 	assert_int_equal(length, 0);
-	assert_int_equal(format_next_line(&chunk, &position, &line, &length), 1);
+	assert_int_equal(format_next_line(&chunk, &position, &line, &length),
+			 1);
 	assert_int_equal(length, 4);
 	assert_memory_equal(line, "last", 4);
-	assert_int_equal(format_next_line(&chunk, &position, &line, &length), 0);
+	assert_int_equal(format_next_line(&chunk, &position, &line, &length),
+			 0);
 	buf_release(&chunk);
 }
 

@@ -25,8 +25,8 @@ test_dirname(void **state)
 	(void)state;
 	assert_int_equal(fsutil_dirname("a/b/c", out, sizeof(out), &err), 0);
 	assert_string_equal(out, "a/b");
-	assert_int_equal(fsutil_dirname("/srv/repo/x.tar.zst", out,
-					sizeof(out), &err),
+	assert_int_equal(fsutil_dirname("/srv/repo/x.tar.zst", out, sizeof(out),
+					&err),
 			 0);
 	assert_string_equal(out, "/srv/repo");
 	assert_int_equal(fsutil_dirname("/x", out, sizeof(out), &err), 0);
@@ -83,8 +83,8 @@ test_write_atomic(void **state)
 	assert_int_equal(fsutil_write_atomic(buf_str(&path), "two\n", 4, 0640,
 					     &err),
 			 0);
-	assert_int_equal(fsutil_read_file(buf_str(&path), 1024, &data,
-					  &length, &err),
+	assert_int_equal(fsutil_read_file(buf_str(&path), 1024, &data, &length,
+					  &err),
 			 0);
 	assert_int_equal(length, 4);
 	assert_memory_equal(data, "two\n", 4);

@@ -17,8 +17,8 @@
 #include "test_helpers.h"
 
 void
-test_assert_contains(const char *haystack, const char *needle,
-		     const char *file, int line)
+test_assert_contains(const char *haystack, const char *needle, const char *file,
+		     int line)
 {
 	if (haystack == NULL || strstr(haystack, needle) == NULL) {
 		print_error("'%s' does not contain '%s'\n",
@@ -56,8 +56,7 @@ test_mkdtemp(void)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag,
-	   struct FTW *ftw)
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;

@@ -11,13 +11,13 @@
 #include <stddef.h>
 
 /* Fails the test unless `needle` occurs in `haystack`. */
-#define assert_contains(haystack, needle)                                  \
+#define assert_contains(haystack, needle)                                      \
 	test_assert_contains((haystack), (needle), __FILE__, __LINE__)
 void test_assert_contains(const char *haystack, const char *needle,
 			  const char *file, int line);
 
 /* Fails the test when `needle` occurs in `haystack`. */
-#define assert_not_contains(haystack, needle)                              \
+#define assert_not_contains(haystack, needle)                                  \
 	test_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
 void test_assert_not_contains(const char *haystack, const char *needle,
 			      const char *file, int line);

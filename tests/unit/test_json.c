@@ -184,8 +184,7 @@ test_nested(void **state)
 	v = parse_ok("{\"a\": 1, \"b\": 2, \"a\": 3}");
 	assert_int_equal(json_length(v), 2);
 	assert_string_equal(json_object_key_at(v, 0), "a");
-	assert_string_equal(json_number_text(json_object_value_at(v, 0)),
-			    "3");
+	assert_string_equal(json_number_text(json_object_value_at(v, 0)), "3");
 	json_free(v);
 }
 
@@ -230,12 +229,10 @@ test_invalid(void **state)
 	char error[8];
 
 	(void)state;
-	expect_parse_error("",
-			   "line 1, column 1: unexpected end of input, "
-			   "expected a value");
-	expect_parse_error("   ",
-			   "line 1, column 4: unexpected end of input, "
-			   "expected a value");
+	expect_parse_error("", "line 1, column 1: unexpected end of input, "
+			       "expected a value");
+	expect_parse_error("   ", "line 1, column 4: unexpected end of input, "
+				  "expected a value");
 	expect_parse_error("[1, 2",
 			   "line 1, column 6: unexpected end of input, "
 			   "expected ',' or ']'");
@@ -260,21 +257,16 @@ test_invalid(void **state)
 	expect_parse_error("\"ab\\udc00\"",
 			   "line 1, column 4: lone low surrogate \\uDC00");
 	expect_parse_error("01", "line 1, column 1: leading zero in number");
-	expect_parse_error("[-00]",
-			   "line 1, column 3: leading zero in number");
-	expect_parse_error("1.",
-			   "line 1, column 3: expected a digit after the "
-			   "decimal point");
-	expect_parse_error("1e+",
-			   "line 1, column 4: expected a digit in the "
-			   "exponent");
+	expect_parse_error("[-00]", "line 1, column 3: leading zero in number");
+	expect_parse_error("1.", "line 1, column 3: expected a digit after the "
+				 "decimal point");
+	expect_parse_error("1e+", "line 1, column 4: expected a digit in the "
+				  "exponent");
 	expect_parse_error("-", "line 1, column 2: expected a digit");
-	expect_parse_error("+1",
-			   "line 1, column 1: unexpected character '+', "
-			   "expected a value");
-	expect_parse_error(".5",
-			   "line 1, column 1: unexpected character '.', "
-			   "expected a value");
+	expect_parse_error("+1", "line 1, column 1: unexpected character '+', "
+				 "expected a value");
+	expect_parse_error(".5", "line 1, column 1: unexpected character '.', "
+				 "expected a value");
 	expect_parse_error("[1] x",
 			   "line 1, column 5: unexpected character 'x', "
 			   "expected end of input");
@@ -350,8 +342,13 @@ static void
 test_number_round_trip(void **state)
 {
 	static const char *texts[] = {
-		"12345678901234567890", "1.5e-300", "-0", "0.1",
-		"1E+2", "-123.456e-7", "100000000000000000000000000001",
+		"12345678901234567890",
+		"1.5e-300",
+		"-0",
+		"0.1",
+		"1E+2",
+		"-123.456e-7",
+		"100000000000000000000000000001",
 		"3.141592653589793238462643383279",
 	};
 	struct json_value *v, *w;
@@ -528,10 +525,10 @@ test_equal(void **state)
 	assert_true(equal_texts("1", "1.0"));
 	assert_true(equal_texts("100", "1e2"));
 	assert_true(equal_texts("0", "-0"));
-	assert_true(equal_texts("12345678901234567890",
-				"12345678901234567890"));
-	assert_false(equal_texts("12345678901234567890",
-				 "12345678901234567891"));
+	assert_true(
+		equal_texts("12345678901234567890", "12345678901234567890"));
+	assert_false(
+		equal_texts("12345678901234567890", "12345678901234567891"));
 	assert_false(equal_texts("1", "-1"));
 	assert_false(equal_texts("1", "\"1\""));
 	assert_false(equal_texts("true", "false"));
@@ -605,8 +602,7 @@ test_large_array(void **state)
 	v = json_parse(text, used, NULL, 0);
 	assert_non_null(v);
 	assert_int_equal(json_length(v), 10000);
-	assert_int_equal(json_get_int64(json_array_at(v, 9999), "time", &n),
-			 0);
+	assert_int_equal(json_get_int64(json_array_at(v, 9999), "time", &n), 0);
 	assert_int_equal(n, 1700009999);
 
 	again = json_serialize(v, JSON_COMPACT, &length);
@@ -622,8 +618,8 @@ test_large_array(void **state)
 	/* And built one item at a time. */
 	v = json_new_array();
 	for (i = 0; i < 10000; i++)
-		assert_int_equal(json_array_append(v, json_new_int64(
-							      (int64_t)i)),
+		assert_int_equal(json_array_append(v,
+						   json_new_int64((int64_t)i)),
 				 0);
 	assert_int_equal(json_int64(json_array_at(v, 9999), &n), 0);
 	assert_int_equal(n, 9999);

@@ -24,8 +24,7 @@ fill_manifest(struct manifest *m)
 {
 	manifest_init(m);
 	memcpy(m->id, "0a1b2c3d-0000-4000-8000-000000000001", ARC_ID_SIZE);
-	memcpy(m->run, "0a1b2c3d-0000-4000-8000-0000000000ff",
-	       ARC_ID_SIZE);
+	memcpy(m->run, "0a1b2c3d-0000-4000-8000-0000000000ff", ARC_ID_SIZE);
 	m->job = xstrdup("payment-postgres");
 	m->plugin = xstrdup("postgres");
 	m->plugin_version = xstrdup("0.1.0");
@@ -144,11 +143,11 @@ expect_manifest_error(const char *text, const char *message)
 	manifest_release(&m);
 }
 
-#define IDS                                                               \
-	"\"id\":\"0a1b2c3d-0000-4000-8000-000000000001\","                  \
+#define IDS                                                                    \
+	"\"id\":\"0a1b2c3d-0000-4000-8000-000000000001\","                     \
 	"\"run\":\"0a1b2c3d-0000-4000-8000-000000000002\","
-#define TIMES                                                             \
-	"\"started\":\"2026-11-24T02:00:00Z\","                             \
+#define TIMES                                                                  \
+	"\"started\":\"2026-11-24T02:00:00Z\","                                \
 	"\"finished\":\"2026-11-24T02:00:01Z\""
 
 static void
@@ -161,13 +160,14 @@ test_manifest_refused(void **state)
 	expect_manifest_error("{\"format\":2," IDS "\"job\":\"j\","
 			      "\"plugin\":\"p\"," TIMES "}",
 			      "format is not 1");
-	expect_manifest_error("{\"format\":1,\"job\":\"j\",\"plugin\":\"p\","
-			      TIMES "}",
-			      "lacks its id");
-	expect_manifest_error("{\"format\":1,\"id\":\"short\","
-			      "\"run\":\"0a1b2c3d-0000-4000-8000-000000000002\","
-			      "\"job\":\"j\",\"plugin\":\"p\"," TIMES "}",
-			      "lacks its id");
+	expect_manifest_error(
+		"{\"format\":1,\"job\":\"j\",\"plugin\":\"p\"," TIMES "}",
+		"lacks its id");
+	expect_manifest_error(
+		"{\"format\":1,\"id\":\"short\","
+		"\"run\":\"0a1b2c3d-0000-4000-8000-000000000002\","
+		"\"job\":\"j\",\"plugin\":\"p\"," TIMES "}",
+		"lacks its id");
 	expect_manifest_error("{\"format\":1," IDS "\"plugin\":\"p\"," TIMES
 			      "}",
 			      "lacks its id, run, job");
@@ -247,7 +247,8 @@ test_index_round_trip(void **state)
 	r.type = CAIRN_ENTRY_FILE;
 	r.size = 1234567890123LL;
 	memcpy(r.sha256,
-	       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"
+	       "5",
 	       65);
 	r.frame = 67108864;
 	index_round_trip(&r);
@@ -313,7 +314,7 @@ test_index_refused(void **state)
 static void
 test_entry_types(void **state)
 {
-	static const char *const names[] = {"file", "dir", "symlink",
+	static const char *const names[] = {"file",	"dir",	"symlink",
 					    "hardlink", "fifo", "chardev",
 					    "blockdev"};
 	enum cairn_entry_type t;
@@ -365,7 +366,7 @@ test_entry_names(void **state)
 	expect_name_ok("a/..b");
 	expect_name_ok("a/b..");
 	expect_name_ok("...");
-	expect_name_ok("a/.cairn");	  /* reserved only at the top */
+	expect_name_ok("a/.cairn"); /* reserved only at the top */
 	expect_name_ok("cairn/manifest.json");
 	expect_name_ok("\xc3\xa9t\xc3\xa9 with spaces");
 }

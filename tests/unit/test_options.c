@@ -93,8 +93,9 @@ test_global_before(void **state)
 	struct options o;
 
 	(void)state;
-	expect_ok(&a, &o, "-c /etc/c.conf -r /srv/repo -v --json --no-progress "
-			  "backup db volumes");
+	expect_ok(&a, &o,
+		  "-c /etc/c.conf -r /srv/repo -v --json --no-progress "
+		  "backup db volumes");
 	assert_string_equal(o.config, "/etc/c.conf");
 	assert_string_equal(o.repository, "/srv/repo");
 	assert_int_equal(o.verbosity, 1);
@@ -196,9 +197,10 @@ test_restore_options(void **state)
 	struct options o;
 
 	(void)state;
-	expect_ok(&a, &o, "restore db:latest --to postgresql://u@h:5432 "
-			  "--only payment_gateway --only merchant --dry-run "
-			  "--force");
+	expect_ok(&a, &o,
+		  "restore db:latest --to postgresql://u@h:5432 "
+		  "--only payment_gateway --only merchant --dry-run "
+		  "--force");
 	assert_int_equal(o.command, COMMAND_RESTORE);
 	assert_int_equal(o.arg_count, 1);
 	assert_string_equal(o.args[0], "db:latest");
@@ -271,7 +273,8 @@ static void
 test_options_refused_elsewhere(void **state)
 {
 	(void)state;
-	expect_usage_error("backup --job db", "--job does not apply to 'backup'");
+	expect_usage_error("backup --job db",
+			   "--job does not apply to 'backup'");
 	expect_usage_error("show latest --job db", "--job does not apply");
 	expect_usage_error("list --to /tmp/x",
 			   "--to applies to 'restore' and 'copy' only");
@@ -299,14 +302,16 @@ test_argument_counts(void **state)
 	expect_usage_error("show a b", "wrong number of arguments for 'show'");
 	expect_usage_error("cat latest", "wrong number of arguments for 'cat'");
 	expect_usage_error("cat a b c", "wrong number of arguments for 'cat'");
-	expect_usage_error("restore", "wrong number of arguments for 'restore'");
+	expect_usage_error("restore",
+			   "wrong number of arguments for 'restore'");
 	expect_usage_error("restore a b --to /x",
 			   "wrong number of arguments for 'restore'");
 	expect_usage_error("list db", "wrong number of arguments for 'list'");
 	expect_usage_error("prune db", "wrong number of arguments for 'prune'");
 	expect_usage_error("plugins x", "wrong number of arguments");
 	expect_usage_error("version 2", "wrong number of arguments");
-	expect_usage_error("catalog", "wrong number of arguments for 'catalog'");
+	expect_usage_error("catalog",
+			   "wrong number of arguments for 'catalog'");
 	expect_usage_error("catalog rebuild now", "wrong number of arguments");
 }
 
@@ -436,9 +441,21 @@ test_usage_text(void **state)
 {
 	const char *usage = options_usage();
 	static const char *const commands[] = {
-		"backup", "list",    "show",	"cat",	   "restore", "verify",
-		"prune",  "drill",   "check",	"plugins", "catalog rebuild",
-		"version", "--wait", "--json", "--no-progress",
+		"backup",
+		"list",
+		"show",
+		"cat",
+		"restore",
+		"verify",
+		"prune",
+		"drill",
+		"check",
+		"plugins",
+		"catalog rebuild",
+		"version",
+		"--wait",
+		"--json",
+		"--no-progress",
 	};
 	size_t i;
 

@@ -175,16 +175,19 @@ test_not_found(void **state)
 
 	(void)state;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(
-		plugin_loader_open_named(&p, FIXTURE_DIR, "nosuch", &err), -1);
+	assert_int_equal(plugin_loader_open_named(&p, FIXTURE_DIR, "nosuch",
+						  &err),
+			 -1);
 	assert_contains(err.message, "no plugin 'nosuch'");
 	assert_contains(err.message, FIXTURE_DIR);
 	/* Names that would leave the directory are not names. */
-	assert_int_equal(
-		plugin_loader_open_named(&p, FIXTURE_DIR, "../good", &err), -1);
+	assert_int_equal(plugin_loader_open_named(&p, FIXTURE_DIR, "../good",
+						  &err),
+			 -1);
 	assert_contains(err.message, "'../good' is not a plugin name");
-	assert_int_equal(
-		plugin_loader_open_named(&p, FIXTURE_DIR, ".hidden", &err), -1);
+	assert_int_equal(plugin_loader_open_named(&p, FIXTURE_DIR, ".hidden",
+						  &err),
+			 -1);
 	assert_contains(err.message, "not a plugin name");
 	assert_int_equal(plugin_loader_open(&p, "/nonexistent/x.so", &err), -1);
 	assert_contains(err.message, "cannot load plugin '/nonexistent/x.so'");

@@ -103,7 +103,9 @@ test_gaps_count_only_periods_with_archives(void **state)
 	/* One archive every two weeks: keep-daily 3 reaches back six weeks,
 	 * because periods without an archive are not counted. */
 	static const char *const times[] = {
-		"2024-06-01 02:00", "2024-05-18 02:00", "2024-05-04 02:00",
+		"2024-06-01 02:00",
+		"2024-05-18 02:00",
+		"2024-05-04 02:00",
 		"2024-04-20 02:00",
 	};
 	struct retention r = policy();
@@ -124,7 +126,9 @@ test_iso_weeks_across_the_year(void **state)
 	/* 2020-12-31 (Thursday) and 2021-01-01 (Friday) are both in ISO
 	 * week 2020-W53; 2021-01-04 (Monday) starts 2021-W01. */
 	static const char *const times[] = {
-		"2021-01-04 02:00", "2021-01-01 02:00", "2020-12-31 02:00",
+		"2021-01-04 02:00",
+		"2021-01-01 02:00",
+		"2020-12-31 02:00",
 		"2020-12-27 02:00",
 	};
 	struct retention r = policy();
@@ -145,7 +149,9 @@ test_rules_count_on_their_own(void **state)
 	/* keep-last 2 and keep-daily 2 both keep the newest archive, and
 	 * each still keeps its own second one (restic's rule). */
 	static const char *const times[] = {
-		"2024-03-10 12:00", "2024-03-10 06:00", "2024-03-09 12:00",
+		"2024-03-10 12:00",
+		"2024-03-10 06:00",
+		"2024-03-09 12:00",
 		"2024-03-08 12:00",
 	};
 	struct retention r = policy();
@@ -155,7 +161,8 @@ test_rules_count_on_their_own(void **state)
 	r.keep_last = 2;
 	r.keep_daily = 2;
 	plan(&r, times, 4, reasons);
-	assert_true((reasons[0] & KEPT_BY_LAST) && (reasons[0] & KEPT_BY_DAILY));
+	assert_true((reasons[0] & KEPT_BY_LAST) &&
+		    (reasons[0] & KEPT_BY_DAILY));
 	assert_int_equal(reasons[1], KEPT_BY_LAST);
 	assert_int_equal(reasons[2], KEPT_BY_DAILY);
 	assert_int_equal(reasons[3], 0);
@@ -165,7 +172,9 @@ static void
 test_within_is_relative_to_the_newest(void **state)
 {
 	static const char *const times[] = {
-		"2024-03-10 12:00", "2024-03-09 13:00", "2024-03-08 12:00",
+		"2024-03-10 12:00",
+		"2024-03-09 13:00",
+		"2024-03-08 12:00",
 		"2024-03-01 12:00",
 	};
 	struct retention r = policy();

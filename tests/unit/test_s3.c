@@ -93,8 +93,8 @@ test_part_size(void **state)
 	/* 10,000 parts of 8 MiB hold 78 GiB; 1 TiB needs 128 MiB parts. */
 	assert_int_equal(s3_part_size(1024ULL * 1024 * mib, 8 * mib),
 			 128 * mib);
-	assert_true((1024ULL * 1024 * mib + s3_part_size(1024ULL * 1024 * mib,
-							   8 * mib) - 1) /
+	assert_true((1024ULL * 1024 * mib +
+		     s3_part_size(1024ULL * 1024 * mib, 8 * mib) - 1) /
 			    s3_part_size(1024ULL * 1024 * mib, 8 * mib) <=
 		    10000);
 	/* Below S3's minimum of 5 MiB a part, the minimum. */
@@ -106,8 +106,7 @@ test_dates(void **state)
 {
 	(void)state;
 	/* x-amz-object-lock-retain-until-date as S3 returns it. */
-	assert_int_equal(s3_parse_date("2026-12-31T00:00:00.000Z"),
-			 1798675200);
+	assert_int_equal(s3_parse_date("2026-12-31T00:00:00.000Z"), 1798675200);
 	assert_int_equal(s3_parse_date("2026-12-31T00:00:00Z"), 1798675200);
 	/* The Date header, for the clock skew. */
 	assert_int_equal(s3_parse_date("Thu, 31 Dec 2026 00:00:00 GMT"),

@@ -16,10 +16,10 @@
 #include "sigv4.h"
 
 /* The test suite's credentials and the S3 page's. */
-static const struct sigv4_credentials suite_keys = {
-	"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
-static const struct sigv4_credentials s3_keys = {
-	"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
+static const struct sigv4_credentials suite_keys =
+	{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
+static const struct sigv4_credentials s3_keys =
+	{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
 
 static void
 expect_signature(const struct sigv4_request *r,
@@ -44,9 +44,13 @@ test_get_vanilla(void **state)
 		{"X-Amz-Date", "20150830T123600Z"},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .headers = headers,
-		.header_count = 2, .payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20150830T123600Z", .region = "us-east-1",
+		.method = "GET",
+		.path = "/",
+		.headers = headers,
+		.header_count = 2,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.amz_date = "20150830T123600Z",
+		.region = "us-east-1",
 		.service = "service",
 	};
 	struct buf out = BUF_INIT;
@@ -56,15 +60,16 @@ test_get_vanilla(void **state)
 	sigv4_canonical_request(&r, &out);
 	assert_string_equal(buf_str(&out),
 			    "GET\n/\n\nhost:example.amazonaws.com\n"
-			    "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
-			    SIGV4_EMPTY_SHA256);
+			    "x-amz-date:20150830T123600Z\n\nhost;x-amz-"
+			    "date\n" SIGV4_EMPTY_SHA256);
 	buf_reset(&out);
 	sigv4_string_to_sign(&r, &out);
-	assert_string_equal(buf_str(&out),
-			    "AWS4-HMAC-SHA256\n20150830T123600Z\n"
-			    "20150830/us-east-1/service/aws4_request\n"
-			    "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1"
-			    "c25292927e63");
+	assert_string_equal(
+		buf_str(&out),
+		"AWS4-HMAC-SHA256\n20150830T123600Z\n"
+		"20150830/us-east-1/service/aws4_request\n"
+		"bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1"
+		"c25292927e63");
 	buf_reset(&out);
 	assert_int_equal(sigv4_authorization(&r, &suite_keys, &out, &err), 0);
 	assert_string_equal(
@@ -88,10 +93,15 @@ test_query_order_key_case(void **state)
 		{"Param1", "value1"},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .query = query,
-		.query_count = 2, .headers = headers, .header_count = 2,
+		.method = "GET",
+		.path = "/",
+		.query = query,
+		.query_count = 2,
+		.headers = headers,
+		.header_count = 2,
 		.payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20150830T123600Z", .region = "us-east-1",
+		.amz_date = "20150830T123600Z",
+		.region = "us-east-1",
 		.service = "service",
 	};
 	struct buf out = BUF_INIT;
@@ -115,9 +125,13 @@ test_s3_get_object(void **state)
 		{"x-amz-date", "20130524T000000Z"},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/test.txt", .headers = headers,
-		.header_count = 4, .payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20130524T000000Z", .region = "us-east-1",
+		.method = "GET",
+		.path = "/test.txt",
+		.headers = headers,
+		.header_count = 4,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
 		.service = "s3",
 	};
 	struct buf out = BUF_INIT;
@@ -129,8 +143,8 @@ test_s3_get_object(void **state)
 		"GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n"
 		"range:bytes=0-9\nx-amz-content-sha256:" SIGV4_EMPTY_SHA256
 		"\nx-amz-date:20130524T000000Z\n\n"
-		"host;range;x-amz-content-sha256;x-amz-date\n"
-		SIGV4_EMPTY_SHA256);
+		"host;range;x-amz-content-sha256;x-amz-"
+		"date\n" SIGV4_EMPTY_SHA256);
 	buf_release(&out);
 	expect_signature(&r, &s3_keys,
 			 "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91"
@@ -151,10 +165,14 @@ test_s3_put_object(void **state)
 		{"x-amz-content-sha256", body_sha},
 	};
 	struct sigv4_request r = {
-		.method = "PUT", .path = "/test$file.text",
-		.headers = headers, .header_count = 5,
-		.payload_sha256 = body_sha, .amz_date = "20130524T000000Z",
-		.region = "us-east-1", .service = "s3",
+		.method = "PUT",
+		.path = "/test$file.text",
+		.headers = headers,
+		.header_count = 5,
+		.payload_sha256 = body_sha,
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
+		.service = "s3",
 	};
 	struct buf out = BUF_INIT;
 
@@ -178,10 +196,15 @@ test_s3_get_lifecycle(void **state)
 	};
 	static const struct sigv4_pair query[] = {{"lifecycle", ""}};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .query = query,
-		.query_count = 1, .headers = headers, .header_count = 3,
+		.method = "GET",
+		.path = "/",
+		.query = query,
+		.query_count = 1,
+		.headers = headers,
+		.header_count = 3,
 		.payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20130524T000000Z", .region = "us-east-1",
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
 		.service = "s3",
 	};
 
@@ -204,10 +227,15 @@ test_s3_list_objects(void **state)
 		{"max-keys", "2"},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .query = query,
-		.query_count = 2, .headers = headers, .header_count = 3,
+		.method = "GET",
+		.path = "/",
+		.query = query,
+		.query_count = 2,
+		.headers = headers,
+		.header_count = 3,
 		.payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20130524T000000Z", .region = "us-east-1",
+		.amz_date = "20130524T000000Z",
+		.region = "us-east-1",
 		.service = "s3",
 	};
 
@@ -241,20 +269,23 @@ test_header_values_trimmed(void **state)
 		{"Host", "example.amazonaws.com"},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .headers = headers,
-		.header_count = 3, .payload_sha256 = SIGV4_EMPTY_SHA256,
-		.amz_date = "20150830T123600Z", .region = "us-east-1",
+		.method = "GET",
+		.path = "/",
+		.headers = headers,
+		.header_count = 3,
+		.payload_sha256 = SIGV4_EMPTY_SHA256,
+		.amz_date = "20150830T123600Z",
+		.region = "us-east-1",
 		.service = "service",
 	};
 	struct buf out = BUF_INIT;
 
 	(void)state;
 	sigv4_canonical_request(&r, &out);
-	assert_non_null(strstr(buf_str(&out),
-			       "\nhost:example.amazonaws.com\n"
-			       "my-header1:value1 with spaces\n"
-			       "x-amz-date:20150830T123600Z\n\n"
-			       "host;my-header1;x-amz-date\n"));
+	assert_non_null(strstr(buf_str(&out), "\nhost:example.amazonaws.com\n"
+					      "my-header1:value1 with spaces\n"
+					      "x-amz-date:20150830T123600Z\n\n"
+					      "host;my-header1;x-amz-date\n"));
 	buf_release(&out);
 }
 

@@ -125,9 +125,23 @@ static void
 test_durations_refused(void **state)
 {
 	static const char *const bad[] = {
-		"",	 "h",	   "2x",     "-1d",   "+1d", "1.5h", "12 h",
-		" 12h",	 "12h ",   "1d12",   "0d12",  "1h1",  "d1",   "2dd",
-		"1D",	 "forever", "99999999999999999999d",
+		"",
+		"h",
+		"2x",
+		"-1d",
+		"+1d",
+		"1.5h",
+		"12 h",
+		" 12h",
+		"12h ",
+		"1d12",
+		"0d12",
+		"1h1",
+		"d1",
+		"2dd",
+		"1D",
+		"forever",
+		"99999999999999999999d",
 		"999999999999999999w",
 	};
 	int64_t seconds;

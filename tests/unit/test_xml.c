@@ -35,8 +35,9 @@ test_error_reply(void **state)
 
 	(void)state;
 	assert_string_equal(code, "SignatureDoesNotMatch");
-	assert_string_equal(message, "The request signature we calculated "
-				     "does not match & <so> \xc3\xa9\xe2\x98\xba");
+	assert_string_equal(message,
+			    "The request signature we calculated "
+			    "does not match & <so> \xc3\xa9\xe2\x98\xba");
 	assert_null(xml_find_text(&doc, "Resource"));
 	assert_null(xml_find_text(&doc, "Cod")); /* whole names only */
 	free(code);
