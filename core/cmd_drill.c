@@ -4,7 +4,11 @@
  * temporary directory, and the job's drill-target for servers) and
  * checked against what the archive recorded; the outcome is written into
  * the catalogue (shown by list and show). Exit 1 when any drill failed.
- * A plugin without a drill of its own gets a full verify instead.
+ * A plugin without a drill of its own gets a full verify instead. After a
+ * plugin's drill, the frames that hold the index and removals of every
+ * archive restored through are read to their ends (frame_check.h): the
+ * drill reads only the start of such a frame, and damage later in it
+ * would otherwise pass.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -18,6 +22,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "error.h"
+#include "frame_check.h"
 #include "host.h"
 #include "json.h"
 #include "lock.h"
@@ -65,6 +70,34 @@ newest_index(const struct catalog *c, const char *job)
 			best = (long)i;
 	}
 	return best;
+}
+
+/* Reads the chunk frames of the archive at `path` and of each parent to
+ * their ends, reporting the first damaged one. */
+static void
+check_chunk_frames(const char *path, const char *id, struct report *report)
+{
+	struct cairn_error err;
+	struct chain chain;
+	uint64_t bytes, total = 0;
+	char line[64];
+	size_t i;
+
+	if (chain_load(&chain, path, id, &err) != 0) {
+		report_add_problem(report, err.message);
+		return;
+	}
+	for (i = 0; i < chain.count; i++) {
+		if (frame_check_chunks(chain.links[i].arc, &bytes, &err) != 0) {
+			report_add_problem(report, err.message);
+			break;
+		}
+		total += bytes;
+	}
+	snprintf(line, sizeof(line), "%llu bytes in %zu archives",
+		 (unsigned long long)total, chain.count);
+	report_add_item(report, "index frames read", line);
+	chain_release(&chain);
 }
 
 /* Runs the plugin's drill on one archive; 0 when it passed. */
@@ -126,8 +159,10 @@ drill_archive(struct context *ctx, const struct job_config *job,
 					host_report(report), &err) != 0)
 		report_add_problem(report, err.message[0] ? err.message
 							  : "drill failed");
-	else
+	else {
+		check_chunk_frames(path, r->id, report);
 		rc = report->problem_count ? -1 : 0;
+	}
 	arc_source_close(&source);
 out:
 	arc_close(archive);
