@@ -90,7 +90,8 @@ check_chunk_frames(const char *path, const char *id, struct report *report)
 	for (i = 0; i < chain.count; i++) {
 		if (frame_check_chunks(chain.links[i].arc, &bytes, &err) != 0) {
 			report_add_problem(report, err.message);
-			break;
+			chain_release(&chain);
+			return;
 		}
 		total += bytes;
 	}

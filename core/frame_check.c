@@ -24,7 +24,8 @@ static int
 frame_damaged(const struct frame_check *fc, uint64_t frame, const char *why,
 	      struct cairn_error *err)
 {
-	error_set(err, "archive '%s' is damaged in the zstd frame at byte %llu: %s",
+	error_set(err,
+		  "archive '%s' is damaged in the zstd frame at byte %llu: %s",
 		  fc->arc->name, (unsigned long long)frame, why);
 	return -1;
 }
@@ -72,8 +73,8 @@ check_frame(struct frame_check *fc, uint64_t frame, struct cairn_error *err)
 				 &got, err) != 0)
 			return -1;
 		if (got == 0)
-			return frame_damaged(fc, frame, "the archive ends inside it",
-					     err);
+			return frame_damaged(fc, frame,
+					     "the archive ends inside it", err);
 		if (at == frame && check_header(fc, frame, got, err) != 0)
 			return -1;
 		in.src = fc->in;
@@ -112,11 +113,13 @@ frame_check_chunks(const struct arc *a, uint64_t *bytes,
 		   struct cairn_error *err)
 {
 	const struct manifest *m = &a->manifest;
-	struct frame_check fc = {a};
+	struct frame_check fc;
 	size_t count = m->index_frame_count + m->removed_frame_count, i;
 	uint64_t *frames;
 	int rc = 0;
 
+	memset(&fc, 0, sizeof(fc));
+	fc.arc = a;
 	if (bytes != NULL)
 		*bytes = 0;
 	if (!a->trailer.compressed || count == 0)

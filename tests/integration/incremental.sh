@@ -303,4 +303,49 @@ run_cairn -c "$CONF" --json list >"$SCRATCH/last.out"
 json_check "only the newest full archive is left" \
 	'len(doc) == 1 and doc[0]["kind"] == "full"'
 
+# Drill reads every frame of the index to its end. A full archive whose
+# index takes two chunks (1 MiB each), so that the first one starts a
+# frame that goes on with entries (more than zstd decompresses for a
+# reader at once), then an incremental that changes
+# every file: a drill of it reads only the index chunks of the full
+# archive. A changed byte of that frame's checksum (the last bytes
+# before the second chunk's frame) is damage that verify finds, and
+# drill must too.
+WIDE=$SCRATCH/data/wide
+WIDE_CONF=$SCRATCH/wide.conf
+python3 - "$WIDE" <<'EOF' || { echo "Bail out! cannot write the wide tree"; exit 1; }
+import os, sys
+folder = os.path.join(sys.argv[1], "d" * 120)
+os.makedirs(folder)
+for i in range(2400):
+    open(os.path.join(folder, "%04d" % i + "f" * 96), "w").close()
+# After the first chunk, more than the 1 MiB zstd gives a reader at once.
+with open(os.path.join(folder, "zz-random"), "wb") as f:
+    f.write(os.urandom(3 * 1024 * 1024))
+EOF
+cat >"$WIDE_CONF" <<EOF
+[repository]
+path = $SCRATCH/wide-repo
+
+[wide]
+plugin = volume
+paths = $WIDE
+incremental = yes
+EOF
+chmod 600 "$WIDE_CONF"
+expect "full backup of 2400 long names" run_cairn -c "$WIDE_CONF" backup wide
+wide_full=$(find "$SCRATCH/wide-repo/archives/wide" -name '*.tar.zst')
+find "$WIDE" -type f -exec touch {} +
+expect "incremental backup, every file changed" \
+	run_cairn -c "$WIDE_CONF" backup wide
+tar -I zstd -xOf "$wide_full" .cairn/manifest.json >"$SCRATCH/last.out"
+json_check "the full archive's index has two chunks" 'len(doc["index"]) >= 2'
+second_chunk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["index"][1])' "$SCRATCH/last.out")
+expect "drill of the intact chain" run_cairn -c "$WIDE_CONF" drill wide
+flip "$wide_full" $((second_chunk - 2))
+expect_exit 1 "drill finds a damaged checksum at the end of an index frame" \
+	run_cairn -c "$WIDE_CONF" drill wide
+expect_stdout "archive '.*' is damaged in the zstd frame at byte [0-9]+: Restored data doesn't match checksum" \
+	"drill names the archive and the frame"
+
 finish
