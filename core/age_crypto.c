@@ -1,5 +1,5 @@
 /*
- * age_crypto.h over OpenSSL 3: EVP_KDF for HKDF, EVP_MAC for HMAC,
+ * age_crypto.h over OpenSSL 3: EVP_PKEY_HKDF for HKDF, EVP_MAC for HMAC,
  * EVP_CIPHER for ChaCha20-Poly1305, EVP_PKEY for X25519, EVP_PBE_scrypt.
  */
 #include "age_crypto.h"
@@ -10,6 +10,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -17,37 +18,26 @@ int
 age_hkdf(const void *ikm, size_t ikm_length, const void *salt,
 	 size_t salt_length, const char *info, void *out, size_t out_length)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *context = NULL;
-	OSSL_PARAM params[5], *p = params;
+	/* EVP_PKEY's HKDF takes its inputs const, unlike OSSL_PARAM's. */
+	EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	size_t length = out_length;
 	int rc = -1;
 
-	if (kdf == NULL)
-		return -1;
-	context = EVP_KDF_CTX_new(kdf);
 	if (context == NULL)
-		goto out;
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)(uintptr_t) "SHA256",
-						0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						 (void *)(uintptr_t)ikm,
-						 ikm_length);
+		return -1;
 	/* An empty salt is HKDF's default: a hash-length string of zeros. */
-	if (salt != NULL && salt_length > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-							 (void *)(uintptr_t)
-								 salt,
-							 salt_length);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-						 (void *)(uintptr_t)info,
-						 strlen(info));
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(context, out, out_length, params) == 1)
+	if (ikm_length <= INT_MAX && salt_length <= INT_MAX &&
+	    strlen(info) <= INT_MAX && EVP_PKEY_derive_init(context) == 1 &&
+	    EVP_PKEY_CTX_set_hkdf_md(context, EVP_sha256()) == 1 &&
+	    EVP_PKEY_CTX_set1_hkdf_key(context, ikm, (int)ikm_length) == 1 &&
+	    (salt == NULL || salt_length == 0 ||
+	     EVP_PKEY_CTX_set1_hkdf_salt(context, salt, (int)salt_length) ==
+		     1) &&
+	    EVP_PKEY_CTX_add1_hkdf_info(context, (const unsigned char *)info,
+					(int)strlen(info)) == 1 &&
+	    EVP_PKEY_derive(context, out, &length) == 1 && length == out_length)
 		rc = 0;
-out:
-	EVP_KDF_CTX_free(context);
-	EVP_KDF_free(kdf);
+	EVP_PKEY_CTX_free(context);
 	return rc;
 }
 
@@ -57,6 +47,7 @@ age_hmac(const void *key, size_t key_length, const void *data, size_t length,
 {
 	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *context = NULL;
+	char digest[] = "SHA256"; /* OSSL_PARAM wants a char * */
 	OSSL_PARAM params[2];
 	size_t mac_length = 0;
 	int rc = -1;
@@ -66,10 +57,8 @@ age_hmac(const void *key, size_t key_length, const void *data, size_t length,
 	context = EVP_MAC_CTX_new(hmac);
 	if (context == NULL)
 		goto out;
-	params[0] =
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						 (char *)(uintptr_t) "SHA256",
-						 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_init(context, key, key_length, params) != 1 ||
 	    EVP_MAC_update(context, data, length) != 1 ||

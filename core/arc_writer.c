@@ -37,7 +37,12 @@
 
 struct arc_stream {
 	struct arc_writer *writer;
-	struct cairn_entry meta; /* name and strings owned here */
+	/* A copy of the plugin's entry (its own may go away): the strings
+	 * and xattr values point into `strings`, the xattrs into `xattrs`,
+	 * the extents into `extents`, all three owned here. */
+	struct cairn_entry meta;
+	char *strings; /* starts with the entry's name */
+	struct cairn_xattr *xattrs;
 	int known;
 	int64_t logical; /* content bytes so far, holes included */
 	struct cairn_extent *extents;
@@ -286,7 +291,7 @@ index_add(struct arc_writer *w, struct arc_stream *s, struct cairn_error *err)
 	struct index_record r;
 
 	memset(&r, 0, sizeof(r));
-	r.name = (char *)(uintptr_t)s->meta.name;
+	r.name = s->strings; /* the name; r does not own it */
 	r.type = s->meta.type;
 	r.size = s->meta.type == CAIRN_ENTRY_FILE ? s->logical : 0;
 	if (s->meta.type == CAIRN_ENTRY_FILE)
@@ -355,20 +360,8 @@ static void writer_free(struct arc_writer *w);
 static void
 stream_free(struct arc_stream *s)
 {
-	struct cairn_entry *e = &s->meta;
-	size_t i;
-
-	free((char *)(uintptr_t)e->name);
-	free((char *)(uintptr_t)e->uname);
-	free((char *)(uintptr_t)e->gname);
-	free((char *)(uintptr_t)e->link);
-	free((char *)(uintptr_t)e->acl_access);
-	free((char *)(uintptr_t)e->acl_default);
-	for (i = 0; i < e->xattr_count; i++) {
-		free((char *)(uintptr_t)e->xattrs[i].name);
-		free((void *)(uintptr_t)e->xattrs[i].value);
-	}
-	free((void *)(uintptr_t)e->xattrs);
+	free(s->strings);
+	free(s->xattrs);
 	free(s->extents);
 	free(s->part);
 	free(s->state);
@@ -405,10 +398,23 @@ stream_unlink_and_free(struct arc_stream *s)
 	stream_free(s);
 }
 
-static char *
-dup_or_null(const char *s)
+static size_t
+string_size(const char *s)
 {
-	return s ? xstrdup(s) : NULL;
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies length bytes to *cursor and moves it past them; NULL stays NULL. */
+static char *
+block_put(char **cursor, const void *from, size_t length)
+{
+	char *at = *cursor;
+
+	if (from == NULL)
+		return NULL;
+	memcpy(at, from, length);
+	*cursor += length;
+	return at;
 }
 
 /* A copy of the entry that the stream owns (the plugin's may go away). */
@@ -416,29 +422,39 @@ static void
 stream_copy_entry(struct arc_stream *s, const struct cairn_entry *from)
 {
 	struct cairn_entry *e = &s->meta;
-	struct cairn_xattr *xattrs;
-	size_t i;
+	size_t i, total;
+	char *cursor;
 
+	total = string_size(from->name) + string_size(from->uname) +
+		string_size(from->gname) + string_size(from->link) +
+		string_size(from->acl_access) + string_size(from->acl_default);
+	for (i = 0; i < from->xattr_count; i++)
+		total += string_size(from->xattrs[i].name) +
+			 from->xattrs[i].size;
+	s->strings = xmalloc(total);
+	cursor = s->strings;
 	*e = *from;
-	e->name = xstrdup(from->name);
-	e->uname = dup_or_null(from->uname);
-	e->gname = dup_or_null(from->gname);
-	e->link = dup_or_null(from->link);
-	e->acl_access = dup_or_null(from->acl_access);
-	e->acl_default = dup_or_null(from->acl_default);
+	e->name = block_put(&cursor, from->name, string_size(from->name));
+	e->uname = block_put(&cursor, from->uname, string_size(from->uname));
+	e->gname = block_put(&cursor, from->gname, string_size(from->gname));
+	e->link = block_put(&cursor, from->link, string_size(from->link));
+	e->acl_access = block_put(&cursor, from->acl_access,
+				  string_size(from->acl_access));
+	e->acl_default = block_put(&cursor, from->acl_default,
+				   string_size(from->acl_default));
 	e->xattrs = NULL;
 	if (from->xattr_count > 0) {
-		xattrs = xcalloc(from->xattr_count, sizeof(*xattrs));
+		s->xattrs = xcalloc(from->xattr_count, sizeof(*s->xattrs));
 		for (i = 0; i < from->xattr_count; i++) {
-			void *value = xmalloc(from->xattrs[i].size);
+			const struct cairn_xattr *x = &from->xattrs[i];
 
-			memcpy(value, from->xattrs[i].value,
-			       from->xattrs[i].size);
-			xattrs[i].name = xstrdup(from->xattrs[i].name);
-			xattrs[i].value = value;
-			xattrs[i].size = from->xattrs[i].size;
+			s->xattrs[i].name = block_put(&cursor, x->name,
+						      string_size(x->name));
+			s->xattrs[i].value = block_put(&cursor, x->value,
+						       x->size);
+			s->xattrs[i].size = x->size;
 		}
-		e->xattrs = xattrs;
+		e->xattrs = s->xattrs;
 	}
 	e->extents = NULL;
 	if (from->extent_count > 0) {

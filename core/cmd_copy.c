@@ -52,8 +52,7 @@ copy_to_target(struct context *ctx, struct repository *repo,
 		if (offsite_has_copy(r, t->name) &&
 		    catalog_find(&held, r->id) >= 0)
 			continue;
-		if (offsite_copy_archive(o, repo->path, r, &held, &sent,
-					 &err) != 0) {
+		if (offsite_copy_archive(o, repo, r, &held, &sent, &err) != 0) {
 			log_error("%s", err.message);
 			offsite_state_failure(repo->path, t->name, err.message);
 			failed++;

@@ -260,8 +260,7 @@ void
 encryption_record_set_pending(struct catalog_record *r, const char *sha256,
 			      uint64_t stored)
 {
-	struct json_value *e = (struct json_value *)(uintptr_t)
-		json_object_get(r->extra, "encryption");
+	struct json_value *e = json_object_get_mutable(r->extra, "encryption");
 
 	if (e == NULL)
 		return;

@@ -242,11 +242,10 @@ check_remote(struct offsite *o, const char *path, uint64_t size,
 }
 
 int
-offsite_copy_archive(struct offsite *o, const char *repository,
+offsite_copy_archive(struct offsite *o, const struct repository *repo,
 		     struct catalog_record *r, struct catalog *held,
 		     uint64_t *sent, struct cairn_error *err)
 {
-	struct repository repo = {(char *)(uintptr_t)repository};
 	const struct offsite_target *t = o->target;
 	struct buf path = BUF_INIT;
 	struct offsite_stat st;
@@ -268,7 +267,7 @@ offsite_copy_archive(struct offsite *o, const char *repository,
 							  "copy"));
 		return 0;
 	}
-	repository_path(&repo, r->file, &path);
+	repository_path(repo, r->file, &path);
 	fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		error_errno(err, errno, "archive %s: cannot open '%s'", r->id,

@@ -17,6 +17,8 @@
 #include "catalog.h"
 #include "offsite.h"
 
+struct repository;
+
 struct json_value;
 
 /* The record's copy on `target`, or NULL (borrowed). */
@@ -32,13 +34,13 @@ void offsite_copy_record(struct catalog_record *r, const char *target,
 void offsite_copy_forget(struct catalog_record *r, const char *target);
 
 /*
- * Copies the archive of `r` (in the repository at `repository`) to o
+ * Copies the archive of `r` (in the repository `repo`) to o
  * unless the target's catalogue `held` already has it; once verified,
  * the copy is recorded in r's copies and r added to `held`. *sent gets
  * the bytes uploaded (0 when nothing was). 0, or -1 with err naming the
  * archive and the target; the local archive is never touched.
  */
-int offsite_copy_archive(struct offsite *o, const char *repository,
+int offsite_copy_archive(struct offsite *o, const struct repository *repo,
 			 struct catalog_record *r, struct catalog *held,
 			 uint64_t *sent, struct cairn_error *err);
 

@@ -953,13 +953,24 @@ json_length(const struct json_value *value)
 	return 0;
 }
 
+/* Whether array[index] exists. */
+static int
+array_has(const struct json_value *array, size_t index)
+{
+	return array != NULL && array->type == JSON_ARRAY &&
+	       index < array->u.array.count;
+}
+
 const struct json_value *
 json_array_at(const struct json_value *array, size_t index)
 {
-	if (array == NULL || array->type != JSON_ARRAY ||
-	    index >= array->u.array.count)
-		return NULL;
-	return array->u.array.items[index];
+	return array_has(array, index) ? array->u.array.items[index] : NULL;
+}
+
+struct json_value *
+json_array_at_mutable(struct json_value *array, size_t index)
+{
+	return array_has(array, index) ? array->u.array.items[index] : NULL;
 }
 
 const char *
@@ -980,14 +991,28 @@ json_object_value_at(const struct json_value *object, size_t index)
 	return object->u.object.members[index].value;
 }
 
+/* The index of the member named `key`, or SIZE_MAX. */
+static size_t
+member_index(const struct json_value *object, const char *key)
+{
+	if (object == NULL || object->type != JSON_OBJECT || key == NULL)
+		return SIZE_MAX;
+	return object_find(object, key, strlen(key));
+}
+
 const struct json_value *
 json_object_get(const struct json_value *object, const char *key)
 {
-	size_t i;
+	size_t i = member_index(object, key);
 
-	if (object == NULL || object->type != JSON_OBJECT || key == NULL)
-		return NULL;
-	i = object_find(object, key, strlen(key));
+	return i == SIZE_MAX ? NULL : object->u.object.members[i].value;
+}
+
+struct json_value *
+json_object_get_mutable(struct json_value *object, const char *key)
+{
+	size_t i = member_index(object, key);
+
 	return i == SIZE_MAX ? NULL : object->u.object.members[i].value;
 }
 

@@ -44,12 +44,18 @@ enum json_type json_type(const struct json_value *value);
 size_t json_length(const struct json_value *value);
 const struct json_value *json_array_at(const struct json_value *array,
 				       size_t index);
+/* The same item, for a caller that owns the array and changes the item. */
+struct json_value *json_array_at_mutable(struct json_value *array,
+					 size_t index);
 const char *json_object_key_at(const struct json_value *object, size_t index);
 const struct json_value *json_object_value_at(const struct json_value *object,
 					      size_t index);
 /* The member named `key`, or NULL (also when `object` is not an object). */
 const struct json_value *json_object_get(const struct json_value *object,
 					 const char *key);
+/* The same member, for a caller that owns the object and changes it. */
+struct json_value *json_object_get_mutable(struct json_value *object,
+					   const char *key);
 
 /* Scalars. json_string returns NULL for a non-string; strings may hold
  * NUL bytes, so json_string_length gives their length. */

@@ -695,10 +695,10 @@ kong_document_build(const struct kong_set *set)
 				continue;
 			}
 			/* The parent's copy sits at the same position. */
-			holder = (struct json_value *)(uintptr_t)
-				json_array_at(copies[parent], (size_t)at);
-			list = (struct json_value *)(uintptr_t)
-				json_object_get(holder, kong_kinds[kind].name);
+			holder = json_array_at_mutable(copies[parent],
+						       (size_t)at);
+			list = json_object_get_mutable(holder,
+						       kong_kinds[kind].name);
 			if (list == NULL) {
 				list = json_new_array();
 				if (list == NULL ||

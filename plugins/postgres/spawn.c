@@ -125,8 +125,8 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
 	char path[PATH_MAX];
 	sigset_t mask, defaults;
-	const char **args = NULL;
-	size_t argc, i;
+	char **args = NULL; /* owned copies: posix_spawn takes char *const[] */
+	size_t argc = 0, i;
 	int n, rc = -1, have_actions = 0, have_attr = 0;
 
 	c->pid = 0;
@@ -208,11 +208,12 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 	args = calloc(argc + 1, sizeof(*args));
 	if (args == NULL)
 		goto oom;
-	args[0] = path;
-	for (i = 1; i < argc; i++)
-		args[i] = argv[i];
-	n = posix_spawn(&c->pid, path, &actions, &attr,
-			(char *const *)(uintptr_t)args, envp);
+	for (i = 0; i < argc; i++) {
+		args[i] = strdup(i == 0 ? path : argv[i]);
+		if (args[i] == NULL)
+			goto oom;
+	}
+	n = posix_spawn(&c->pid, path, &actions, &attr, args, envp);
 	if (n != 0) {
 		c->pid = 0;
 		postgres_error(err, "cannot run '%s': %s", path, strerror(n));
@@ -229,6 +230,8 @@ postgres_child_spawn(struct postgres_child *c, const char *bin_dir,
 oom:
 	postgres_error(err, "cannot prepare to run '%s': out of memory", prog);
 out:
+	for (i = 0; args != NULL && i < argc; i++)
+		free(args[i]);
 	free(args);
 	if (have_actions)
 		posix_spawn_file_actions_destroy(&actions);

@@ -132,8 +132,11 @@ drill_spawn(const char *program, const char *dir, int port, pid_t *pid,
 		logfile,     "--protected-mode",
 		"yes",	     NULL,
 	};
+	/* Owned copies: exec's argv is char *const[], not const char *. */
+	char *args[sizeof(argv) / sizeof(argv[0])] = {NULL};
 	posix_spawn_file_actions_t actions;
-	int rc, n;
+	size_t i;
+	int rc = ENOMEM, n;
 
 	snprintf(port_text, sizeof(port_text), "%d", port);
 	n = snprintf(logfile, sizeof(logfile), "%s/redis-server.log", dir);
@@ -141,14 +144,22 @@ drill_spawn(const char *program, const char *dir, int port, pid_t *pid,
 		redis_errorf(err, "'%s': path too long", dir);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-	/* exec's argv is not const for historical reasons only. */
-	rc = posix_spawnp(pid, program, &actions, NULL,
-			  (char *const *)(uintptr_t)argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
+	for (i = 0; argv[i] != NULL; i++)
+		if ((args[i] = strdup(argv[i])) == NULL)
+			break;
+	if (argv[i] == NULL) {
+		posix_spawn_file_actions_init(&actions);
+		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null",
+						 O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&actions, 1, "/dev/null",
+						 O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&actions, 2, "/dev/null",
+						 O_WRONLY, 0);
+		rc = posix_spawnp(pid, program, &actions, NULL, args, environ);
+		posix_spawn_file_actions_destroy(&actions);
+	}
+	for (i = 0; args[i] != NULL; i++)
+		free(args[i]);
 	if (rc != 0) {
 		redis_errorf(err, "cannot start '%s': %s", program,
 			     strerror(rc));

@@ -26,8 +26,8 @@ volume_fixup_free(struct volume_fixup *fx)
 
 	free(fx->name);
 	for (i = 0; i < fx->xattr_count; i++) {
-		free((void *)(uintptr_t)fx->xattrs[i].name);
-		free((void *)(uintptr_t)fx->xattrs[i].value);
+		free(fx->xattrs[i].name);
+		free(fx->xattrs[i].value);
 	}
 	free(fx->xattrs);
 	free(fx->acl[0]);

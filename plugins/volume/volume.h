@@ -124,14 +124,21 @@ struct volume_walk {
 	int base_pending; /* the current file was in the base, as it is */
 };
 
+/* An extended attribute of a volume_fixup; name and value owned. */
+struct volume_fixup_xattr {
+	char *name;
+	void *value;
+	size_t size;
+};
+
 /* The metadata of a directory to apply after its content is restored. */
 struct volume_fixup {
 	char *name;
 	unsigned int mode;
 	int64_t uid;
 	int64_t gid;
-	struct timespec times[2];   /* atime, mtime */
-	struct cairn_xattr *xattrs; /* names and values owned */
+	struct timespec times[2]; /* atime, mtime */
+	struct volume_fixup_xattr *xattrs;
 	size_t xattr_count;
 	char *acl[2]; /* access, default */
 };

@@ -191,7 +191,7 @@ volume_walk_dir(struct volume_walk *w, int fd)
 	int rc = -1;
 
 	for (;;) {
-		ssize_t n, pos;
+		ssize_t n;
 
 		if (volume_grow((void **)&block, &capacity, used + 65536, 1) ==
 		    -1)
@@ -207,27 +207,20 @@ volume_walk_dir(struct volume_walk *w, int fd)
 		}
 		if (n == 0)
 			break;
-		for (pos = 0; pos < n;) {
-			struct dirent64 *d = (struct dirent64 *)(void *)(block +
-									 used +
-									 pos);
-			/* An offset for now: the block may move. */
-			size_t name = used + (size_t)pos +
-				      offsetof(struct dirent64, d_name);
-
-			pos += d->d_reclen;
-			if (strcmp(d->d_name, ".") == 0 ||
-			    strcmp(d->d_name, "..") == 0)
-				continue;
-			if (volume_grow((void **)&names, &names_capacity,
-					count + 1, sizeof(*names)) == -1)
-				goto nomem;
-			names[count++] = (char *)(uintptr_t)name;
-		}
 		used += (size_t)n;
 	}
-	for (i = 0; i < count; i++)
-		names[i] = block + (uintptr_t)names[i];
+	/* The block no longer moves: the names can point into it. */
+	for (i = 0; i < used;) {
+		struct dirent64 *d = (struct dirent64 *)(void *)(block + i);
+
+		i += d->d_reclen;
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (volume_grow((void **)&names, &names_capacity, count + 1,
+				sizeof(*names)) == -1)
+			goto nomem;
+		names[count++] = d->d_name;
+	}
 	if (count > 1)
 		qsort(names, count, sizeof(*names), volume_compare_names);
 	for (i = 0; i < count; i++) {

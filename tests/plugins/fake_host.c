@@ -15,12 +15,6 @@ struct cairn_stream {
 	size_t index;
 };
 
-static char *
-fake_strdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static void
 fake_append(char ***lines, size_t *count, char *line)
 {
@@ -52,7 +46,7 @@ static struct fake_host *
 fake_from_host(const struct cairn_host *host)
 {
 	/* host is the first member of struct fake_host. */
-	return (struct fake_host *)(void *)(uintptr_t)host;
+	return ((const struct fake_host *)(const void *)host)->self;
 }
 
 static void
@@ -104,62 +98,88 @@ fake_secret_free(char *secret)
 	}
 }
 
-static void
-fake_copy_entry(struct cairn_entry *to, const struct cairn_entry *from)
+static size_t
+fake_string_size(const char *s)
 {
-	size_t i;
+	return s != NULL ? strlen(s) + 1 : 0;
+}
 
-	*to = *from;
-	to->name = fake_strdup(from->name);
-	to->uname = fake_strdup(from->uname);
-	to->gname = fake_strdup(from->gname);
-	to->link = fake_strdup(from->link);
-	to->acl_access = fake_strdup(from->acl_access);
-	to->acl_default = fake_strdup(from->acl_default);
-	to->xattrs = NULL;
+/* Copies length bytes to *cursor and moves it past them; NULL stays NULL. */
+static char *
+fake_put(char **cursor, const void *from, size_t length)
+{
+	char *at = *cursor;
+
+	if (from == NULL)
+		return NULL;
+	memcpy(at, from, length);
+	*cursor += length;
+	return at;
+}
+
+static void
+fake_copy_entry(struct fake_entry *to, const struct cairn_entry *from)
+{
+	struct cairn_entry *e = &to->meta;
+	size_t i, total;
+	char *cursor;
+
+	total = fake_string_size(from->name) + fake_string_size(from->uname) +
+		fake_string_size(from->gname) + fake_string_size(from->link) +
+		fake_string_size(from->acl_access) +
+		fake_string_size(from->acl_default) + 1;
+	for (i = 0; i < from->xattr_count; i++)
+		total += fake_string_size(from->xattrs[i].name) +
+			 from->xattrs[i].size;
+	to->strings = malloc(total);
+	if (to->strings == NULL)
+		abort();
+	cursor = to->strings;
+	*e = *from;
+	e->name = fake_put(&cursor, from->name, fake_string_size(from->name));
+	e->uname = fake_put(&cursor, from->uname,
+			    fake_string_size(from->uname));
+	e->gname = fake_put(&cursor, from->gname,
+			    fake_string_size(from->gname));
+	e->link = fake_put(&cursor, from->link, fake_string_size(from->link));
+	e->acl_access = fake_put(&cursor, from->acl_access,
+				 fake_string_size(from->acl_access));
+	e->acl_default = fake_put(&cursor, from->acl_default,
+				  fake_string_size(from->acl_default));
+	e->xattrs = NULL;
 	if (from->xattr_count > 0) {
-		struct cairn_xattr *xattrs = calloc(from->xattr_count,
-						    sizeof(*xattrs));
-
+		to->xattrs = calloc(from->xattr_count, sizeof(*to->xattrs));
+		if (to->xattrs == NULL)
+			abort();
 		for (i = 0; i < from->xattr_count; i++) {
-			void *value = malloc(from->xattrs[i].size + 1);
+			const struct cairn_xattr *x = &from->xattrs[i];
 
-			memcpy(value, from->xattrs[i].value,
-			       from->xattrs[i].size);
-			xattrs[i].name = fake_strdup(from->xattrs[i].name);
-			xattrs[i].value = value;
-			xattrs[i].size = from->xattrs[i].size;
+			to->xattrs[i].name = fake_put(&cursor, x->name,
+						      fake_string_size(
+							      x->name));
+			to->xattrs[i].value = fake_put(&cursor, x->value,
+						       x->size);
+			to->xattrs[i].size = x->size;
 		}
-		to->xattrs = xattrs;
+		e->xattrs = to->xattrs;
 	}
-	to->extents = NULL;
+	e->extents = NULL;
 	if (from->extent_count > 0) {
-		struct cairn_extent *extents = calloc(from->extent_count,
-						      sizeof(*extents));
-
-		memcpy(extents, from->extents,
-		       from->extent_count * sizeof(*extents));
-		to->extents = extents;
+		to->extents = calloc(from->extent_count, sizeof(*to->extents));
+		if (to->extents == NULL)
+			abort();
+		memcpy(to->extents, from->extents,
+		       from->extent_count * sizeof(*to->extents));
+		e->extents = to->extents;
 	}
 }
 
 static void
 fake_free_entry(struct fake_entry *entry)
 {
-	size_t i;
-
-	free((void *)(uintptr_t)entry->meta.name);
-	free((void *)(uintptr_t)entry->meta.uname);
-	free((void *)(uintptr_t)entry->meta.gname);
-	free((void *)(uintptr_t)entry->meta.link);
-	free((void *)(uintptr_t)entry->meta.acl_access);
-	free((void *)(uintptr_t)entry->meta.acl_default);
-	for (i = 0; i < entry->meta.xattr_count; i++) {
-		free((void *)(uintptr_t)entry->meta.xattrs[i].name);
-		free((void *)(uintptr_t)entry->meta.xattrs[i].value);
-	}
-	free((void *)(uintptr_t)entry->meta.xattrs);
-	free((void *)(uintptr_t)entry->meta.extents);
+	free(entry->strings);
+	free(entry->xattrs);
+	free(entry->extents);
 	free(entry->data);
 }
 
@@ -177,7 +197,7 @@ fake_stream_open(struct cairn_sink *sink, const struct cairn_entry *entry,
 		abort();
 	fh->entries = grown;
 	memset(&grown[fh->entry_count], 0, sizeof(*grown));
-	fake_copy_entry(&grown[fh->entry_count].meta, entry);
+	fake_copy_entry(&grown[fh->entry_count], entry);
 	*stream = malloc(sizeof(**stream));
 	(*stream)->fh = fh;
 	(*stream)->index = fh->entry_count++;
@@ -363,6 +383,7 @@ void
 fake_host_init(struct fake_host *fh)
 {
 	memset(fh, 0, sizeof(*fh));
+	fh->self = fh;
 	fh->host.size = sizeof(fh->host);
 	fh->host.log = fake_log;
 	fh->host.secret_read = fake_secret_read;

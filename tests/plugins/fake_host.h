@@ -14,7 +14,13 @@
 #include <cairn/plugin.h>
 
 struct fake_entry {
-	struct cairn_entry meta; /* strings owned by the fake host */
+	/* A copy of the plugin's entry: its strings and xattr values point
+	 * into `strings`, its xattrs and extents into the two arrays, all
+	 * three owned here. */
+	struct cairn_entry meta;
+	char *strings;
+	struct cairn_xattr *xattrs;
+	struct cairn_extent *extents;
 	/*
 	 * What the plugin wrote: the logical content, or for a sparse
 	 * entry (meta.extent_count > 0) its data regions back to back.
@@ -25,6 +31,8 @@ struct fake_entry {
 
 struct fake_host {
 	struct cairn_host host; /* first member: the plugin sees this */
+	/* fh itself, for the host callbacks, which get a const host. */
+	struct fake_host *self;
 
 	char **log_lines; /* "warning: ..." and so on */
 	size_t log_count;

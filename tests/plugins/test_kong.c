@@ -49,6 +49,27 @@ tool_path(char *out, size_t size)
 		 KONG_EMULATOR);
 }
 
+/*
+ * A copy of a NULL-terminated argument vector, in the char *const[] that
+ * exec takes; for the child about to exec, so never freed.
+ */
+static char **
+owned_argv(const char *const *argv)
+{
+	size_t count = 0, i;
+	char **copy;
+
+	while (argv[count] != NULL)
+		count++;
+	copy = calloc(count + 1, sizeof(*copy));
+	if (copy == NULL)
+		_exit(127);
+	for (i = 0; i < count; i++)
+		if ((copy[i] = strdup(argv[i])) == NULL)
+			_exit(127);
+	return copy;
+}
+
 /* Starts the emulator with extra arguments (NULL-terminated). */
 static void
 emulator_start(struct emulator *e, ...)
@@ -72,7 +93,7 @@ emulator_start(struct emulator *e, ...)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execvp("python3", (char *const *)(uintptr_t)argv);
+		execvp("python3", owned_argv(argv));
 		_exit(127);
 	}
 	close(fds[1]);

@@ -45,16 +45,17 @@ write_view(const char *repo, const char *id, uint64_t stored)
 	struct index_record r;
 	struct view_writer w;
 	struct cairn_error err;
-	const char *names[] = {"srv", "srv/a", "srv/a/x", "srv/a-b"};
+	char names[][8] = {"srv", "srv/a", "srv/a/x", "srv/a-b"};
+	char state_text[] = "1 5 0.0 0.0 1 2 100644 0 0 1 ff";
 	size_t i;
 
 	assert_int_equal(view_writer_open(&w, repo, "job", id, &err), 0);
 	for (i = 0; i < 4; i++) {
 		memset(&r, 0, sizeof(r));
-		r.name = (char *)(uintptr_t)names[i];
+		r.name = names[i];
 		r.type = i == 2 ? CAIRN_ENTRY_FILE : CAIRN_ENTRY_DIRECTORY;
 		r.size = i == 2 ? 5 : 0;
-		r.state = (char *)(uintptr_t) "1 5 0.0 0.0 1 2 100644 0 0 1 ff";
+		r.state = state_text;
 		view_writer_add(&w, &r);
 	}
 	assert_int_equal(view_writer_commit(&w, stored, &err), 0);
@@ -150,14 +151,15 @@ view_out_of_order_is_dropped(void **state)
 	struct view_writer w;
 	struct view_reader v;
 	struct cairn_error err;
+	char state_s[] = "s", name_a[] = "a", name_b[] = "b";
 
 	(void)state;
 	assert_int_equal(view_writer_open(&w, repo, "job", ID_A, &err), 0);
 	memset(&r, 0, sizeof(r));
-	r.state = (char *)(uintptr_t) "s";
-	r.name = (char *)(uintptr_t) "b";
+	r.state = state_s;
+	r.name = name_b;
 	view_writer_add(&w, &r);
-	r.name = (char *)(uintptr_t) "a";
+	r.name = name_a;
 	view_writer_add(&w, &r);
 	assert_int_equal(view_writer_commit(&w, 1, &err), 0);
 	assert_int_equal(view_reader_open(&v, repo, "job", ID_A, 1, &err), 0);
@@ -217,12 +219,13 @@ index_state_round_trip(void **state)
 	struct cairn_error err;
 	const char *old = "{\"name\":\"a\",\"type\":\"file\",\"size\":0,"
 			  "\"frame\":0}";
+	char name[] = "srv/a", state_text[] = "1 2 3";
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	r.name = (char *)(uintptr_t) "srv/a";
+	r.name = name;
 	r.type = CAIRN_ENTRY_FILE;
-	r.state = (char *)(uintptr_t) "1 2 3";
+	r.state = state_text;
 	index_record_format(&r, &line);
 	assert_int_equal(index_record_parse(&back, line.data, line.length - 1,
 					    &err),
