@@ -7,6 +7,11 @@
 #   bench/age.sh [CAIRN]      BENCH_SCALE (default 0.4 of gen_volume.py's
 #                             scale 1: about 0.45 GiB of text plus 256 MiB
 #                             of noise), BENCH_RUNS (default 3)
+#
+# On a loaded machine the medians of each kind drift with the load; the
+# "paired" column is the median of each run's encrypted/plain ratio, the
+# two measured back to back, which the load disturbs less. The load
+# average before and after goes to stderr.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 CAIRN=${1:-${CAIRN:-cairn}}
@@ -47,6 +52,7 @@ measure() {
 }
 
 cat "$work"/tree/noise.bin >/dev/null
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for run in $(seq "$runs"); do
 	for kind in plain age; do
 		measure "backup-$kind" "$CAIRN" -q -c "$work/$kind.conf" backup
@@ -58,6 +64,7 @@ for run in $(seq "$runs"); do
 	done
 	echo "run $run done" >&2
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 ls -l "$work"/repo-*/archives/tree/ >&2
 
 python3 - "$work/results" <<'PY'
@@ -66,14 +73,17 @@ rows = {}
 for line in open(sys.argv[1]):
     name, secs, kib = line.split()
     rows.setdefault(name, []).append((float(secs), int(kib)))
-print("| case | plain s | encrypted s | ratio | plain peak RSS | encrypted peak RSS | RSS difference |")
-print("|---|---|---|---|---|---|---|")
+print("| case | plain s | encrypted s | ratio | paired ratio (min-max) | plain peak RSS | encrypted peak RSS | RSS difference |")
+print("|---|---|---|---|---|---|---|---|")
 for case in ("backup", "restore", "verify"):
     p, a = rows[case + "-plain"], rows[case + "-age"]
     ps = statistics.median(s for s, _ in p)
     as_ = statistics.median(s for s, _ in a)
+    pairs = sorted(b[0] / c[0] for c, b in zip(p, a))
+    paired = "%.3f (%.2f-%.2f)" % (statistics.median(pairs), pairs[0], pairs[-1])
     pk = max(k for _, k in p)
     ak = max(k for _, k in a)
-    print("| %s | %.2f | %.2f | %.3f | %.1f MiB | %.1f MiB | %+.2f MiB |" %
-          (case, ps, as_, as_ / ps, pk / 1024, ak / 1024, (ak - pk) / 1024))
+    print("| %s | %.2f | %.2f | %.3f | %s | %.1f MiB | %.1f MiB | %+.2f MiB |" %
+          (case, ps, as_, as_ / ps, paired, pk / 1024, ak / 1024,
+           (ak - pk) / 1024))
 PY

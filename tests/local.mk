@@ -116,8 +116,10 @@ tests_unit_test_plugin_loader_DEPENDENCIES = libcairncore.la \
 	$(check_LTLIBRARIES)
 
 # Fixture plugins: each right or wrong in one way. -rpath makes libtool
-# build a shared object although they are never installed.
+# build a shared object although they are never installed. Like the real
+# plugins they see only config/, include/ and their own folder.
 FIXTURE_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+FIXTURE_CPPFLAGS = $(PLUGIN_CPPFLAGS) -I$(top_srcdir)/tests/fixtures
 check_LTLIBRARIES += \
 	tests/fixtures/fixture_good.la \
 	tests/fixtures/fixture_bad_abi.la \
@@ -129,26 +131,33 @@ check_LTLIBRARIES += \
 
 tests_fixtures_fixture_good_la_SOURCES = tests/fixtures/good.c \
 	tests/fixtures/fixture.h
+tests_fixtures_fixture_good_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_good_la_LDFLAGS = $(AM_LDFLAGS) $(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_bad_abi_la_SOURCES = tests/fixtures/bad_abi.c
+tests_fixtures_fixture_bad_abi_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_bad_abi_la_LDFLAGS = $(AM_LDFLAGS) $(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_no_entry_la_SOURCES = tests/fixtures/no_entry.c \
 	tests/fixtures/fixture.h
+tests_fixtures_fixture_no_entry_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_no_entry_la_LDFLAGS = $(AM_LDFLAGS) $(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_null_callbacks_la_SOURCES = \
 	tests/fixtures/null_callbacks.c tests/fixtures/fixture.h
+tests_fixtures_fixture_null_callbacks_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_null_callbacks_la_LDFLAGS = $(AM_LDFLAGS) \
 	$(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_claims_plugin_la_SOURCES = \
 	tests/fixtures/claims_plugin.c tests/fixtures/fixture.h
+tests_fixtures_fixture_claims_plugin_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_claims_plugin_la_LDFLAGS = $(AM_LDFLAGS) \
 	$(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_claims_retention_la_SOURCES = \
 	tests/fixtures/claims_retention.c tests/fixtures/fixture.h
+tests_fixtures_fixture_claims_retention_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_claims_retention_la_LDFLAGS = $(AM_LDFLAGS) \
 	$(FIXTURE_LDFLAGS)
 tests_fixtures_fixture_misnamed_la_SOURCES = tests/fixtures/misnamed.c \
 	tests/fixtures/fixture.h
+tests_fixtures_fixture_misnamed_la_CPPFLAGS = $(FIXTURE_CPPFLAGS)
 tests_fixtures_fixture_misnamed_la_LDFLAGS = $(AM_LDFLAGS) $(FIXTURE_LDFLAGS)
 endif
 

@@ -115,7 +115,7 @@ core_sources=$(only '*.c' $(graph_field sources))
 
 CC=${FUZZ_CC:-clang}
 # -fno-sanitize-recover: UB stops the target like a crash does.
-CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra
+CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wcast-qual
 	-fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE
 	-DSYSCONFDIR=\"/etc\" -DPLUGINDIR=\"/nowhere\"
