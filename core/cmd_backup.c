@@ -142,6 +142,91 @@ chain_usable(const struct repository *repo, const struct job_config *job,
 	return 1;
 }
 
+/* The archive of `job` whose id is `id` in the catalogue, or NULL. */
+static const struct catalog_record *
+find_archive(const struct catalog *catalog, const char *job, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < catalog->count; i++) {
+		const struct catalog_record *r = &catalog->records[i];
+
+		if (strcmp(r->job, job) == 0 && strcmp(r->id, id) == 0 &&
+		    !r->missing && strcmp(r->status, "ok") == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * plan_base for an encrypted newest archive on a host without identity
+ * (recipients only): the chain cannot be read, so what chain_usable
+ * checks comes from the catalogue, and the view file must be there and
+ * match, since it cannot be rebuilt. 1 when the backup may build on r.
+ */
+static int
+plan_base_without_identity(const struct repository *repo,
+			   const struct catalog *catalog,
+			   const struct job_config *job, struct manifest *m,
+			   const struct catalog_record *r,
+			   struct backup_base *base)
+{
+	const struct catalog_record *full = r;
+	struct timespec now = timefmt_now();
+	struct cairn_error err;
+	size_t count = 1;
+
+	for (;;) {
+		if (chain_is_damaged(repo->path, job->name, full->id)) {
+			job_warning(m,
+				    "%s: archive '%s' of the chain was found "
+				    "damaged by verify: this backup is a full "
+				    "one",
+				    job->name, full->id);
+			return 0;
+		}
+		if (!full->incremental)
+			break;
+		full = find_archive(catalog, job->name, full->parent);
+		if (full == NULL || ++count > CHAIN_LIMIT) {
+			job_warning(m,
+				    "%s: the chain of archive '%s' is not "
+				    "whole in the catalogue: this backup is a "
+				    "full one",
+				    job->name, r->id);
+			return 0;
+		}
+	}
+	if (job->full_every_count > 0 &&
+	    count >= (size_t)job->full_every_count) {
+		log_info("%s: %zu archives since the last full one "
+			 "(full-every %d): a full backup",
+			 job->name, count, job->full_every_count);
+		return 0;
+	}
+	if (job->full_every_seconds > 0 &&
+	    now.tv_sec - full->created.tv_sec >= job->full_every_seconds) {
+		log_info("%s: the last full archive '%s' is older than "
+			 "full-every: a full backup",
+			 job->name, full->id);
+		return 0;
+	}
+	if (view_reader_open(&base->reader, repo->path, job->name, r->id,
+			     r->stored, &err) == 0) {
+		job_warning(m,
+			    "%s: the view of archive '%s' cannot be used (%s) "
+			    "and it cannot be rebuilt from the encrypted "
+			    "chain without an identity: this backup is a "
+			    "full one",
+			    job->name, r->id, err.message);
+		return 0;
+	}
+	base->incremental = 1;
+	memcpy(base->parent, r->id, ARC_ID_SIZE);
+	base->started = r->created;
+	return 1;
+}
+
 /*
  * Decides whether the job's backup may be an incremental one and opens
  * the view of its tree at the newest archive (rebuilt from the chain when
@@ -163,6 +248,11 @@ plan_base(const struct repository *repo, const struct catalog *catalog,
 	r = newest_archive(catalog, job->name);
 	if (r == NULL) {
 		log_info("%s: no archive yet: a full backup", job->name);
+		return;
+	}
+	if (!encryption_has_identity() &&
+	    json_object_get(r->extra, "encryption") != NULL) {
+		plan_base_without_identity(repo, catalog, job, m, r, base);
 		return;
 	}
 	repository_path(repo, r->file, &path);

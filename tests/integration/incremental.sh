@@ -348,4 +348,60 @@ expect_exit 1 "drill finds a damaged checksum at the end of an index frame" \
 expect_stdout "archive '.*' is damaged in the zstd frame at byte [0-9]+: Restored data doesn't match checksum" \
 	"drill names the archive and the frame"
 
+# Encrypted to a recipient, on a host without the identity: a chain
+# builds on the view file alone; without the view the backup is a full
+# one and says why; restores with the identity give each point back.
+SEALED=$SCRATCH/data/sealed
+SEALED_CONF=$SCRATCH/sealed.conf
+mkdir -p "$SEALED" && echo one >"$SEALED/one"
+expect "key generate" run_cairn key generate "$SCRATCH/sealed.key"
+sealed_pub=$(run_cairn key recipient "$SCRATCH/sealed.key")
+cat >"$SEALED_CONF" <<EOF
+[repository]
+path = $SCRATCH/sealed-repo
+
+[encryption]
+recipients = $sealed_pub
+
+[sealed]
+plugin = volume
+paths = $SEALED
+incremental = yes
+EOF
+chmod 600 "$SEALED_CONF"
+sed "s#^recipients = .*#&\nidentity-file = $SCRATCH/sealed.key#" "$SEALED_CONF" \
+	>"$SCRATCH/sealed-id.conf"
+chmod 600 "$SCRATCH/sealed-id.conf"
+sealed_backup() { # sealed_backup N: a backup, its id and a snapshot
+	expect "encrypted backup $1 without identity" \
+		run_cairn -c "$SEALED_CONF" backup sealed
+	cp "$SCRATCH/last.err" "$SCRATCH/sealed.err"
+	run_cairn -c "$SEALED_CONF" --json list >"$SCRATCH/last.out"
+	sealed_ids[$1]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$SCRATCH/last.out")
+	cp -a "$SEALED" "$SCRATCH/snap/sealed$1"
+}
+sealed_ids=()
+sealed_backup 1
+echo two >"$SEALED/two"
+sealed_backup 2
+rm "$SEALED/one"
+sealed_backup 3
+json_check "the chain builds on the view without the identity" \
+	"[d['kind'] for d in doc] == ['incremental', 'incremental', 'full']"
+rm -f "$SCRATCH/sealed-repo/cache/sealed.view"
+echo three >"$SEALED/three"
+sealed_backup 4
+json_check "without the view the backup is a full one" \
+	"doc[0]['kind'] == 'full'"
+cp "$SCRATCH/sealed.err" "$SCRATCH/last.err"
+expect_stderr "cannot be rebuilt from the encrypted chain without an identity: this backup is a full one" \
+	"the backup says why it is a full one"
+for n in 3 4; do
+	expect "restore of encrypted point $n with the identity" \
+		run_cairn -c "$SCRATCH/sealed-id.conf" restore "${sealed_ids[$n]}" \
+		--to "$SCRATCH/out/sealed$n"
+	expect "encrypted point $n equals the tree" \
+		treecmp "$SCRATCH/snap/sealed$n" "$SCRATCH/out/sealed$n$SEALED"
+done
+
 finish
