@@ -315,10 +315,10 @@ WIDE=$SCRATCH/data/wide
 WIDE_CONF=$SCRATCH/wide.conf
 python3 - "$WIDE" <<'EOF' || { echo "Bail out! cannot write the wide tree"; exit 1; }
 import os, sys
-folder = os.path.join(sys.argv[1], "d" * 120)
+folder = os.path.join(sys.argv[1], "d" * 200, "e" * 200)
 os.makedirs(folder)
-for i in range(2400):
-    open(os.path.join(folder, "%04d" % i + "f" * 96), "w").close()
+for i in range(1400):
+    open(os.path.join(folder, "%04d" % i + "f" * 196), "w").close()
 # After the first chunk, more than the 1 MiB zstd gives a reader at once.
 with open(os.path.join(folder, "zz-random"), "wb") as f:
     f.write(os.urandom(3 * 1024 * 1024))
@@ -333,7 +333,7 @@ paths = $WIDE
 incremental = yes
 EOF
 chmod 600 "$WIDE_CONF"
-expect "full backup of 2400 long names" run_cairn -c "$WIDE_CONF" backup wide
+expect "full backup of 1400 long names" run_cairn -c "$WIDE_CONF" backup wide
 wide_full=$(find "$SCRATCH/wide-repo/archives/wide" -name '*.tar.zst')
 find "$WIDE" -type f -exec touch {} +
 expect "incremental backup, every file changed" \
