@@ -11,7 +11,9 @@
 # On a loaded machine the medians of each kind drift with the load; the
 # "paired" column is the median of each run's encrypted/plain ratio, the
 # two measured back to back, which the load disturbs less. The load
-# average before and after goes to stderr.
+# average before and after goes to stderr. The CPU columns (user plus
+# system time of each command) are the medians of what the commands
+# themselves spent, which the load changes much less than elapsed time.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 CAIRN=${1:-${CAIRN:-cairn}}
@@ -41,12 +43,14 @@ for kind in plain age; do
 done
 du -sb "$work/tree" | awk '{printf "tree: %d bytes\n", $1}' >&2
 
-# measure NAME COMMAND...: appends "NAME seconds kib" to results.
+# measure NAME COMMAND...: appends "NAME seconds kib cpu-seconds" to
+# results (cpu: user plus system time, which the load disturbs less than
+# the elapsed time).
 measure() {
 	local name=$1
 	shift
 	sync
-	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
+	/usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
 		{ echo "$name failed:" >&2; cat "$work/err" >&2; exit 1; }
 	echo "$name $(cat "$work/time")" >>"$work/results"
 }
@@ -71,19 +75,22 @@ python3 - "$work/results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, secs, kib = line.split()
-    rows.setdefault(name, []).append((float(secs), int(kib)))
-print("| case | plain s | encrypted s | ratio | paired ratio (min-max) | plain peak RSS | encrypted peak RSS | RSS difference |")
-print("|---|---|---|---|---|---|---|---|")
+    name, secs, kib, user, system = line.split()
+    rows.setdefault(name, []).append((float(secs), int(kib),
+                                      float(user) + float(system)))
+print("| case | plain s | encrypted s | ratio | paired ratio (min-max) | CPU s plain | CPU s encrypted | CPU ratio | plain peak RSS | encrypted peak RSS | RSS difference |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for case in ("backup", "restore", "verify"):
     p, a = rows[case + "-plain"], rows[case + "-age"]
-    ps = statistics.median(s for s, _ in p)
-    as_ = statistics.median(s for s, _ in a)
+    ps = statistics.median(r[0] for r in p)
+    as_ = statistics.median(r[0] for r in a)
+    pc = statistics.median(r[2] for r in p)
+    ac = statistics.median(r[2] for r in a)
     pairs = sorted(b[0] / c[0] for c, b in zip(p, a))
     paired = "%.3f (%.2f-%.2f)" % (statistics.median(pairs), pairs[0], pairs[-1])
-    pk = max(k for _, k in p)
-    ak = max(k for _, k in a)
-    print("| %s | %.2f | %.2f | %.3f | %s | %.1f MiB | %.1f MiB | %+.2f MiB |" %
-          (case, ps, as_, as_ / ps, paired, pk / 1024, ak / 1024,
-           (ak - pk) / 1024))
+    pk = max(r[1] for r in p)
+    ak = max(r[1] for r in a)
+    print("| %s | %.2f | %.2f | %.3f | %s | %.2f | %.2f | %.3f | %.1f MiB | %.1f MiB | %+.2f MiB |" %
+          (case, ps, as_, as_ / ps, paired, pc, ac, ac / pc, pk / 1024,
+           ak / 1024, (ak - pk) / 1024))
 PY
