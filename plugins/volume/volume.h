@@ -15,7 +15,8 @@
  *   xattr.c     reading a file's extended attributes and ACLs
  *   check.c     check: what a backup would read, and what it cannot
  *   target.c    where a restore may write, and which names it takes
- *   restore.c   restore: entries to disk through archive_write_disk
+ *   restore.c   restore: each entry to disk, and --only, drill hashing
+ *   extract.c   entries to disk relative to directory descriptors
  *   fixup.c     metadata of directories that existed before a restore
  *   drill.c     drill: restore into scratch, read back, compare
  *
@@ -154,6 +155,8 @@ struct volume_restore {
 	char **roots; /* restoring in place: the archived paths, no '/' */
 	size_t root_count;
 
+	/* Where entries go: extract.c's writer, or else archive_write_disk. */
+	struct volume_extract *extract;
 	struct archive *disk;
 	struct archive_entry *entry;
 	/*
@@ -438,12 +441,64 @@ int volume_restore(void *state, const struct cairn_host *host,
 		   const struct cairn_restore_options *options,
 		   struct cairn_error *err);
 
+/* extract.c */
+
+/*
+ * Sets r->extract up to write entries beneath `target` (an open
+ * directory, borrowed until volume_extract_end). Returns 1, 0 when the
+ * kernel lacks openat2 or CAIRN_TEST_NO_OPENAT2=1 asks for
+ * archive_write_disk, or -1 after filling r->err.
+ */
+int volume_extract_start(struct volume_restore *r, int target);
+
+/*
+ * Makes entry `e` (vetted by volume_target_vet) in the target; a regular
+ * file is left open for volume_extract_data. Returns 0, 1 when the
+ * entry could not be made (a failure, counted: skip it), or -1 after
+ * filling r->err (stop).
+ */
+int volume_extract_header(struct volume_restore *r,
+			  const struct cairn_entry *e);
+
+/*
+ * Writes a block of the open file at `offset`, zero blocks as holes. A
+ * write that fails is a failure of the entry, whose file is removed by
+ * volume_extract_finish; the rest of the data is ignored. Returns 0.
+ */
+int volume_extract_data(struct volume_restore *r, const struct cairn_entry *e,
+			const void *data, size_t length, int64_t offset);
+
+/*
+ * Ends the entry made by volume_extract_header: a regular file gets its
+ * size, owner, mode, attributes, ACL and times, and is closed. Returns
+ * 1 when the file is whole, 0 when not (failures counted).
+ */
+int volume_extract_finish(struct volume_restore *r,
+			  const struct cairn_entry *e);
+
+/*
+ * Closes and removes the file being written (its data stopped short).
+ * Returns 1 when it is gone, 0 when it could not be removed.
+ */
+int volume_extract_discard(struct volume_restore *r);
+
+/*
+ * Opens the directory `name` of the target for its metadata: through
+ * openat2 beneath the target with no symlink followed when r->extract
+ * is set, else relative to the working directory without following a
+ * final symlink. Returns the descriptor, or -1 with errno set.
+ */
+int volume_extract_open_dir(struct volume_restore *r, const char *name);
+
+/* Frees r->extract and closes its directories; NULL is fine. */
+void volume_extract_end(struct volume_restore *r);
+
 /* fixup.c */
 
 /*
  * Remembers the metadata of directory entry `e`, which already exists on
- * disk, to apply after its content. Returns 0, or -1 after filling
- * r->err.
+ * disk (or was just made by extract.c), to apply after its content.
+ * Returns 0, or -1 after filling r->err.
  */
 int volume_fixup_add(struct volume_restore *r, const struct cairn_entry *e);
 
