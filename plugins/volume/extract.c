@@ -7,8 +7,8 @@
  * An entry's parent directory is opened once with openat2(2) and
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS from the target (so no symlink,
  * planted or restored, is ever followed, and nothing resolves outside
- * the target), and kept in a small cache: the entries of an archive come
- * grouped by directory. The entry itself is then made by its base name
+ * the target), and kept open (dircache.c): the entries of an archive
+ * come grouped by directory. The entry itself is then made by its base name
  * in that directory (openat with O_CREAT | O_EXCL | O_NOFOLLOW, mkdirat,
  * symlinkat, linkat, mknodat), which follows nothing either. A missing
  * parent is created a component at a time, as libarchive does; a
@@ -19,7 +19,8 @@
  * when the owner could not be restored), extended attributes, ACLs, then
  * times. Zero blocks of file data become holes, and a file ending in a
  * hole gets its size from ftruncate, as with ARCHIVE_EXTRACT_SPARSE. A
- * directory's metadata waits for fixup.c, after its content; an
+ * directory gets its extended attributes at once, the rest of its
+ * metadata from fixup.c once its content is written; an
  * existing one is left as it is (fixup.c gives it its metadata under
  * --force). Something in the way of an entry is removed first (an empty
  * directory only).
@@ -36,40 +37,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* Open parent directories kept; more than a tree's usual depth. */
-#define VOLUME_DIR_CACHE 16
-
-struct volume_dir {
-	char *path; /* relative to the target, normalised; NULL: free */
-	size_t length;
-	int fd; /* O_PATH */
-	unsigned long used;
-};
-
-/* A normalised name, and where its base name starts. */
-struct volume_name {
-	char *text;
-	size_t capacity;
-	size_t length;
-	size_t base; /* 0 when the parent is the target itself */
-};
-
 struct volume_extract {
-	int target;
-	int root; /* restores owners */
-	mode_t umask;
+	struct volume_dirs dirs; /* beneath the target */
+	int root;		 /* restores owners */
+	int64_t uid;		 /* ours */
+	int64_t gid;
 	size_t block; /* the target's block size: zero runs become holes */
-	struct volume_dir dirs[VOLUME_DIR_CACHE];
-	unsigned long clock;
 	struct volume_name name;
 	struct volume_name link;
 
@@ -80,191 +60,6 @@ struct volume_extract {
 	int failed;  /* its data was not all written: removed at the end */
 };
 
-static int
-volume_openat2(int dirfd, const char *path, int flags)
-{
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
-
-/*
- * Copies `name` into n without empty and "." components (names are
- * vetted: no "..", not absolute). Returns 0, or -1 when out of memory.
- */
-static int
-volume_name_set(struct volume_name *n, const char *name)
-{
-	const char *p = name;
-
-	if (volume_grow((void **)&n->text, &n->capacity, strlen(name) + 1, 1) ==
-	    -1)
-		return -1;
-	n->length = 0;
-	n->base = 0;
-	while (*p != '\0') {
-		size_t length = strcspn(p, "/");
-
-		if (length > 0 && !(length == 1 && p[0] == '.')) {
-			if (n->length > 0)
-				n->text[n->length++] = '/';
-			n->base = n->length;
-			memcpy(n->text + n->length, p, length);
-			n->length += length;
-		}
-		p += length;
-		while (*p == '/')
-			p++;
-	}
-	n->text[n->length] = '\0';
-	return 0;
-}
-
-static void
-volume_dir_drop(struct volume_dir *d)
-{
-	if (d->path == NULL)
-		return;
-	close(d->fd);
-	free(d->path);
-	d->path = NULL;
-}
-
-/* Forgets the cached directories at `name` and below (it is replaced). */
-static void
-volume_dir_forget(struct volume_extract *ex, const char *name, size_t length)
-{
-	size_t i;
-
-	for (i = 0; i < VOLUME_DIR_CACHE; i++) {
-		struct volume_dir *d = &ex->dirs[i];
-
-		if (d->path != NULL && d->length >= length &&
-		    memcmp(d->path, name, length) == 0 &&
-		    (d->length == length || d->path[length] == '/'))
-			volume_dir_drop(d);
-	}
-}
-
-/*
- * Opens the directory `path` (normalised, `length` bytes, not NUL-ended
- * there) beneath the target a component at a time, creating what is
- * missing: for names too long for one call, and missing parents. Returns
- * the descriptor, or -1 with errno set.
- */
-static int
-volume_dir_walk(struct volume_extract *ex, const char *path, size_t length)
-{
-	char component[NAME_MAX + 1];
-	size_t at = 0;
-	int fd = ex->target, next;
-
-	while (at < length) {
-		size_t n = 0;
-
-		while (at + n < length && path[at + n] != '/')
-			n++;
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto fail;
-		}
-		memcpy(component, path + at, n);
-		component[n] = '\0';
-		next = volume_openat2(fd, component, O_PATH | O_DIRECTORY);
-		if (next == -1 && errno == ENOENT) {
-			if (mkdirat(fd, component, 0777) == -1 &&
-			    errno != EEXIST)
-				goto fail;
-			next = volume_openat2(fd, component,
-					      O_PATH | O_DIRECTORY);
-		}
-		if (next == -1)
-			goto fail;
-		if (fd != ex->target)
-			close(fd);
-		fd = next;
-		at += n + 1;
-	}
-	if (fd == ex->target)
-		fd = fcntl(ex->target, F_DUPFD_CLOEXEC, 0);
-	return fd;
-fail:
-	if (fd != ex->target) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-	}
-	return -1;
-}
-
-/*
- * The descriptor of the directory named by the first `length` bytes of
- * `path`, the target itself when `length` is 0, from the cache or opened
- * into it. Borrowed: valid until the next lookup but one. -1 with errno
- * set when it cannot be opened.
- */
-static int
-volume_dir_get(struct volume_extract *ex, const char *path, size_t length)
-{
-	struct volume_dir *d, *victim = &ex->dirs[0];
-	char *copy;
-	size_t i;
-	int fd;
-
-	if (length == 0)
-		return ex->target;
-	for (i = 0; i < VOLUME_DIR_CACHE; i++) {
-		d = &ex->dirs[i];
-		if (d->path != NULL && d->length == length &&
-		    memcmp(d->path, path, length) == 0) {
-			d->used = ++ex->clock;
-			return d->fd;
-		}
-		if (victim->path != NULL &&
-		    (d->path == NULL || d->used < victim->used))
-			victim = d;
-	}
-	copy = strndup(path, length);
-	if (copy == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	fd = -1;
-	if (length < PATH_MAX) {
-		fd = volume_openat2(ex->target, copy, O_PATH | O_DIRECTORY);
-		if (fd == -1 && errno != ENOENT) {
-			free(copy);
-			return -1;
-		}
-	}
-	if (fd == -1)
-		fd = volume_dir_walk(ex, copy, length);
-	if (fd == -1) {
-		int saved = errno;
-
-		free(copy);
-		errno = saved;
-		return -1;
-	}
-	volume_dir_drop(victim);
-	victim->path = copy;
-	victim->length = length;
-	victim->fd = fd;
-	victim->used = ++ex->clock;
-	return fd;
-}
-
-/* The parent directory of n, from the cache; -1 with errno set. */
-static int
-volume_parent(struct volume_extract *ex, const struct volume_name *n)
-{
-	return volume_dir_get(ex, n->text, n->base > 0 ? n->base - 1 : 0);
-}
-
 /*
  * Removes what is in the way of entry n in `parent`: anything but a
  * directory, or an empty directory. Returns 0, or -1 with errno set.
@@ -274,7 +69,7 @@ volume_clear(struct volume_extract *ex, int parent, const struct volume_name *n)
 {
 	const char *base = n->text + n->base;
 
-	volume_dir_forget(ex, n->text, n->length);
+	volume_dirs_forget(&ex->dirs, n->text, n->length);
 	if (unlinkat(parent, base, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
@@ -291,7 +86,6 @@ volume_extract_start(struct volume_restore *r, int target)
 	const char *off = getenv("CAIRN_TEST_NO_OPENAT2");
 	struct stat st;
 	int probe;
-	size_t i;
 
 	if (off != NULL && strcmp(off, "1") == 0)
 		return 0;
@@ -310,12 +104,10 @@ volume_extract_start(struct volume_restore *r, int target)
 		volume_error(r->err, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < VOLUME_DIR_CACHE; i++)
-		ex->dirs[i].fd = -1;
-	ex->target = target;
+	volume_dirs_init(&ex->dirs, target);
 	ex->root = geteuid() == 0;
-	ex->umask = umask(0);
-	(void)umask(ex->umask);
+	ex->uid = geteuid();
+	ex->gid = getegid();
 	ex->block = fstat(target, &st) == 0 && st.st_blksize > 0
 			    ? (size_t)st.st_blksize
 			    : 4096;
@@ -328,14 +120,12 @@ void
 volume_extract_end(struct volume_restore *r)
 {
 	struct volume_extract *ex = r->extract;
-	size_t i;
 
 	if (ex == NULL)
 		return;
 	if (ex->fd != -1)
 		close(ex->fd);
-	for (i = 0; i < VOLUME_DIR_CACHE; i++)
-		volume_dir_drop(&ex->dirs[i]);
+	volume_dirs_release(&ex->dirs);
 	free(ex->name.text);
 	free(ex->link.text);
 	free(ex);
@@ -356,8 +146,8 @@ volume_extract_open_dir(struct volume_restore *r, const char *name)
 		return -1;
 	}
 	if (ex->name.length == 0)
-		return fcntl(ex->target, F_DUPFD_CLOEXEC, 0);
-	parent = volume_parent(ex, &ex->name);
+		return fcntl(ex->dirs.target, F_DUPFD_CLOEXEC, 0);
+	parent = volume_dirs_parent(&ex->dirs, &ex->name);
 	if (parent == -1)
 		return -1;
 	return volume_openat2(parent, ex->name.text + ex->name.base,
@@ -412,9 +202,9 @@ volume_mode(const struct volume_extract *ex, const struct cairn_entry *e)
 {
 	mode_t mode = e->mode & 07777;
 
-	if (!ex->root && (int64_t)geteuid() != e->uid)
+	if (!ex->root && ex->uid != e->uid)
 		mode &= ~(mode_t)S_ISUID;
-	if (!ex->root && (int64_t)getegid() != e->gid)
+	if (!ex->root && ex->gid != e->gid)
 		mode &= ~(mode_t)S_ISGID;
 	return mode;
 }
@@ -510,7 +300,7 @@ volume_make(struct volume_extract *ex, const struct cairn_entry *e, int parent,
 	case CAIRN_ENTRY_SYMLINK:
 		return symlinkat(e->link != NULL ? e->link : "", parent, base);
 	case CAIRN_ENTRY_HARDLINK:
-		source = volume_parent(ex, &ex->link);
+		source = volume_dirs_parent(&ex->dirs, &ex->link);
 		if (source == -1)
 			return -1;
 		return linkat(source, ex->link.text + ex->link.base, parent,
@@ -550,7 +340,7 @@ volume_extract_header(struct volume_restore *r, const struct cairn_entry *e)
 			       e->name);
 		return 1;
 	}
-	parent = volume_parent(ex, &ex->name);
+	parent = volume_dirs_parent(&ex->dirs, &ex->name);
 	if (parent == -1)
 		goto fail;
 	base = ex->name.text + ex->name.base;
@@ -566,7 +356,7 @@ volume_extract_header(struct volume_restore *r, const struct cairn_entry *e)
 			return 0; /* left as it is; see fixup.c */
 		/* The hard link's parent may have left the cache. */
 		if (volume_clear(ex, parent, &ex->name) == -1 ||
-		    (parent = volume_parent(ex, &ex->name)) == -1 ||
+		    (parent = volume_dirs_parent(&ex->dirs, &ex->name)) == -1 ||
 		    volume_make(ex, e, parent, base) == -1)
 			goto fail;
 		ex->parent = parent;

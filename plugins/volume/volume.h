@@ -17,6 +17,7 @@
  *   target.c    where a restore may write, and which names it takes
  *   restore.c   restore: each entry to disk, and --only, drill hashing
  *   extract.c   entries to disk relative to directory descriptors
+ *   dircache.c  the directories of a restore target kept open
  *   fixup.c     metadata of directories that existed before a restore
  *   drill.c     drill: restore into scratch, read back, compare
  *
@@ -142,6 +143,31 @@ struct volume_fixup {
 	struct volume_fixup_xattr *xattrs;
 	size_t xattr_count;
 	char *acl[2]; /* access, default */
+};
+
+/* Directories a restore keeps open; more than a tree's usual depth. */
+#define VOLUME_DIR_CACHE 16
+
+struct volume_dir {
+	char *path; /* relative to the target, normalised; NULL: free */
+	size_t length;
+	int fd; /* O_PATH */
+	unsigned long used;
+};
+
+/* dircache.c: the target's directories open, by name. */
+struct volume_dirs {
+	int target; /* borrowed */
+	struct volume_dir dir[VOLUME_DIR_CACHE];
+	unsigned long clock;
+};
+
+/* A normalised name, and where its base name starts. */
+struct volume_name {
+	char *text;
+	size_t capacity;
+	size_t length;
+	size_t base; /* 0 when the parent is the target itself */
 };
 
 /* One restore or drill. */
@@ -492,6 +518,44 @@ int volume_extract_open_dir(struct volume_restore *r, const char *name);
 
 /* Frees r->extract and closes its directories; NULL is fine. */
 void volume_extract_end(struct volume_restore *r);
+
+/* dircache.c */
+
+/*
+ * openat2(2) of `path` relative to `dirfd` with RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS (and O_CLOEXEC added to `flags`). Returns the
+ * descriptor, or -1 with errno set (ENOSYS: the kernel has no openat2).
+ */
+int volume_openat2(int dirfd, const char *path, int flags);
+
+/*
+ * Sets n to `name` without its empty and "." components (names are
+ * vetted: relative, no ".."). n's text is owned by n (free it), grown as
+ * needed. Returns 0, or -1 when out of memory.
+ */
+int volume_name_set(struct volume_name *n, const char *name);
+
+/* An empty cache of directories beneath `target` (borrowed). */
+void volume_dirs_init(struct volume_dirs *c, int target);
+
+/*
+ * The descriptor of the directory named by the first `length` bytes of
+ * `path` (normalised), the target itself when `length` is 0: from the
+ * cache, or opened into it, what is missing on disk created. Borrowed
+ * from the cache: valid until the next lookup but one. Returns -1 with
+ * errno set when it cannot be opened (ELOOP: a symlink is in the way,
+ * ENOTDIR: something else).
+ */
+int volume_dirs_get(struct volume_dirs *c, const char *path, size_t length);
+
+/* The parent directory of n, as volume_dirs_get. */
+int volume_dirs_parent(struct volume_dirs *c, const struct volume_name *n);
+
+/* Forgets the directories at `name` (`length` bytes) and below. */
+void volume_dirs_forget(struct volume_dirs *c, const char *name, size_t length);
+
+/* Closes the cached directories. */
+void volume_dirs_release(struct volume_dirs *c);
 
 /* fixup.c */
 
