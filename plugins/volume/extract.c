@@ -49,6 +49,7 @@ struct volume_extract {
 	int root;		 /* restores owners */
 	int64_t uid;		 /* ours */
 	int64_t gid;
+	mode_t umask;
 	size_t block; /* the target's block size: zero runs become holes */
 	struct volume_name name;
 	struct volume_name link;
@@ -108,6 +109,8 @@ volume_extract_start(struct volume_restore *r, int target)
 	ex->root = geteuid() == 0;
 	ex->uid = geteuid();
 	ex->gid = getegid();
+	ex->umask = umask(0);
+	(void)umask(ex->umask);
 	ex->block = fstat(target, &st) == 0 && st.st_blksize > 0
 			    ? (size_t)st.st_blksize
 			    : 4096;
@@ -209,6 +212,17 @@ volume_mode(const struct volume_extract *ex, const struct cairn_entry *e)
 	return mode;
 }
 
+/*
+ * Whether `mode` needs a chmod after the file was made with its
+ * permission bits: set-id or sticky bits, or bits the umask took away.
+ * Like archive_write_disk, a mode the parent's default ACL changed stays.
+ */
+static int
+volume_chmod_needed(const struct volume_extract *ex, mode_t mode)
+{
+	return mode != (mode & 0777 & ~ex->umask);
+}
+
 static void
 volume_warn_errno(struct volume_restore *r, const char *what, const char *name)
 {
@@ -272,6 +286,7 @@ volume_set_at(struct volume_restore *r, const struct cairn_entry *e, int parent,
 				 AT_SYMLINK_NOFOLLOW) == -1)
 		volume_warn_errno(r, "the owner", e->name);
 	if (e->type != CAIRN_ENTRY_SYMLINK &&
+	    volume_chmod_needed(ex, volume_mode(ex, e)) &&
 	    fchmodat(parent, base, volume_mode(ex, e), 0) == -1)
 		volume_warn_errno(r, "the mode", e->name);
 	volume_set_xattrs(r, e, -1, parent, base);
@@ -478,8 +493,9 @@ volume_finish_file(struct volume_restore *r, const struct cairn_entry *e)
 			       strerror(errno));
 	if (ex->root && fchown(fd, volume_uid(e), volume_gid(e)) == -1)
 		volume_warn_errno(r, "the owner", e->name);
-	/* Also after fchown, which clears the set-id bits. */
-	if (fchmod(fd, volume_mode(ex, e)) == -1)
+	/* After fchown, which clears the set-id bits. */
+	if (volume_chmod_needed(ex, volume_mode(ex, e)) &&
+	    fchmod(fd, volume_mode(ex, e)) == -1)
 		volume_warn_errno(r, "the mode", e->name);
 	volume_set_xattrs(r, e, fd, -1, NULL);
 	if (e->acl_access != NULL && e->acl_access[0] != '\0' &&
