@@ -386,6 +386,29 @@ expect "prune --remote under object lock" \
 json_check "copies under object lock are kept, with the lock's end" \
 	"[r['action'] for r in doc] == ['keep'] * 3 and [r['rules'] for r in doc][1:] == ['object lock until 2099-01-01T00:00:00Z'] * 2"
 
+# restore --from reads through connections of its own, ahead of the
+# reader; a failed read is reported when the reader reaches its bytes.
+expect "restore --from through the proxy" \
+	run_cairn -c "$CONF" restore vol:latest --from flaky --to "$SCRATCH/via-proxy"
+if cmp -s "$SRC/big" "$SCRATCH/via-proxy$SRC/big"; then
+	ok "what restore --from read through the proxy is the source"
+else
+	not_ok "what restore --from read through the proxy is the source"
+fi
+: >"$CONTROL.log"
+control '{"deny_range": [0, 1], "lock_until": "2099-01-01T00:00:00.000Z"}'
+expect_exit 65 "restore --from fails when the archive's first bytes are refused" \
+	run_cairn -c "$CONF" restore vol:latest --from flaky --to "$SCRATCH/denied"
+expect_stderr "403 AccessDenied" "the refusal is named"
+if grep -q "^GET /cairn/flaky/archives/" "$CONTROL.log" &&
+	[ "$(grep -c "^GET /cairn/flaky/archives/" "$CONTROL.log")" -le 4 ]; then
+	ok "the refused read is not retried"
+else
+	not_ok "the refused read is not retried"
+	sed 's/^/# /' "$CONTROL.log"
+fi
+control '{"lock_until": "2099-01-01T00:00:00.000Z"}'
+
 # ---- catalog rebuild --from: a new host ------------------------------------
 expect "awscli puts the good bytes back" \
 	aws_s3 put-object --bucket cairn --key "host1/$FILE2" \
