@@ -63,20 +63,24 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
 	AWS_SHARED_CREDENTIALS_FILE=/dev/null
 aws_s3() { /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" "$@"; }
 
-# measure NAME COMMAND...: wall seconds, peak RSS (KiB), user and system
-# CPU seconds and the 1-minute load average before the run into results.
+# The S3 server's CPU time so far, in clock ticks.
+server_ticks() { awk '{print $14 + $15}' "/proc/$s3_pid/stat"; }
+
+# measure NAME COMMAND...: wall seconds, peak RSS (KiB), CPU seconds
+# (user, system) and the server's CPU ticks during the run into results.
 measure() {
-	local name=$1 load
+	local name=$1 ticks
 	shift
 	sync
-	load=$(cut -d' ' -f1 /proc/loadavg)
+	ticks=$(server_ticks)
 	/usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
 		{ cat "$work/err" >&2; exit 1; }
-	echo "$name $(cat "$work/time") $load" >>"$work/results"
+	echo "$name $(cat "$work/time") $(($(server_ticks) - ticks))" >>"$work/results"
 }
 has_case() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 
 has_case copy || "$cairn" -c "$work/cairn.conf" -q copy
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
 	if has_case copy; then
 		rm -rf "$work/repo/offsite"
@@ -93,43 +97,49 @@ for run in $(seq "$runs"); do
 		vol:latest --from bench --to "$work/restored-remote"
 	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work/results" "$size" "$runs" <<'EOF'
+python3 - "$work/results" "$size" "$runs" "$load_before" "$load_after" <<'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, wall, rss, user, system, load = line.split()
+    name, wall, rss, user, system, ticks = line.split()
     rows.setdefault(name, []).append((float(wall), int(rss),
                                       float(user) + float(system),
-                                      float(load)))
+                                      int(ticks) / 100))
 size, runs = int(sys.argv[2]), int(sys.argv[3])
 med = {k: statistics.median(r[0] for r in v) for k, v in rows.items()}
 rss = {k: max(r[1] for r in v) for k, v in rows.items()}
 cpu = {k: statistics.median(r[2] for r in v) for k, v in rows.items()}
-loads = [r[3] for v in rows.values() for r in v]
+server = {k: statistics.median(r[3] for r in v) for k, v in rows.items()}
 mib = size / 1048576
 print("## Offsite copies: S3 on loopback (issue 15)\n")
 print("bench/offsite.sh: one archive of %d bytes (1 GiB of random data, "
       "compression = none) copied to @20minutes/s3rver on 127.0.0.1; %d "
       "runs, medians; peak RSS is /usr/bin/time's maximum resident set; "
-      "CPU is user plus system seconds; 1-minute load average %.1f to "
-      "%.1f before the runs.\n" % (size, runs, min(loads), max(loads)))
-print("| case | seconds | MiB/s | CPU seconds | peak RSS |")
+      "CPU is user + system seconds of the client (not the server); load "
+      "average %s before, %s after."
+      "\n" % (size, runs, sys.argv[4], sys.argv[5]))
+print("| case | seconds | MiB/s | CPU s | peak RSS |")
 print("|---|---|---|---|---|")
 for k in ("cairn-copy", "aws-cp", "restore-local", "restore-from"):
-    if k in med:
-        print("| %s | %.2f | %.0f | %.2f | %.0f MiB |"
-              % (k, med[k], mib / med[k], cpu[k], rss[k] / 1024))
+    if k not in med:
+        continue
+    print("| %s | %.2f | %.0f | %.2f | %.0f MiB |" % (k, med[k], mib / med[k],
+                                                     cpu[k], rss[k] / 1024))
 print()
 if "cairn-copy" in med:
-    print("- copy throughput, cairn / aws s3 cp: %.2f (target >= 0.8)"
-          % (med["aws-cp"] / med["cairn-copy"]))
+    print("- copy throughput, cairn / aws s3 cp: %.2f (target >= 0.8); "
+          "CPU time, cairn / aws: %.2f"
+          % (med["aws-cp"] / med["cairn-copy"],
+             cpu["cairn-copy"] / cpu["aws-cp"]))
     print("- cairn copy peak RSS: %.0f MiB (target <= 64 MiB)"
           % (rss["cairn-copy"] / 1024))
 if "restore-from" in med:
-    print("- restore --from / local restore: %.2f elapsed, %.2f CPU "
-          "(target <= 1.2); peak RSS %.0f MiB"
+    print("- restore --from / local restore: %.2f (target <= 1.2); CPU "
+          "time %.2f; the S3 server's CPU during restore --from %.2f s; "
+          "peak RSS %.0f MiB"
           % (med["restore-from"] / med["restore-local"],
              cpu["restore-from"] / cpu["restore-local"],
-             rss["restore-from"] / 1024))
+             server["restore-from"], rss["restore-from"] / 1024))
 EOF
