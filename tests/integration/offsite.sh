@@ -557,9 +557,25 @@ expect "back up every job encrypted, copied by copy = auto" \
 expect "list --json" run_cairn -c "$CONF" --json list
 json_check "every job's newest archive is encrypted and on the target" \
 	"sorted(set(a['job'] for a in doc if a['file'].endswith('.age') and [c for c in a.get('copies', []) if c['target'] == 's3' and c['status'] == 'ok'])) == sorted('$DR_JOBS'.split())"
+# The newest snapshot is lost and a stale one put after it: the archives
+# it lacks come from older snapshots, or from their own manifests.
+aws_s3 list-objects-v2 --bucket cairn --prefix host1/catalog/ \
+	--query 'Contents[].Key' --output text | tr '\t' '\n' | sort >"$SCRATCH/snapshots"
+aws_s3 get-object --bucket cairn --key "$(head -n 1 "$SCRATCH/snapshots")" \
+	"$SCRATCH/stale.catalog" >/dev/null &&
+	aws_s3 put-object --bucket cairn \
+		--key host1/catalog/99991231T235959Z-00000000.catalog \
+		--body "$SCRATCH/stale.catalog" >/dev/null &&
+	aws_s3 delete-object --bucket cairn \
+		--key "$(tail -n 1 "$SCRATCH/snapshots")" >/dev/null ||
+	not_ok "replace the newest snapshot by a stale one"
 mv "$REPO" "$SCRATCH/repo.lost"
 expect "catalog rebuild --from s3 into a fresh repository" \
-	run_cairn -c "$CONF" catalog rebuild --from s3
+	run_cairn -c "$CONF" -v catalog rebuild --from s3
+expect_stderr "taken from the older snapshot" \
+	"an archive the stale snapshot lacks is taken from an older one"
+expect_stderr "is in no catalogue snapshot: taken from its manifest" \
+	"an archive no snapshot knows is taken from its manifest"
 expect "restore --from s3 of the volume job" \
 	run_cairn -c "$CONF" restore vol:latest --from s3 --to "$SCRATCH/dr-vol"
 if cmp -s "$SRC/big" "$SCRATCH/dr-vol$SRC/big" &&
