@@ -75,14 +75,16 @@ xxh_rotl(uint64_t x, int r)
 	return (x << r) | (x >> (64 - r));
 }
 
+/* A little-endian 64-bit word, in one load where the host is one. */
 static uint64_t
 xxh_read64(const unsigned char *p)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v;
 
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
+	memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
