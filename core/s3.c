@@ -619,16 +619,17 @@ static int
 call_on(struct s3_client *c, struct s3_handle *h, const struct s3_call *call,
 	struct s3_reply *reply, struct cairn_error *err)
 {
-	char payload[SHA256_HEX_SIZE], md5[32];
+	char payload[SHA256_HEX_SIZE], md5[32] = "";
 	const char *md5_header = NULL;
 	struct buf message = BUF_INIT;
 	int attempt, sign_failed;
 	CURLcode rc = CURLE_OK;
 
+	/* Content-MD5 goes with the bodies of PUTs (objects and parts). */
 	if (call->body != NULL && strcmp(call->method, "PUT") == 0)
 		md5_header = md5;
 	if (body_digests(call->body ? call->body : "", call->body_length,
-			 payload, md5_header ? md5 : NULL) != 0) {
+			 payload, md5_header != NULL ? md5 : NULL) != 0) {
 		error_set(err,
 			  "offsite %s: cannot hash a request's body "
 			  "(libcrypto)",
