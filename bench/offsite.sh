@@ -60,16 +60,18 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
 	AWS_SHARED_CREDENTIALS_FILE=/dev/null
 aws_s3() { /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" "$@"; }
 
-# measure NAME COMMAND...: wall seconds and peak RSS (KiB) into results.
+# measure NAME COMMAND...: wall seconds, peak RSS (KiB) and CPU seconds
+# (user, system) into results.
 measure() {
 	local name=$1
 	shift
 	sync
-	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
+	/usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" ||
 		{ cat "$work/err" >&2; exit 1; }
 	echo "$name $(cat "$work/time")" >>"$work/results"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
 	rm -rf "$work/repo/offsite"
 	aws_s3 s3 rm --recursive --quiet s3://bench/archives/ >/dev/null 2>&1 || true
@@ -83,30 +85,36 @@ for run in $(seq "$runs"); do
 		vol:latest --from bench --to "$work/restored-remote"
 	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work/results" "$size" "$runs" <<'EOF'
+python3 - "$work/results" "$size" "$runs" "$load_before" "$load_after" <<'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, wall, rss = line.split()
-    rows.setdefault(name, []).append((float(wall), int(rss)))
+    name, wall, rss, user, system = line.split()
+    rows.setdefault(name, []).append((float(wall), int(rss),
+                                      float(user) + float(system)))
 size, runs = int(sys.argv[2]), int(sys.argv[3])
-med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
-rss = {k: max(r for _, r in v) for k, v in rows.items()}
+med = {k: statistics.median(w for w, _, _ in v) for k, v in rows.items()}
+rss = {k: max(r for _, r, _ in v) for k, v in rows.items()}
+cpu = {k: statistics.median(c for _, _, c in v) for k, v in rows.items()}
 mib = size / 1048576
 print("## Offsite copies: S3 on loopback (issue 15)\n")
 print("bench/offsite.sh: one archive of %d bytes (1 GiB of random data, "
       "compression = none) copied to @20minutes/s3rver on 127.0.0.1; %d "
-      "runs, medians; peak RSS is /usr/bin/time's maximum resident set."
-      "\n" % (size, runs))
-print("| case | seconds | MiB/s | peak RSS |")
-print("|---|---|---|---|")
+      "runs, medians; peak RSS is /usr/bin/time's maximum resident set; "
+      "CPU is user + system seconds of the client (not the server); load "
+      "average %s before, %s after."
+      "\n" % (size, runs, sys.argv[4], sys.argv[5]))
+print("| case | seconds | MiB/s | CPU s | peak RSS |")
+print("|---|---|---|---|---|")
 for k in ("cairn-copy", "aws-cp", "restore-local", "restore-from"):
-    print("| %s | %.2f | %.0f | %.0f MiB |" % (k, med[k], mib / med[k],
-                                             rss[k] / 1024))
+    print("| %s | %.2f | %.0f | %.2f | %.0f MiB |" % (k, med[k], mib / med[k],
+                                                     cpu[k], rss[k] / 1024))
 print()
-print("- copy throughput, cairn / aws s3 cp: %.2f (target >= 0.8)"
-      % (med["aws-cp"] / med["cairn-copy"]))
+print("- copy throughput, cairn / aws s3 cp: %.2f (target >= 0.8); "
+      "CPU time, cairn / aws: %.2f"
+      % (med["aws-cp"] / med["cairn-copy"], cpu["cairn-copy"] / cpu["aws-cp"]))
 print("- cairn copy peak RSS: %.0f MiB (target <= 64 MiB)"
       % (rss["cairn-copy"] / 1024))
 print("- restore --from / local restore: %.2f (target <= 1.2)"

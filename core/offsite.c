@@ -147,6 +147,7 @@ s3_op_put_file(struct offsite *o, const char *path,
 		.fd = put->fd,
 		.size = put->size,
 		.sha256 = put->sha256,
+		.verify_sha256 = put->verify_sha256,
 		.lock_until = put->lock_until,
 		.progress = put->progress,
 		.progress_context = put->progress_context,
@@ -266,6 +267,7 @@ static const struct offsite_ops s3_ops = {
 	.list = s3_op_list,
 	.cleanup = s3_cleanup,
 	.close = s3_op_close,
+	.verifies_sha256 = 1,
 };
 
 static int

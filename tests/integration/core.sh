@@ -408,5 +408,17 @@ after_listing=$(cd "$SCRATCH" && find . -path ./repo -prune -o -path './target-*
 
 expect "plugins" cairn plugins
 expect_stdout "volume" "plugins lists the volume plugin"
+# Before any configuration exists (a new installation): plugins still
+# lists them; any other command names the missing file (exit 78).
+without_config() { (unset CAIRN_CONFIG; run_cairn "$@"); }
+default_config=$(run_cairn --help 2>&1 | sed -n 's/.*else \(.*cairn\.conf\)).*/\1/p')
+if [ -e "$default_config" ]; then
+	ok "plugins without a configuration # SKIP '$default_config' exists"
+else
+	expect "plugins without a configuration file" without_config plugins
+	expect_stdout "volume" "plugins without a configuration lists the volume plugin"
+	expect_exit 78 "list without a configuration file" without_config list
+	expect_stderr "cairn.conf" "the missing configuration file is named"
+fi
 
 finish
