@@ -3,9 +3,11 @@
  */
 #include "zstd_io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* the buffer-less decoder */
 #include <zstd.h>
 
 #include "blob.h"
@@ -414,135 +416,384 @@ zstd_io_read_trailer(struct blob *b, struct zstd_trailer *t,
 	return 0;
 }
 
-/* Refills the input buffer; 0 at the end of the archive's frames. */
-static int
-reader_fill(struct zstd_reader *r, struct cairn_error *err)
+/*
+ * The reader side. libzstd's streaming decoder decodes into a window of
+ * its own and copies out of it; here the buffer-less API decodes each
+ * zstd block straight into a ring that is at once the window and the
+ * queue of blocks handed to the caller, so the bytes are written once.
+ *
+ * Positions in the ring are absolute (they only grow; byte p sits at
+ * ring[p % ring_size]). A zstd block is decoded at `write` if a whole
+ * block of the frame fits before the end of the ring, else at the start
+ * of the ring's next turn, as libzstd's own round buffer does; a ring at
+ * least ZSTD_decodingBufferSize_min() larger than what the caller may
+ * hold keeps the window intact. Decoded bytes gather into a block from
+ * `pending` on, published once it holds BLOCK_TARGET bytes (or before
+ * the ring turns, at the end, or when the ring must grow). The decoder
+ * never writes over a byte from the oldest block not yet released.
+ */
+
+/* Decoded bytes per block handed to the caller. */
+#define BLOCK_TARGET (1024 * 1024)
+/* Bytes the caller's blocks may take in the ring beyond the window. */
+#define QUEUE_BYTES ((ZSTD_READER_SLOTS + 1) * BLOCK_TARGET)
+/* libzstd's default limit for a frame's window (ZSTD_d_windowLogMax). */
+#define WINDOW_LIMIT ((uint64_t)1 << 27)
+/* The window of the levels backups use (up to 2 MiB at level 3). */
+#define WINDOW_USUAL ((uint64_t)1 << 21)
+/* Reads of the blob end on such a boundary: an age chunk's. */
+#define READ_ALIGN (64 * 1024)
+
+/* The start of the oldest byte the caller may still read; lock held. */
+static uint64_t
+reader_oldest(const struct zstd_reader *r)
 {
-	size_t want = r->in_size, n;
+	return r->ready > 0 ? r->slot_start[r->head] : r->pending;
+}
+
+/*
+ * At least `need` bytes (need <= in_size) at in + in_pos: 1, 0 when the
+ * archive's frames end first (what is left stays), -1 on a read error.
+ */
+static int
+reader_input(struct zstd_reader *r, size_t need, struct cairn_error *err)
+{
+	while (r->in_length - r->in_pos < need) {
+		size_t rest = r->in_length - r->in_pos, want, n;
+		uint64_t end;
+
+		if (r->file_offset >= r->file_end)
+			return 0;
+		memmove(r->in, r->in + r->in_pos, rest);
+		r->in_pos = 0;
+		r->in_length = rest;
+		want = r->in_size - rest;
+		if (r->file_end - r->file_offset < want)
+			want = (size_t)(r->file_end - r->file_offset);
+		/* Whole age chunks decrypt in place, without a copy. */
+		end = r->file_offset + want;
+		if (end < r->file_end && end % READ_ALIGN != 0 &&
+		    want - end % READ_ALIGN >= need - rest)
+			want -= (size_t)(end % READ_ALIGN);
+		if (blob_read_at(r->blob, r->file_offset, r->in + rest, want,
+				 &n, err) != 0)
+			return -1;
+		if (n == 0) {
+			error_set(err, "archive '%s' is truncated", r->name);
+			return -1;
+		}
+		r->file_offset += (uint64_t)n;
+		r->in_length += n;
+	}
+	return 1;
+}
+
+/* The file offset of in + in_pos. */
+static uint64_t
+reader_input_offset(const struct zstd_reader *r)
+{
+	return r->file_offset - (uint64_t)(r->in_length - r->in_pos);
+}
+
+static int
+reader_truncated(struct zstd_reader *r, struct cairn_error *err)
+{
+	error_set(err,
+		  "archive '%s' is truncated (its last zstd frame is "
+		  "incomplete)",
+		  r->name);
+	return -1;
+}
+
+static int
+reader_damaged(struct zstd_reader *r, uint64_t from, size_t length,
+	       const char *what, struct cairn_error *err)
+{
+	error_set(err, "archive '%s' is damaged within bytes %llu to %llu: %s",
+		  r->name, (unsigned long long)from,
+		  (unsigned long long)(from + length), what);
+	return -1;
+}
+
+/*
+ * Publishes the bytes from `pending` to `upto` as a block, waiting for
+ * a free slot: 0, or -1 when the reader is stopping.
+ */
+static int
+reader_publish(struct zstd_reader *r, uint64_t upto)
+{
+	size_t slot;
+
+	pthread_mutex_lock(&r->lock);
+	while (upto > r->pending && r->ready == ZSTD_READER_SLOTS &&
+	       !r->stopping)
+		pthread_cond_wait(&r->changed, &r->lock);
+	if (r->stopping) {
+		pthread_mutex_unlock(&r->lock);
+		return -1;
+	}
+	if (upto == r->pending) {
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
+	slot = (r->head + r->ready) % ZSTD_READER_SLOTS;
+	r->slot_start[slot] = r->pending;
+	r->slot_length[slot] = (size_t)(upto - r->pending);
+	r->ready++;
+	r->pending = upto;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+/*
+ * Room for `length` contiguous bytes at `write`: turns the ring if they
+ * would cross its end, then waits until they do not reach the oldest
+ * byte the caller may read. The destination, or NULL when stopping.
+ */
+static unsigned char *
+reader_room(struct zstd_reader *r, size_t length)
+{
+	size_t at = (size_t)(r->write % r->ring_size);
+	int stopping;
+
+	if (at + length > r->ring_size) {
+		/* A block is contiguous: what gathered is published first. */
+		if (reader_publish(r, r->write) != 0)
+			return NULL;
+		r->write += r->ring_size - at;
+		r->pending = r->write;
+		at = 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (r->write + length > reader_oldest(r) + r->ring_size &&
+	       !r->stopping)
+		pthread_cond_wait(&r->changed, &r->lock);
+	stopping = r->stopping;
+	pthread_mutex_unlock(&r->lock);
+	return stopping ? NULL : r->ring + at;
+}
+
+/*
+ * A ring of at least `size` bytes. A larger one is allocated once every
+ * block was released (nothing points into the old one): 0, or -1 when
+ * stopping.
+ */
+static int
+reader_ring(struct zstd_reader *r, size_t size)
+{
+	int stopping;
+
+	if (r->ring_size >= size)
+		return 0;
+	if (reader_publish(r, r->write) != 0)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	while (r->ready > 0 && !r->stopping)
+		pthread_cond_wait(&r->changed, &r->lock);
+	if (!r->stopping) {
+		free(r->ring);
+		r->ring = xmalloc(size);
+		r->ring_size = size;
+		r->write = r->pending = 0;
+	}
+	stopping = r->stopping;
+	pthread_mutex_unlock(&r->lock);
+	return stopping ? -1 : 0;
+}
+
+/*
+ * Gathers a block once it is big enough: 0, or -1 when stopping. The
+ * zstd block decoded last stays behind until the next is (or the
+ * frame's checksum) checks out, so that damage found at the end of a
+ * frame stops the caller inside the entry it hit, as libzstd's
+ * streaming decoder did by not returning what it decoded in a failed
+ * call.
+ */
+static int
+reader_advance(struct zstd_reader *r, size_t length)
+{
+	uint64_t start = r->write;
+
+	r->write += length;
+	if (start - r->pending >= BLOCK_TARGET)
+		return reader_publish(r, start);
+	return 0;
+}
+
+/* A skippable frame at in + in_pos: skipped. 1, or -1. */
+static int
+reader_skip_frame(struct zstd_reader *r, struct cairn_error *err)
+{
+	uint64_t skip;
+	int rc = reader_input(r, 8, err);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : reader_truncated(r, err);
+	skip = 8 + (uint64_t)get_le32(r->in + r->in_pos + 4);
+	while (skip > 0) {
+		size_t n = r->in_length - r->in_pos;
+
+		if (n == 0) {
+			rc = reader_input(r, 1, err);
+			if (rc <= 0)
+				return rc < 0 ? -1 : reader_truncated(r, err);
+			continue;
+		}
+		if (n > skip)
+			n = (size_t)skip;
+		r->in_pos += n;
+		skip -= n;
+	}
+	return 1;
+}
+
+/*
+ * Decodes the frame at in + in_pos into the ring: 1, 0 when the
+ * archive's frames ended before it, -1 (err set unless stopping).
+ */
+static int
+reader_frame(struct zstd_reader *r, struct cairn_error *err)
+{
+	ZSTD_DCtx *dctx = r->dctx;
+	ZSTD_frameHeader fh;
+	size_t head, need, got;
+	uint64_t at;
+	int rc;
+
+	rc = reader_input(r, 1, err);
+	if (rc <= 0)
+		return rc;
+	rc = reader_input(r, 4, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && (get_le32(r->in + r->in_pos) & 0xFFFFFFF0U) ==
+			      (TRAILER_MAGIC & 0xFFFFFFF0U))
+		return reader_skip_frame(r, err);
+	/* The header's size is in its first 5 bytes, at most 18 in all. */
+	at = reader_input_offset(r);
+	rc = reader_input(r, 5, err);
+	if (rc > 0) {
+		head = ZSTD_frameHeaderSize(r->in + r->in_pos, 5);
+		if (ZSTD_isError(head))
+			return reader_damaged(r, at, 5,
+					      "zstd: unknown frame descriptor",
+					      err);
+		rc = reader_input(r, head, err);
+	}
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return reader_truncated(r, err);
+	got = ZSTD_getFrameHeader(&fh, r->in + r->in_pos, head);
+	if (got != 0) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "zstd: %s",
+			 ZSTD_isError(got) ? ZSTD_getErrorName(got)
+					   : "corrupted frame header");
+		return reader_damaged(r, at, head, what, err);
+	}
+	if (fh.windowSize > WINDOW_LIMIT)
+		return reader_damaged(r, at, head,
+				      "zstd: frame requires too much memory "
+				      "for decoding",
+				      err);
+	/* Sized for the usual window at least: the small frames of the
+	 * manifest and index do not shrink it, and a ring grows only once
+	 * its blocks were all released. Pages not written cost nothing. */
+	need = ZSTD_decodingBufferSize_min(fh.windowSize > WINDOW_USUAL
+						   ? fh.windowSize
+						   : WINDOW_USUAL,
+					   ZSTD_CONTENTSIZE_UNKNOWN);
+	if (ZSTD_isError(need) || reader_ring(r, need + QUEUE_BYTES) != 0)
+		return -1;
+	got = ZSTD_decompressBegin(dctx);
+	if (ZSTD_isError(got))
+		return reader_damaged(r, at, head, "zstd: cannot start a frame",
+				      err);
+	while ((need = ZSTD_nextSrcSizeToDecompress(dctx)) != 0) {
+		unsigned char *dst;
+
+		at = reader_input_offset(r);
+		rc = reader_input(r, need, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return reader_truncated(r, err);
+		dst = reader_room(r, fh.blockSizeMax);
+		if (dst == NULL)
+			return -1;
+		got = ZSTD_decompressContinue(dctx, dst, fh.blockSizeMax,
+					      r->in + r->in_pos, need);
+		if (ZSTD_isError(got)) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "zstd: %s",
+				 ZSTD_getErrorName(got));
+			return reader_damaged(r, at, need, what, err);
+		}
+		r->in_pos += need;
+		if (reader_advance(r, got) != 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* A plain tar stream: read straight into the ring. 1, 0 at its end, -1. */
+static int
+reader_plain(struct zstd_reader *r, struct cairn_error *err)
+{
+	size_t want = BLOCK_TARGET, n;
+	unsigned char *dst;
 
 	if (r->file_offset >= r->file_end)
 		return 0;
 	if (r->file_end - r->file_offset < want)
 		want = (size_t)(r->file_end - r->file_offset);
-	if (blob_read_at(r->blob, r->file_offset, r->in, want, &n, err) != 0)
+	dst = reader_room(r, want);
+	if (dst == NULL)
+		return -1;
+	if (blob_read_at(r->blob, r->file_offset, dst, want, &n, err) != 0)
 		return -1;
 	if (n == 0) {
 		error_set(err, "archive '%s' is truncated", r->name);
 		return -1;
 	}
 	r->file_offset += (uint64_t)n;
-	r->in_pos = 0;
-	r->in_length = n;
-	return 1;
+	r->write += n;
+	return reader_publish(r, r->write) != 0 ? -1 : 1;
 }
 
-/* Decompresses the next block into out: 1, 0 at the end, -1. */
-static int
-reader_decode(struct zstd_reader *r, unsigned char *out, size_t out_size,
-	      size_t *length, struct cairn_error *err)
-{
-	for (;;) {
-		ZSTD_inBuffer in;
-		ZSTD_outBuffer o;
-		size_t hint;
-
-		if (r->in_pos == r->in_length) {
-			int filled = reader_fill(r, err);
-
-			if (filled < 0)
-				return -1;
-			if (filled == 0) {
-				if (r->dctx != NULL &&
-				    r->frame_remaining != 0) {
-					error_set(err,
-						  "archive '%s' is truncated "
-						  "(its last zstd frame is "
-						  "incomplete)",
-						  r->name);
-					return -1;
-				}
-				return 0;
-			}
-		}
-		if (r->dctx == NULL) {
-			size_t n = r->in_length - r->in_pos;
-
-			n = n < out_size ? n : out_size;
-			memcpy(out, r->in + r->in_pos, n);
-			r->in_pos += n;
-			*length = n;
-			return 1;
-		}
-		in.src = r->in;
-		in.size = r->in_length;
-		in.pos = r->in_pos;
-		o.dst = out;
-		o.size = out_size;
-		o.pos = 0;
-		hint = ZSTD_decompressStream(r->dctx, &o, &in);
-		r->in_pos = in.pos;
-		if (ZSTD_isError(hint)) {
-			/* zstd does not say where in its input it failed
-			 * (in.pos is not moved on error): name the bytes
-			 * it was given. */
-			error_set(err,
-				  "archive '%s' is damaged within bytes %llu "
-				  "to %llu: zstd: %s",
-				  r->name,
-				  (unsigned long long)(r->file_offset -
-						       r->in_length),
-				  (unsigned long long)r->file_offset,
-				  ZSTD_getErrorName(hint));
-			return -1;
-		}
-		r->frame_remaining = hint;
-		if (o.pos > 0) {
-			*length = o.pos;
-			return 1;
-		}
-	}
-}
-
-/* The reader thread: fills free slots until the end, an error or stop. */
+/* The reader thread: decodes until the end, an error or stop. */
 static void *
 reader_thread(void *arg)
 {
 	struct zstd_reader *r = arg;
 	struct cairn_error err;
-	size_t slot, length = 0;
 	int rc;
 
-	for (;;) {
-		pthread_mutex_lock(&r->lock);
-		while (r->ready == ZSTD_READER_SLOTS && !r->stopping)
-			pthread_cond_wait(&r->changed, &r->lock);
-		if (r->stopping) {
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
-		}
-		slot = (r->head + r->ready) % ZSTD_READER_SLOTS;
-		pthread_mutex_unlock(&r->lock);
-
-		/* Only this thread touches a slot that is not ready. */
-		rc = reader_decode(r, r->slots[slot], r->slot_size, &length,
-				   &err);
-
-		pthread_mutex_lock(&r->lock);
-		if (rc > 0) {
-			r->slot_length[slot] = length;
-			r->ready++;
-		} else {
-			r->finished = 1;
-			if (rc < 0) {
-				r->failed = 1;
-				r->error = err;
-			}
-		}
-		pthread_cond_broadcast(&r->changed);
-		pthread_mutex_unlock(&r->lock);
-		if (rc <= 0)
-			return NULL;
+	err.message[0] = '\0';
+	if (r->dctx == NULL)
+		do
+			rc = reader_plain(r, &err);
+		while (rc > 0);
+	else
+		do
+			rc = reader_frame(r, &err);
+		while (rc > 0);
+	/* What gathered goes out at the end; not what preceded damage. */
+	if (rc == 0 && reader_publish(r, r->write) != 0)
+		rc = -1;
+	pthread_mutex_lock(&r->lock);
+	r->finished = 1;
+	if (rc < 0 && !r->stopping) {
+		r->failed = 1;
+		r->error = err;
 	}
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
 }
 
 int
@@ -550,8 +801,6 @@ zstd_reader_open(struct zstd_reader *r, struct blob *b,
 		 const struct zstd_trailer *t, uint64_t offset,
 		 struct cairn_error *err)
 {
-	size_t i;
-
 	memset(r, 0, sizeof(*r));
 	r->blob = b;
 	r->name = b->name;
@@ -559,18 +808,18 @@ zstd_reader_open(struct zstd_reader *r, struct blob *b,
 	pthread_cond_init(&r->changed, NULL);
 	r->file_end = t->end;
 	r->file_offset = offset;
-	r->in_size = READ_SIZE;
-	r->in = xmalloc(r->in_size);
 	if (t->compressed) {
 		r->dctx = ZSTD_createDCtx();
 		if (r->dctx == NULL) {
 			error_set(err, "cannot create a zstd context");
 			goto fail;
 		}
+		r->in_size = READ_SIZE;
+		r->in = xmalloc(r->in_size);
+	} else {
+		r->ring_size = QUEUE_BYTES + BLOCK_TARGET;
+		r->ring = xmalloc(r->ring_size);
 	}
-	r->slot_size = READ_SIZE;
-	for (i = 0; i < ZSTD_READER_SLOTS; i++)
-		r->slots[i] = xmalloc(r->slot_size);
 	if (pthread_create(&r->thread, NULL, reader_thread, r) != 0) {
 		error_set(err, "cannot start a decompression thread");
 		goto fail;
@@ -599,7 +848,7 @@ zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
 	while (r->ready == 0 && !r->finished)
 		pthread_cond_wait(&r->changed, &r->lock);
 	if (r->ready > 0) {
-		*data = r->slots[r->head];
+		*data = r->ring + r->slot_start[r->head] % r->ring_size;
 		*length = r->slot_length[r->head];
 		r->holding = 1;
 		rc = 1;
@@ -616,8 +865,6 @@ zstd_reader_read(struct zstd_reader *r, const void **data, size_t *length,
 void
 zstd_reader_release(struct zstd_reader *r)
 {
-	size_t i;
-
 	if (r->thread_started) {
 		pthread_mutex_lock(&r->lock);
 		r->stopping = 1;
@@ -629,7 +876,6 @@ zstd_reader_release(struct zstd_reader *r)
 	pthread_cond_destroy(&r->changed);
 	ZSTD_freeDCtx(r->dctx);
 	free(r->in);
-	for (i = 0; i < ZSTD_READER_SLOTS; i++)
-		free(r->slots[i]);
+	free(r->ring);
 	memset(r, 0, sizeof(*r));
 }

@@ -106,23 +106,26 @@ struct zstd_reader {
 	void *dctx;	   /* ZSTD_DCtx, NULL for a plain tar file */
 	unsigned char *in;
 	size_t in_size, in_pos, in_length;
-	uint64_t file_offset;	/* next byte to read from the blob */
-	uint64_t file_end;	/* where the trailer starts */
-	size_t frame_remaining; /* zstd's hint: 0 at a frame boundary */
-	const char *name;	/* for messages, the blob's */
+	uint64_t file_offset; /* next byte to read from the blob */
+	uint64_t file_end;    /* where the trailer starts */
+	const char *name;     /* for messages, the blob's */
 
 	/*
 	 * Decompression runs ahead in its own thread, so that it overlaps
 	 * with what the caller does with the blocks (hashing, extracting).
-	 * The caller holds the block at `head` until its next read.
+	 * zstd decodes straight into `ring`, which is both its window and
+	 * the blocks handed out (zstd_io.c says how). The caller holds the
+	 * block at `head` until its next read.
 	 */
 	pthread_t thread;
 	int thread_started;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	unsigned char *slots[ZSTD_READER_SLOTS];
+	unsigned char *ring;
+	size_t ring_size;
+	uint64_t write, pending; /* the thread's, in ring positions */
+	uint64_t slot_start[ZSTD_READER_SLOTS];
 	size_t slot_length[ZSTD_READER_SLOTS];
-	size_t slot_size;
 	size_t head, ready;
 	int holding, finished, failed, stopping;
 	struct cairn_error error;

@@ -480,6 +480,37 @@ fi
 rm -rf "$REPO"
 mv "$SCRATCH/repo.lost" "$REPO"
 
+# ---- a local archive damaged after its first copy -------------------------
+# A copy to another target takes the SHA-256 recorded by the first one
+# instead of reading the file before the upload, and checks the bytes it
+# sends against it.
+cat >>"$CONF" <<EOF
+
+[offsite second]
+type = s3
+endpoint = http://127.0.0.1:$S3_PORT
+region = us-east-1
+bucket = cairn
+prefix = host2
+uri-style = path
+access-key-file = $SCRATCH/secrets/access
+secret-key-file = $SCRATCH/secrets/secret
+part-size = 5M
+EOF
+NEWEST=$(ls -t "$REPO/archives/vol" | head -n 1)
+flip "$REPO/archives/vol/$NEWEST" 6000000
+expect_exit 1 "a copy of a locally damaged archive to a second target fails" \
+	run_cairn -c "$CONF" copy --to second
+expect_stderr "has SHA-256 '[0-9a-f]{64}', not the '[0-9a-f]{64}' recorded for it" \
+	"the failure names both checksums"
+if aws_s3 list-objects-v2 --bucket cairn --prefix "host2/archives/vol/$NEWEST" \
+	--query 'Contents[].Key' --output text | grep -q "$NEWEST"; then
+	not_ok "no object of the damaged archive on the second target"
+else
+	ok "no object of the damaged archive on the second target"
+fi
+flip "$REPO/archives/vol/$NEWEST" 6000000
+
 # ---- SFTP, against openssh-server on loopback (as root: sshd needs it) -----
 if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ]; then
 	ok "SFTP target # SKIP needs root and /usr/sbin/sshd"
