@@ -619,16 +619,17 @@ static int
 call_on(struct s3_client *c, struct s3_handle *h, const struct s3_call *call,
 	struct s3_reply *reply, struct cairn_error *err)
 {
-	char payload[SHA256_HEX_SIZE], md5[32];
+	char payload[SHA256_HEX_SIZE], md5[32] = "";
 	const char *md5_header = NULL;
 	struct buf message = BUF_INIT;
 	int attempt, sign_failed;
 	CURLcode rc = CURLE_OK;
 
+	/* Content-MD5 goes with the bodies of PUTs (objects and parts). */
 	if (call->body != NULL && strcmp(call->method, "PUT") == 0)
 		md5_header = md5;
 	if (body_digests(call->body ? call->body : "", call->body_length,
-			 payload, md5_header ? md5 : NULL) != 0) {
+			 payload, md5_header != NULL ? md5 : NULL) != 0) {
 		error_set(err,
 			  "offsite %s: cannot hash a request's body "
 			  "(libcrypto)",
@@ -1106,16 +1107,21 @@ send_parts(struct multipart *m, struct cairn_error *err)
 			  m->c->name, m->key);
 		return -1;
 	}
+	/* Progress is reported from here, outside the lock, up to the last
+	 * part in. */
 	pthread_mutex_lock(&m->lock);
-	while (m->senders > 0) {
-		pthread_cond_wait(&m->changed, &m->lock);
+	for (;;) {
 		if (m->done != reported && upload->progress != NULL) {
 			reported = m->done;
 			pthread_mutex_unlock(&m->lock);
 			upload->progress(upload->progress_context, reported,
 					 upload->size);
 			pthread_mutex_lock(&m->lock);
+			continue;
 		}
+		if (m->senders == 0)
+			break;
+		pthread_cond_wait(&m->changed, &m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
 	for (i = 0; i < started; i++) {
