@@ -38,9 +38,11 @@ log_dir="$CAIRN_BUILD_DIR/test-logs"
 rm -rf "$log_dir"
 mkdir -p "$log_dir"
 
-# count_tap NAME LOG STATUS: adds a TAP log's results to the totals.
+# count_tap NAME LOG STATUS [SECONDS]: adds a TAP log's results to the
+# totals; the time it took, when given, goes on the summary line (to see
+# where the CI's hour goes).
 count_tap() {
-	local name=$1 log=$2 status=$3 ok bad skip
+	local name=$1 log=$2 status=$3 took=${4:+ ($4 s)} ok bad skip
 	skip=$(grep -cE '^(not )?ok .*# SKIP' "$log")
 	ok=$(grep -E '^ok ' "$log" | grep -cv '# SKIP')
 	bad=$(grep -E '^not ok ' "$log" | grep -cv '# SKIP')
@@ -51,9 +53,9 @@ count_tap() {
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	if [ "$bad" -eq 0 ]; then
-		echo "  $name: $ok ok, $skip skipped" >&2
+		echo "  $name: $ok ok, $skip skipped$took" >&2
 	else
-		echo "  $name: $ok ok, $bad FAILED (log: $log)" >&2
+		echo "  $name: $ok ok, $bad FAILED$took (log: $log)" >&2
 		grep -E '^not ok|^#' "$log" | head -n 20 | sed 's/^/    /' >&2
 	fi
 }
@@ -101,8 +103,9 @@ for script in "$top"/tests/integration/*.sh; do
 		continue
 	fi
 	log="$log_dir/$name.log"
+	start=$SECONDS
 	timeout 1800 bash "$script" >"$log" 2>&1
-	count_tap "$name" "$log" $?
+	count_tap "$name" "$log" $? $((SECONDS - start))
 done
 
 if [ "$valgrind" -eq 1 ]; then

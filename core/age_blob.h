@@ -5,8 +5,10 @@
  * ciphertext offset. No byte of a chunk is returned before its tag
  * verified; the last chunk (which the file's size names) is checked at
  * open, so a file cut at a chunk boundary or extended fails at once. A
- * few decrypted chunks are cached, behind a lock since the readers of
- * an archive run in threads of their own.
+ * read that covers whole chunks gets them decrypted in place in its own
+ * buffer (wiped there when a tag fails); the chunks read in part go
+ * through a cache of a few, behind a lock since the readers of an
+ * archive run in threads of their own.
  */
 #ifndef CAIRN_AGE_BLOB_H
 #define CAIRN_AGE_BLOB_H

@@ -282,6 +282,49 @@ age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
 }
 
 enum age_status
+age_reader_decrypt_into(struct age_reader *r, uint64_t index,
+			unsigned char *out, size_t room, size_t *length,
+			struct cairn_error *err)
+{
+	uint64_t offset = r->payload_offset + index * AGE_SEALED_CHUNK_SIZE;
+	unsigned char nonce[AGE_NONCE_SIZE];
+	size_t sealed_length, got = 0;
+	int last, rc;
+
+	*length = 0;
+	if (index >= r->chunk_count)
+		return age_reader_decrypt(r, index, out, length, err);
+	last = index == r->chunk_count - 1;
+	sealed_length = last ? (size_t)(r->payload_size -
+					index * AGE_SEALED_CHUNK_SIZE)
+			     : AGE_SEALED_CHUNK_SIZE;
+	if (room < sealed_length || sealed_length <= AGE_TAG_SIZE)
+		return age_reader_decrypt(r, index, out, length, err);
+	/*
+	 * Read and decrypted in place: the plaintext takes the place of
+	 * the ciphertext, and the tag after it is copied out before it is
+	 * checked. age_aead_open wipes out if the tag does not verify.
+	 */
+	if (age_read_full(r->src, offset, out, sealed_length, &got, err) < 0)
+		return AGE_SYSTEM_FAILURE;
+	if (got == sealed_length) {
+		age_chunk_nonce(index, last, nonce);
+		rc = age_aead_open(&r->aead, nonce, out, sealed_length, out);
+		if (rc < 0) {
+			error_set(err, "ChaCha20-Poly1305 failed in libcrypto");
+			return AGE_SYSTEM_FAILURE;
+		}
+		if (rc == 0) {
+			*length = sealed_length - AGE_TAG_SIZE;
+			return AGE_OK;
+		}
+	}
+	/* The ciphertext is gone: the chunk is read again to say why. */
+	OPENSSL_cleanse(out, sealed_length);
+	return age_reader_decrypt(r, index, out, length, err);
+}
+
+enum age_status
 age_reader_chunk(struct age_reader *r, uint64_t index,
 		 const unsigned char **data, size_t *length,
 		 struct cairn_error *err)

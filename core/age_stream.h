@@ -94,6 +94,20 @@ enum age_status age_reader_decrypt(struct age_reader *reader, uint64_t index,
 				   struct cairn_error *err);
 
 /*
+ * age_reader_decrypt without a copy: when room (the bytes writable at
+ * out) holds the whole sealed chunk, the chunk is read into out and
+ * decrypted in place, so out needs AGE_SEALED_CHUNK_SIZE bytes for a
+ * full chunk; otherwise, or to say why a chunk failed, this is
+ * age_reader_decrypt, and out holds what that leaves. On AGE_OK out
+ * holds *length authentic bytes, and the 16 bytes after them (within
+ * room) may be overwritten.
+ */
+enum age_status age_reader_decrypt_into(struct age_reader *reader,
+					uint64_t index, unsigned char *out,
+					size_t room, size_t *length,
+					struct cairn_error *err);
+
+/*
  * Plaintext bytes at offset, through the chunk cache: *got < length only
  * at the end. Returns AGE_OK or the status of age_reader_chunk.
  */

@@ -106,40 +106,61 @@ newest_archive(const struct catalog *catalog, const char *job)
 	return best;
 }
 
+/* Whether verify found archive `id` of the chain damaged; warns if so. */
+static int
+chain_link_damaged(const struct repository *repo, const struct job_config *job,
+		   struct manifest *m, const char *id)
+{
+	if (!chain_is_damaged(repo->path, job->name, id))
+		return 0;
+	job_warning(m,
+		    "%s: archive '%s' of the chain was found damaged by "
+		    "verify: this backup is a full one",
+		    job->name, id);
+	return 1;
+}
+
+/*
+ * Whether full-every calls for a full backup, for a chain of `count`
+ * archives whose full one is `full_id`, started at `full_started`; logs
+ * why.
+ */
+static int
+full_backup_due(const struct job_config *job, size_t count, const char *full_id,
+		struct timespec full_started)
+{
+	struct timespec now = timefmt_now();
+
+	if (job->full_every_count > 0 &&
+	    count >= (size_t)job->full_every_count) {
+		log_info("%s: %zu archives since the last full one "
+			 "(full-every %d): a full backup",
+			 job->name, count, job->full_every_count);
+		return 1;
+	}
+	if (job->full_every_seconds > 0 &&
+	    now.tv_sec - full_started.tv_sec >= job->full_every_seconds) {
+		log_info("%s: the last full archive '%s' is older than "
+			 "full-every: a full backup",
+			 job->name, full_id);
+		return 1;
+	}
+	return 0;
+}
+
 /* Whether the chain ending at the base may be built on; logs why not. */
 static int
 chain_usable(const struct repository *repo, const struct job_config *job,
 	     struct manifest *m, const struct chain *chain)
 {
 	const struct manifest *full = chain->links[0].manifest;
-	struct timespec now = timefmt_now();
 	size_t i;
 
 	for (i = 0; i < chain->count; i++)
-		if (chain_is_damaged(repo->path, job->name,
-				     chain->links[i].manifest->id)) {
-			job_warning(m,
-				    "%s: archive '%s' of the chain was found "
-				    "damaged by verify: this backup is a full "
-				    "one",
-				    job->name, chain->links[i].manifest->id);
+		if (chain_link_damaged(repo, job, m,
+				       chain->links[i].manifest->id))
 			return 0;
-		}
-	if (job->full_every_count > 0 &&
-	    chain->count >= (size_t)job->full_every_count) {
-		log_info("%s: %zu archives since the last full one "
-			 "(full-every %d): a full backup",
-			 job->name, chain->count, job->full_every_count);
-		return 0;
-	}
-	if (job->full_every_seconds > 0 &&
-	    now.tv_sec - full->started.tv_sec >= job->full_every_seconds) {
-		log_info("%s: the last full archive '%s' is older than "
-			 "full-every: a full backup",
-			 job->name, full->id);
-		return 0;
-	}
-	return 1;
+	return !full_backup_due(job, chain->count, full->id, full->started);
 }
 
 /* The archive of `job` whose id is `id` in the catalogue, or NULL. */
@@ -172,19 +193,12 @@ plan_base_without_identity(const struct repository *repo,
 			   struct backup_base *base)
 {
 	const struct catalog_record *full = r;
-	struct timespec now = timefmt_now();
 	struct cairn_error err;
 	size_t count = 1;
 
 	for (;;) {
-		if (chain_is_damaged(repo->path, job->name, full->id)) {
-			job_warning(m,
-				    "%s: archive '%s' of the chain was found "
-				    "damaged by verify: this backup is a full "
-				    "one",
-				    job->name, full->id);
+		if (chain_link_damaged(repo, job, m, full->id))
 			return 0;
-		}
 		if (!full->incremental)
 			break;
 		full = find_archive(catalog, job->name, full->parent);
@@ -197,20 +211,8 @@ plan_base_without_identity(const struct repository *repo,
 			return 0;
 		}
 	}
-	if (job->full_every_count > 0 &&
-	    count >= (size_t)job->full_every_count) {
-		log_info("%s: %zu archives since the last full one "
-			 "(full-every %d): a full backup",
-			 job->name, count, job->full_every_count);
+	if (full_backup_due(job, count, full->id, full->created))
 		return 0;
-	}
-	if (job->full_every_seconds > 0 &&
-	    now.tv_sec - full->created.tv_sec >= job->full_every_seconds) {
-		log_info("%s: the last full archive '%s' is older than "
-			 "full-every: a full backup",
-			 job->name, full->id);
-		return 0;
-	}
 	if (view_reader_open(&base->reader, repo->path, job->name, r->id,
 			     r->stored, &err) == 0) {
 		job_warning(m,

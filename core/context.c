@@ -39,9 +39,14 @@ context_open(struct context *ctx, struct options *o)
 	}
 	if (path == NULL)
 		path = SYSCONFDIR "/cairn/cairn.conf";
-	/* With -r, a command may run without any configuration. */
+	/*
+	 * With -r, a command may run without any configuration; so may
+	 * `plugins`, which checks an installation before it is configured.
+	 */
 	if (config_load(&ctx->config, path,
-			!explicit_path && o->repository != NULL, &err) != 0) {
+			!explicit_path && (o->repository != NULL ||
+					   o->command == COMMAND_PLUGINS),
+			&err) != 0) {
 		log_error("%s", err.message);
 		return EXIT_CONFIG;
 	}

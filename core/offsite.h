@@ -41,6 +41,9 @@ struct offsite_put {
 	int fd;
 	uint64_t size;
 	const char *sha256;
+	/* 1: sha256 is a recorded one, checked against the bytes as they
+	 * go (see s3_upload); only for targets with verifies_sha256. */
+	int verify_sha256;
 	time_t lock_until; /* ignored by targets without object lock */
 	s3_progress_fn progress;
 	void *progress_context;
@@ -64,6 +67,8 @@ struct offsite_ops {
 	/* Cleans up uploads a killed process left behind. */
 	int (*cleanup)(struct offsite *o, struct cairn_error *err);
 	void (*close)(struct offsite *o);
+	/* put_file honours offsite_put.verify_sha256. */
+	int verifies_sha256;
 };
 
 struct offsite {
@@ -79,6 +84,13 @@ struct offsite {
  */
 int offsite_open(struct offsite **o, const struct offsite_target *t,
 		 const char *repository, struct cairn_error *err);
+/*
+ * Another connection to o's target, for another thread (a target's client
+ * is not safe to use from two threads at once). Reads the credentials
+ * again. 0 or -1; closed with offsite_close.
+ */
+int offsite_reopen(struct offsite **copy, const struct offsite *o,
+		   struct cairn_error *err);
 void offsite_close(struct offsite *o);
 
 void offsite_listing_release(struct offsite_listing *listing);

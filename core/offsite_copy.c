@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "encryption.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -202,6 +203,69 @@ offsite_hash_fd(int fd, char hex[65], uint64_t *size)
 	return 0;
 }
 
+/*
+ * The SHA-256 of r's file as the catalogue knows it without reading the
+ * file, or NULL (borrowed): an encrypted archive's is recorded at backup,
+ * of the file as stored (not while a rekey may be replacing the file);
+ * a good copy's on another target is of the file as it was sent. Either
+ * may be stale if the file was damaged since, so an upload that relies on
+ * one checks the bytes it sends against it.
+ */
+static const char *
+recorded_sha256(const struct catalog_record *r, uint64_t size)
+{
+	const struct json_value *encryption = json_object_get(r->extra,
+							      "encryption");
+	const struct json_value *copies = json_object_get(r->extra, "copies");
+	const char *sha256;
+	size_t i;
+
+	if (encryption != NULL) {
+		sha256 = json_get_string(encryption, "sha256");
+		if (json_get_string(encryption, "pending-sha256") == NULL &&
+		    sha256 != NULL && strlen(sha256) == 64)
+			return sha256;
+	}
+	for (i = 0; i < json_length(copies); i++) {
+		const struct json_value *c = json_array_at(copies, i);
+		const char *status = json_get_string(c, "status");
+		int64_t bytes;
+
+		sha256 = json_get_string(c, "sha256");
+		if (status != NULL && strcmp(status, "ok") == 0 &&
+		    sha256 != NULL && strlen(sha256) == 64 &&
+		    json_get_int64(c, "size", &bytes) == 0 &&
+		    bytes == (int64_t)size)
+			return sha256;
+	}
+	return NULL;
+}
+
+/*
+ * The size and SHA-256 of the archive open at fd: the recorded hash when
+ * the target checks it as it sends (*recorded = 1), which saves reading
+ * the whole file once more before the upload; else read and hashed here.
+ */
+static int
+archive_facts(const struct offsite *o, const struct catalog_record *r, int fd,
+	      char sha256[65], uint64_t *size, int *recorded)
+{
+	const char *known;
+	struct stat st;
+
+	*recorded = 0;
+	if (o->ops->verifies_sha256 && fstat(fd, &st) == 0) {
+		known = recorded_sha256(r, (uint64_t)st.st_size);
+		if (known != NULL) {
+			memcpy(sha256, known, 65);
+			*size = (uint64_t)st.st_size;
+			*recorded = 1;
+			return 0;
+		}
+	}
+	return offsite_hash_fd(fd, sha256, size);
+}
+
 static void
 show_progress(void *context, uint64_t done, uint64_t total)
 {
@@ -253,7 +317,7 @@ offsite_copy_archive(struct offsite *o, const struct repository *repo,
 	char sha256[65];
 	uint64_t size = 0;
 	time_t now = time(NULL), lock_until = 0;
-	int fd = -1, rc = -1, found;
+	int fd = -1, rc = -1, found, recorded;
 	long index;
 
 	*sent = 0;
@@ -274,7 +338,7 @@ offsite_copy_archive(struct offsite *o, const struct repository *repo,
 			    buf_str(&path));
 		goto out;
 	}
-	if (offsite_hash_fd(fd, sha256, &size) != 0) {
+	if (archive_facts(o, r, fd, sha256, &size, &recorded) != 0) {
 		error_errno(err, errno, "archive %s: cannot read '%s'", r->id,
 			    buf_str(&path));
 		goto out;
@@ -299,6 +363,7 @@ offsite_copy_archive(struct offsite *o, const struct repository *repo,
 	put.fd = fd;
 	put.size = size;
 	put.sha256 = sha256;
+	put.verify_sha256 = recorded;
 	put.lock_until = lock_until;
 	put.progress = show_progress;
 	put.progress_context = r->id;

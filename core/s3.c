@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,31 @@
 #define MIN_PART_SIZE (5ULL * 1024 * 1024)
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 8000
+/* Bodies are hashed in slices this long, each slice through both
+ * digests while it is in the cache. */
+#define DIGEST_SLICE (64 * 1024)
+/*
+ * A multipart upload keeps this many parts in flight, each on its own
+ * connection: one part at a time leaves the link idle while each part is
+ * read, hashed and acknowledged (awscli sends 10). Each part in flight
+ * holds its own buffer, so their total is capped by PART_MEMORY: fewer
+ * parts in flight when parts are large, and one at least.
+ */
+#define PARTS_IN_FLIGHT 4
+#define PART_MEMORY (32ULL * 1024 * 1024)
+
+/*
+ * A connection and what goes with it: requests made on one handle are
+ * made one at a time, so each thread of an upload has its own.
+ */
+struct s3_handle {
+	CURL *curl;
+	uint64_t max_rate; /* of this handle's uploads, 0: no limit */
+	unsigned int jitter_seed;
+};
 
 struct s3_client {
-	CURL *curl;
+	struct s3_handle handle; /* of every request but parallel parts */
 	char *name;
 	char *scheme;	/* "http" or "https" */
 	char *hostport; /* as in the endpoint */
@@ -44,7 +67,6 @@ struct s3_client {
 	uint64_t max_rate;
 	uint64_t part_size;
 	int attempts;
-	unsigned int jitter_seed;
 };
 
 /* One request, described by the operation. */
@@ -117,8 +139,8 @@ s3_open(struct s3_client **client, const struct s3_config *config,
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->curl = curl_easy_init();
-	if (c->curl == NULL) {
+	c->handle.curl = curl_easy_init();
+	if (c->handle.curl == NULL) {
 		free(c);
 		error_set(err, "offsite %s: cannot initialise libcurl",
 			  config->name);
@@ -139,7 +161,9 @@ s3_open(struct s3_client **client, const struct s3_config *config,
 	c->part_size = config->part_size >= MIN_PART_SIZE ? config->part_size
 							  : MIN_PART_SIZE;
 	c->attempts = config->attempts > 0 ? config->attempts : 1;
-	c->jitter_seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	c->handle.max_rate = c->max_rate;
+	c->handle.jitter_seed = (unsigned int)time(NULL) ^
+				(unsigned int)getpid();
 	*client = c;
 	return 0;
 }
@@ -149,7 +173,7 @@ s3_close(struct s3_client *c)
 {
 	if (c == NULL)
 		return;
-	curl_easy_cleanup(c->curl);
+	curl_easy_cleanup(c->handle.curl);
 	free(c->name);
 	free(c->scheme);
 	free(c->hostport);
@@ -346,31 +370,49 @@ on_read(char *buffer, size_t size, size_t count, void *context)
 	return n;
 }
 
-static void
-hash_hex(const void *data, size_t length, char hex[SHA256_HEX_SIZE])
-{
-	struct sha256 hash;
-
-	if (sha256_init(&hash) != 0)
-		abort();
-	sha256_update(&hash, data, length);
-	sha256_final_hex(&hash, hex);
-	sha256_release(&hash);
-}
-
-/* Content-MD5: base64 of the body's MD5, which S3 checks (and requires
- * of uploads under object lock). */
+/*
+ * The body's SHA-256 in hex (x-amz-content-sha256) and, when md5 is not
+ * NULL, the base64 of its MD5 (Content-MD5, which S3 checks, and requires
+ * of uploads under object lock). One pass over the body: each slice goes
+ * through both digests while it is in the cache. 0, or -1 when libcrypto
+ * fails.
+ */
 static int
-content_md5(const void *data, size_t length, char out[32])
+body_digests(const void *data, size_t length, char sha256[SHA256_HEX_SIZE],
+	     char md5[32])
 {
+	const unsigned char *bytes = data;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_length = 0;
+	EVP_MD_CTX *context = NULL;
+	struct sha256 hash;
+	size_t done, n;
+	int rc = -1;
 
-	if (EVP_Digest(data, length, md, &md_length, EVP_md5(), NULL) != 1 ||
-	    md_length != 16)
+	if (sha256_init(&hash) != 0)
 		return -1;
-	EVP_EncodeBlock((unsigned char *)out, md, 16);
-	return 0;
+	if (md5 != NULL && ((context = EVP_MD_CTX_new()) == NULL ||
+			    EVP_DigestInit_ex(context, EVP_md5(), NULL) != 1))
+		goto out;
+	for (done = 0; done < length; done += n) {
+		n = length - done < DIGEST_SLICE ? length - done : DIGEST_SLICE;
+		sha256_update(&hash, bytes + done, n);
+		if (context != NULL &&
+		    EVP_DigestUpdate(context, bytes + done, n) != 1)
+			goto out;
+	}
+	sha256_final_hex(&hash, sha256);
+	if (context != NULL) {
+		if (EVP_DigestFinal_ex(context, md, &md_length) != 1 ||
+		    md_length != 16)
+			goto out;
+		EVP_EncodeBlock((unsigned char *)md5, md, 16);
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(context);
+	sha256_release(&hash);
+	return rc;
 }
 
 static void
@@ -419,7 +461,7 @@ retryable_curl(CURLcode rc)
 }
 
 static void
-backoff(struct s3_client *c, int attempt)
+backoff(struct s3_handle *h, int attempt)
 {
 	long delay = BACKOFF_FIRST_MS;
 	struct timespec ts;
@@ -431,7 +473,7 @@ backoff(struct s3_client *c, int attempt)
 		delay = BACKOFF_MAX_MS;
 	/* Jitter: between half the delay and all of it, so clients that
 	 * failed together do not come back together. */
-	wait = delay / 2 + (long)(rand_r(&c->jitter_seed) % (delay / 2 + 1));
+	wait = delay / 2 + (long)(rand_r(&h->jitter_seed) % (delay / 2 + 1));
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -456,9 +498,10 @@ reply_reset(struct s3_reply *reply)
  * filled as far as it came.
  */
 static CURLcode
-attempt_call(struct s3_client *c, const struct s3_call *call,
-	     struct s3_reply *reply, const char *payload_sha256,
-	     const char *md5, struct cairn_error *err, int *sign_failed)
+attempt_call(struct s3_client *c, struct s3_handle *h,
+	     const struct s3_call *call, struct s3_reply *reply,
+	     const char *payload_sha256, const char *md5,
+	     struct cairn_error *err, int *sign_failed)
 {
 	struct sigv4_pair headers[24];
 	struct buf path = BUF_INIT, host = BUF_INIT, url = BUF_INIT;
@@ -518,42 +561,42 @@ attempt_call(struct s3_client *c, const struct s3_call *call,
 	list = curl_slist_append(list, "Content-Type:");
 	list = curl_slist_append(list, "Accept:");
 
-	curl_easy_reset(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_URL, buf_str(&url));
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_reset(h->curl);
+	curl_easy_setopt(h->curl, CURLOPT_URL, buf_str(&url));
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* A stalled transfer is a timeout, retried, not a hang. */
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, reply);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &transfer);
+	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, reply);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &transfer);
 	if (c->ca_file != NULL)
-		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, c->ca_file);
 	if (strcmp(call->method, "HEAD") == 0) {
-		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(call->method, "GET") != 0) {
-		curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, call->method);
+		curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, call->method);
 		if (call->body != NULL || strcmp(call->method, "PUT") == 0 ||
 		    strcmp(call->method, "POST") == 0) {
-			curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
-			curl_easy_setopt(c->curl, CURLOPT_READFUNCTION,
+			curl_easy_setopt(h->curl, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(h->curl, CURLOPT_READFUNCTION,
 					 on_read);
-			curl_easy_setopt(c->curl, CURLOPT_READDATA, &reader);
-			curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE,
+			curl_easy_setopt(h->curl, CURLOPT_READDATA, &reader);
+			curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE,
 					 (curl_off_t)call->body_length);
-			if (c->max_rate > 0)
-				curl_easy_setopt(c->curl,
+			if (h->max_rate > 0)
+				curl_easy_setopt(h->curl,
 						 CURLOPT_MAX_SEND_SPEED_LARGE,
-						 (curl_off_t)c->max_rate);
+						 (curl_off_t)h->max_rate);
 		}
 	}
-	rc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &reply->status);
-	curl_easy_reset(c->curl); /* the header list goes below */
+	rc = curl_easy_perform(h->curl);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_easy_reset(h->curl); /* the header list goes below */
 out:
 	curl_slist_free_all(list);
 	explicit_bzero(auth.data, auth.length);
@@ -566,36 +609,38 @@ out:
 }
 
 /*
- * Makes the call, retrying what is worth retrying. 0 with a 2xx reply;
- * -1 with err naming the target, the method, the key and the server's
- * error (the reply kept for callers that look at the status, e.g. 404).
+ * Makes the call on handle h, retrying what is worth retrying. 0 with a
+ * 2xx reply; -1 with err naming the target, the method, the key and the
+ * server's error (the reply kept for callers that look at the status,
+ * e.g. 404). Calls on different handles may run in different threads:
+ * they only read the client.
  */
 static int
-s3_call(struct s3_client *c, const struct s3_call *call, struct s3_reply *reply,
-	struct cairn_error *err)
+call_on(struct s3_client *c, struct s3_handle *h, const struct s3_call *call,
+	struct s3_reply *reply, struct cairn_error *err)
 {
-	char payload[SHA256_HEX_SIZE], md5[32];
+	char payload[SHA256_HEX_SIZE], md5[32] = "";
 	const char *md5_header = NULL;
 	struct buf message = BUF_INIT;
 	int attempt, sign_failed;
 	CURLcode rc = CURLE_OK;
 
-	hash_hex(call->body ? call->body : "", call->body_length, payload);
-	if (call->body != NULL && strcmp(call->method, "PUT") == 0) {
-		if (content_md5(call->body, call->body_length, md5) != 0) {
-			error_set(err,
-				  "offsite %s: cannot compute an MD5 "
-				  "(libcrypto)",
-				  c->name);
-			return -1;
-		}
+	/* Content-MD5 goes with the bodies of PUTs (objects and parts). */
+	if (call->body != NULL && strcmp(call->method, "PUT") == 0)
 		md5_header = md5;
+	if (body_digests(call->body ? call->body : "", call->body_length,
+			 payload, md5_header != NULL ? md5 : NULL) != 0) {
+		error_set(err,
+			  "offsite %s: cannot hash a request's body "
+			  "(libcrypto)",
+			  c->name);
+		return -1;
 	}
 	for (attempt = 1; attempt <= c->attempts; attempt++) {
 		if (attempt > 1)
-			backoff(c, attempt - 1);
+			backoff(h, attempt - 1);
 		reply_reset(reply);
-		rc = attempt_call(c, call, reply, payload, md5_header, err,
+		rc = attempt_call(c, h, call, reply, payload, md5_header, err,
 				  &sign_failed);
 		if (sign_failed)
 			return -1;
@@ -633,6 +678,14 @@ s3_call(struct s3_client *c, const struct s3_call *call, struct s3_reply *reply,
 		  attempt > c->attempts ? " (after every retry)" : "");
 	buf_release(&message);
 	return -1;
+}
+
+/* call_on with the client's own handle. */
+static int
+s3_call(struct s3_client *c, const struct s3_call *call, struct s3_reply *reply,
+	struct cairn_error *err)
+{
+	return call_on(c, &c->handle, call, reply, err);
 }
 
 static void
@@ -735,6 +788,20 @@ read_exactly(int fd, void *buffer, size_t length, uint64_t offset)
 	return 0;
 }
 
+/* Whether the bytes sent have the SHA-256 the caller gave for them. */
+static int
+check_sha256(struct s3_client *c, const char *key, const char *expected,
+	     const char *got, struct cairn_error *err)
+{
+	if (strcmp(expected, got) == 0)
+		return 0;
+	error_set(err,
+		  "offsite %s: %s: the archive read has SHA-256 '%s', not "
+		  "the '%s' recorded for it",
+		  c->name, key, got, expected);
+	return -1;
+}
+
 static int
 put_single(struct s3_client *c, const char *key, const struct s3_upload *upload,
 	   struct cairn_error *err)
@@ -743,6 +810,7 @@ put_single(struct s3_client *c, const char *key, const struct s3_upload *upload,
 	char lock_date[32];
 	struct s3_call call = {.method = "PUT", .key = key};
 	struct s3_reply reply;
+	char whole[SHA256_HEX_SIZE];
 	unsigned char *data;
 	int rc;
 
@@ -752,6 +820,12 @@ put_single(struct s3_client *c, const char *key, const struct s3_upload *upload,
 			    "offsite %s: cannot read the archive "
 			    "for %s",
 			    c->name, key);
+		free(data);
+		return -1;
+	}
+	if (upload->verify_sha256 &&
+	    (body_digests(data, upload->size, whole, NULL) != 0 ||
+	     check_sha256(c, key, upload->sha256, whole, err) != 0)) {
 		free(data);
 		return -1;
 	}
@@ -806,112 +880,386 @@ reply_upload_id(const struct s3_reply *reply)
 	return reply->body.data ? xml_find_text(&doc, "UploadId") : NULL;
 }
 
+uint64_t
+s3_parts_in_flight(uint64_t part_size)
+{
+	uint64_t n = part_size > 0 ? PART_MEMORY / part_size : 1;
+
+	if (n > PARTS_IN_FLIGHT)
+		n = PARTS_IN_FLIGHT;
+	return n > 0 ? n : 1;
+}
+
+/*
+ * A multipart upload in progress, shared by the threads sending its
+ * parts. Each thread takes the next part, reads it into its own buffer
+ * and sends it; the first failure stops every thread from taking more.
+ * Everything below `lock` is guarded by it.
+ */
+struct multipart {
+	struct s3_client *c;
+	const char *key;
+	const char *upload_id;
+	const struct s3_upload *upload;
+	uint64_t part_size;
+	uint64_t parts;
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a part hashed or in, a sender gone */
+	char **etags;		/* per part, owned; NULL until it is in */
+	uint64_t next;		/* the next part to take */
+	uint64_t hashed;	/* parts fed to `whole` (in order) */
+	uint64_t done;		/* bytes of the parts in */
+	int senders;		/* threads still sending */
+	int failed;
+	struct cairn_error err; /* the first failure */
+	/* The bytes sent, in order, when upload->verify_sha256 asks. */
+	struct sha256 whole;
+};
+
+/* A thread sending parts: its own connection, its own part buffer. */
+struct part_sender {
+	struct multipart *m;
+	struct s3_handle handle;
+	unsigned char *buffer; /* part_size bytes, owned */
+	pthread_t thread;
+};
+
+/* 1 and the number of the next part to send, or 0 when there is none. */
+static int
+take_part(struct multipart *m, uint64_t *part)
+{
+	int got = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->failed && m->next < m->parts) {
+		*part = m->next++;
+		got = 1;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return got;
+}
+
+/* Notes the failure (the first one is the one reported). */
+static void
+fail_upload(struct multipart *m, const struct cairn_error *err)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!m->failed) {
+		m->failed = 1;
+		m->err = *err;
+	}
+	pthread_cond_broadcast(&m->changed);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * Feeds the part to the whole upload's SHA-256 once every part before it
+ * has been: a file's hash is over its bytes in order. Only the thread
+ * whose turn it is touches `whole`, so it hashes without the lock. 0, or
+ * -1 when the upload failed meanwhile.
+ */
+static int
+hash_in_order(struct multipart *m, uint64_t part, const void *data,
+	      size_t length)
+{
+	pthread_mutex_lock(&m->lock);
+	while (m->hashed != part && !m->failed)
+		pthread_cond_wait(&m->changed, &m->lock);
+	if (m->failed) {
+		pthread_mutex_unlock(&m->lock);
+		return -1;
+	}
+	pthread_mutex_unlock(&m->lock);
+	sha256_update(&m->whole, data, length);
+	pthread_mutex_lock(&m->lock);
+	m->hashed++;
+	pthread_cond_broadcast(&m->changed);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* Reads part `part` (from 0) into the sender's buffer and sends it. */
+static int
+send_part(struct part_sender *s, uint64_t part, struct cairn_error *err)
+{
+	struct multipart *m = s->m;
+	uint64_t offset = part * m->part_size;
+	size_t length = (size_t)(m->upload->size - offset < m->part_size
+					 ? m->upload->size - offset
+					 : m->part_size);
+	char number[24];
+	struct sigv4_pair query[2] = {{"partNumber", number},
+				      {"uploadId", m->upload_id}};
+	struct s3_call put = {.method = "PUT",
+			      .key = m->key,
+			      .query = query,
+			      .query_count = 2,
+			      .body = s->buffer,
+			      .body_length = length};
+	struct s3_reply reply;
+	int rc = -1;
+
+	snprintf(number, sizeof(number), "%" PRIu64, part + 1);
+	if (read_exactly(m->upload->fd, s->buffer, length, offset) != 0) {
+		error_errno(err, errno,
+			    "offsite %s: cannot read the archive for %s",
+			    m->c->name, m->key);
+		return -1;
+	}
+	if (m->upload->verify_sha256 &&
+	    hash_in_order(m, part, s->buffer, length) != 0) {
+		error_set(err, "offsite %s: %s: stopped", m->c->name, m->key);
+		return -1;
+	}
+	memset(&reply, 0, sizeof(reply));
+	if (call_on(m->c, &s->handle, &put, &reply, err) != 0)
+		goto out;
+	if (reply.etag[0] == '\0') {
+		error_set(err,
+			  "offsite %s: PUT %s part %" PRIu64
+			  ": no ETag in the reply",
+			  m->c->name, m->key, part + 1);
+		goto out;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->etags[part] = xstrdup(reply.etag);
+	m->done += length;
+	pthread_cond_broadcast(&m->changed);
+	pthread_mutex_unlock(&m->lock);
+	rc = 0;
+out:
+	reply_release(&reply);
+	return rc;
+}
+
+static void *
+part_sender_run(void *context)
+{
+	struct part_sender *s = context;
+	struct multipart *m = s->m;
+	struct cairn_error err;
+	uint64_t part;
+
+	/* A part that fails after its retries fails the upload; the parts
+	 * other threads are sending meanwhile finish on their own. */
+	while (take_part(m, &part))
+		if (send_part(s, part, &err) != 0) {
+			fail_upload(m, &err);
+			break;
+		}
+	pthread_mutex_lock(&m->lock);
+	m->senders--;
+	pthread_cond_broadcast(&m->changed);
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* Starts the sender's thread with its own handle and buffer. 0 or -1. */
+static int
+part_sender_start(struct part_sender *s, struct multipart *m, unsigned int n,
+		  unsigned int of)
+{
+	const struct s3_client *c = m->c;
+
+	s->m = m;
+	s->handle.curl = curl_easy_init();
+	if (s->handle.curl == NULL)
+		return -1;
+	/* max-rate is the target's: the senders share it. */
+	s->handle.max_rate = c->max_rate > 0 ? (c->max_rate + of - 1) / of : 0;
+	s->handle.jitter_seed = c->handle.jitter_seed ^ (n * 2654435761U);
+	s->buffer = xmalloc((size_t)m->part_size);
+	pthread_mutex_lock(&m->lock);
+	m->senders++;
+	pthread_mutex_unlock(&m->lock);
+	if (pthread_create(&s->thread, NULL, part_sender_run, s) != 0) {
+		pthread_mutex_lock(&m->lock);
+		m->senders--;
+		pthread_mutex_unlock(&m->lock);
+		curl_easy_cleanup(s->handle.curl);
+		free(s->buffer);
+		memset(s, 0, sizeof(*s));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends every part, s3_parts_in_flight() at a time, reporting progress
+ * from this thread as parts come in. 0 once all are in; -1 with the
+ * first failure in err.
+ */
+static int
+send_parts(struct multipart *m, struct cairn_error *err)
+{
+	unsigned int of = (unsigned int)s3_parts_in_flight(m->part_size), i;
+	struct part_sender *senders = xcalloc(of, sizeof(*senders));
+	const struct s3_upload *upload = m->upload;
+	unsigned int started = 0;
+	uint64_t reported = 0;
+
+	for (i = 0; i < of; i++)
+		if (part_sender_start(&senders[started], m, i, of) == 0)
+			started++;
+	if (started == 0) {
+		free(senders);
+		error_set(err, "offsite %s: %s: cannot start sending parts",
+			  m->c->name, m->key);
+		return -1;
+	}
+	/* Progress is reported from here, outside the lock, up to the last
+	 * part in. */
+	pthread_mutex_lock(&m->lock);
+	for (;;) {
+		if (m->done != reported && upload->progress != NULL) {
+			reported = m->done;
+			pthread_mutex_unlock(&m->lock);
+			upload->progress(upload->progress_context, reported,
+					 upload->size);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
+		if (m->senders == 0)
+			break;
+		pthread_cond_wait(&m->changed, &m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < started; i++) {
+		pthread_join(senders[i].thread, NULL);
+		curl_easy_cleanup(senders[i].handle.curl);
+		free(senders[i].buffer);
+	}
+	free(senders);
+	if (m->failed) {
+		*err = m->err;
+		return -1;
+	}
+	return 0;
+}
+
+/* CompleteMultipartUpload with the parts' ETags. */
+static int
+complete_upload(struct s3_client *c, const char *key, const char *upload_id,
+		char *const *etags, uint64_t parts, struct cairn_error *err)
+{
+	struct sigv4_pair query[] = {{"uploadId", upload_id}};
+	struct buf body = BUF_INIT, message = BUF_INIT;
+	struct s3_call done = {.method = "POST",
+			       .key = key,
+			       .query = query,
+			       .query_count = 1};
+	struct s3_reply reply;
+	struct xml_span doc, error;
+	size_t cursor = 0;
+	uint64_t i;
+	int rc = -1;
+
+	buf_append_str(&body, "<CompleteMultipartUpload>");
+	for (i = 0; i < parts; i++)
+		buf_printf(&body,
+			   "<Part><PartNumber>%" PRIu64 "</PartNumber>"
+			   "<ETag>%s</ETag></Part>",
+			   i + 1, etags[i]);
+	buf_append_str(&body, "</CompleteMultipartUpload>");
+	done.body = body.data;
+	done.body_length = body.length;
+	memset(&reply, 0, sizeof(reply));
+	if (s3_call(c, &done, &reply, err) != 0)
+		goto out;
+	/* S3 may answer 200 and put an error in the body. */
+	doc = (struct xml_span){reply.body.data, reply.body.length};
+	if (reply.body.data != NULL &&
+	    xml_next(&doc, &cursor, "Error", &error) == 1) {
+		s3_reply_error(500, reply.body.data, reply.body.length,
+			       &message);
+		error_set(err, "offsite %s: completing %s: %s", c->name, key,
+			  buf_str(&message));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&message);
+	buf_release(&body);
+	reply_release(&reply);
+	return rc;
+}
+
+/* CreateMultipartUpload: the upload id (the caller's), or NULL. */
+static char *
+create_upload(struct s3_client *c, const char *key,
+	      const struct s3_upload *upload, struct cairn_error *err)
+{
+	struct sigv4_pair headers[4], query[] = {{"uploads", ""}};
+	struct s3_call call = {.method = "POST",
+			       .key = key,
+			       .query = query,
+			       .query_count = 1,
+			       .headers = headers};
+	struct s3_reply reply;
+	char lock_date[32], *upload_id = NULL;
+
+	call.header_count = object_headers(c, upload, headers, lock_date,
+					   sizeof(lock_date));
+	memset(&reply, 0, sizeof(reply));
+	if (s3_call(c, &call, &reply, err) == 0) {
+		upload_id = reply_upload_id(&reply);
+		if (upload_id != NULL && *upload_id == '\0') {
+			free(upload_id);
+			upload_id = NULL;
+		}
+		if (upload_id == NULL)
+			error_set(err,
+				  "offsite %s: POST %s?uploads: no UploadId "
+				  "in the reply",
+				  c->name, key);
+	}
+	reply_release(&reply);
+	return upload_id;
+}
+
 static int
 put_multipart(struct s3_client *c, const char *key,
 	      const struct s3_upload *upload, struct cairn_error *err)
 {
-	uint64_t part_size = s3_part_size(upload->size, c->part_size);
-	uint64_t parts = (upload->size + part_size - 1) / part_size, i;
-	struct sigv4_pair headers[4], create_query[] = {{"uploads", ""}};
-	struct buf complete = BUF_INIT, number = BUF_INIT;
-	struct s3_call call = {.method = "POST",
-			       .key = key,
-			       .query = create_query,
-			       .query_count = 1};
-	struct s3_reply reply;
+	struct multipart m;
 	struct cairn_error abort_err;
-	unsigned char *part = NULL;
-	char lock_date[32], *upload_id = NULL;
+	char whole[SHA256_HEX_SIZE], *upload_id;
+	uint64_t i;
 	int rc = -1;
 
-	memset(&reply, 0, sizeof(reply));
-	call.headers = headers;
-	call.header_count = object_headers(c, upload, headers, lock_date,
-					   sizeof(lock_date));
-	if (s3_call(c, &call, &reply, err) != 0)
-		goto out;
-	upload_id = reply_upload_id(&reply);
-	if (upload_id == NULL || *upload_id == '\0') {
-		error_set(err,
-			  "offsite %s: POST %s?uploads: no UploadId in "
-			  "the reply",
-			  c->name, key);
-		goto out;
+	if (upload->verify_sha256 && upload->sha256 == NULL) {
+		error_set(err, "offsite %s: %s: no SHA-256 to check", c->name,
+			  key);
+		return -1;
 	}
+	upload_id = create_upload(c, key, upload, err);
+	if (upload_id == NULL)
+		return -1;
 	if (upload->journal)
 		upload->journal(upload->journal_context, key, upload_id);
-	part = xmalloc(part_size);
-	buf_append_str(&complete, "<CompleteMultipartUpload>");
-	for (i = 0; i < parts; i++) {
-		uint64_t offset = i * part_size;
-		size_t length = (size_t)(upload->size - offset < part_size
-						 ? upload->size - offset
-						 : part_size);
-		struct sigv4_pair query[2];
-		struct s3_call put = {.method = "PUT",
-				      .key = key,
-				      .query = query,
-				      .query_count = 2,
-				      .body = part,
-				      .body_length = length};
-
-		buf_reset(&number);
-		buf_printf(&number, "%" PRIu64, i + 1);
-		query[0] = (struct sigv4_pair){"partNumber", buf_str(&number)};
-		query[1] = (struct sigv4_pair){"uploadId", upload_id};
-		if (read_exactly(upload->fd, part, length, offset) != 0) {
-			error_errno(err, errno,
-				    "offsite %s: cannot read the "
-				    "archive for %s",
-				    c->name, key);
-			goto abort;
-		}
-		if (s3_call(c, &put, &reply, err) != 0)
-			goto abort;
-		if (reply.etag[0] == '\0') {
-			error_set(err,
-				  "offsite %s: PUT %s part %" PRIu64
-				  ": no ETag in the reply",
-				  c->name, key, i + 1);
-			goto abort;
-		}
-		buf_printf(&complete,
-			   "<Part><PartNumber>%" PRIu64 "</PartNumber>"
-			   "<ETag>%s</ETag></Part>",
-			   i + 1, reply.etag);
-		if (upload->progress)
-			upload->progress(upload->progress_context,
-					 offset + length, upload->size);
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	m.key = key;
+	m.upload_id = upload_id;
+	m.upload = upload;
+	m.part_size = s3_part_size(upload->size, c->part_size);
+	m.parts = (upload->size + m.part_size - 1) / m.part_size;
+	m.etags = xcalloc((size_t)m.parts, sizeof(*m.etags));
+	pthread_mutex_init(&m.lock, NULL);
+	pthread_cond_init(&m.changed, NULL);
+	if (upload->verify_sha256 && sha256_init(&m.whole) != 0) {
+		error_set(err, "offsite %s: cannot hash (libcrypto)", c->name);
+		goto abort;
 	}
-	buf_append_str(&complete, "</CompleteMultipartUpload>");
-	{
-		struct sigv4_pair query[] = {{"uploadId", upload_id}};
-		struct s3_call done = {.method = "POST",
-				       .key = key,
-				       .query = query,
-				       .query_count = 1,
-				       .body = complete.data,
-				       .body_length = complete.length};
-		struct xml_span doc;
-		size_t cursor = 0;
-		struct xml_span error;
-
-		if (s3_call(c, &done, &reply, err) != 0)
+	if (send_parts(&m, err) != 0)
+		goto abort;
+	if (upload->verify_sha256) {
+		sha256_final_hex(&m.whole, whole);
+		if (check_sha256(c, key, upload->sha256, whole, err) != 0)
 			goto abort;
-		/* S3 may answer 200 and put an error in the body. */
-		doc = (struct xml_span){reply.body.data, reply.body.length};
-		if (reply.body.data != NULL &&
-		    xml_next(&doc, &cursor, "Error", &error) == 1) {
-			struct buf message = BUF_INIT;
-
-			s3_reply_error(500, reply.body.data, reply.body.length,
-				       &message);
-			error_set(err, "offsite %s: completing %s: %s", c->name,
-				  key, buf_str(&message));
-			buf_release(&message);
-			goto abort;
-		}
 	}
+	if (complete_upload(c, key, upload_id, m.etags, m.parts, err) != 0)
+		goto abort;
 	if (upload->journal)
 		upload->journal(upload->journal_context, key, NULL);
 	rc = 0;
@@ -924,11 +1272,14 @@ abort:
 		log_warning("%s (the next run aborts it)", abort_err.message);
 	}
 out:
-	free(part);
+	if (upload->verify_sha256)
+		sha256_release(&m.whole);
+	pthread_cond_destroy(&m.changed);
+	pthread_mutex_destroy(&m.lock);
+	for (i = 0; i < m.parts; i++)
+		free(m.etags[i]);
+	free(m.etags);
 	free(upload_id);
-	buf_release(&complete);
-	buf_release(&number);
-	reply_release(&reply);
 	return rc;
 }
 

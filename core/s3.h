@@ -8,12 +8,14 @@
  *
  * Uploads never leave a partial object visible: an archive up to the part
  * size is one PUT; a larger one is a multipart upload, streamed from the
- * file with one part in memory at most, completed only once every part is
- * in, and aborted on any failure.
+ * file by a few threads, each with its own connection and one part in
+ * memory (s3_parts_in_flight), completed only once every part is in, and
+ * aborted on any failure.
  *
  * Ownership: s3_open returns a client owning its curl handle and copies
- * of the configuration's strings; free it with s3_close. Listing results
- * are the caller's (s3_listing_release).
+ * of the configuration's strings; free it with s3_close. A client is used
+ * by one thread at a time (its uploads start and join their own threads).
+ * Listing results are the caller's (s3_listing_release).
  */
 #ifndef CAIRN_S3_H
 #define CAIRN_S3_H
@@ -66,7 +68,13 @@ struct s3_upload {
 	int fd; /* read from offset 0, `size` bytes */
 	uint64_t size;
 	const char *sha256; /* the whole file's, stored as x-amz-meta-sha256 */
-	time_t lock_until;  /* > 0: COMPLIANCE object lock until then */
+	/*
+	 * 1: `sha256` was recorded earlier (the catalogue's) rather than
+	 * computed from the file just now, so the upload hashes the bytes as
+	 * it sends them, and fails, leaving no object, if they differ.
+	 */
+	int verify_sha256;
+	time_t lock_until; /* > 0: COMPLIANCE object lock until then */
 	s3_progress_fn progress;
 	void *progress_context;
 	/*
@@ -131,6 +139,8 @@ void s3_reply_error(long http_status, const char *body, size_t length,
 		    struct buf *message);
 /* The part size that keeps `size` within 10,000 parts. */
 uint64_t s3_part_size(uint64_t size, uint64_t preferred);
+/* How many parts of that size a multipart upload sends at once. */
+uint64_t s3_parts_in_flight(uint64_t part_size);
 /* Parses an ISO 8601 / RFC 1123 date of a header; 0 when it does not. */
 time_t s3_parse_date(const char *text);
 

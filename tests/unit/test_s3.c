@@ -102,6 +102,22 @@ test_part_size(void **state)
 }
 
 static void
+test_parts_in_flight(void **state)
+{
+	const uint64_t mib = 1024 * 1024;
+
+	(void)state;
+	/* The default 8 MiB parts: 4 at once, 32 MiB of buffers. */
+	assert_int_equal(s3_parts_in_flight(8 * mib), 4);
+	assert_int_equal(s3_parts_in_flight(5 * mib), 4);
+	/* Larger parts, fewer at once: the buffers stay within 32 MiB. */
+	assert_int_equal(s3_parts_in_flight(16 * mib), 2);
+	assert_int_equal(s3_parts_in_flight(20 * mib), 1);
+	/* One at least, however large (part-size goes up to 5 GiB). */
+	assert_int_equal(s3_parts_in_flight(5120 * mib), 1);
+}
+
+static void
 test_dates(void **state)
 {
 	(void)state;
@@ -121,6 +137,7 @@ main(void)
 		cmocka_unit_test(test_retryable),
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_part_size),
+		cmocka_unit_test(test_parts_in_flight),
 		cmocka_unit_test(test_dates),
 	};
 
