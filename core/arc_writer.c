@@ -34,6 +34,9 @@
 #define FRAME_TARGET (64ULL * 1024 * 1024)
 #define INDEX_CHUNK_SIZE (1024 * 1024)
 #define REMOVED_CHUNK_SIZE (1024 * 1024)
+/* Files smaller than this are always compressed (stream_choose_storage). */
+#define STORE_MIN (4LL * 1024 * 1024)
+#define STORE_PROBE_EVERY (8LL * 1024 * 1024)
 
 struct arc_stream {
 	struct arc_writer *writer;
@@ -52,7 +55,9 @@ struct arc_stream {
 	size_t part_length;
 	unsigned int parts;
 	uint64_t frame;
-	char *state; /* for the index record, or NULL */
+	int stored;	    /* content goes into stored zstd frames */
+	int64_t next_probe; /* where a stored stream is probed again */
+	char *state;	    /* for the index record, or NULL */
 	/* Open streams, so that those a failing plugin left are freed. */
 	struct arc_stream *previous, *next;
 };
@@ -542,12 +547,43 @@ fail:
 	return -1;
 }
 
+/*
+ * Whether a file's content is stored rather than compressed, from a probe
+ * of its first write: only files of STORE_MIN bytes or more, since ending
+ * the compressed frame before them waits for zstd's workers. A stored
+ * file is probed again every STORE_PROBE_EVERY bytes and compressed from
+ * the first probe that finds its content compressible on (never back).
+ */
+static void
+stream_choose_storage(struct arc_stream *s, const void *data, size_t length)
+{
+	if (s->logical == 0) {
+		s->stored = s->meta.type == CAIRN_ENTRY_FILE &&
+			    s->meta.extent_count == 0 &&
+			    s->meta.size >= STORE_MIN;
+		s->next_probe = 0;
+	}
+	if (!s->stored || s->logical < s->next_probe)
+		return;
+	s->stored = zstd_writer_incompressible(&s->writer->zstd, data, length);
+	s->next_probe = s->logical + STORE_PROBE_EVERY;
+}
+
 /* Feeds logical content to libarchive and the hash (owner only). */
 static int
 stream_feed(struct arc_stream *s, const void *data, size_t length,
 	    struct cairn_error *err)
 {
-	if (write_data(s->writer, s->meta.name, data, length, err) != 0)
+	struct arc_writer *w = s->writer;
+	int rc;
+
+	stream_choose_storage(s, data, length);
+	/* libarchive passes the content straight to tar_write_callback
+	 * (no blocking), so only content bytes are stored. */
+	w->zstd.store = s->stored;
+	rc = write_data(w, s->meta.name, data, length, err);
+	w->zstd.store = 0;
+	if (rc != 0)
 		return -1;
 	sha256_update(&s->hash, data, length);
 	s->logical += (int64_t)length;

@@ -1107,16 +1107,21 @@ send_parts(struct multipart *m, struct cairn_error *err)
 			  m->c->name, m->key);
 		return -1;
 	}
+	/* Progress is reported from here, outside the lock, up to the last
+	 * part in. */
 	pthread_mutex_lock(&m->lock);
-	while (m->senders > 0) {
-		pthread_cond_wait(&m->changed, &m->lock);
+	for (;;) {
 		if (m->done != reported && upload->progress != NULL) {
 			reported = m->done;
 			pthread_mutex_unlock(&m->lock);
 			upload->progress(upload->progress_context, reported,
 					 upload->size);
 			pthread_mutex_lock(&m->lock);
+			continue;
 		}
+		if (m->senders == 0)
+			break;
+		pthread_cond_wait(&m->changed, &m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
 	for (i = 0; i < started; i++) {

@@ -2,11 +2,12 @@
  * The compressed container of an archive: a sequence of zstd frames with
  * content checksums, which stock `zstd -dc` reads as one stream.
  *
- * The writer ends a frame only between tar entries, so every frame starts
- * on a tar header and a reader can start at any frame's offset; the
+ * The writer ends a compressed frame only between tar entries, so each
+ * starts on a tar header and a reader can start at its offset; the
  * archive writer records those offsets to reach an entry without reading
- * everything before it. A final 24-byte skippable frame (ignored by zstd)
- * holds the offset of the frame with the manifest:
+ * everything before it. Stored frames (store mode, below) hold parts of
+ * an entry's content and are never recorded. A final 24-byte skippable frame
+ * (ignored by zstd) holds the offset of the frame with the manifest:
  *
  *     50 2A 4D 18 | 10 00 00 00 | "CAIRNIX1" | offset (64-bit LE)
  *
@@ -37,6 +38,10 @@ struct zstd_writer {
 	uint64_t offset;      /* bytes handed to the sink */
 	uint64_t frame_start; /* offset of the frame being written */
 	uint64_t frame_input; /* uncompressed bytes in that frame */
+	int store;	      /* writes go into stored frames (below) */
+	void *probe;	      /* ZSTD_CCtx of zstd_writer_incompressible */
+	unsigned char *probe_out;
+	size_t probe_out_size;
 };
 
 /*
@@ -48,6 +53,25 @@ int zstd_writer_open(struct zstd_writer *w, struct byte_sink *sink,
 		     struct cairn_error *err);
 int zstd_writer_write(struct zstd_writer *w, const void *data, size_t length,
 		      struct cairn_error *err);
+/*
+ * 1 when a sample of data (its first ZSTD_IO_PROBE_SIZE bytes) gains
+ * almost nothing from compression, as with media, encrypted or already
+ * compressed files; 0 otherwise, and always without compression. A quick
+ * level-1 compression of the sample decides, a few percent of the cost of
+ * compressing the data it stands for.
+ */
+#define ZSTD_IO_PROBE_SIZE (64 * 1024)
+int zstd_writer_incompressible(struct zstd_writer *w, const void *data,
+			       size_t length);
+/*
+ * While w->store is set, compressed output is ended with its frame and
+ * what is written goes into frames of raw (stored) blocks of its own,
+ * with their content checksum: still standard zstd frames, which
+ * `zstd -dc` and cairn's reader decode like the others, without the
+ * compressor's time spent on data it could not shrink. Such frames are
+ * no place for a reader to start at: the archive writer sets store only
+ * within an entry's content.
+ */
 /* Ends the current frame, if anything went into it. */
 int zstd_writer_end_frame(struct zstd_writer *w, struct cairn_error *err);
 /* The offset at which the current (or next) frame starts. */
