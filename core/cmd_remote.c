@@ -668,11 +668,184 @@ read_object(struct offsite *o, const struct offsite_item *item, struct buf *out,
 	return 0;
 }
 
+/* An archive's name ends so (repository.c), then ENCRYPTION_SUFFIX when
+ * it is encrypted. */
+#define ARCHIVE_SUFFIX ".tar.zst"
+
+/* Whether `path` names an archive (not a checksum file beside one). */
+static int
+is_archive_object(const char *path)
+{
+	size_t length = strlen(path), plain = strlen(ARCHIVE_SUFFIX),
+	       age = strlen(ARCHIVE_SUFFIX ENCRYPTION_SUFFIX);
+
+	return (length > plain &&
+		strcmp(path + length - plain, ARCHIVE_SUFFIX) == 0) ||
+	       (length > age && strcmp(path + length - age,
+				       ARCHIVE_SUFFIX ENCRYPTION_SUFFIX) == 0);
+}
+
+static int
+held_has(const struct catalog *held, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < held->count; i++)
+		if (strcmp(held->records[i].file, file) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Adds to `held` the records of the objects in `wanted` (the target's
+ * archives the snapshot used does not know) that an older snapshot holds
+ * with the same size, newest snapshot first; an adopted object's entry
+ * in wanted is set to NULL. `older` snapshots are items[0..count).
+ */
+static void
+adopt_from_snapshots(struct offsite *o, const struct offsite_item *older,
+		     size_t count, const struct offsite_item **wanted,
+		     size_t wanted_count, struct catalog *held)
+{
+	struct buf text = BUF_INIT;
+	struct cairn_error err;
+	size_t left = wanted_count, i, j, k;
+
+	for (i = count; i-- > 0 && left > 0;) {
+		struct catalog c = {NULL, 0, 0, 0};
+
+		buf_reset(&text);
+		if (read_object(o, &older[i], &text, &err) != 0 ||
+		    catalog_parse(&c, text.data, text.length) != 0)
+			continue;
+		for (j = 0; j < c.count; j++) {
+			const struct catalog_record *r = &c.records[j];
+			uint64_t size = 0;
+
+			copy_size(r, &size);
+			for (k = 0; k < wanted_count; k++) {
+				struct catalog_record copy;
+
+				if (wanted[k] == NULL ||
+				    strcmp(wanted[k]->path, r->file) != 0 ||
+				    wanted[k]->size != size)
+					continue;
+				offsite_record_clone(&copy, r);
+				catalog_add(held, &copy);
+				log_info(
+					"offsite %s: archive %s taken from the "
+					"older snapshot %s",
+					o->target->name, r->id, older[i].path);
+				wanted[k] = NULL;
+				left--;
+			}
+		}
+		catalog_release(&c);
+	}
+	buf_release(&text);
+}
+
+/*
+ * The record of an object no snapshot knows, from the archive's own
+ * manifest read from the target (an encrypted one with the identity),
+ * with the size and SHA-256 the target records for it. 0 or -1.
+ */
+static int
+adopt_from_object(struct offsite *o, const struct offsite_item *item,
+		  struct catalog *held, struct cairn_error *err)
+{
+	static const struct age_recipients unknown = {0};
+	const char *name = strrchr(item->path, '/');
+	size_t length, suffix = strlen(ARCHIVE_SUFFIX);
+	struct catalog_record probe, record;
+	struct json_value *facts;
+	struct offsite_stat st;
+	struct arc *archive = NULL;
+	char when[TIMEFMT_RFC3339_SIZE];
+	struct timespec now;
+	int encrypted;
+
+	name = name != NULL ? name + 1 : item->path;
+	length = strlen(name);
+	encrypted = !(length > suffix &&
+		      strcmp(name + length - suffix, ARCHIVE_SUFFIX) == 0);
+	if (encrypted)
+		suffix += strlen(ENCRYPTION_SUFFIX);
+	if (length < suffix + ARC_ID_SIZE - 1) {
+		error_set(err, "its name holds no archive id");
+		return -1;
+	}
+	if (o->ops->stat(o, item->path, &st, err) != 1) {
+		if (err->message[0] == '\0')
+			error_set(err, "it is gone");
+		return -1;
+	}
+	if (st.sha256[0] == '\0') {
+		error_set(err, "the target records no SHA-256 for it");
+		return -1;
+	}
+	memset(&probe, 0, sizeof(probe));
+	memcpy(probe.id, name + length - suffix - (ARC_ID_SIZE - 1),
+	       ARC_ID_SIZE - 1);
+	probe.id[ARC_ID_SIZE - 1] = '\0';
+	probe.extra = json_new_object();
+	facts = json_new_object();
+	if (probe.extra == NULL || facts == NULL ||
+	    json_object_set_int64(facts, "size", (int64_t)item->size) != 0 ||
+	    json_object_set(probe.extra, "copy", facts) != 0)
+		abort();
+	if (offsite_arc_open(o, &archive, item->path, &probe, err) != 0) {
+		json_free(probe.extra);
+		return -1;
+	}
+	json_free(probe.extra);
+	if (strcmp(archive->manifest.id, probe.id) != 0) {
+		error_set(err, "it holds archive %s, not the one its name says",
+			  archive->manifest.id);
+		arc_close(archive);
+		return -1;
+	}
+	catalog_record_from_manifest(&record, &archive->manifest, item->path,
+				     item->size);
+	arc_close(archive);
+	if (encrypted)
+		encryption_record_set(&record, &unknown, st.sha256);
+	/* When it was uploaded is not known; it is verified now (its
+	 * manifest read, its size and checksum as the target records). */
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_nsec = 0;
+	timefmt_rfc3339(now, 0, when, sizeof(when));
+	facts = json_new_object();
+	if (record.extra == NULL)
+		record.extra = json_new_object();
+	if (facts == NULL || record.extra == NULL ||
+	    json_object_set_int64(facts, "size", (int64_t)item->size) != 0 ||
+	    json_object_set_string(facts, "sha256", st.sha256) != 0 ||
+	    json_object_set_string(facts, "verified", when) != 0 ||
+	    json_object_set(record.extra, "copy", facts) != 0)
+		abort();
+	if (st.lock_until > 0) {
+		struct timespec until = {st.lock_until, 0};
+
+		timefmt_rfc3339(until, 0, when, sizeof(when));
+		if (json_object_set_string(facts, "lock-until", when) != 0)
+			abort();
+	}
+	catalog_add(held, &record);
+	log_info("offsite %s: archive %s is in no catalogue snapshot: taken "
+		 "from its manifest",
+		 o->target->name, record.id);
+	return 0;
+}
+
 /*
  * The target's catalogue from its newest whole snapshot (catalog/ is
  * sorted by time stamp), each record checked against what the target
  * lists: a record whose object is gone or of another size is dropped and
- * reported, an object no snapshot knows is reported.
+ * reported. An archive on the target the snapshot does not know (a copy
+ * whose snapshot was not written, another host's) is taken from an older
+ * snapshot, else from its own manifest read from the target; one that
+ * cannot be read is reported and left out.
  */
 int
 cmd_catalog_rebuild_from(struct context *ctx)
@@ -685,8 +858,9 @@ cmd_catalog_rebuild_from(struct context *ctx)
 	struct offsite *o = NULL;
 	struct buf text = BUF_INIT;
 	struct cairn_error err;
+	const struct offsite_item **wanted = NULL;
 	const char *used = NULL;
-	size_t i, dropped = 0, unknown = 0;
+	size_t i, used_index = 0, wanted_count = 0, dropped = 0, unknown = 0;
 	int status = EXIT_OK, rc;
 
 	t = named_target(ctx, ctx->options->from, &status);
@@ -724,9 +898,10 @@ cmd_catalog_rebuild_from(struct context *ctx)
 			status = EXIT_JOB_FAILED;
 			goto out;
 		}
-		if (catalog_parse(&held, text.data, text.length) == 0)
+		if (catalog_parse(&held, text.data, text.length) == 0) {
 			used = snapshots.items[i].path;
-		else
+			used_index = i;
+		} else
 			log_warning("offsite %s: snapshot %s is damaged; "
 				    "trying the one before",
 				    t->name, snapshots.items[i].path);
@@ -755,21 +930,25 @@ cmd_catalog_rebuild_from(struct context *ctx)
 		}
 		i++;
 	}
-	for (i = 0; i < objects.count; i++) {
-		size_t j;
-
-		for (j = 0; j < held.count; j++)
-			if (strcmp(held.records[j].file,
-				   objects.items[i].path) == 0)
-				break;
-		if (j == held.count) {
-			log_warning(
-				"offsite %s: %s is in no catalogue snapshot "
-				"(copied after the last one?): left out",
-				t->name, objects.items[i].path);
-			unknown++;
-		}
+	wanted = xcalloc(objects.count + 1, sizeof(*wanted));
+	for (i = 0; i < objects.count; i++)
+		if (is_archive_object(objects.items[i].path) &&
+		    !held_has(&held, objects.items[i].path))
+			wanted[wanted_count++] = &objects.items[i];
+	adopt_from_snapshots(o, snapshots.items, used_index, wanted,
+			     wanted_count, &held);
+	for (i = 0; i < wanted_count; i++) {
+		if (wanted[i] == NULL)
+			continue;
+		error_clear(&err);
+		if (adopt_from_object(o, wanted[i], &held, &err) == 0)
+			continue;
+		log_warning("offsite %s: %s is in no catalogue snapshot and "
+			    "cannot be read (%s): left out",
+			    t->name, wanted[i]->path, err.message);
+		unknown++;
 	}
+	catalog_sort(&held);
 	if (offsite_catalog_save(repo.path, t->name, &held, &err) != 0) {
 		log_error("%s", err.message);
 		status = EXIT_JOB_FAILED;
@@ -782,6 +961,7 @@ cmd_catalog_rebuild_from(struct context *ctx)
 		printf("%zu archives on offsite target %s (from %s)\n",
 		       held.count, t->name, used);
 out:
+	free(wanted);
 	buf_release(&text);
 	offsite_listing_release(&snapshots);
 	offsite_listing_release(&objects);

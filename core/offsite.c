@@ -308,13 +308,21 @@ out:
 	return rc;
 }
 
+/* Opens o->target's transport into o, whose target and journal are set. */
+static int
+open_transport(struct offsite *o, struct cairn_error *err)
+{
+	if (o->target->type == OFFSITE_S3)
+		return open_s3(o, err);
+	return offsite_sftp_open(o, err);
+}
+
 int
 offsite_open(struct offsite **out, const struct offsite_target *t,
 	     const char *repository, struct cairn_error *err)
 {
 	struct offsite *o = xcalloc(1, sizeof(*o));
 	struct buf journal = BUF_INIT;
-	int rc;
 
 	*out = NULL;
 	o->target = t;
@@ -326,11 +334,25 @@ offsite_open(struct offsite **out, const struct offsite_target *t,
 	}
 	buf_append_str(&journal, "/uploads");
 	o->journal = buf_detach(&journal);
-	if (t->type == OFFSITE_S3)
-		rc = open_s3(o, err);
-	else
-		rc = offsite_sftp_open(o, err);
-	if (rc != 0) {
+	if (open_transport(o, err) != 0) {
+		free(o->journal);
+		free(o);
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
+int
+offsite_reopen(struct offsite **out, const struct offsite *from,
+	       struct cairn_error *err)
+{
+	struct offsite *o = xcalloc(1, sizeof(*o));
+
+	*out = NULL;
+	o->target = from->target;
+	o->journal = xstrdup(from->journal);
+	if (open_transport(o, err) != 0) {
 		free(o->journal);
 		free(o);
 		return -1;

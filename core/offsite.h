@@ -84,6 +84,13 @@ struct offsite {
  */
 int offsite_open(struct offsite **o, const struct offsite_target *t,
 		 const char *repository, struct cairn_error *err);
+/*
+ * Another connection to o's target, for another thread (a target's client
+ * is not safe to use from two threads at once). Reads the credentials
+ * again. 0 or -1; closed with offsite_close.
+ */
+int offsite_reopen(struct offsite **copy, const struct offsite *o,
+		   struct cairn_error *err);
 void offsite_close(struct offsite *o);
 
 void offsite_listing_release(struct offsite_listing *listing);

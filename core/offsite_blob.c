@@ -1,5 +1,24 @@
 /*
  * The remote blob of offsite_blob.h.
+ *
+ * The object is cut into windows of OFFSITE_BLOB_WINDOW bytes (window k
+ * holds the bytes from k * OFFSITE_BLOB_WINDOW). A fixed set of slots
+ * holds windows; a slot goes FREE -> WANTED (asked for) -> FETCHING (a
+ * fetcher is reading it, outside the lock) -> READY or FAILED. Readers
+ * only copy out of READY slots and wait for the others; fetcher threads,
+ * each with a connection of its own (a client is not safe to share
+ * between threads), do every read of the object. A read in window 0, or
+ * in the window after one read lately (a reader going through the
+ * object), asks for the next OFFSITE_BLOB_AHEAD windows, so the target's
+ * latency and transfer overlap the reader's work; reads here and there
+ * (the trailer, an index, one entry) fetch only their own windows.
+ *
+ * Invariants, under rb->lock: a WANTED, FETCHING or READY slot's `window`
+ * is unique among the slots; a FETCHING slot is never taken back (its
+ * fetcher writes into its data); a WANTED slot a reader waits for
+ * (`demanded`) is not taken back either. A FAILED slot keeps its error
+ * until a reader reaches that window (the error is then reported and the
+ * slot freed) or the slot is taken for another window.
  */
 #include "offsite_blob.h"
 
@@ -10,58 +29,252 @@
 #include "buf.h"
 #include "error.h"
 
-struct window {
-	unsigned char *data;
-	uint64_t start;
+#define RECENT 4
+
+enum slot_state {
+	SLOT_FREE,
+	SLOT_WANTED,
+	SLOT_FETCHING,
+	SLOT_READY,
+	SLOT_FAILED,
+};
+
+struct slot {
+	enum slot_state state;
+	uint64_t window;
+	unsigned char *data; /* OFFSITE_BLOB_WINDOW bytes, allocated once */
 	size_t length;
-	uint64_t used; /* the clock of its last use, for replacement */
+	int demanded;	/* a reader waits for it */
+	int consumed;	/* a reader has read from it */
+	uint64_t asked; /* the clock when it was asked for: fetch order */
+	uint64_t used;	/* the clock of its last read, for replacement */
+	struct cairn_error error;
+};
+
+struct remote_blob;
+
+struct fetcher {
+	struct remote_blob *rb;
+	struct offsite *o; /* owned: this thread's connection */
+	pthread_t thread;
 };
 
 struct remote_blob {
-	struct offsite *o;
 	char *path;
 	uint64_t size;
+	uint64_t windows;   /* how many windows the object spans */
+	const char *target; /* the target's name, for messages */
 	pthread_mutex_t lock;
-	struct window windows[2];
+	pthread_cond_t wanted; /* a slot became WANTED, or stopping */
+	pthread_cond_t done;   /* a slot became READY or FAILED */
+	struct slot slots[OFFSITE_BLOB_SLOTS];
+	uint64_t recent[RECENT]; /* the last windows read, newest first */
+	size_t recent_count;
 	uint64_t clock;
+	int stopping;
+	struct fetcher fetchers[OFFSITE_BLOB_FETCHERS];
+	size_t fetcher_count;
 };
 
-/* The window holding `offset`, filled from the target when none does. */
-static struct window *
-window_for(struct remote_blob *rb, uint64_t offset, struct cairn_error *err)
+static size_t
+window_length(const struct remote_blob *rb, uint64_t window)
 {
-	struct window *w = NULL;
-	size_t i, got, want;
+	uint64_t start = window * OFFSITE_BLOB_WINDOW;
 
-	for (i = 0; i < 2; i++) {
-		struct window *c = &rb->windows[i];
-
-		if (c->length > 0 && offset >= c->start &&
-		    offset < c->start + c->length)
-			return c;
-	}
-	/* The one used least recently goes. */
-	w = rb->windows[0].used <= rb->windows[1].used ? &rb->windows[0]
-						       : &rb->windows[1];
-	if (w->data == NULL)
-		w->data = xmalloc(OFFSITE_BLOB_WINDOW);
-	want = rb->size - offset < OFFSITE_BLOB_WINDOW
-		       ? (size_t)(rb->size - offset)
+	return rb->size - start < OFFSITE_BLOB_WINDOW
+		       ? (size_t)(rb->size - start)
 		       : OFFSITE_BLOB_WINDOW;
-	w->length = 0;
-	if (rb->o->ops->read_at(rb->o, rb->path, offset, w->data, want, &got,
-				err) != 0)
-		return NULL;
-	if (got < want) {
-		error_set(err, "offsite %s: %s ends at %llu bytes, not %llu",
-			  rb->o->target->name, rb->path,
-			  (unsigned long long)(offset + got),
-			  (unsigned long long)rb->size);
-		return NULL;
+}
+
+static struct slot *
+slot_find(struct remote_blob *rb, uint64_t window)
+{
+	size_t i;
+
+	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+		struct slot *s = &rb->slots[i];
+
+		if (s->state != SLOT_FREE && s->window == window)
+			return s;
 	}
-	w->start = offset;
-	w->length = got;
-	return w;
+	return NULL;
+}
+
+/* The WANTED slot to fetch next: those a reader waits for first, then in
+ * the order they were asked for. */
+static struct slot *
+slot_next_wanted(struct remote_blob *rb)
+{
+	struct slot *best = NULL;
+	size_t i;
+
+	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+		struct slot *s = &rb->slots[i];
+
+		if (s->state != SLOT_WANTED)
+			continue;
+		if (best == NULL || s->demanded > best->demanded ||
+		    (s->demanded == best->demanded && s->asked < best->asked))
+			best = s;
+	}
+	return best;
+}
+
+/* Which slots slot_take gives up first: those already read, then failed
+ * read-ahead, then windows asked for and not read yet. */
+static int
+slot_rank(const struct slot *s)
+{
+	if (s->state == SLOT_READY && s->consumed)
+		return 0;
+	return s->state == SLOT_FAILED ? 1 : 2;
+}
+
+/*
+ * A slot to hold another window. A reader's demand may take any slot
+ * that is not being fetched or waited for, the one read least recently
+ * first. Read-ahead takes only a free slot or one already read, never one
+ * of the two read most recently (the windows the readers are in).
+ */
+static struct slot *
+slot_take(struct remote_blob *rb, int demand)
+{
+	struct slot *best = NULL, *recent[2] = {NULL, NULL};
+	size_t i;
+
+	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+		struct slot *s = &rb->slots[i];
+
+		if (s->state == SLOT_FREE)
+			return s;
+		if (s->state != SLOT_READY || !s->consumed)
+			continue;
+		if (recent[0] == NULL || s->used > recent[0]->used) {
+			recent[1] = recent[0];
+			recent[0] = s;
+		} else if (recent[1] == NULL || s->used > recent[1]->used) {
+			recent[1] = s;
+		}
+	}
+	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+		struct slot *s = &rb->slots[i];
+
+		if (s->state == SLOT_FETCHING ||
+		    (s->state == SLOT_WANTED && s->demanded))
+			continue;
+		if (!demand && (s->state != SLOT_READY || !s->consumed ||
+				s == recent[0] || s == recent[1]))
+			continue;
+		if (best == NULL || slot_rank(s) < slot_rank(best) ||
+		    (slot_rank(s) == slot_rank(best) && s->used < best->used))
+			best = s;
+	}
+	return best;
+}
+
+/* Asks for `window` in slot s (taken by slot_take). */
+static void
+slot_ask(struct remote_blob *rb, struct slot *s, uint64_t window, int demand)
+{
+	if (s->data == NULL)
+		s->data = xmalloc(OFFSITE_BLOB_WINDOW);
+	s->state = SLOT_WANTED;
+	s->window = window;
+	s->length = 0;
+	s->demanded = demand;
+	s->consumed = 0;
+	s->asked = ++rb->clock;
+	s->used = s->asked;
+	error_clear(&s->error);
+	pthread_cond_signal(&rb->wanted);
+}
+
+/* Notes that `window` was read; whether a reader is going through the
+ * object there (window 0, or the one before was read lately). */
+static int
+note_read(struct remote_blob *rb, uint64_t window)
+{
+	int sequential = window == 0;
+	size_t i;
+
+	if (rb->recent_count > 0 && rb->recent[0] == window)
+		return 1; /* still in it: read ahead as when it was entered */
+	for (i = 0; i < rb->recent_count; i++)
+		if (rb->recent[i] + 1 == window)
+			sequential = 1;
+	if (rb->recent_count < RECENT)
+		rb->recent_count++;
+	memmove(rb->recent + 1, rb->recent,
+		(rb->recent_count - 1) * sizeof(rb->recent[0]));
+	rb->recent[0] = window;
+	return sequential;
+}
+
+/* Asks for the windows after `window` that no slot holds, while slots
+ * can be had for them. */
+static void
+read_ahead(struct remote_blob *rb, uint64_t window)
+{
+	uint64_t k;
+
+	for (k = window + 1;
+	     k <= window + OFFSITE_BLOB_AHEAD && k < rb->windows; k++) {
+		struct slot *s;
+
+		if (slot_find(rb, k) != NULL)
+			continue;
+		s = slot_take(rb, 0);
+		if (s == NULL)
+			return;
+		slot_ask(rb, s, k, 0);
+	}
+}
+
+static void *
+fetcher_run(void *context)
+{
+	struct fetcher *f = context;
+	struct remote_blob *rb = f->rb;
+
+	pthread_mutex_lock(&rb->lock);
+	for (;;) {
+		struct slot *s;
+		struct cairn_error err;
+		uint64_t window, offset;
+		size_t want, got = 0;
+		int rc;
+
+		while (!rb->stopping && (s = slot_next_wanted(rb)) == NULL)
+			pthread_cond_wait(&rb->wanted, &rb->lock);
+		if (rb->stopping)
+			break;
+		s->state = SLOT_FETCHING;
+		window = s->window;
+		offset = window * OFFSITE_BLOB_WINDOW;
+		want = window_length(rb, window);
+		pthread_mutex_unlock(&rb->lock);
+
+		error_clear(&err);
+		rc = f->o->ops->read_at(f->o, rb->path, offset, s->data, want,
+					&got, &err);
+		if (rc == 0 && got < want) {
+			error_set(&err,
+				  "offsite %s: %s ends at %llu bytes, not %llu",
+				  rb->target, rb->path,
+				  (unsigned long long)(offset + got),
+				  (unsigned long long)rb->size);
+			rc = -1;
+		}
+
+		pthread_mutex_lock(&rb->lock);
+		s->length = got;
+		s->state = rc == 0 ? SLOT_READY : SLOT_FAILED;
+		if (rc != 0)
+			s->error = err;
+		pthread_cond_broadcast(&rb->done);
+	}
+	pthread_mutex_unlock(&rb->lock);
+	return NULL;
 }
 
 static int
@@ -80,32 +293,68 @@ remote_read_at(void *self, uint64_t offset, void *buffer, size_t length,
 	pthread_mutex_lock(&rb->lock);
 	while (*got < length) {
 		uint64_t at = offset + *got;
-		struct window *w = window_for(rb, at, err);
+		uint64_t window = at / OFFSITE_BLOB_WINDOW;
+		uint64_t start = window * OFFSITE_BLOB_WINDOW;
+		struct slot *s = slot_find(rb, window);
 		size_t n;
 
-		if (w == NULL) {
+		if (s == NULL) {
+			s = slot_take(rb, 1);
+			if (s == NULL) { /* every slot busy: wait for one */
+				pthread_cond_wait(&rb->done, &rb->lock);
+				continue;
+			}
+			slot_ask(rb, s, window, 1);
+		}
+		if (s->state == SLOT_WANTED || s->state == SLOT_FETCHING) {
+			if (!s->demanded) {
+				s->demanded = 1;
+				pthread_cond_signal(&rb->wanted);
+			}
+			pthread_cond_wait(&rb->done, &rb->lock);
+			continue; /* the slot may have changed hands */
+		}
+		if (s->state == SLOT_FAILED) {
+			*err = s->error;
+			s->state = SLOT_FREE;
 			rc = -1;
 			break;
 		}
-		w->used = ++rb->clock;
-		n = (size_t)(w->start + w->length - at);
+		s->consumed = 1;
+		s->used = ++rb->clock;
+		n = (size_t)(start + s->length - at);
 		if (n > length - *got)
 			n = length - *got;
-		memcpy(out + *got, w->data + (at - w->start), n);
+		memcpy(out + *got, s->data + (at - start), n);
 		*got += n;
+		if (note_read(rb, window))
+			read_ahead(rb, window);
 	}
 	pthread_mutex_unlock(&rb->lock);
 	return rc;
 }
 
+/* Stops and joins the fetchers (one busy finishes its read first), then
+ * frees everything. */
 static void
 remote_close(void *self)
 {
 	struct remote_blob *rb = self;
+	size_t i;
 
+	pthread_mutex_lock(&rb->lock);
+	rb->stopping = 1;
+	pthread_cond_broadcast(&rb->wanted);
+	pthread_mutex_unlock(&rb->lock);
+	for (i = 0; i < rb->fetcher_count; i++) {
+		pthread_join(rb->fetchers[i].thread, NULL);
+		offsite_close(rb->fetchers[i].o);
+	}
+	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++)
+		free(rb->slots[i].data);
+	pthread_cond_destroy(&rb->wanted);
+	pthread_cond_destroy(&rb->done);
 	pthread_mutex_destroy(&rb->lock);
-	free(rb->windows[0].data);
-	free(rb->windows[1].data);
 	free(rb->path);
 	free(rb);
 }
@@ -120,12 +369,36 @@ offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
 		  uint64_t size, const char *name, struct cairn_error *err)
 {
 	struct remote_blob *rb = xcalloc(1, sizeof(*rb));
+	size_t i;
 
-	(void)err;
-	rb->o = o;
+	*b = NULL;
 	rb->path = xstrdup(path);
 	rb->size = size;
+	rb->windows = (size + OFFSITE_BLOB_WINDOW - 1) / OFFSITE_BLOB_WINDOW;
+	rb->target = o->target->name;
 	pthread_mutex_init(&rb->lock, NULL);
+	pthread_cond_init(&rb->wanted, NULL);
+	pthread_cond_init(&rb->done, NULL);
+	for (i = 0; i < OFFSITE_BLOB_FETCHERS; i++) {
+		struct fetcher *f = &rb->fetchers[i];
+		int rc;
+
+		if (offsite_reopen(&f->o, o, err) != 0) {
+			remote_close(rb);
+			return -1;
+		}
+		f->rb = rb;
+		rc = pthread_create(&f->thread, NULL, fetcher_run, f);
+		if (rc != 0) {
+			offsite_close(f->o);
+			remote_close(rb);
+			error_errno(err, rc,
+				    "offsite %s: cannot start a thread",
+				    o->target->name);
+			return -1;
+		}
+		rb->fetcher_count++;
+	}
 	*b = blob_new(&remote_ops, rb, size, name);
 	return 0;
 }

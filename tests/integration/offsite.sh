@@ -7,9 +7,11 @@
 # verify (--deep) and prune on the target, a damaged remote object, the
 # target's metrics and check, faults through a proxy of the tests' own
 # (SlowDown, a connection dropped mid-part, a permanent failure, kill -9
-# during an upload), object lock, a disaster recovery with the repository
-# gone (volume and Redis restored from the target alone), SFTP against
-# openssh-server with a wrong host key refused, and configuration errors.
+# during an upload), read errors of restore --from, object lock, a
+# disaster recovery with the repository gone (the volume, Redis,
+# PostgreSQL and Kong jobs, encrypted, restored from the target alone),
+# SFTP against openssh-server with restore --from and a wrong host key
+# refused, and configuration errors.
 #
 # Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh).
 
@@ -386,6 +388,29 @@ expect "prune --remote under object lock" \
 json_check "copies under object lock are kept, with the lock's end" \
 	"[r['action'] for r in doc] == ['keep'] * 3 and [r['rules'] for r in doc][1:] == ['object lock until 2099-01-01T00:00:00Z'] * 2"
 
+# restore --from reads through connections of its own, ahead of the
+# reader; a failed read is reported when the reader reaches its bytes.
+expect "restore --from through the proxy" \
+	run_cairn -c "$CONF" restore vol:latest --from flaky --to "$SCRATCH/via-proxy"
+if cmp -s "$SRC/big" "$SCRATCH/via-proxy$SRC/big"; then
+	ok "what restore --from read through the proxy is the source"
+else
+	not_ok "what restore --from read through the proxy is the source"
+fi
+: >"$CONTROL.log"
+control '{"deny_range": [0, 1], "lock_until": "2099-01-01T00:00:00.000Z"}'
+expect_exit 65 "restore --from fails when the archive's first bytes are refused" \
+	run_cairn -c "$CONF" restore vol:latest --from flaky --to "$SCRATCH/denied"
+expect_stderr "403 AccessDenied" "the refusal is named"
+if grep -q "^GET /cairn/flaky/archives/" "$CONTROL.log" &&
+	[ "$(grep -c "^GET /cairn/flaky/archives/" "$CONTROL.log")" -le 4 ]; then
+	ok "the refused read is not retried"
+else
+	not_ok "the refused read is not retried"
+	sed 's/^/# /' "$CONTROL.log"
+fi
+control '{"lock_until": "2099-01-01T00:00:00.000Z"}'
+
 # ---- catalog rebuild --from: a new host ------------------------------------
 expect "awscli puts the good bytes back" \
 	aws_s3 put-object --bucket cairn --key "host1/$FILE2" \
@@ -429,6 +454,19 @@ else
 fi
 
 # ---- disaster recovery: the repository is lost; the target alone -----------
+# Every plugin, encrypted, copied by copy = auto; then the repository is
+# gone and a fresh one with the same configuration and identity is
+# rebuilt from the target, and every job restored from it.
+DR_JOBS="vol"
+mkdir -p "$SCRATCH/keys" && chmod 700 "$SCRATCH/keys"
+run_cairn key generate "$SCRATCH/keys/dr.key" >/dev/null
+DR_PUB=$(run_cairn key recipient "$SCRATCH/keys/dr.key")
+cat >>"$CONF" <<EOF
+
+[encryption]
+recipients = $DR_PUB
+identity-file = $SCRATCH/keys/dr.key
+EOF
 if command -v redis-server >/dev/null; then
 	REDIS_SRC=$(free_port)
 	REDIS_DST=$(free_port)
@@ -443,15 +481,101 @@ if command -v redis-server >/dev/null; then
 	host = 127.0.0.1
 	port = $REDIS_SRC
 	EOF
-	DR_JOBS="vol cache"
-else
-	DR_JOBS="vol"
+	DR_JOBS="$DR_JOBS cache"
 fi
+# One PostgreSQL server: the database is dropped after the backup and
+# comes back from the target.
+pg_bin=$(pg_bindir)
+if [ -x "$pg_bin/initdb" ]; then
+	PG_PW=pg-secret
+	PG_PORT=$(free_port)
+	start_postgres "$SCRATCH/pg" "$PG_PORT" "$PG_PW" ||
+		{ echo "Bail out! PostgreSQL did not start"; exit 1; }
+	printf '127.0.0.1:*:*:postgres:%s\n' "$PG_PW" >"$SCRATCH/test.pgpass"
+	printf '%s\n' "$PG_PW" >"$SCRATCH/secrets/pg"
+	chmod 600 "$SCRATCH/test.pgpass" "$SCRATCH/secrets/pg"
+	psql_at() { # psql_at DB SQL
+		PGPASSFILE=$SCRATCH/test.pgpass "$pg_bin/psql" -X -q -At \
+			-v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+			-d "$1" -c "$2"
+	}
+	pg_sums() {
+		psql_at shop "SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM orders t"
+	}
+	psql_at postgres "CREATE DATABASE shop" &&
+		psql_at shop "CREATE TABLE orders (id int PRIMARY KEY, amount numeric(12,2), note text);
+			INSERT INTO orders SELECT i, i * 1.25, 'order ' || i FROM generate_series(1, 2000) i" ||
+		{ echo "Bail out! cannot populate the database"; exit 1; }
+	pg_sums >"$SCRATCH/pg.before"
+	cat >>"$CONF" <<-EOF
+
+	[shop]
+	plugin = postgres
+	host = 127.0.0.1
+	port = $PG_PORT
+	user = postgres
+	password-file = $SCRATCH/secrets/pg
+	databases = shop
+	pg-bin-dir = $pg_bin
+	EOF
+	DR_JOBS="$DR_JOBS shop"
+fi
+kong_token=dr-admin-token
+KONG_EMULATOR=$here/../kong-emulator
+start_kong() { # start_kong NAME: sets KONG_URL
+	local tries=100
+	python3 "$KONG_EMULATOR/kong_emulator.py" --port 0 --token "$kong_token" \
+		>"$SCRATCH/$1.port" 2>"$SCRATCH/$1.log" &
+	server_pids+=("$!")
+	while ! grep -q '^[0-9][0-9]*$' "$SCRATCH/$1.port" 2>/dev/null &&
+		[ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$1.port")
+}
+ktool() { python3 "$KONG_EMULATOR/kong_tool.py" "$@" --token "$kong_token"; }
+start_kong kong-src
+KONG_SRC=$KONG_URL
+start_kong kong-dst
+KONG_DST=$KONG_URL
+ktool seed "$KONG_SRC" || { echo "Bail out! cannot seed the gateway"; exit 1; }
+printf '%s\n' "$kong_token" >"$SCRATCH/secrets/kong"
+chmod 600 "$SCRATCH/secrets/kong"
+cat >>"$CONF" <<EOF
+
+[gateway]
+plugin = kong
+admin-url = $KONG_SRC
+token-file = $SCRATCH/secrets/kong
+EOF
+DR_JOBS="$DR_JOBS gateway"
+
 echo "before the disaster" >>"$SRC/small"
-expect "back up every job, copied by copy = auto" run_cairn -c "$CONF" backup $DR_JOBS
+expect "back up every job encrypted, copied by copy = auto" \
+	run_cairn -c "$CONF" backup $DR_JOBS
+expect "list --json" run_cairn -c "$CONF" --json list
+json_check "every job's newest archive is encrypted and on the target" \
+	"sorted(set(a['job'] for a in doc if a['file'].endswith('.age') and [c for c in a.get('copies', []) if c['target'] == 's3' and c['status'] == 'ok'])) == sorted('$DR_JOBS'.split())"
+# The newest snapshot is lost and a stale one put after it: the archives
+# it lacks come from older snapshots, or from their own manifests.
+aws_s3 list-objects-v2 --bucket cairn --prefix host1/catalog/ \
+	--query 'Contents[].Key' --output text | tr '\t' '\n' | sort >"$SCRATCH/snapshots"
+aws_s3 get-object --bucket cairn --key "$(head -n 1 "$SCRATCH/snapshots")" \
+	"$SCRATCH/stale.catalog" >/dev/null &&
+	aws_s3 put-object --bucket cairn \
+		--key host1/catalog/99991231T235959Z-00000000.catalog \
+		--body "$SCRATCH/stale.catalog" >/dev/null &&
+	aws_s3 delete-object --bucket cairn \
+		--key "$(tail -n 1 "$SCRATCH/snapshots")" >/dev/null ||
+	not_ok "replace the newest snapshot by a stale one"
 mv "$REPO" "$SCRATCH/repo.lost"
 expect "catalog rebuild --from s3 into a fresh repository" \
-	run_cairn -c "$CONF" catalog rebuild --from s3
+	run_cairn -c "$CONF" -v catalog rebuild --from s3
+expect_stderr "taken from the older snapshot" \
+	"an archive the stale snapshot lacks is taken from an older one"
+expect_stderr "is in no catalogue snapshot: taken from its manifest" \
+	"an archive no snapshot knows is taken from its manifest"
 expect "restore --from s3 of the volume job" \
 	run_cairn -c "$CONF" restore vol:latest --from s3 --to "$SCRATCH/dr-vol"
 if cmp -s "$SRC/big" "$SCRATCH/dr-vol$SRC/big" &&
@@ -460,7 +584,7 @@ if cmp -s "$SRC/big" "$SCRATCH/dr-vol$SRC/big" &&
 else
 	not_ok "the volume is back from the target alone"
 fi
-if [ "$DR_JOBS" = "vol cache" ]; then
+case " $DR_JOBS " in *" cache "*)
 	start_redis "$SCRATCH/redis-dst" "$REDIS_DST"
 	expect "restore --from s3 of the Redis job" \
 		run_cairn -c "$CONF" restore cache:latest --from s3 \
@@ -470,7 +594,29 @@ if [ "$DR_JOBS" = "vol cache" ]; then
 		ok "Redis is back from the target alone (same DEBUG DIGEST)"
 	else
 		not_ok "Redis is back from the target alone (same DEBUG DIGEST)"
-	fi
+	fi ;;
+esac
+case " $DR_JOBS " in *" shop "*)
+	psql_at postgres "DROP DATABASE shop"
+	expect "restore --from s3 of the PostgreSQL job, the database dropped" \
+		run_cairn -c "$CONF" restore shop:latest --from s3 \
+		--to "postgresql://postgres:$PG_PW@127.0.0.1:$PG_PORT"
+	if pg_sums >"$SCRATCH/pg.after" 2>&1 &&
+		cmp -s "$SCRATCH/pg.before" "$SCRATCH/pg.after"; then
+		ok "PostgreSQL is back from the target alone (same rows, same md5)"
+	else
+		not_ok "PostgreSQL is back from the target alone (same rows, same md5)"
+	fi ;;
+esac
+expect "restore --from s3 of the Kong job into an empty gateway" \
+	run_cairn -c "$CONF" restore gateway:latest --from s3 --to "$KONG_DST"
+# Kong hashes basic-auth passwords: the Admin API cannot restore them.
+ktool dump "$KONG_SRC" --skip basicauth_credentials >"$SCRATCH/kong.a"
+ktool dump "$KONG_DST" --skip basicauth_credentials >"$SCRATCH/kong.b"
+if [ -s "$SCRATCH/kong.a" ] && cmp -s "$SCRATCH/kong.a" "$SCRATCH/kong.b"; then
+	ok "Kong is back from the target alone (same entities, basic-auth aside)"
+else
+	not_ok "Kong is back from the target alone (same entities, basic-auth aside)"
 fi
 if [ -z "$(ls "$REPO/archives" 2>/dev/null)" ]; then
 	ok "the recovery made no local copy of any archive"
@@ -544,6 +690,10 @@ wait_for "$SSH/sshd.pid" || { echo "Bail out! sshd did not start"; cat "$SSH/ssh
 echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH/host_key.pub")" >"$SSH/known_hosts"
 echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH/impostor.pub")" >"$SSH/wrong_hosts"
 write_conf "
+[encryption]
+recipients = $DR_PUB
+identity-file = $SCRATCH/keys/dr.key
+
 [offsite vault]
 type = sftp
 url = sftp://root@127.0.0.1:$SSH_PORT$SSH/data/host1
@@ -571,6 +721,13 @@ else
 fi
 expect "verify --remote --deep on SFTP" \
 	run_cairn -c "$CONF" verify --remote vault --deep
+expect "restore --from the SFTP target" \
+	run_cairn -c "$CONF" restore vol:latest --from vault --to "$SCRATCH/from-vault"
+if cmp -s "$SRC/big" "$SCRATCH/from-vault$SRC/big"; then
+	ok "the files restored from the SFTP target are the sources'"
+else
+	not_ok "the files restored from the SFTP target are the sources'"
+fi
 sed -i "s|^known-hosts = .*|known-hosts = $SSH/wrong_hosts|" "$CONF"
 expect_exit 1 "a changed host key is refused" \
 	run_cairn -c "$CONF" verify --remote vault

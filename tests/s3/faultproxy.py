@@ -15,6 +15,8 @@ changes the faults between commands:
     block_part N      part N waits (touching CONTROL_FILE.blocked) until
                       the control file no longer asks for it
     lock_until DATE   HEAD replies carry this object lock end date
+    deny_range [A, B] ranged GETs of archives starting at an offset from
+                      A to B - 1 answer 403 AccessDenied (not retried)
 
 Counts are decremented in the file. Every request line is appended to
 CONTROL_FILE.log with its object lock headers, if any.
@@ -31,6 +33,8 @@ PORT, UPSTREAM, CONTROL, READY = (int(sys.argv[1]), int(sys.argv[2]),
                                   sys.argv[3], sys.argv[4])
 lock = threading.Lock()
 
+DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+          b'AccessDenied</Code><Message>Access Denied</Message></Error>')
 SLOWDOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown'
             b'</Code><Message>Please reduce your request rate.</Message>'
             b'</Error>')
@@ -90,6 +94,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if take("slowdown"):
             self.body()
             return self.answer(503, SLOWDOWN,
+                               [("Content-Type", "application/xml")])
+        if (self.command == "GET" and "/archives/" in self.path and
+                "deny_range" in c and
+                self.headers.get("Range", "").startswith("bytes=") and
+                c["deny_range"][0] <=
+                int(self.headers["Range"][6:].split("-")[0]) <
+                c["deny_range"][1]):
+            return self.answer(403, DENIED,
                                [("Content-Type", "application/xml")])
         if is_part and c.get("fail_parts"):
             self.body()
