@@ -116,6 +116,25 @@ for source in "$top"/plugins/*/*.c; do
 	fi
 done
 
+# The plugin sections and etc/cairn.conf are merged into the pages by
+# man/merge.py: merging again into a copy changes nothing, so a page
+# edited without its fragment (which the next merge would undo) shows.
+mkdir -p "$SCRATCH/merge/man" "$SCRATCH/merge/etc"
+cp "$man_dir"/*.[0-9] "$man_dir"/plugin-*.roff "$SCRATCH/merge/man/"
+cp "$top/etc/cairn.conf" "$SCRATCH/merge/etc/"
+if ONEFILE=/nonexistent python3 "$man_dir/merge.py" "$SCRATCH/merge" >/dev/null; then
+	for page in cairn.8 cairn.conf.5; do
+		if cmp -s "$man_dir/$page" "$SCRATCH/merge/man/$page"; then
+			ok "$page holds its plugin fragments as man/merge.py merges them"
+		else
+			not_ok "$page differs from man/merge.py's merge of its fragments"
+			diff "$man_dir/$page" "$SCRATCH/merge/man/$page" | head -n 10 | sed 's/^/# /'
+		fi
+	done
+else
+	not_ok "man/merge.py runs"
+fi
+
 # The example of cairn.conf(5) is etc/cairn.conf, line for line.
 first=$(head -n 1 "$top/etc/cairn.conf")
 sed -n '/^EXAMPLE/,/^FILES/p' "$SCRATCH/cairn.conf.5.txt" | sed 's/^       //' |
