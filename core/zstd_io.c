@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY /* the buffer-less decoder */
+#include <xxhash.h>
 #include <zstd.h>
 
 #include "blob.h"
@@ -59,97 +60,6 @@ get_le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
-}
-
-/*
- * XXH64 with seed 0 (the checksum of a zstd frame is its low 32 bits),
- * over a whole buffer: each stored frame holds one write.
- */
-#define XXH_P1 0x9E3779B185EBCA87ULL
-#define XXH_P2 0xC2B2AE3D27D4EB4FULL
-#define XXH_P3 0x165667B19E3779F9ULL
-#define XXH_P4 0x85EBCA77C2B2AE63ULL
-#define XXH_P5 0x27D4EB2F165667C5ULL
-
-static uint64_t
-xxh_rotl(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-/* A little-endian 64-bit word, in one load where the host is one. */
-static uint64_t
-xxh_read64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-static uint64_t
-xxh_round(uint64_t acc, uint64_t input)
-{
-	acc += input * XXH_P2;
-	return xxh_rotl(acc, 31) * XXH_P1;
-}
-
-static uint64_t
-xxh_merge(uint64_t h, uint64_t v)
-{
-	h ^= xxh_round(0, v);
-	return h * XXH_P1 + XXH_P4;
-}
-
-static uint64_t
-xxh64(const unsigned char *p, size_t length)
-{
-	const unsigned char *end = p + length;
-	uint64_t h;
-
-	if (length >= 32) {
-		uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0,
-			 v4 = 0 - XXH_P1;
-
-		do {
-			v1 = xxh_round(v1, xxh_read64(p));
-			v2 = xxh_round(v2, xxh_read64(p + 8));
-			v3 = xxh_round(v3, xxh_read64(p + 16));
-			v4 = xxh_round(v4, xxh_read64(p + 24));
-			p += 32;
-		} while (end - p >= 32);
-		h = xxh_rotl(v1, 1) + xxh_rotl(v2, 7) + xxh_rotl(v3, 12) +
-		    xxh_rotl(v4, 18);
-		h = xxh_merge(h, v1);
-		h = xxh_merge(h, v2);
-		h = xxh_merge(h, v3);
-		h = xxh_merge(h, v4);
-	} else {
-		h = XXH_P5;
-	}
-	h += (uint64_t)length;
-	for (; end - p >= 8; p += 8) {
-		h ^= xxh_round(0, xxh_read64(p));
-		h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
-	}
-	if (end - p >= 4) {
-		h ^= (uint64_t)get_le32(p) * XXH_P1;
-		h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
-		p += 4;
-	}
-	for (; p < end; p++) {
-		h ^= *p * XXH_P5;
-		h = xxh_rotl(h, 11) * XXH_P1;
-	}
-	h ^= h >> 33;
-	h *= XXH_P2;
-	h ^= h >> 29;
-	h *= XXH_P3;
-	h ^= h >> 32;
-	return h;
 }
 
 static int
@@ -291,7 +201,8 @@ writer_store(struct zstd_writer *w, const unsigned char *data, size_t length,
 			return -1;
 		at += n;
 	}
-	put_le32(checksum, (uint32_t)xxh64(data, length));
+	/* The checksum of a zstd frame is the low 32 bits of its XXH64. */
+	put_le32(checksum, (uint32_t)XXH64(data, length, 0));
 	if (stored_put(w, &used, checksum, sizeof(checksum), err) != 0 ||
 	    writer_output(w, w->out, used, err) != 0)
 		return -1;

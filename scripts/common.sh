@@ -4,7 +4,7 @@
 
 # Build and test dependencies, by Debian package name.
 CAIRN_PACKAGES="autoconf automake libtool pkg-config make gcc clang libclang-rt-dev
-	libarchive-dev libzstd-dev zstd uuid-dev libinih-dev libssl-dev
+	libarchive-dev libzstd-dev libxxhash-dev zstd uuid-dev libinih-dev libssl-dev
 	libpq-dev libhiredis-dev libcurl4-openssl-dev libacl1-dev
 	libcmocka-dev postgresql postgresql-contrib redis-server python3
 	awscli nodejs openssh-server

@@ -85,14 +85,27 @@ volume_acl_write(int fd, const char *path, int which, const char *text)
 
 	if (acl == NULL)
 		return -1;
-	if (which == VOLUME_ACL_OF_ACCESS && fd >= 0)
+	if (which == VOLUME_ACL_OF_ACCESS && fd >= 0) {
 		rc = acl_set_fd(fd, acl);
-	else
-		rc = acl_set_file(path,
-				  which == VOLUME_ACL_OF_DEFAULT
+	} else {
+		acl_type_t type = which == VOLUME_ACL_OF_DEFAULT
 					  ? ACL_TYPE_DEFAULT
-					  : ACL_TYPE_ACCESS,
-				  acl);
+					  : ACL_TYPE_ACCESS;
+		char own[64];
+		int n;
+
+		/*
+		 * libacl sets a default ACL by path only: the descriptor's
+		 * own, which resolves nothing else, where /proc is there.
+		 */
+		rc = -1;
+		errno = ENOENT;
+		n = snprintf(own, sizeof(own), "/proc/self/fd/%d", fd);
+		if (fd >= 0 && n > 0 && (size_t)n < sizeof(own))
+			rc = acl_set_file(own, type, acl);
+		if (rc == -1 && errno == ENOENT)
+			rc = acl_set_file(path, type, acl);
+	}
 	saved = errno;
 	acl_free(acl);
 	errno = saved;

@@ -5,7 +5,9 @@
  * whatever the directories hold now. Their metadata is remembered as
  * their entries pass and applied once their content is written: the
  * content would change their times, and a read-only mode would stop it
- * from being written at all.
+ * from being written at all. extract.c leaves the metadata of the
+ * directories it makes to this file too, as archive_write_disk defers
+ * theirs.
  */
 #include "autoconfig.h"
 
@@ -97,8 +99,7 @@ volume_fixup_apply(struct volume_restore *r)
 
 	while (i-- > 0) {
 		struct volume_fixup *fx = &r->fixups[i];
-		int fd = open(fx->name,
-			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = volume_extract_open_dir(r, fx->name);
 
 		if (fd == -1) {
 			volume_failure(r, "cannot set the metadata of '%s': %s",

@@ -16,6 +16,8 @@ plugins_volume_volume_la_SOURCES = plugins/volume/volume.c \
 	plugins/volume/check.c \
 	plugins/volume/target.c \
 	plugins/volume/restore.c \
+	plugins/volume/extract.c \
+	plugins/volume/dircache.c \
 	plugins/volume/fixup.c \
 	plugins/volume/drill.c
 plugins_volume_volume_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \

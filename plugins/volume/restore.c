@@ -1,11 +1,13 @@
 /*
- * Restore: each entry of the archive becomes a libarchive archive_entry
- * handed to archive_write_disk with the secure extraction flags, after
- * target.c has vetted its name. It works from inside the target
- * directory (fchdir, undone before returning), so entry names stay
- * relative and libarchive's own checks apply to them as they stand.
- * Owners are restored by numeric id, which is what a container reading a
- * volume sees; a name counts only when no number came.
+ * Restore: each entry of the archive, once target.c has vetted its name,
+ * goes to disk through extract.c, relative to directory descriptors
+ * opened with openat2 beneath the target. Where the kernel has no
+ * openat2, it becomes a libarchive archive_entry handed to
+ * archive_write_disk with the secure extraction flags instead. Either
+ * way the restore works from inside the target directory (fchdir,
+ * undone before returning), so entry names stay relative. Owners are
+ * restored by numeric id, which is what a container reading a volume
+ * sees; a name counts only when no number came.
  *
  * An entry that cannot be written is a failure that is counted while the
  * restore goes on, and makes the restore fail at the end; a name that is
@@ -235,6 +237,10 @@ volume_restore_data(struct volume_restore *r, const struct cairn_entry *e,
 		volume_progress(r->host, e->name, r->done, r->total);
 		if (!*ok)
 			continue; /* drain the entry */
+		if (r->extract != NULL) {
+			(void)volume_extract_data(r, e, data, length, offset);
+			continue;
+		}
 		written = archive_write_data_block(r->disk, data, length,
 						   offset);
 		if (written == ARCHIVE_FATAL) {
@@ -322,12 +328,41 @@ volume_discard(struct volume_restore *r, const struct cairn_entry *e)
 	char reason[CAIRN_ERROR_MESSAGE_SIZE];
 	const char *fate = "removed from the target";
 
-	(void)archive_write_finish_entry(r->disk);
-	if (unlinkat(AT_FDCWD, e->name, 0) == -1 && errno != ENOENT)
-		fate = "left incomplete in the target";
+	if (r->extract != NULL) {
+		if (!volume_extract_discard(r))
+			fate = "left incomplete in the target";
+	} else {
+		(void)archive_write_finish_entry(r->disk);
+		if (unlinkat(AT_FDCWD, e->name, 0) == -1 && errno != ENOENT)
+			fate = "left incomplete in the target";
+	}
 	(void)snprintf(reason, sizeof(reason), "%s", r->err->message);
 	volume_error(r->err, "file '%s' was not written whole (%s): %s",
 		     e->name, fate, reason);
+}
+
+/* An entry through extract.c. Returns -1 only when the restore must stop. */
+static int
+volume_restore_extract(struct volume_restore *r, const struct cairn_entry *e)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	int ok = 1, status;
+
+	status = volume_extract_header(r, e);
+	if (status != 0)
+		return status == -1 ? -1 : 0;
+	if (e->type != CAIRN_ENTRY_FILE)
+		return 0;
+	if (volume_restore_data(r, e, digest, &ok) == -1) {
+		volume_discard(r, e);
+		return -1;
+	}
+	r->files++;
+	if (!volume_extract_finish(r, e))
+		ok = 0;
+	if (ok && r->md != NULL)
+		volume_drill_compare(r, e, digest);
+	return 0;
 }
 
 /* One entry of the source. Returns -1 only when the restore must stop. */
@@ -382,6 +417,8 @@ volume_restore_entry(struct volume_restore *r, const struct cairn_entry *e)
 				     "cannot make '%s' writable: %s", e->name,
 				     strerror(errno));
 	}
+	if (r->extract != NULL)
+		return volume_restore_extract(r, e);
 	volume_to_archive(r, e);
 	status = archive_write_header(r->disk, r->entry);
 	if (status == ARCHIVE_FATAL) {
@@ -446,6 +483,17 @@ volume_restore_run(struct volume_restore *r)
 				     strerror(errno));
 			goto out;
 		}
+		if (fchdir(target) == -1) {
+			volume_error(r->err, "cannot enter target '%s': %s",
+				     options->target ? options->target : "/",
+				     strerror(errno));
+			goto out;
+		}
+		status = volume_extract_start(r, target);
+		if (status == -1)
+			goto out;
+	}
+	if (!options->dry_run && r->extract == NULL) {
 		r->disk = archive_write_disk_new();
 		r->entry = archive_entry_new();
 		if (r->disk == NULL || r->entry == NULL) {
@@ -472,12 +520,6 @@ volume_restore_run(struct volume_restore *r)
 				     archive_error_string(r->disk));
 			goto out;
 		}
-		if (fchdir(target) == -1) {
-			volume_error(r->err, "cannot enter target '%s': %s",
-				     options->target ? options->target : "/",
-				     strerror(errno));
-			goto out;
-		}
 	}
 	while ((status = r->host->entry_next(r->source, &e, r->err)) == 1) {
 		if (volume_restore_entry(r, e) == -1)
@@ -486,7 +528,7 @@ volume_restore_run(struct volume_restore *r)
 	if (status == -1)
 		goto out;
 	if (r->disk != NULL) {
-		/* Directories get their modes and times now, after content. */
+		/* libarchive's directories get their metadata now. */
 		status = archive_write_close(r->disk);
 		if (status != ARCHIVE_OK) {
 			volume_failure(r, "cannot finish restoring: %s",
@@ -494,7 +536,11 @@ volume_restore_run(struct volume_restore *r)
 			if (status == ARCHIVE_FATAL)
 				goto out;
 		}
+	}
+	/* Directories get their modes and times now, after content. */
+	if (r->disk != NULL || r->extract != NULL) {
 		volume_fixup_apply(r);
+		volume_fixup_release(r);
 	}
 	if (r->failed > 0) {
 		volume_error(r->err,
@@ -513,7 +559,11 @@ out:
 	}
 	archive_entry_free(r->entry);
 	r->entry = NULL;
+	/* A restore that stopped: what was made still gets its metadata. */
+	if (r->extract != NULL)
+		volume_fixup_apply(r);
 	volume_fixup_release(r);
+	volume_extract_end(r);
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rc == 0) {
 			volume_error(r->err,

@@ -15,7 +15,9 @@
  *   xattr.c     reading a file's extended attributes and ACLs
  *   check.c     check: what a backup would read, and what it cannot
  *   target.c    where a restore may write, and which names it takes
- *   restore.c   restore: entries to disk through archive_write_disk
+ *   restore.c   restore: each entry to disk, and --only, drill hashing
+ *   extract.c   entries to disk relative to directory descriptors
+ *   dircache.c  the directories of a restore target kept open
  *   fixup.c     metadata of directories that existed before a restore
  *   drill.c     drill: restore into scratch, read back, compare
  *
@@ -143,6 +145,31 @@ struct volume_fixup {
 	char *acl[2]; /* access, default */
 };
 
+/* Directories a restore keeps open; more than a tree's usual depth. */
+#define VOLUME_DIR_CACHE 16
+
+struct volume_dir {
+	char *path; /* relative to the target, normalised; NULL: free */
+	size_t length;
+	int fd; /* O_PATH */
+	unsigned long used;
+};
+
+/* dircache.c: the target's directories open, by name. */
+struct volume_dirs {
+	int target; /* borrowed */
+	struct volume_dir dir[VOLUME_DIR_CACHE];
+	unsigned long clock;
+};
+
+/* A normalised name, and where its base name starts. */
+struct volume_name {
+	char *text;
+	size_t capacity;
+	size_t length;
+	size_t base; /* 0 when the parent is the target itself */
+};
+
 /* One restore or drill. */
 struct volume_restore {
 	const struct volume *vol;
@@ -154,6 +181,8 @@ struct volume_restore {
 	char **roots; /* restoring in place: the archived paths, no '/' */
 	size_t root_count;
 
+	/* Where entries go: extract.c's writer, or else archive_write_disk. */
+	struct volume_extract *extract;
 	struct archive *disk;
 	struct archive_entry *entry;
 	/*
@@ -438,12 +467,102 @@ int volume_restore(void *state, const struct cairn_host *host,
 		   const struct cairn_restore_options *options,
 		   struct cairn_error *err);
 
+/* extract.c */
+
+/*
+ * Sets r->extract up to write entries beneath `target` (an open
+ * directory, borrowed until volume_extract_end). Returns 1, 0 when the
+ * kernel lacks openat2 or CAIRN_TEST_NO_OPENAT2=1 asks for
+ * archive_write_disk, or -1 after filling r->err.
+ */
+int volume_extract_start(struct volume_restore *r, int target);
+
+/*
+ * Makes entry `e` (vetted by volume_target_vet) in the target; a regular
+ * file is left open for volume_extract_data. Returns 0, 1 when the
+ * entry could not be made (a failure, counted: skip it), or -1 after
+ * filling r->err (stop).
+ */
+int volume_extract_header(struct volume_restore *r,
+			  const struct cairn_entry *e);
+
+/*
+ * Writes a block of the open file at `offset`, zero blocks as holes. A
+ * write that fails is a failure of the entry, whose file is removed by
+ * volume_extract_finish; the rest of the data is ignored. Returns 0.
+ */
+int volume_extract_data(struct volume_restore *r, const struct cairn_entry *e,
+			const void *data, size_t length, int64_t offset);
+
+/*
+ * Ends the entry made by volume_extract_header: a regular file gets its
+ * size, owner, mode, attributes, ACL and times, and is closed. Returns
+ * 1 when the file is whole, 0 when not (failures counted).
+ */
+int volume_extract_finish(struct volume_restore *r,
+			  const struct cairn_entry *e);
+
+/*
+ * Closes and removes the file being written (its data stopped short).
+ * Returns 1 when it is gone, 0 when it could not be removed.
+ */
+int volume_extract_discard(struct volume_restore *r);
+
+/*
+ * Opens the directory `name` of the target for its metadata: through
+ * openat2 beneath the target with no symlink followed when r->extract
+ * is set, else relative to the working directory without following a
+ * final symlink. Returns the descriptor, or -1 with errno set.
+ */
+int volume_extract_open_dir(struct volume_restore *r, const char *name);
+
+/* Frees r->extract and closes its directories; NULL is fine. */
+void volume_extract_end(struct volume_restore *r);
+
+/* dircache.c */
+
+/*
+ * openat2(2) of `path` relative to `dirfd` with RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS (and O_CLOEXEC added to `flags`). Returns the
+ * descriptor, or -1 with errno set (ENOSYS: the kernel has no openat2).
+ */
+int volume_openat2(int dirfd, const char *path, int flags);
+
+/*
+ * Sets n to `name` without its empty and "." components (names are
+ * vetted: relative, no ".."). n's text is owned by n (free it), grown as
+ * needed. Returns 0, or -1 when out of memory.
+ */
+int volume_name_set(struct volume_name *n, const char *name);
+
+/* An empty cache of directories beneath `target` (borrowed). */
+void volume_dirs_init(struct volume_dirs *c, int target);
+
+/*
+ * The descriptor of the directory named by the first `length` bytes of
+ * `path` (normalised), the target itself when `length` is 0: from the
+ * cache, or opened into it, what is missing on disk created. Borrowed
+ * from the cache: valid until the next lookup but one. Returns -1 with
+ * errno set when it cannot be opened (ELOOP: a symlink is in the way,
+ * ENOTDIR: something else).
+ */
+int volume_dirs_get(struct volume_dirs *c, const char *path, size_t length);
+
+/* The parent directory of n, as volume_dirs_get. */
+int volume_dirs_parent(struct volume_dirs *c, const struct volume_name *n);
+
+/* Forgets the directories at `name` (`length` bytes) and below. */
+void volume_dirs_forget(struct volume_dirs *c, const char *name, size_t length);
+
+/* Closes the cached directories. */
+void volume_dirs_release(struct volume_dirs *c);
+
 /* fixup.c */
 
 /*
  * Remembers the metadata of directory entry `e`, which already exists on
- * disk, to apply after its content. Returns 0, or -1 after filling
- * r->err.
+ * disk (or was just made by extract.c), to apply after its content.
+ * Returns 0, or -1 after filling r->err.
  */
 int volume_fixup_add(struct volume_restore *r, const struct cairn_entry *e);
 

@@ -27,6 +27,12 @@ KIND is one of:
   mismatch          the index says "innocent", the tar header ../escape
   hardlink-absolute a hard link to OUTSIDE/victim
   symlink-loop      symlinks loop-a -> loop-b -> loop-a, then loop-a/x
+  symlink-file      a symlink evil -> OUTSIDE/victim, then a file evil
+  symlink-dir       a symlink evil -> OUTSIDE, then a directory evil and
+                    evil/planted
+  hardlink-symlink  a symlink evil -> OUTSIDE, then a hard link to
+                    evil/victim
+  dotdot-inner      a file named docs/../../escape
   fifo              a fifo
   devices           a character device (1,3) and a block device (7,0)
   huge-size         a file whose header says 8 GiB, in a tiny archive
@@ -181,6 +187,21 @@ def entries_for(kind, outside):
         return [("loop-a", "loop-a", "symlink", b"", "loop-b"),
                 ("loop-b", "loop-b", "symlink", b"", "loop-a"),
                 ("loop-a/x", "loop-a/x", "file", b"through a loop\n", "")]
+    if kind == "symlink-file":
+        victim = os.path.join(outside, "victim")
+        return [("evil", "evil", "symlink", b"", victim),
+                ("evil", "evil", "file", b"planted\n", "")]
+    if kind == "symlink-dir":
+        return [("evil", "evil", "symlink", b"", outside),
+                ("evil", "evil", "dir", b"", ""),
+                ("evil/planted", "evil/planted", "file", b"planted\n", "")]
+    if kind == "hardlink-symlink":
+        return [("evil", "evil", "symlink", b"", outside),
+                ("hl", "hl", "hardlink", b"", "evil/victim")]
+    if kind == "dotdot-inner":
+        return [("docs", "docs", "dir", b"", ""),
+                ("docs/../../escape", "docs/../../escape", "file",
+                 b"escaped\n", "")]
     if kind == "fifo":
         return [("pipe", "pipe", "fifo", b"", "")]
     if kind == "devices":

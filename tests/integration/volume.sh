@@ -4,7 +4,9 @@
 # hard links, a fifo, a device node when root, xattrs, ACLs, odd names,
 # deep nesting, nanosecond times, foreign owners) goes through
 # `cairn backup` and comes back through `cairn restore` and through stock
-# `tar --zstd -xpf`, and is compared file by file with treecmp.py.
+# `tar --zstd -xpf`, and is compared file by file with treecmp.py. The
+# restore goes through the openat2 extraction, and once through
+# archive_write_disk (CAIRN_TEST_NO_OPENAT2=1), kept for older kernels.
 #
 # Environment: CAIRN, CAIRN_PLUGIN_DIR (see lib.sh).
 
@@ -112,6 +114,13 @@ expect "restore --to an empty directory" \
 expect "the restored tree matches, metadata included" \
 	treecmp --atime --ignore '*.tmp' "$SRC" "$OUT$SRC"
 expect "the second path matches" treecmp "$SECOND" "$OUT$SECOND"
+# The writer kept for kernels without openat2: archive_write_disk.
+expect "restore through archive_write_disk (no openat2)" \
+	env CAIRN_TEST_NO_OPENAT2=1 "$CAIRN" -c "$CONF" restore vol:latest \
+	--to "$SCRATCH/out-libarchive"
+expect "the tree restored through archive_write_disk matches" \
+	treecmp --atime --ignore '*.tmp' "$SRC" "$SCRATCH/out-libarchive$SRC"
+rm -rf "$SCRATCH/out-libarchive"
 if [ -e "$OUT$SRC/scratch.tmp" ]; then
 	not_ok "excluded file was not archived"
 else
