@@ -930,7 +930,8 @@ cmd_catalog_rebuild_from(struct context *ctx)
 		}
 		i++;
 	}
-	wanted = xcalloc(objects.count + 1, sizeof(*wanted));
+	wanted = xcalloc(objects.count + 1,
+			 sizeof(const struct offsite_item *));
 	for (i = 0; i < objects.count; i++)
 		if (is_archive_object(objects.items[i].path) &&
 		    !held_has(&held, objects.items[i].path))

@@ -422,7 +422,7 @@ reader_damaged(struct zstd_reader *r, uint64_t from, size_t length,
 {
 	error_set(err, "archive '%s' is damaged within bytes %llu to %llu: %s",
 		  r->name, (unsigned long long)from,
-		  (unsigned long long)(from + length), what);
+		  (unsigned long long)from + length, what);
 	return -1;
 }
 
