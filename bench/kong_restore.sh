@@ -28,7 +28,6 @@ export CAIRN CAIRN_PLUGIN_DIR
 output=${1:-}
 want=${KONG_BENCH_ENTITIES:-7000}
 rounds=${KONG_BENCH_RUNS:-3}
-emulator=$top/tests/kong-emulator/kong_emulator.py
 kong_tool=$top/tests/kong-emulator/kong_tool.py
 # The seeded platform holds 114 entities; each bulk consumer brings 4
 # (itself, a key-auth credential, an ACL, a membership), the bulk group 1.
@@ -36,21 +35,6 @@ scale=$(((want - 115 + 3) / 4))
 
 setup_scratch kong-bench
 conf=$SCRATCH/cairn.conf
-
-# start_kong NAME [emulator arguments]: sets KONG_URL.
-start_kong() {
-	local name=$1 tries=200
-	shift
-	python3 "$emulator" --port 0 "$@" >"$SCRATCH/$name.port" \
-		2>"$SCRATCH/$name.log" &
-	server_pids+=("$!")
-	while ! grep -q '^[0-9][0-9]*$' "$SCRATCH/$name.port" 2>/dev/null &&
-		[ "$tries" -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$name.port")
-}
 
 # requests LOG FROM: the requests of LOG after line FROM, by method and
 # kind, as "reads writes kind=count..." on one line.

@@ -493,25 +493,12 @@ fi
 
 # Kong through the same layer: the emulator's gateway, encrypted,
 # restored into an empty gateway and recovered by stock tools.
-emulator=$here/../kong-emulator/kong_emulator.py
 kong_tool=$here/../kong-emulator/kong_tool.py
 kong_token=payment-admin-token
-start_kong() { # start_kong NAME: sets KONG_URL
-	local tries=100
-	python3 "$emulator" --port 0 --token "$kong_token" \
-		>"$SCRATCH/$1.port" 2>"$SCRATCH/$1.log" &
-	server_pids+=("$!")
-	while ! grep -q '^[0-9][0-9]*$' "$SCRATCH/$1.port" 2>/dev/null &&
-		[ "$tries" -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$1.port")
-}
 ktool() { python3 "$kong_tool" "$@" --token "$kong_token"; }
-start_kong kong-src
+start_kong kong-src --token "$kong_token"
 kong_src=$KONG_URL
-start_kong kong-dst
+start_kong kong-dst --token "$kong_token"
 kong_dst=$KONG_URL
 ktool seed "$kong_src" || not_ok "seed the gateway"
 printf '%s\n' "$kong_token" >"$KEYS/kong-token"

@@ -29,22 +29,6 @@ token=payment-admin-token
 
 cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" -c "$conf" "$@"; }
 
-# start_kong NAME [emulator arguments]: sets KONG_URL and KONG_PID.
-start_kong() {
-	local name=$1 tries=100
-	shift
-	python3 "$emulator" --port 0 "$@" >"$SCRATCH/$name.port" \
-		2>"$SCRATCH/$name.log" &
-	KONG_PID=$!
-	server_pids+=("$KONG_PID")
-	while ! grep -q '^[0-9]*$' "$SCRATCH/$name.port" 2>/dev/null &&
-		[ "$tries" -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$name.port")
-}
-
 tool() { python3 "$kong_tool" "$@" --token "$token"; }
 
 # same_gateway DESCRIPTION URL1 URL2 [--skip KIND]...

@@ -30,6 +30,24 @@ not_ok() {
 	echo "not ok $tap_count - $*"
 }
 
+# start_kong NAME [emulator arguments]: starts the Kong emulator of
+# tests/kong-emulator on a free loopback port (stopped with the other
+# servers); sets KONG_URL and KONG_PID.
+start_kong() {
+	local name=$1 tries=100
+	shift
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../kong-emulator/kong_emulator.py" \
+		--port 0 "$@" >"$SCRATCH/$name.port" 2>"$SCRATCH/$name.log" &
+	KONG_PID=$!
+	server_pids+=("$KONG_PID")
+	while ! grep -q '^[0-9][0-9]*$' "$SCRATCH/$name.port" 2>/dev/null &&
+		[ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$name.port")
+}
+
 # CAIRN_WRAPPER (e.g. valgrind) runs in front of cairn when set.
 run_cairn() { ${CAIRN_WRAPPER:-} "$CAIRN" "$@"; }
 

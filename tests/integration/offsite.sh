@@ -522,22 +522,10 @@ if [ -x "$pg_bin/initdb" ]; then
 fi
 kong_token=dr-admin-token
 KONG_EMULATOR=$here/../kong-emulator
-start_kong() { # start_kong NAME: sets KONG_URL
-	local tries=100
-	python3 "$KONG_EMULATOR/kong_emulator.py" --port 0 --token "$kong_token" \
-		>"$SCRATCH/$1.port" 2>"$SCRATCH/$1.log" &
-	server_pids+=("$!")
-	while ! grep -q '^[0-9][0-9]*$' "$SCRATCH/$1.port" 2>/dev/null &&
-		[ "$tries" -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	KONG_URL=http://127.0.0.1:$(head -n 1 "$SCRATCH/$1.port")
-}
 ktool() { python3 "$KONG_EMULATOR/kong_tool.py" "$@" --token "$kong_token"; }
-start_kong kong-src
+start_kong kong-src --token "$kong_token"
 KONG_SRC=$KONG_URL
-start_kong kong-dst
+start_kong kong-dst --token "$kong_token"
 KONG_DST=$KONG_URL
 ktool seed "$KONG_SRC" || { echo "Bail out! cannot seed the gateway"; exit 1; }
 printf '%s\n' "$kong_token" >"$SCRATCH/secrets/kong"
