@@ -160,21 +160,14 @@ volume_extract_open_dir(struct volume_restore *r, const char *name)
 static uid_t
 volume_uid(const struct cairn_entry *e)
 {
-	int64_t id = e->uid;
-
-	if (id < 0 && e->uname != NULL)
-		id = volume_owner_id(VOLUME_OWNER_USER, e->uname);
-	return (uid_t)id;
+	return (uid_t)volume_owner_resolve(VOLUME_OWNER_USER, e->uname, e->uid);
 }
 
 static gid_t
 volume_gid(const struct cairn_entry *e)
 {
-	int64_t id = e->gid;
-
-	if (id < 0 && e->gname != NULL)
-		id = volume_owner_id(VOLUME_OWNER_GROUP, e->gname);
-	return (gid_t)id;
+	return (gid_t)volume_owner_resolve(VOLUME_OWNER_GROUP, e->gname,
+					   e->gid);
 }
 
 /* The times to set; 0 when the entry has none (left as they are). */

@@ -71,3 +71,11 @@ volume_owner_id(enum volume_owner_kind kind, const char *name)
 	}
 	return -1;
 }
+
+int64_t
+volume_owner_resolve(enum volume_owner_kind kind, const char *name, int64_t id)
+{
+	if (id >= 0 || name == NULL)
+		return id < 0 ? -1 : id;
+	return volume_owner_id(kind, name);
+}

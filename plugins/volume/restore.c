@@ -56,18 +56,12 @@ volume_type_name(enum cairn_entry_type type)
 	return "entry";
 }
 
-/*
- * libarchive's owner lookups. Owners go by number: a name is looked up
- * only when no number came.
- */
+/* libarchive's owner lookups, by volume_owner_resolve's rule. */
 static la_int64_t
 volume_lookup(enum volume_owner_kind kind, const char *name, la_int64_t id)
 {
-	int64_t found;
+	int64_t found = volume_owner_resolve(kind, name, id);
 
-	if (id >= 0 || name == NULL)
-		return id;
-	found = volume_owner_id(kind, name);
 	return found >= 0 ? found : id;
 }
 

@@ -296,6 +296,12 @@ const char *volume_owner_name(struct volume_map *cache,
 
 /* The uid or gid of a name, or -1 when the system does not know it. */
 int64_t volume_owner_id(enum volume_owner_kind kind, const char *name);
+/*
+ * The owner a restored entry gets: owners go by number, and a name is
+ * looked up only when no number came (id < 0); -1 when neither gives one.
+ */
+int64_t volume_owner_resolve(enum volume_owner_kind kind, const char *name,
+			     int64_t id);
 
 /* acl.c */
 
