@@ -67,24 +67,61 @@ chain_push_front(struct chain *c, char *path, struct arc *a)
 	c->count++;
 }
 
+/*
+ * Opens the archive `id` of a chain, the parent of `child` (NULL for the
+ * newest, at `path`): through `from`, or beside the newest in
+ * `directory`. 0, or -1 with err naming the archive.
+ */
+static int
+link_open(const struct chain_opener *from, const char *directory,
+	  const char *path, const char *id, const char *child, struct arc **a,
+	  char **at, struct cairn_error *err)
+{
+	int rc;
+
+	*a = NULL;
+	if (from != NULL) {
+		rc = from->open(from->context, id, a, at, err);
+	} else {
+		*at = child == NULL ? xstrdup(path)
+				    : find_sibling(directory, id);
+		rc = *at == NULL ? 1 : arc_open(a, *at, id, err);
+	}
+	if (rc == 0)
+		return 0;
+	*a = NULL;
+	if (rc > 0 && child == NULL)
+		error_set(err, "archive '%s' is missing from %s", id,
+			  from != NULL ? from->where : directory);
+	else if (rc > 0 && from != NULL)
+		error_set(err,
+			  "archive '%s', parent of '%s', is missing from %s: "
+			  "the chain is broken",
+			  id, child, from->where);
+	else if (rc > 0)
+		error_set(err,
+			  "archive '%s', parent of '%s', is missing: the "
+			  "chain is broken",
+			  id, child);
+	else if (child != NULL)
+		error_prefix(err, "parent of '%s'", child);
+	return -1;
+}
+
 int
 chain_load(struct chain *c, const char *path, const char *id,
-	   struct cairn_error *err)
+	   const struct chain_opener *from, struct cairn_error *err)
 {
-	char directory[4096], child[ARC_ID_SIZE];
+	char directory[4096] = "", child[ARC_ID_SIZE];
 	struct arc *a = NULL;
-	char *at = xstrdup(path);
+	char *at = NULL;
 
 	memset(c, 0, sizeof(*c));
-	if (fsutil_dirname(path, directory, sizeof(directory), err) != 0) {
-		free(at);
+	if (from == NULL &&
+	    fsutil_dirname(path, directory, sizeof(directory), err) != 0)
 		return -1;
-	}
-	snprintf(child, sizeof(child), "%s", id);
-	if (arc_open(&a, at, id, err) != 0) {
-		a = NULL;
+	if (link_open(from, directory, path, id, NULL, &a, &at, err) != 0)
 		goto fail;
-	}
 	for (;;) {
 		const struct manifest *m = &a->manifest;
 		char parent[ARC_ID_SIZE];
@@ -111,19 +148,9 @@ chain_load(struct chain *c, const char *path, const char *id,
 			goto fail;
 		}
 		snprintf(child, sizeof(child), "%s", c->links[0].manifest->id);
-		at = find_sibling(directory, parent);
-		if (at == NULL) {
-			error_set(err,
-				  "archive '%s', parent of '%s', is "
-				  "missing: the chain is broken",
-				  parent, child);
+		if (link_open(from, directory, path, parent, child, &a, &at,
+			      err) != 0)
 			goto fail;
-		}
-		if (arc_open(&a, at, parent, err) != 0) {
-			a = NULL;
-			error_prefix(err, "parent of '%s'", child);
-			goto fail;
-		}
 	}
 fail:
 	free(at);
@@ -792,12 +819,12 @@ struct chain_restore {
 
 int
 chain_restore_open(struct chain_restore **out, const char *path, const char *id,
-		   struct cairn_error *err)
+		   const struct chain_opener *from, struct cairn_error *err)
 {
 	struct chain_restore *cr = xcalloc(1, sizeof(*cr));
 	size_t i;
 
-	if (chain_load(&cr->chain, path, id, err) != 0) {
+	if (chain_load(&cr->chain, path, id, from, err) != 0) {
 		free(cr);
 		return -1;
 	}
@@ -863,12 +890,12 @@ chain_restore_close(struct chain_restore *cr)
 
 int
 chain_source_open(struct arc_source *s, const struct arc *a, const char *path,
-		  struct cairn_error *err)
+		  const struct chain_opener *from, struct cairn_error *err)
 {
 	arc_source_init(s, a);
 	if (!a->manifest.incremental)
 		return 0;
-	if (chain_restore_open(&s->chain, path, a->name, err) != 0) {
+	if (chain_restore_open(&s->chain, path, a->name, from, err) != 0) {
 		s->chain = NULL;
 		arc_source_close(s);
 		return -1;

@@ -59,12 +59,27 @@ struct chain {
 };
 
 /*
+ * Where the archives of a chain come from when they are not the files
+ * beside the newest one in its job's directory: restore --from and
+ * cat --from open them on the offsite target (offsite_read.h).
+ */
+struct chain_opener {
+	/* Opens the archive `id`, with an owned name of it in *path: 0,
+	 * 1 when there is no such archive, or -1 (err says why). */
+	int (*open)(void *context, const char *id, struct arc **a, char **path,
+		    struct cairn_error *err);
+	void *context;
+	const char *where; /* for messages: "offsite NAME" */
+};
+
+/*
  * Loads the chain ending at the archive `id` at `path`: its manifest and
- * each parent's, found beside it in the job's directory. A missing or
+ * each parent's, found beside it in the job's directory, or, with
+ * `from`, opened through it (`path` is then unused). A missing or
  * unreadable parent, or one of another job, is an error naming it.
  */
 int chain_load(struct chain *c, const char *path, const char *id,
-	       struct cairn_error *err);
+	       const struct chain_opener *from, struct cairn_error *err);
 void chain_release(struct chain *c);
 
 struct chain_stream;
@@ -149,13 +164,16 @@ struct arc_source;
 struct chain_restore;
 /*
  * Starts a source on the archive `a` at `path` (arc_source_init), read
- * through its chain when it is an incremental one. 0, or -1 (a broken
- * chain) with the source closed.
+ * through its chain when it is an incremental one, the chain's archives
+ * opened as chain_load does with `from`. 0, or -1 (a broken chain) with
+ * the source closed.
  */
 int chain_source_open(struct arc_source *s, const struct arc *a,
-		      const char *path, struct cairn_error *err);
+		      const char *path, const struct chain_opener *from,
+		      struct cairn_error *err);
 int chain_restore_open(struct chain_restore **cr, const char *path,
-		       const char *id, struct cairn_error *err);
+		       const char *id, const struct chain_opener *from,
+		       struct cairn_error *err);
 int chain_restore_next(struct chain_restore *cr,
 		       const struct cairn_entry **entry,
 		       struct cairn_error *err);

@@ -258,7 +258,7 @@ plan_base(const struct repository *repo, const struct catalog *catalog,
 		return;
 	}
 	repository_path(repo, r->file, &path);
-	if (chain_load(&chain, buf_str(&path), r->id, &err) != 0) {
+	if (chain_load(&chain, buf_str(&path), r->id, NULL, &err) != 0) {
 		job_warning(m, "%s: %s: this backup is a full one", job->name,
 			    err.message);
 		buf_release(&path);

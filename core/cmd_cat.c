@@ -34,7 +34,8 @@ cat_entry(struct context *ctx, const char *path, const struct catalog_record *r)
 		log_error("%s", err.message);
 		return EXIT_DAMAGED;
 	}
-	if (chain_source_open(&source, archive, path, &err) != 0) {
+	if (chain_source_open(&source, archive, path, ctx->chain_opener,
+			      &err) != 0) {
 		log_error("%s", err.message);
 		arc_close(archive);
 		return EXIT_DAMAGED;

@@ -83,7 +83,7 @@ check_chunk_frames(const char *path, const char *id, struct report *report)
 	char line[64];
 	size_t i;
 
-	if (chain_load(&chain, path, id, &err) != 0) {
+	if (chain_load(&chain, path, id, NULL, &err) != 0) {
 		report_add_problem(report, err.message);
 		return;
 	}
@@ -144,7 +144,7 @@ drill_archive(struct context *ctx, const struct job_config *job,
 		report_add_problem(report, err.message);
 		goto out;
 	}
-	if (chain_source_open(&source, archive, path, &err) != 0) {
+	if (chain_source_open(&source, archive, path, NULL, &err) != 0) {
 		report_add_problem(report, err.message);
 		arc_close(archive);
 		archive = NULL;

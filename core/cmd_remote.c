@@ -254,7 +254,7 @@ deep_verify(struct offsite *o, const struct catalog_record *r,
 	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0 &&
 	    !encryption_has_identity())
 		return 0;
-	rc = offsite_arc_open(o, &archive, r->file, r, err) != 0 ||
+	rc = offsite_arc_open(o, &archive, r->file, r, NULL, err) != 0 ||
 			     arc_verify(archive, &totals, err) != 0
 		     ? 1
 		     : 0;
@@ -794,7 +794,7 @@ adopt_from_object(struct offsite *o, const struct offsite_item *item,
 	    json_object_set_int64(facts, "size", (int64_t)item->size) != 0 ||
 	    json_object_set(probe.extra, "copy", facts) != 0)
 		abort();
-	if (offsite_arc_open(o, &archive, item->path, &probe, err) != 0) {
+	if (offsite_arc_open(o, &archive, item->path, &probe, NULL, err) != 0) {
 		json_free(probe.extra);
 		return -1;
 	}

@@ -58,7 +58,8 @@ restore(struct context *ctx, const char *path, const struct catalog_record *r)
 		context_release_plugin(&lp);
 		return EXIT_DAMAGED;
 	}
-	if (chain_source_open(&source, archive, path, &err) != 0) {
+	if (chain_source_open(&source, archive, path, ctx->chain_opener,
+			      &err) != 0) {
 		log_error("%s", err.message);
 		arc_close(archive);
 		context_release_plugin(&lp);

@@ -92,7 +92,7 @@ verify_chain(const struct repository *repo, struct verify_outcome *out,
 	if (!r->incremental || strcmp(out->status, "ok") != 0)
 		return;
 	repository_path(repo, r->file, &path);
-	if (chain_load(&chain, buf_str(&path), r->id, &err) != 0) {
+	if (chain_load(&chain, buf_str(&path), r->id, NULL, &err) != 0) {
 		out->status = "damaged";
 		snprintf(out->error, sizeof(out->error),
 			 "archive '%s': its chain is broken: %.900s", r->id,

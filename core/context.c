@@ -282,7 +282,7 @@ context_arc_open(struct context *ctx, struct arc **a, const char *path,
 		 const struct catalog_record *r, struct cairn_error *err)
 {
 	if (ctx->remote != NULL)
-		return offsite_arc_open(ctx->remote, a, path, r, err);
+		return offsite_arc_open(ctx->remote, a, path, r, NULL, err);
 	return arc_open(a, path, r->id, err);
 }
 

@@ -22,6 +22,7 @@ struct json_value;
 
 struct offsite;
 struct arc;
+struct chain_opener;
 
 struct context {
 	struct options *options;
@@ -30,6 +31,9 @@ struct context {
 	const char *plugin_dir;	     /* not owned */
 	/* --from NAME: the target archives are read from (not owned). */
 	struct offsite *remote;
+	/* With --from, how the archives of an incremental chain are opened
+	 * on the target (not owned); NULL: beside the newest, locally. */
+	const struct chain_opener *chain_opener;
 };
 
 /* Loads the configuration. */

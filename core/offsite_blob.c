@@ -1,15 +1,15 @@
 /*
  * The remote blob of offsite_blob.h.
  *
- * The object is cut into windows of OFFSITE_BLOB_WINDOW bytes (window k
- * holds the bytes from k * OFFSITE_BLOB_WINDOW). A fixed set of slots
+ * The object is cut into windows of the shape's window bytes (window k
+ * holds the bytes from k * window). A fixed set of slots
  * holds windows; a slot goes FREE -> WANTED (asked for) -> FETCHING (a
  * fetcher is reading it, outside the lock) -> READY or FAILED. Readers
  * only copy out of READY slots and wait for the others; fetcher threads,
  * each with a connection of its own (a client is not safe to share
  * between threads), do every read of the object. A read in window 0, or
  * in the window after one read lately (a reader going through the
- * object), asks for the next OFFSITE_BLOB_AHEAD windows, so the target's
+ * object), asks for the next `ahead` windows of the shape, so the target's
  * latency and transfer overlap the reader's work; reads here and there
  * (the trailer, an index, one entry) fetch only their own windows.
  *
@@ -42,7 +42,7 @@ enum slot_state {
 struct slot {
 	enum slot_state state;
 	uint64_t window;
-	unsigned char *data; /* OFFSITE_BLOB_WINDOW bytes, allocated once */
+	unsigned char *data; /* a window of bytes, allocated at first use */
 	size_t length;
 	int demanded;	/* a reader waits for it */
 	int consumed;	/* a reader has read from it */
@@ -62,28 +62,28 @@ struct fetcher {
 struct remote_blob {
 	char *path;
 	uint64_t size;
+	struct offsite_blob_shape shape;
 	uint64_t windows;   /* how many windows the object spans */
 	const char *target; /* the target's name, for messages */
 	pthread_mutex_t lock;
-	pthread_cond_t wanted; /* a slot became WANTED, or stopping */
-	pthread_cond_t done;   /* a slot became READY or FAILED */
-	struct slot slots[OFFSITE_BLOB_SLOTS];
+	pthread_cond_t wanted;	 /* a slot became WANTED, or stopping */
+	pthread_cond_t done;	 /* a slot became READY or FAILED */
+	struct slot *slots;	 /* shape.slots of them */
 	uint64_t recent[RECENT]; /* the last windows read, newest first */
 	size_t recent_count;
 	uint64_t clock;
 	int stopping;
-	struct fetcher fetchers[OFFSITE_BLOB_FETCHERS];
-	size_t fetcher_count;
+	struct fetcher *fetchers; /* shape.fetchers of them */
+	size_t fetcher_count;	  /* started */
 };
 
 static size_t
 window_length(const struct remote_blob *rb, uint64_t window)
 {
-	uint64_t start = window * OFFSITE_BLOB_WINDOW;
+	uint64_t start = window * rb->shape.window;
 
-	return rb->size - start < OFFSITE_BLOB_WINDOW
-		       ? (size_t)(rb->size - start)
-		       : OFFSITE_BLOB_WINDOW;
+	return rb->size - start < rb->shape.window ? (size_t)(rb->size - start)
+						   : rb->shape.window;
 }
 
 static struct slot *
@@ -91,7 +91,7 @@ slot_find(struct remote_blob *rb, uint64_t window)
 {
 	size_t i;
 
-	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+	for (i = 0; i < rb->shape.slots; i++) {
 		struct slot *s = &rb->slots[i];
 
 		if (s->state != SLOT_FREE && s->window == window)
@@ -108,7 +108,7 @@ slot_next_wanted(struct remote_blob *rb)
 	struct slot *best = NULL;
 	size_t i;
 
-	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+	for (i = 0; i < rb->shape.slots; i++) {
 		struct slot *s = &rb->slots[i];
 
 		if (s->state != SLOT_WANTED)
@@ -142,7 +142,7 @@ slot_take(struct remote_blob *rb, int demand)
 	struct slot *best = NULL, *recent[2] = {NULL, NULL};
 	size_t i;
 
-	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+	for (i = 0; i < rb->shape.slots; i++) {
 		struct slot *s = &rb->slots[i];
 
 		if (s->state == SLOT_FREE)
@@ -156,7 +156,7 @@ slot_take(struct remote_blob *rb, int demand)
 			recent[1] = s;
 		}
 	}
-	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++) {
+	for (i = 0; i < rb->shape.slots; i++) {
 		struct slot *s = &rb->slots[i];
 
 		if (s->state == SLOT_FETCHING ||
@@ -177,7 +177,7 @@ static void
 slot_ask(struct remote_blob *rb, struct slot *s, uint64_t window, int demand)
 {
 	if (s->data == NULL)
-		s->data = xmalloc(OFFSITE_BLOB_WINDOW);
+		s->data = xmalloc(rb->shape.window);
 	s->state = SLOT_WANTED;
 	s->window = window;
 	s->length = 0;
@@ -217,8 +217,8 @@ read_ahead(struct remote_blob *rb, uint64_t window)
 {
 	uint64_t k;
 
-	for (k = window + 1;
-	     k <= window + OFFSITE_BLOB_AHEAD && k < rb->windows; k++) {
+	for (k = window + 1; k <= window + rb->shape.ahead && k < rb->windows;
+	     k++) {
 		struct slot *s;
 
 		if (slot_find(rb, k) != NULL)
@@ -250,7 +250,7 @@ fetcher_run(void *context)
 			break;
 		s->state = SLOT_FETCHING;
 		window = s->window;
-		offset = window * OFFSITE_BLOB_WINDOW;
+		offset = window * rb->shape.window;
 		want = window_length(rb, window);
 		pthread_mutex_unlock(&rb->lock);
 
@@ -293,8 +293,8 @@ remote_read_at(void *self, uint64_t offset, void *buffer, size_t length,
 	pthread_mutex_lock(&rb->lock);
 	while (*got < length) {
 		uint64_t at = offset + *got;
-		uint64_t window = at / OFFSITE_BLOB_WINDOW;
-		uint64_t start = window * OFFSITE_BLOB_WINDOW;
+		uint64_t window = at / rb->shape.window;
+		uint64_t start = window * rb->shape.window;
 		struct slot *s = slot_find(rb, window);
 		size_t n;
 
@@ -350,8 +350,10 @@ remote_close(void *self)
 		pthread_join(rb->fetchers[i].thread, NULL);
 		offsite_close(rb->fetchers[i].o);
 	}
-	for (i = 0; i < OFFSITE_BLOB_SLOTS; i++)
+	for (i = 0; i < rb->shape.slots; i++)
 		free(rb->slots[i].data);
+	free(rb->slots);
+	free(rb->fetchers);
 	pthread_cond_destroy(&rb->wanted);
 	pthread_cond_destroy(&rb->done);
 	pthread_mutex_destroy(&rb->lock);
@@ -364,9 +366,35 @@ static const struct blob_ops remote_ops = {
 	.close = remote_close,
 };
 
+const struct offsite_blob_shape offsite_blob_alone = {
+	.window = 8 * 1024 * 1024,
+	.slots = 5,
+	.ahead = 3,
+	.fetchers = 2,
+};
+
+void
+offsite_blob_chain_shape(struct offsite_blob_shape *shape, size_t links)
+{
+	const size_t mib = 1024 * 1024;
+	size_t window = links > 0 ? OFFSITE_BLOB_CHAIN_BUDGET / 3 / links : 0;
+
+	window -= window % mib;
+	if (window < mib)
+		window = mib;
+	if (window > offsite_blob_alone.window)
+		window = offsite_blob_alone.window;
+	shape->window = window;
+	shape->slots = 3;
+	shape->ahead = 1;
+	shape->fetchers = 1;
+}
+
 int
 offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
-		  uint64_t size, const char *name, struct cairn_error *err)
+		  uint64_t size, const char *name,
+		  const struct offsite_blob_shape *shape,
+		  struct cairn_error *err)
 {
 	struct remote_blob *rb = xcalloc(1, sizeof(*rb));
 	size_t i;
@@ -374,12 +402,15 @@ offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
 	*b = NULL;
 	rb->path = xstrdup(path);
 	rb->size = size;
-	rb->windows = (size + OFFSITE_BLOB_WINDOW - 1) / OFFSITE_BLOB_WINDOW;
+	rb->shape = shape != NULL ? *shape : offsite_blob_alone;
+	rb->slots = xcalloc(rb->shape.slots, sizeof(*rb->slots));
+	rb->fetchers = xcalloc(rb->shape.fetchers, sizeof(*rb->fetchers));
+	rb->windows = (size + rb->shape.window - 1) / rb->shape.window;
 	rb->target = o->target->name;
 	pthread_mutex_init(&rb->lock, NULL);
 	pthread_cond_init(&rb->wanted, NULL);
 	pthread_cond_init(&rb->done, NULL);
-	for (i = 0; i < OFFSITE_BLOB_FETCHERS; i++) {
+	for (i = 0; i < rb->shape.fetchers; i++) {
 		struct fetcher *f = &rb->fetchers[i];
 		int rc;
 

@@ -1,13 +1,12 @@
 /*
  * An archive read from an offsite target (blob.h): ranged reads of the
  * object, so restore --from, cat --from and verify --remote --deep stream
- * the archive with no local copy. The object is read in windows of
- * OFFSITE_BLOB_WINDOW bytes by OFFSITE_BLOB_FETCHERS threads, each with a
- * connection of its own to the target, ahead of a reader going through
- * the object: the next OFFSITE_BLOB_AHEAD windows are asked for. At most
- * OFFSITE_BLOB_SLOTS windows are held (a data reader and an index reader
- * work on one archive at once), which bounds the memory. An error met
- * reading ahead is reported by the read that reaches its window.
+ * the archive with no local copy. The object is read in windows by
+ * fetcher threads, each with a connection of its own to the target, ahead
+ * of a reader going through the object. How big the windows are, how
+ * many are held (which bounds the memory) and how far ahead they are
+ * asked for is the blob's shape. An error met reading ahead is reported
+ * by the read that reaches its window.
  *
  * Ownership: the blob borrows `o` (for its target and name) and opens
  * connections of its own, closed with it; `o` must outlive it.
@@ -15,6 +14,7 @@
 #ifndef CAIRN_OFFSITE_BLOB_H
 #define CAIRN_OFFSITE_BLOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cairn/plugin.h>
@@ -22,19 +22,37 @@
 #include "blob.h"
 #include "offsite.h"
 
-/*
- * 8 MiB windows: the tests' S3 server spends on a request about the CPU
- * time of 2 MiB of transfer. Five of them: the window a data reader is
- * in and three ahead, and one for the index and trailer at the end; with
- * the rest of a restore, about 58 MiB of peak RSS.
- */
-#define OFFSITE_BLOB_WINDOW (8 * 1024 * 1024)
-#define OFFSITE_BLOB_SLOTS 5
-#define OFFSITE_BLOB_AHEAD 3
-#define OFFSITE_BLOB_FETCHERS 2
+struct offsite_blob_shape {
+	size_t window;	 /* bytes */
+	size_t slots;	 /* windows held at most, allocated as used */
+	size_t ahead;	 /* windows asked for past a reader going through */
+	size_t fetchers; /* threads, and connections */
+};
 
-/* The object `path` of `size` bytes on o, named `name` in messages. */
+/*
+ * An archive read alone: 8 MiB windows (the tests' S3 server spends on a
+ * request about the CPU time of 2 MiB of transfer); five of them, the
+ * window a data reader is in and three ahead, and one for the index and
+ * trailer at the end; with the rest of a restore, about 58 MiB of peak
+ * RSS. Two fetchers.
+ */
+extern const struct offsite_blob_shape offsite_blob_alone;
+
+/*
+ * Each of the `links` archives of an incremental chain, read side by side
+ * by a restore: three windows (the data reader's, one ahead, the index
+ * reader's) and one fetcher each, the windows cut so that the chain holds
+ * about OFFSITE_BLOB_CHAIN_BUDGET bytes, but never under 1 MiB (a longer
+ * chain holds more) nor over the window of an archive read alone.
+ */
+#define OFFSITE_BLOB_CHAIN_BUDGET (48 * 1024 * 1024)
+void offsite_blob_chain_shape(struct offsite_blob_shape *shape, size_t links);
+
+/* The object `path` of `size` bytes on o, named `name` in messages, read
+ * in `shape` (NULL: offsite_blob_alone). */
 int offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
-		      uint64_t size, const char *name, struct cairn_error *err);
+		      uint64_t size, const char *name,
+		      const struct offsite_blob_shape *shape,
+		      struct cairn_error *err);
 
 #endif

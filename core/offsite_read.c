@@ -17,7 +17,9 @@
 
 int
 offsite_arc_open(struct offsite *o, struct arc **a, const char *path,
-		 const struct catalog_record *r, struct cairn_error *err)
+		 const struct catalog_record *r,
+		 const struct offsite_blob_shape *shape,
+		 struct cairn_error *err)
 {
 	const struct json_value *copy = json_object_get(r->extra, "copy");
 	struct blob *b = NULL;
@@ -31,13 +33,68 @@ offsite_arc_open(struct offsite *o, struct arc **a, const char *path,
 			  r->id, o->target->name);
 		return -1;
 	}
-	if (offsite_blob_open(&b, o, path, (uint64_t)size, r->id, err) != 0)
+	if (offsite_blob_open(&b, o, path, (uint64_t)size, r->id, shape, err) !=
+	    0)
 		return -1;
 	/* An encrypted archive is read through its decrypting blob, over
 	 * the remote one, as a local file would be. */
 	if (encryption_open_blob(&b, err) != 0)
 		return -1;
 	return arc_open_blob(a, b, err);
+}
+
+/* The archives of an incremental chain, opened on the --from target. */
+struct remote_chain {
+	struct chain_opener opener;
+	struct offsite *o;
+	const struct catalog *catalog; /* the target's */
+	size_t links;		       /* counted at the first open */
+	char where[128];
+};
+
+static const struct catalog_record *
+record_of(const struct catalog *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (strcmp(c->records[i].id, id) == 0)
+			return &c->records[i];
+	return NULL;
+}
+
+/* How many archives the chain ending at `r` holds, as the target's
+ * catalogue tells (the manifests decide when they are read). */
+static size_t
+chain_length(const struct catalog *c, const struct catalog_record *r)
+{
+	size_t links = 1;
+
+	while (r != NULL && r->incremental && links < CHAIN_LIMIT) {
+		r = record_of(c, r->parent);
+		if (r != NULL)
+			links++;
+	}
+	return links;
+}
+
+static int
+remote_chain_open(void *context, const char *id, struct arc **a, char **path,
+		  struct cairn_error *err)
+{
+	struct remote_chain *rc = context;
+	const struct catalog_record *r = record_of(rc->catalog, id);
+	struct offsite_blob_shape shape;
+
+	*a = NULL;
+	*path = NULL;
+	if (r == NULL)
+		return 1;
+	if (rc->links == 0)
+		rc->links = chain_length(rc->catalog, r);
+	offsite_blob_chain_shape(&shape, rc->links);
+	*path = xstrdup(r->file);
+	return offsite_arc_open(rc->o, a, r->file, r, &shape, err);
 }
 
 int
@@ -49,6 +106,7 @@ offsite_run_on_archive(struct context *ctx, const char *spec,
 	struct repository repo = {NULL};
 	struct catalog held = {NULL, 0, 0, 0};
 	struct offsite *o = NULL;
+	struct remote_chain chain = {{NULL, NULL, NULL}, NULL, NULL, 0, ""};
 	struct cairn_error err;
 	size_t index;
 	int status, rc;
@@ -85,9 +143,17 @@ offsite_run_on_archive(struct context *ctx, const char *spec,
 		status = EXIT_JOB_FAILED;
 		goto out;
 	}
+	chain.opener.open = remote_chain_open;
+	chain.opener.context = &chain;
+	chain.opener.where = chain.where;
+	chain.o = o;
+	chain.catalog = &held;
+	snprintf(chain.where, sizeof(chain.where), "offsite %s", t->name);
 	ctx->remote = o;
+	ctx->chain_opener = &chain.opener;
 	status = command(ctx, held.records[index].file, &held.records[index]);
 	ctx->remote = NULL;
+	ctx->chain_opener = NULL;
 out:
 	offsite_close(o);
 	catalog_release(&held);

@@ -539,6 +539,42 @@ token-file = $SCRATCH/secrets/kong
 EOF
 DR_JOBS="$DR_JOBS gateway"
 
+# An incremental volume job: a full archive and two incremental ones,
+# each copied as it is made; the restore from the target alone reads the
+# whole chain there.
+INC=$SCRATCH/inc-src
+mkdir -p "$INC/etc" "$INC/data/old"
+head -c 300000 /dev/urandom >"$INC/data/blob"
+echo "kept from the full archive" >"$INC/etc/kept"
+echo "changed later" >"$INC/etc/changed"
+echo "removed later" >"$INC/data/old/gone"
+cat >>"$CONF" <<EOF
+
+[files]
+plugin = volume
+paths = $INC
+incremental = yes
+EOF
+expect "incremental job: the full archive" run_cairn -c "$CONF" backup files
+echo "changed once" >"$INC/etc/changed"
+echo "new in the first incremental" >"$INC/etc/added"
+expect "incremental job: the first incremental archive" \
+	run_cairn -c "$CONF" backup files
+rm -r "$INC/data/old"
+echo "changed twice" >"$INC/etc/changed"
+expect "incremental job: the second incremental archive" \
+	run_cairn -c "$CONF" backup files
+expect "list --json" run_cairn -c "$CONF" --json list
+json_check "the files job is a chain of three archives, all on the target" \
+	"sorted(a['kind'] for a in doc if a['job'] == 'files') == ['full', 'incremental', 'incremental'] and all([c for c in a.get('copies', []) if c['target'] == 's3' and c['status'] == 'ok'] for a in doc if a['job'] == 'files')"
+# The middle archive: the incremental one whose parent is the full one.
+INC_MIDDLE=$(python3 -c '
+import json, sys
+files = [a for a in json.load(open(sys.argv[1])) if a["job"] == "files"]
+full = [a["id"] for a in files if a["kind"] == "full"]
+print(" ".join(a["id"] for a in files if a.get("parent") in full))' "$SCRATCH/last.out")
+DR_JOBS="$DR_JOBS files"
+
 echo "before the disaster" >>"$SRC/small"
 expect "back up every job encrypted, copied by copy = auto" \
 	run_cairn -c "$CONF" backup $DR_JOBS
@@ -606,6 +642,41 @@ if [ -s "$SCRATCH/kong.a" ] && cmp -s "$SCRATCH/kong.a" "$SCRATCH/kong.b"; then
 else
 	not_ok "Kong is back from the target alone (same entities, basic-auth aside)"
 fi
+expect "restore --from s3 of the incremental job's newest archive" \
+	run_cairn -c "$CONF" restore files:latest --from s3 --to "$SCRATCH/dr-files"
+if python3 "$here/treecmp.py" --no-blocks "$INC" "$SCRATCH/dr-files$INC" \
+	>"$SCRATCH/treecmp.out" 2>&1; then
+	ok "the incremental job is back from the target alone, through its chain"
+else
+	not_ok "the incremental job is back from the target alone, through its chain"
+	sed 's/^/# /' "$SCRATCH/treecmp.out" | head -n 10
+fi
+expect "cat --from s3 of a file only the full archive holds" \
+	run_cairn -c "$CONF" cat files:latest "${INC#/}/etc/kept" --from s3
+if cmp -s "$SCRATCH/last.out" "$INC/etc/kept"; then
+	ok "cat --from reads an unchanged file through the chain"
+else
+	not_ok "cat --from reads an unchanged file through the chain"
+fi
+# The middle archive's object is lost on the target: the chain is broken,
+# and the restore says which archive is missing.
+INC_MIDDLE_KEY=$(aws_s3 list-objects-v2 --bucket cairn --prefix host1/ \
+	--query 'Contents[].Key' --output text | tr '\t' '\n' | grep -- "-$INC_MIDDLE.tar.zst")
+aws_s3 get-object --bucket cairn --key "$INC_MIDDLE_KEY" "$SCRATCH/middle.object" >/dev/null &&
+	aws_s3 delete-object --bucket cairn --key "$INC_MIDDLE_KEY" >/dev/null ||
+	not_ok "remove the middle archive of the chain from the target"
+expect_exit 65 "restore --from with a parent lost on the target exits 65" \
+	run_cairn -c "$CONF" restore files:latest --from s3 --to "$SCRATCH/dr-files-broken"
+expect_stderr "$INC_MIDDLE" \
+	"the message names the archive the chain lacks"
+if [ -z "$(ls -A "$SCRATCH/dr-files-broken$INC/etc" 2>/dev/null)" ]; then
+	ok "nothing was restored from the broken chain"
+else
+	not_ok "nothing was restored from the broken chain"
+fi
+aws_s3 put-object --bucket cairn --key "$INC_MIDDLE_KEY" \
+	--body "$SCRATCH/middle.object" >/dev/null ||
+	not_ok "put the middle archive back on the target"
 if [ -z "$(ls "$REPO/archives" 2>/dev/null)" ]; then
 	ok "the recovery made no local copy of any archive"
 else
