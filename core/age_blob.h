@@ -8,7 +8,10 @@
  * read that covers whole chunks gets them decrypted in place in its own
  * buffer (wiped there when a tag fails); the chunks read in part go
  * through a cache of a few, behind a lock since the readers of an
- * archive run in threads of their own.
+ * archive run in threads of their own. A reader going through the
+ * payload (restore, verify) has the next chunks decrypted ahead of it by
+ * a thread of the blob's own, so that decryption runs beside
+ * decompression instead of in its thread.
  */
 #ifndef CAIRN_AGE_BLOB_H
 #define CAIRN_AGE_BLOB_H

@@ -98,6 +98,22 @@ age_aead_init(struct age_aead *aead, const unsigned char key[32])
 	return 0;
 }
 
+int
+age_aead_copy(struct age_aead *copy, const struct age_aead *aead)
+{
+	EVP_CIPHER_CTX *context = EVP_CIPHER_CTX_new();
+
+	copy->context = context;
+	if (context == NULL)
+		return -1;
+	if (EVP_CIPHER_CTX_copy(context, aead->context) != 1) {
+		EVP_CIPHER_CTX_free(context);
+		copy->context = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void
 age_aead_release(struct age_aead *aead)
 {

@@ -37,6 +37,8 @@ struct age_aead {
 };
 
 int age_aead_init(struct age_aead *aead, const unsigned char key[32]);
+/* A second context with the same key, for another thread. 0 or -1. */
+int age_aead_copy(struct age_aead *copy, const struct age_aead *aead);
 void age_aead_release(struct age_aead *aead);
 
 /* Writes length bytes of ciphertext then the 16-byte tag into out. */

@@ -374,6 +374,24 @@ age_reader_read_at(struct age_reader *r, uint64_t offset, void *buffer,
 	return AGE_OK;
 }
 
+struct age_reader *
+age_reader_clone(const struct age_reader *r)
+{
+	struct age_reader *copy = xcalloc(1, sizeof(*copy));
+
+	if (age_aead_copy(&copy->aead, &r->aead) != 0) {
+		free(copy);
+		return NULL;
+	}
+	copy->src = r->src;
+	copy->payload_offset = r->payload_offset;
+	copy->payload_size = r->payload_size;
+	copy->chunk_count = r->chunk_count;
+	copy->cached_index = UINT64_MAX;
+	copy->header_length = r->header_length;
+	return copy;
+}
+
 void
 age_reader_free(struct age_reader *r)
 {

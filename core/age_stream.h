@@ -115,6 +115,13 @@ enum age_status age_reader_read_at(struct age_reader *reader, uint64_t offset,
 				   void *buffer, size_t length, size_t *got,
 				   struct cairn_error *err);
 
+/*
+ * A second reader of the same file, with a cipher context and buffers of
+ * its own: the two may decrypt in two threads at once (src must allow
+ * reads from both). NULL on a libcrypto failure.
+ */
+struct age_reader *age_reader_clone(const struct age_reader *reader);
+
 void age_reader_free(struct age_reader *reader);
 
 /* Where an age_writer's output goes: 0, or -1 with err set. */
