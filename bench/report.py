@@ -41,6 +41,7 @@ TARGETS = [
 # Other comparisons worth a ratio, without a target.
 OTHER = [
     ("volume", "cairn backup", "tar -cf - | zstd -3 -T0, then sync"),
+    ("restore-tmpfs", "cairn restore", "zstd -dc | tar -xf -"),
     ("volume", "cairn backup", "zstd -3 -T0 of the tar in /dev/shm (ceiling)"),
     ("volume", "cairn backup", "tar -S -cf - | zstd -3 -T0"),
     ("volume", "cairn backup", "tar -czf"),

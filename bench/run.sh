@@ -401,6 +401,32 @@ volume_restore() {
 		[ "$round" = 1 ] && fact sparse_tar "$(stat -c '%b blocks of %B' "$WORK/restore-tar/volume/sparse/disk.img")"
 		rm -rf "$WORK/restore-tar"
 	done
+	volume_restore_tmpfs
+}
+
+# The same into tmpfs (/dev/shm), where no disk writes: what is left is
+# the CPU and the system calls of each side.
+volume_restore_tmpfs() {
+	local shm=/dev/shm/cairn-bench.$$ need
+	need=$(( $(bytes "$VOLUME") / 1024 * 2 ))
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != tmpfs ] ||
+		[ "$(df -k --output=avail /dev/shm | tail -n 1)" -lt "$need" ]; then
+		echo "bench: no tmpfs with room at /dev/shm: restore into tmpfs skipped" >&2
+		return 0
+	fi
+	say "volume restore into tmpfs: cairn vs zstd -dc | tar -xf -"
+	for round in $(seq 1 "$RUNS"); do
+		rm -rf "$shm"
+		drop_caches
+		measure restore-tmpfs "cairn restore" - \
+			"$CAIRN" -c "$WORK/vol.conf" --no-progress restore vol:latest --to "$shm/cairn"
+		rm -rf "$shm"
+		mkdir -p "$shm/tar"
+		drop_caches
+		measure restore-tmpfs "zstd -dc | tar -xf -" - \
+			sh -c "zstd -dc '$WORK/v.tar.zst' | tar -xf - -C '$shm/tar'"
+		rm -rf "$shm"
+	done
 }
 
 # ---- volume: verify -------------------------------------------------------
