@@ -27,6 +27,7 @@ struct offsite_stat {
 	char sha256[65];    /* as recorded with the object, "" if unknown */
 	time_t lock_until;  /* object lock, 0: none */
 	time_t server_date; /* the server's clock, 0: unknown */
+	time_t modified;    /* the object's mtime, by the server's clock */
 };
 
 struct offsite_listing {

@@ -2,7 +2,9 @@
  * `cairn check` of an offsite target: reachable with the credentials
  * given, a probe object written, read back and removed, and the clock of
  * this host against the server's (S3 refuses requests signed more than
- * 15 minutes off).
+ * 15 minutes off): S3's Date header, or for SFTP, which tells no time of
+ * day, the modification time the server gave the probe as it was
+ * written.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,9 +73,11 @@ offsite_check(const struct offsite_target *t, const char *repository,
 	} else {
 		report_add_item(report, "probe", "written, read back, removed");
 	}
-	if (found > 0 && st.server_date > 0) {
-		/* The server's Date is whole seconds between the two. */
-		skew = (long long)st.server_date -
+	if (found > 0 && (st.server_date > 0 || st.modified > 0)) {
+		/* The server's Date, or the probe's mtime (set while it was
+		 * written), is whole seconds between the two. */
+		skew = (long long)(st.server_date > 0 ? st.server_date
+						      : st.modified) -
 		       (long long)(before + (after - before) / 2);
 		buf_reset(&text);
 		buf_printf(&text, "%+lld s", skew);

@@ -330,7 +330,7 @@ sftp_stat(struct offsite *o, const char *path, struct offsite_stat *st,
 {
 	struct sftp_client *c = o->client;
 	struct buf url = BUF_INIT, sha_path = BUF_INIT;
-	curl_off_t size = -1;
+	curl_off_t size = -1, modified = -1;
 	char sha[80];
 	size_t got = 0;
 	CURLcode rc;
@@ -341,9 +341,11 @@ sftp_stat(struct offsite *o, const char *path, struct offsite_stat *st,
 	curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_FILETIME, 1L);
 	rc = curl_easy_perform(c->curl);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 				  &size);
+		curl_easy_getinfo(c->curl, CURLINFO_FILETIME_T, &modified);
+	}
 	curl_easy_reset(c->curl);
 	buf_release(&url);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND)
@@ -351,7 +353,8 @@ sftp_stat(struct offsite *o, const char *path, struct offsite_stat *st,
 	if (rc != CURLE_OK)
 		return curl_failed(c, rc, "stat of", path, err);
 	st->size = size >= 0 ? (uint64_t)size : 0;
-	/* SFTP tells no time of day: no clock skew to measure. */
+	/* SFTP tells no time of day; a file's mtime is the server's. */
+	st->modified = modified > 0 ? (time_t)modified : 0;
 	/* The archive's SHA-256 beside it, when it has one. */
 	buf_printf(&sha_path, "%s" SHA_SUFFIX, path);
 	if (sftp_read_at(o, buf_str(&sha_path), 0, sha, sizeof(sha) - 1, &got,

@@ -763,6 +763,14 @@ keep-daily = 0
 keep-weekly = 0
 keep-monthly = 0"
 expect "copy to the SFTP target" run_cairn -c "$CONF" copy --to vault
+# check: the wrong S3 target fails it; the SFTP target's lines are read.
+run_cairn -c "$CONF" check >"$SCRATCH/check.out" 2>&1
+sed -n '/^offsite vault:/,/^[^ ]/p' "$SCRATCH/check.out" >"$SCRATCH/last.out"
+expect_stdout "^offsite vault: ok" "check finds the SFTP target ok"
+expect_stdout "probe +written, read back, removed" \
+	"check writes, reads back and removes a probe on the SFTP target"
+expect_stdout "clock skew +[+-][0-9]+ s" \
+	"check measures the clock skew of the SFTP server (the probe's mtime)"
 missing=""
 for name in $(cd "$REPO/archives/vol" && ls); do
 	cmp -s "$REPO/archives/vol/$name" "$SSH/data/host1/archives/vol/$name" ||
