@@ -18,6 +18,7 @@
 #include "json.h"
 #include "lock.h"
 #include "log.h"
+#include "offsite_blob.h"
 #include "offsite_copy.h"
 #include "offsite_read.h"
 #include "offsite_state.h"
@@ -25,8 +26,6 @@
 #include "retention.h"
 #include "sha256.h"
 #include "timefmt.h"
-
-#define DEEP_CHUNK (8 * 1024 * 1024)
 
 /* The target --remote names, or NULL after logging why. */
 static const struct offsite_target *
@@ -195,73 +194,65 @@ out:
 	return status;
 }
 
-/* Reads the whole object and compares its SHA-256. 0 ok, 1 differs. */
+/*
+ * Everything a local verify checks, on the copy read through a remote
+ * blob once: every frame decompressed and every entry's SHA-256, and the
+ * SHA-256 of the object as stored, which the blob hashes as the verify
+ * reads it (an encrypted archive without the identity: that alone).
+ * 0 ok, 1 damaged, -1 the target failed.
+ */
 static int
-deep_check(struct offsite *o, const struct catalog_record *r, uint64_t size,
-	   const char *sha256, struct cairn_error *err)
+deep_verify(struct offsite *o, const struct catalog_record *r, uint64_t size,
+	    const char *sha256, struct cairn_error *err)
 {
-	unsigned char *chunk = xmalloc(DEEP_CHUNK);
+	struct verify_totals totals;
+	struct arc *archive = NULL;
+	struct blob *stored = NULL, *b;
+	struct cairn_error verify_err;
 	char hex[SHA256_HEX_SIZE];
-	struct sha256 hash;
-	uint64_t offset = 0;
-	size_t got;
-	int rc = 0;
+	size_t length = strlen(r->file);
+	uint64_t hashed = 0;
+	int encrypted = length > 4 && strcmp(r->file + length - 4, ".age") == 0;
+	int damaged = 0, rc;
 
-	if (sha256_init(&hash) != 0)
-		abort();
-	while (offset < size) {
-		if (o->ops->read_at(o, r->file, offset, chunk, DEEP_CHUNK, &got,
-				    err) != 0) {
-			rc = -1;
-			break;
+	if (offsite_blob_open(&stored, o, r->file, size, r->id, NULL, err) != 0)
+		return -1;
+	offsite_blob_hash_start(stored);
+	error_clear(&verify_err);
+	/* The archive owns the stored blob from here, under the decrypting
+	 * one; it stays readable until arc_close. */
+	b = stored;
+	if (!encrypted || encryption_has_identity()) {
+		/* Either failure closes the blobs: nothing is left to hash. */
+		if (encryption_open_blob(&b, err) != 0 ||
+		    arc_open_blob(&archive, b, err) != 0) {
+			error_prefix(err, "the copy on %s", o->target->name);
+			return 1;
 		}
-		if (got == 0)
-			break;
-		sha256_update(&hash, chunk, got);
-		offset += got;
-		progress_update(offset, r->id);
+		damaged = arc_verify(archive, &totals, &verify_err) != 0;
 	}
-	sha256_final_hex(&hash, hex);
-	sha256_release(&hash);
-	free(chunk);
-	if (rc == 0 && (offset != size || strcmp(hex, sha256) != 0)) {
+	rc = offsite_blob_hash_finish(stored, hex, &hashed, err);
+	if (archive != NULL)
+		arc_close(archive);
+	else
+		blob_close(stored);
+	if (rc != 0)
+		return -1;
+	if (hashed != size || strcmp(hex, sha256) != 0) {
 		error_set(err,
 			  "archive %s: the copy on %s (%s) is damaged: "
 			  "%" PRIu64 " bytes with SHA-256 %s, not %" PRIu64
 			  " with %s",
-			  r->id, o->target->name, r->file, offset, hex, size,
+			  r->id, o->target->name, r->file, hashed, hex, size,
 			  sha256);
-		rc = 1;
+		return 1;
 	}
-	return rc;
-}
-
-/*
- * Everything a local verify checks, on the copy read through a remote
- * blob: every frame decompressed, every entry's SHA-256. An encrypted
- * archive's contents need the identity; without one its SHA-256 as
- * stored is what deep_check compared.
- */
-static int
-deep_verify(struct offsite *o, const struct catalog_record *r,
-	    struct cairn_error *err)
-{
-	struct verify_totals totals;
-	struct arc *archive = NULL;
-	size_t length = strlen(r->file);
-	int rc;
-
-	if (length > 4 && strcmp(r->file + length - 4, ".age") == 0 &&
-	    !encryption_has_identity())
-		return 0;
-	rc = offsite_arc_open(o, &archive, r->file, r, NULL, err) != 0 ||
-			     arc_verify(archive, &totals, err) != 0
-		     ? 1
-		     : 0;
-	arc_close(archive);
-	if (rc != 0)
+	if (damaged) {
+		*err = verify_err;
 		error_prefix(err, "the copy on %s", o->target->name);
-	return rc;
+		return 1;
+	}
+	return 0;
 }
 
 /* One copy: 0 ok, 1 damaged or missing, -1 the target failed. */
@@ -301,10 +292,7 @@ verify_copy(struct offsite *o, const struct catalog_record *r, int deep,
 	}
 	if (!deep)
 		return 0;
-	found = deep_check(o, r, size, sha256, err);
-	if (found != 0)
-		return found;
-	return deep_verify(o, r, err);
+	return deep_verify(o, r, size, sha256, err);
 }
 
 int

@@ -13,6 +13,14 @@
  * latency and transfer overlap the reader's work; reads here and there
  * (the trailer, an index, one entry) fetch only their own windows.
  *
+ * A blob asked to hash (offsite_blob_hash_start) also runs a SHA-256 of
+ * the object through it in order: the fetcher that fills the window
+ * where the hash stands hashes it, and those after it already there,
+ * keeping each FETCHING meanwhile so that no reader copies from it or
+ * takes it back; a window read out of that order (the trailer and index
+ * at the end come first) and given up before its turn is read again by
+ * offsite_blob_hash_finish, which reads what the hash still lacks.
+ *
  * Invariants, under rb->lock: a WANTED, FETCHING or READY slot's `window`
  * is unique among the slots; a FETCHING slot is never taken back (its
  * fetcher writes into its data); a WANTED slot a reader waits for
@@ -28,6 +36,8 @@
 
 #include "buf.h"
 #include "error.h"
+#include "progress.h"
+#include "sha256.h"
 
 #define RECENT 4
 
@@ -75,6 +85,9 @@ struct remote_blob {
 	int stopping;
 	struct fetcher *fetchers; /* shape.fetchers of them */
 	size_t fetcher_count;	  /* started */
+	struct sha256 *hash;	  /* NULL: not hashing */
+	uint64_t hashed;	  /* bytes hashed, from the start */
+	int hashing;		  /* a fetcher is hashing a window */
 };
 
 static size_t
@@ -230,6 +243,31 @@ read_ahead(struct remote_blob *rb, uint64_t window)
 	}
 }
 
+/*
+ * Hashes the windows there from where the hash stands, in order; the one
+ * being hashed stays FETCHING. Lock held, released while hashing.
+ */
+static void
+hash_in_order(struct remote_blob *rb)
+{
+	while (rb->hash != NULL && !rb->hashing && rb->hashed < rb->size) {
+		struct slot *s = slot_find(rb, rb->hashed / rb->shape.window);
+
+		if (s == NULL || s->state != SLOT_READY)
+			return;
+		s->state = SLOT_FETCHING;
+		rb->hashing = 1;
+		pthread_mutex_unlock(&rb->lock);
+		sha256_update(rb->hash, s->data, s->length);
+		progress_update(s->length, NULL);
+		pthread_mutex_lock(&rb->lock);
+		rb->hashing = 0;
+		rb->hashed += s->length;
+		s->state = SLOT_READY;
+		pthread_cond_broadcast(&rb->done);
+	}
+}
+
 static void *
 fetcher_run(void *context)
 {
@@ -272,6 +310,8 @@ fetcher_run(void *context)
 		if (rc != 0)
 			s->error = err;
 		pthread_cond_broadcast(&rb->done);
+		if (rc == 0)
+			hash_in_order(rb);
 	}
 	pthread_mutex_unlock(&rb->lock);
 	return NULL;
@@ -352,6 +392,9 @@ remote_close(void *self)
 	}
 	for (i = 0; i < rb->shape.slots; i++)
 		free(rb->slots[i].data);
+	if (rb->hash != NULL)
+		sha256_release(rb->hash);
+	free(rb->hash);
 	free(rb->slots);
 	free(rb->fetchers);
 	pthread_cond_destroy(&rb->wanted);
@@ -431,5 +474,58 @@ offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
 		rb->fetcher_count++;
 	}
 	*b = blob_new(&remote_ops, rb, size, name);
+	return 0;
+}
+
+void
+offsite_blob_hash_start(struct blob *b)
+{
+	struct remote_blob *rb = b->self;
+
+	if (b->ops != &remote_ops || rb->hash != NULL)
+		return;
+	rb->hash = xmalloc(sizeof(*rb->hash));
+	if (sha256_init(rb->hash) != 0)
+		abort();
+}
+
+int
+offsite_blob_hash_finish(struct blob *b, char hex[SHA256_HEX_SIZE],
+			 uint64_t *hashed, struct cairn_error *err)
+{
+	struct remote_blob *rb = b->self;
+	unsigned char probe;
+	uint64_t at;
+	size_t got;
+
+	if (b->ops != &remote_ops || rb->hash == NULL) {
+		error_set(err, "offsite: the blob of %s was not hashing",
+			  b->name);
+		return -1;
+	}
+	/* A byte of each window the hash lacks brings the window in, and
+	 * the fetcher hashes it. */
+	for (;;) {
+		pthread_mutex_lock(&rb->lock);
+		while (rb->hashing)
+			pthread_cond_wait(&rb->done, &rb->lock);
+		hash_in_order(rb);
+		at = rb->hashed;
+		pthread_mutex_unlock(&rb->lock);
+		if (at >= rb->size)
+			break;
+		if (remote_read_at(rb, at, &probe, 1, &got, err) != 0)
+			return -1;
+		if (got == 0) {
+			error_set(err, "offsite %s: %s ends at %llu bytes",
+				  rb->target, rb->path, (unsigned long long)at);
+			return -1;
+		}
+	}
+	*hashed = at;
+	sha256_final_hex(rb->hash, hex);
+	sha256_release(rb->hash);
+	free(rb->hash);
+	rb->hash = NULL;
 	return 0;
 }

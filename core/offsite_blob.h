@@ -21,6 +21,7 @@
 
 #include "blob.h"
 #include "offsite.h"
+#include "sha256.h"
 
 struct offsite_blob_shape {
 	size_t window;	 /* bytes */
@@ -54,5 +55,19 @@ int offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
 		      uint64_t size, const char *name,
 		      const struct offsite_blob_shape *shape,
 		      struct cairn_error *err);
+
+/*
+ * Hashing what is read: offsite_blob_hash_start, before the first read
+ * of a blob offsite_blob_open made, has it run a SHA-256 of the object as
+ * it is read through (in order; what comes out of order is read again at
+ * the end), so that a verify reading the archive gets the checksum of
+ * the object as stored without a second download.
+ * offsite_blob_hash_finish reads what the hash still lacks and gives its
+ * hex and the bytes it covers (the object's size). 0 or -1. Neither is
+ * for any other blob.
+ */
+void offsite_blob_hash_start(struct blob *b);
+int offsite_blob_hash_finish(struct blob *b, char hex[SHA256_HEX_SIZE],
+			     uint64_t *hashed, struct cairn_error *err);
 
 #endif
