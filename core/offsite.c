@@ -5,10 +5,13 @@
 #include "offsite.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <curl/curl.h>
 
 #include "buf.h"
 #include "error.h"
@@ -308,10 +311,30 @@ out:
 	return rc;
 }
 
+/*
+ * libcurl's global set-up, once, before the first handle: left to
+ * itself, curl_easy_init does it in whichever thread comes first, and
+ * the part senders and fetchers make handles in threads of their own.
+ */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_setup;
+
+static void
+curl_setup_once(void)
+{
+	curl_setup = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 /* Opens o->target's transport into o, whose target and journal are set. */
 static int
 open_transport(struct offsite *o, struct cairn_error *err)
 {
+	pthread_once(&curl_once, curl_setup_once);
+	if (curl_setup != CURLE_OK) {
+		error_set(err, "offsite %s: libcurl cannot start: %s",
+			  o->target->name, curl_easy_strerror(curl_setup));
+		return -1;
+	}
 	if (o->target->type == OFFSITE_S3)
 		return open_s3(o, err);
 	return offsite_sftp_open(o, err);

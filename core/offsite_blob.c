@@ -482,11 +482,15 @@ offsite_blob_hash_start(struct blob *b)
 {
 	struct remote_blob *rb = b->self;
 
-	if (b->ops != &remote_ops || rb->hash != NULL)
+	if (b->ops != &remote_ops)
 		return;
-	rb->hash = xmalloc(sizeof(*rb->hash));
-	if (sha256_init(rb->hash) != 0)
-		abort();
+	pthread_mutex_lock(&rb->lock);
+	if (rb->hash == NULL) {
+		rb->hash = xmalloc(sizeof(*rb->hash));
+		if (sha256_init(rb->hash) != 0)
+			abort();
+	}
+	pthread_mutex_unlock(&rb->lock);
 }
 
 int
@@ -511,9 +515,9 @@ offsite_blob_hash_finish(struct blob *b, char hex[SHA256_HEX_SIZE],
 			pthread_cond_wait(&rb->done, &rb->lock);
 		hash_in_order(rb);
 		at = rb->hashed;
-		pthread_mutex_unlock(&rb->lock);
 		if (at >= rb->size)
-			break;
+			break; /* with the lock held */
+		pthread_mutex_unlock(&rb->lock);
 		if (remote_read_at(rb, at, &probe, 1, &got, err) != 0)
 			return -1;
 		if (got == 0) {
@@ -522,10 +526,12 @@ offsite_blob_hash_finish(struct blob *b, char hex[SHA256_HEX_SIZE],
 			return -1;
 		}
 	}
+	/* Under the lock: a fetcher still reading ahead looks at rb->hash. */
 	*hashed = at;
 	sha256_final_hex(rb->hash, hex);
 	sha256_release(rb->hash);
 	free(rb->hash);
 	rb->hash = NULL;
+	pthread_mutex_unlock(&rb->lock);
 	return 0;
 }
