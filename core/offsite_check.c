@@ -86,9 +86,13 @@ offsite_check(const struct offsite_target *t, const char *repository,
 			buf_reset(&text);
 			buf_printf(&text,
 				   "this host's clock is %lld s off the "
-				   "server's: requests will be refused "
-				   "(RequestTimeTooSkewed); fix NTP",
-				   skew);
+				   "server's: %s; fix NTP",
+				   skew,
+				   t->type == OFFSITE_S3
+					   ? "requests will be refused "
+					     "(RequestTimeTooSkewed)"
+					   : "the times of the copies there "
+					     "are off");
 			report_add_problem(report, buf_str(&text));
 		}
 	}
