@@ -55,12 +55,9 @@ struct remote_chain {
 static const struct catalog_record *
 record_of(const struct catalog *c, const char *id)
 {
-	size_t i;
+	long index = catalog_find(c, id);
 
-	for (i = 0; i < c->count; i++)
-		if (strcmp(c->records[i].id, id) == 0)
-			return &c->records[i];
-	return NULL;
+	return index < 0 ? NULL : &c->records[index];
 }
 
 /* How many archives the chain ending at `r` holds, as the target's
