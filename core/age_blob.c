@@ -250,6 +250,7 @@ ahead_start(struct age_blob *a)
 		a->ahead_reader = NULL;
 		return 0;
 	}
+	pthread_setname_np(a->thread, "cairn-decrypt");
 	a->thread_state = 1;
 	return 1;
 }

@@ -229,6 +229,7 @@ hook_install_signal_watch(void)
 		return -1;
 	if (pthread_create(&thread, NULL, signal_watcher, NULL) != 0)
 		return -1;
+	pthread_setname_np(thread, "cairn-signals");
 	pthread_detach(thread);
 	memset(&action, 0, sizeof(action));
 	action.sa_handler = signal_handler;

@@ -471,6 +471,7 @@ offsite_blob_open(struct blob **b, struct offsite *o, const char *path,
 				    o->target->name);
 			return -1;
 		}
+		pthread_setname_np(f->thread, "cairn-fetch");
 		rb->fetcher_count++;
 	}
 	*b = blob_new(&remote_ops, rb, size, name);

@@ -1081,6 +1081,7 @@ part_sender_start(struct part_sender *s, struct multipart *m, unsigned int n,
 		memset(s, 0, sizeof(*s));
 		return -1;
 	}
+	pthread_setname_np(s->thread, "cairn-s3-send");
 	return 0;
 }
 

@@ -735,6 +735,9 @@ zstd_reader_open(struct zstd_reader *r, struct blob *b,
 		error_set(err, "cannot start a decompression thread");
 		goto fail;
 	}
+	/* Each thread of cairn's is named (15 bytes at most) for top -H, perf
+	 * and gdb. */
+	pthread_setname_np(r->thread, "cairn-decode");
 	r->thread_started = 1;
 	return 0;
 fail:

@@ -401,6 +401,7 @@ postgres_dump_all(struct postgres_backup_run *run, struct cairn_error *err)
 			pthread_mutex_unlock(&run->lock);
 			break;
 		}
+		pthread_setname_np(threads[i], "cairn-pg-dump");
 		started++;
 	}
 	for (i = 0; i < started; i++)
