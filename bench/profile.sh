@@ -2,8 +2,10 @@
 # Where cairn spends its time on the benchmark's data: a sampling profile
 # (perf record, software clock, no call graphs: the release build has no
 # frame pointers) split by thread and by function, and the system calls
-# counted by strace, for volume backup, restore, verify and the
-# catalogue commands. Run after bench/run.sh has prepared the data:
+# counted by strace, for volume backup, restore (onto the disk and into
+# tmpfs), verify, their stock peers and the catalogue commands.
+# bench/run.sh runs it last (group "profile") and quotes in RESULTS.md the
+# parts behind each missed target; by hand, once the data is prepared:
 #
 #   BENCH_SCALE=1 bench/profile.sh
 #
@@ -32,28 +34,31 @@ chmod 600 "$conf"
 cairn() { "$CAIRN" -c "$conf" --no-progress "$@"; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; }
 
-# profile NAME PREPARE COMMAND...: perf by thread and by symbol, strace -c.
+# profile NAME PREPARE COMMAND...: perf by thread, by shared object and by
+# function, then strace -c, each run after PREPARE.
+FREQ=999
 profile() {
 	local name=$1 prepare=$2
 	shift 2
 	eval "$prepare"
 	if command -v perf >/dev/null; then
-		perf record -q -F 999 -o "$WORK/perf.data" -- "$@" >/dev/null 2>"$WORK/err" ||
+		perf record -q -F $FREQ -o "$WORK/perf.data" -- "$@" >/dev/null 2>"$WORK/err" ||
 			{ cat "$WORK/err"; return 1; }
 		{
-			echo "# $name: perf record -F 999 -- $*"
-			echo "# CPU samples by thread (comm/tid)"
-			perf report -i "$WORK/perf.data" --stdio --no-children --sort pid \
-				2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 12
+			echo "# $name: perf record -F $FREQ -- $*"
+			echo "# CPU by thread (tid:name; samples at $FREQ Hz, and the seconds they make)"
+			perf report -i "$WORK/perf.data" --stdio --no-children -n --sort pid \
+				2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 12 |
+				awk -v hz=$FREQ '{ printf "%8s %8d %6.2f s  %s\n", $1, $2, $2 / hz, $3 }'
 			echo
-			echo "# CPU samples by shared object"
+			echo "# CPU by shared object"
 			perf report -i "$WORK/perf.data" --stdio --no-children --sort dso \
-				2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 12
+				2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8
 			echo
-			echo "# CPU samples by function (libzstd and libcrypto have no symbols here)"
+			echo "# CPU by function (libzstd and libcrypto have no symbols here)"
 			perf report -i "$WORK/perf.data" --stdio --no-children \
-				--sort dso,sym --percent-limit 0.7 2>/dev/null |
-				grep -v '^#' | grep -v '^$' | head -n 30
+				--sort dso,sym --percent-limit 1 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -n 20
 		} | sed "s|$WORK|WORK|g; s|$DATA|DATA|g" >"$OUT/$name.txt"
 	fi
 	eval "$prepare"
@@ -61,7 +66,7 @@ profile() {
 		strace -f -c -o "$WORK/strace" "$@" >/dev/null 2>&1
 		{
 			echo "# $name: strace -f -c -- $*"
-			head -n 22 "$WORK/strace"
+			head -n 17 "$WORK/strace"
 		} | sed "s|$WORK|WORK|g; s|$DATA|DATA|g" >"$OUT/$name-syscalls.txt"
 	fi
 }
@@ -77,6 +82,15 @@ profile zstd-t "drop" zstd -t -q "$archive"
 profile tar-zstd "" sh -c "tar -cf - -C '$(dirname "$VOLUME")' '$(basename "$VOLUME")' | zstd -3 -T0 -q -c >/dev/null"
 profile zstd-dc-tar "rm -rf '$WORK/x'; mkdir -p '$WORK/x'; drop" \
 	sh -c "zstd -dc '$archive' | tar -xf - -C '$WORK/x'"
+# Into tmpfs, where no disk waits: the CPU and the system calls alone.
+shm=/dev/shm/cairn-profile.$$
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	profile restore-tmpfs "rm -rf '$shm'; drop" \
+		"$CAIRN" -c "$conf" --no-progress restore vol:latest --to "$shm/cairn"
+	profile zstd-dc-tar-tmpfs "rm -rf '$shm'; mkdir -p '$shm/tar'; drop" \
+		sh -c "zstd -dc '$archive' | tar -xf - -C '$shm/tar'"
+	rm -rf "$shm"
+fi
 rm -rf "$WORK/x" "$WORK/restore"
 
 catalog=$CACHE/catalog-10000

@@ -53,6 +53,21 @@ OTHER = [
      "pg_restore -C (pgbench, pg_dump -Fc)"),
     ("pg-restore", "cairn restore (all)", "zstd -dc dumpall | psql -f - (all)"),
 ]
+# Issue 17's targets: (key, group, cairn label, peer label, limit, wording,
+# the profiles in bench/profile/ that show where the time goes).
+TARGETS_17 = [
+    ("backup", "volume", "cairn backup", "tar -cf - | zstd -3 -T0, then sync",
+     0.9, "backup time <= 0.9x tar -cf - | zstd -3 -T0, then fsync",
+     ["backup", "tar-zstd"]),
+    ("restore-tmpfs", "restore-tmpfs", "cairn restore", "zstd -dc | tar -xf -",
+     0.7, "restore into tmpfs <= 0.7x zstd -dc | tar -xf -",
+     ["restore-tmpfs", "zstd-dc-tar-tmpfs"]),
+    ("restore-ext4", "restore", "cairn restore", "zstd -dc | tar -xf -",
+     0.8, "restore onto ext4 <= 0.8x zstd -dc | tar -xf -",
+     ["restore", "zstd-dc-tar"]),
+    ("verify", "verify", "cairn verify", "zstd -t", 1.0,
+     "verify time <= 1.0x zstd -t", ["verify", "zstd-t"]),
+]
 CATALOG_LIMITS = {"cairn list": 0.1, "cairn prune --dry-run": 1.0}
 RSS_LIMIT_MIB = 64
 
@@ -125,6 +140,101 @@ def fmt_bytes(b):
     return "%.1f MiB" % (b / MIB)
 
 
+def sections(path):
+    """The '## KEY' sections of a Markdown file, by key."""
+    out, key = {}, None
+    if path and os.path.exists(path):
+        for line in open(path):
+            if line.startswith("## "):
+                key = line[3:].strip()
+                out[key] = []
+            elif key is not None:
+                out[key].append(line)
+    return {k: "".join(v).strip() for k, v in out.items()}
+
+
+def profile_excerpt(w, directory, name):
+    """The thread and shared-object parts of a profile, and its system
+    calls, as written by bench/profile.sh."""
+    for suffix, stop in (("", "# CPU by function"), ("-syscalls", None)):
+        path = os.path.join(directory, name + suffix + ".txt")
+        if not os.path.exists(path):
+            continue
+        w("```")
+        for line in open(path):
+            if stop and line.startswith(stop):
+                break
+            w(line.rstrip())
+        w("```")
+
+
+def issue_17(w, cases, profiles, obstacles):
+    """The targets of issue 17: met, or missed by how much, what stands in
+    the way and the profile that shows it."""
+    why = sections(obstacles)
+    rows, missed = [], []
+    for key, group, mine, peer, limit, text, names in TARGETS_17:
+        c, q = cases.get((group, mine)), cases.get((group, peer))
+        if c is None or q is None or not c.seconds or not q.seconds:
+            rows.append("| %s | not run | | | | | |" % md(text))
+            continue
+        ratio = c.median("seconds") / q.median("seconds")
+        cpu = c.median("cpu") / q.median("cpu") if q.median("cpu") else 0
+        met = ratio <= limit
+        rows.append("| %s | %s s | %s s | %.2f | %.2f | %s | %.2f |" % (
+            md(text), fmt_s(c.median("seconds")), fmt_s(q.median("seconds")),
+            ratio, limit, "yes" if met else "**no**, by %.2f" % (ratio - limit),
+            cpu))
+        if not met:
+            missed.append((key, text, ratio, limit, names))
+    size_c = cases.get(("volume", "cairn backup"))
+    size_q = cases.get(("volume", "tar -cf - | zstd -3 -T0"))
+    if size_c and size_q and size_c.bytes and size_q.bytes:
+        ratio = size_c.median("bytes") / size_q.median("bytes")
+        rows.append("| archive size within 1 %% of tar \\| zstd -3 -T0 | %s | %s "
+                    "| %.4f | 1.01 | %s | |" % (
+                        fmt_bytes(size_c.median("bytes")),
+                        fmt_bytes(size_q.median("bytes")), ratio,
+                        "yes" if ratio <= 1.01 else "**no**"))
+    backups = [c for (g, label), c in cases.items()
+               if label.startswith("cairn backup") and g in ("volume", "rss")
+               and c.rss]
+    if backups:
+        worst = max(c.median("rss") for c in backups)
+        rows.append("| backup peak RSS <= %d MiB | %s MiB | | | %d MiB | %s | |"
+                    % (RSS_LIMIT_MIB, fmt_mib(worst), RSS_LIMIT_MIB,
+                       "yes" if worst <= RSS_LIMIT_MIB * 1024 else "**no**"))
+    one = cases.get(("rss", "cairn backup, 1g source"))
+    ten = cases.get(("rss", "cairn backup, 10g source"))
+    if one and ten and one.rss and ten.rss:
+        ratio = ten.median("rss") / one.median("rss")
+        rows.append("| backup memory flat from 1 GiB to 10 GiB | %s MiB | "
+                    "%s MiB | %.2f | 1.05 | %s | |" % (
+                        fmt_mib(one.median("rss")), fmt_mib(ten.median("rss")),
+                        ratio, "yes" if ratio <= 1.05 else "**no**"))
+    w("## Summary against the targets of issue 17\n")
+    w("Wall-clock medians of this run; the last column is the ratio of CPU "
+      "seconds. The memory rows compare the 1 GiB source (cairn) with the "
+      "10 GiB one (peer column).\n")
+    w("| target | cairn | peer | ratio | limit | met | CPU ratio |")
+    w("|---|---|---|---|---|---|---|")
+    for row in rows:
+        w(row)
+    w("")
+    for key, text, ratio, limit, names in missed:
+        w("### Missed: %s (%.2f, by %.2f)\n" % (text, ratio, ratio - limit))
+        w(why.get(key, "(no analysis written for this target: "
+                  "bench/obstacles.md, section '%s')" % key) + "\n")
+        present = [n for n in names
+                   if os.path.exists(os.path.join(profiles, n + ".txt"))]
+        if present:
+            w("The profiles of this run (`bench/profile.sh`): %s.\n" %
+              ", then ".join("`%s`" % n for n in present))
+            for name in present:
+                profile_excerpt(w, profiles, name)
+            w("")
+
+
 def main():
     p = argparse.ArgumentParser()
     for name in ("results", "commands", "facts", "retention", "analysis",
@@ -132,6 +242,9 @@ def main():
         p.add_argument("--" + name, required=True)
     # Sections written whole by another bench script (bench/kong_restore.sh).
     p.add_argument("--section", action="append", default=[])
+    # Profiles (bench/profile.sh) and the hand-written reasons of a miss.
+    p.add_argument("--profiles", default="")
+    p.add_argument("--obstacles", default="")
     a = p.parse_args()
     rows = load_tsv(a.results)
     cases, order = gather(rows)
@@ -242,6 +355,8 @@ def main():
                 label[6:], limit, fmt_s(c.median("seconds")), limit,
                 "yes" if c.median("seconds") <= limit else "**no**"))
     w("")
+
+    issue_17(w, cases, a.profiles, a.obstacles)
 
     w("## Other ratios (no target)\n")
     w("| cairn | peer | cairn | peer | ratio | CPU ratio |\n|---|---|---|---|---|---|")

@@ -17,7 +17,9 @@
 #                     the RSS sources (1 and 10 GiB) scale with it
 #   BENCH_RUNS=3      runs of each case
 #   BENCH_ONLY="..."  groups to run, among: volume restore verify postgres
-#                     redis catalog retention rss kong (default: all)
+#                     redis catalog retention rss kong profile (default:
+#                     all; profile runs bench/profile.sh on the same data,
+#                     and RESULTS.md quotes it under each missed target)
 #   BENCH_CACHE=DIR   where the prepared data lives (default bench/cache)
 #   BENCH_NO_BUILD=1  use the existing build/bench
 #   BENCH_PREPARE_ONLY=1  prepare the cached data and stop
@@ -29,7 +31,7 @@ top=$(dirname "$bench")
 
 SCALE=${BENCH_SCALE:-1}
 RUNS=${BENCH_RUNS:-3}
-ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss kong"}
+ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss kong profile"}
 CACHE=${BENCH_CACHE:-$bench/cache}
 # The cache depends on the scale: another scale gets its own directory.
 DATA=$CACHE/scale-$SCALE
@@ -727,7 +729,8 @@ if [ "${BENCH_PREPARE_ONLY:-0}" = 1 ]; then
 	prepare_catalog || die "cannot prepare the catalogue"
 	exit 0
 fi
-wants volume || wants restore || wants verify || wants rss && { prepare_volume || die "cannot prepare the volume tree"; }
+wants volume || wants restore || wants verify || wants rss || wants profile &&
+	{ prepare_volume || die "cannot prepare the volume tree"; }
 wants volume && volume_backup
 wants restore && volume_restore
 wants verify && volume_verify
@@ -743,12 +746,26 @@ if wants kong; then
 		echo "bench: the kong restore case failed" >&2
 fi
 
+# Last, where the time of each volume case goes (perf, strace), on the
+# same data with the same build; the timings above are not disturbed.
+profiles=""
+if wants profile; then
+	say "profiles of backup, restore and verify (bench/profile.sh)"
+	if BENCH_CACHE=$CACHE BENCH_SCALE=$SCALE CAIRN=$CAIRN \
+		CAIRN_PLUGIN_DIR=$CAIRN_PLUGIN_DIR "$bench/profile.sh" >&2; then
+		profiles=$bench/profile
+	else
+		echo "bench: the profiles failed" >&2
+	fi
+fi
+
 say "writing bench/RESULTS.md"
 cp "$RESULTS" "$bench/results.tsv"
 [ -f "$WORK/retention-plan.txt" ] && cp "$WORK/retention-plan.txt" "$bench/retention-plan.txt"
 python3 "$bench/report.py" --results "$RESULTS" --commands "$COMMANDS" \
 	--facts "$FACTS" --retention "$bench/retention-plan.txt" \
 	--analysis "$bench/analysis.md" --section "$bench/kong-restore.md" \
+	--profiles "$profiles" --obstacles "$bench/obstacles.md" \
 	--out "$bench/RESULTS.md" || die "report failed"
 sed -n '/^## Summary/,/^## /p' "$bench/RESULTS.md" | head -n 60
 # Leave nothing big behind but the cache.
