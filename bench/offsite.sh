@@ -2,7 +2,10 @@
 # Offsite copies, by hand (not in CI): a 1 GiB archive copied to the
 # loopback S3 server of the tests (@20minutes/s3rver, from tests/s3)
 # against `aws s3 cp` of the same file in the same run, cairn's peak RSS,
-# and `restore --from` against a local restore of the same archive.
+# and `restore --from` against a local restore of the same archive: from
+# that server, and from the same objects behind bench/s3_static.py, which
+# costs the client's two cores nearly nothing (sendfile), as a real
+# endpoint on another machine would.
 #
 #   bench/offsite.sh [BUILD_DIR]     (default: build/werror, as built by
 #                                     run-tests.sh); BENCH_RUNS (default 3);
@@ -19,7 +22,10 @@ runs=${BENCH_RUNS:-3}
 cases=${BENCH_CASES:-copy restore}
 work=$(mktemp -d /var/tmp/cairn-bench-offsite.XXXXXX)
 s3_pid=""
-trap '[ -n "$s3_pid" ] && kill "$s3_pid" 2>/dev/null; rm -rf "$work"' EXIT
+static_pid=""
+trap '[ -n "$s3_pid" ] && kill "$s3_pid" 2>/dev/null
+	[ -n "$static_pid" ] && kill "$static_pid" 2>/dev/null
+	rm -rf "$work"' EXIT
 
 mkdir -p "$work/src" "$work/s3data" "$work/server" "$work/secrets"
 cp "$top/tests/s3/package.json" "$top/tests/s3/package-lock.json" \
@@ -77,9 +83,26 @@ measure() {
 		{ cat "$work/err" >&2; exit 1; }
 	echo "$name $(cat "$work/time") $(($(server_ticks) - ticks))" >>"$work/results"
 }
+# Each restore starts from a dropped page cache (when permitted), so that
+# none reads its archive from memory and another from the disk.
+drop() { sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 has_case() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 
 has_case copy || "$cairn" -c "$work/cairn.conf" -q copy
+if has_case restore; then
+	# What cairn copied, read back by an independent client, behind the
+	# server of no cost; the same target, another endpoint.
+	aws_s3 s3 cp --recursive --quiet --exclude aws-copy.bin s3://bench/ \
+		"$work/static/"
+	static_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	python3 "$top/bench/s3_static.py" "$static_port" "$work/static" bench \
+		"$work/static-ready" &
+	static_pid=$!
+	while [ ! -e "$work/static-ready" ]; do sleep 0.1; done
+	sed "s|^endpoint = http://127.0.0.1:$port\$|endpoint = http://127.0.0.1:$static_port|" \
+		"$work/cairn.conf" >"$work/static.conf"
+	chmod 600 "$work/static.conf"
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
 	if has_case copy; then
@@ -91,9 +114,16 @@ for run in $(seq "$runs"); do
 	fi
 	has_case restore || continue
 	rm -rf "$work/restored-local" "$work/restored-remote"
+	drop
 	measure restore-local "$cairn" -c "$work/cairn.conf" -q restore \
 		vol:latest --to "$work/restored-local"
+	drop
 	measure restore-from "$cairn" -c "$work/cairn.conf" -q restore \
+		vol:latest --from bench --to "$work/restored-remote"
+	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
+	rm -rf "$work/restored-remote"
+	drop
+	measure restore-from-static "$cairn" -c "$work/static.conf" -q restore \
 		vol:latest --from bench --to "$work/restored-remote"
 	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
 done
@@ -122,7 +152,8 @@ print("bench/offsite.sh: one archive of %d bytes (1 GiB of random data, "
       "\n" % (size, runs, sys.argv[4], sys.argv[5]))
 print("| case | seconds | MiB/s | CPU s | peak RSS |")
 print("|---|---|---|---|---|")
-for k in ("cairn-copy", "aws-cp", "restore-local", "restore-from"):
+for k in ("cairn-copy", "aws-cp", "restore-local", "restore-from",
+          "restore-from-static"):
     if k not in med:
         continue
     print("| %s | %.2f | %.0f | %.2f | %.0f MiB |" % (k, med[k], mib / med[k],
@@ -142,4 +173,11 @@ if "restore-from" in med:
           % (med["restore-from"] / med["restore-local"],
              cpu["restore-from"] / cpu["restore-local"],
              server["restore-from"], rss["restore-from"] / 1024))
+if "restore-from-static" in med:
+    print("- restore --from, the same objects behind bench/s3_static.py "
+          "(sendfile, no signature check) / local restore: %.2f (target <= "
+          "1.2); CPU time %.2f; peak RSS %.0f MiB"
+          % (med["restore-from-static"] / med["restore-local"],
+             cpu["restore-from-static"] / cpu["restore-local"],
+             rss["restore-from-static"] / 1024))
 EOF
