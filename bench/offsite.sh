@@ -88,10 +88,11 @@ measure() {
 drop() { sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 has_case() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 
-has_case copy || "$cairn" -c "$work/cairn.conf" -q copy
-if has_case restore; then
-	# What cairn copied, read back by an independent client, behind the
-	# server of no cost; the same target, another endpoint.
+# What cairn copied, read back by an independent client, behind the
+# server of no cost: the same target, another endpoint. Once, at the
+# first restore, when the archive is on the target whichever cases run.
+static_start() {
+	[ -z "$static_pid" ] || return 0
 	aws_s3 s3 cp --recursive --quiet --exclude aws-copy.bin s3://bench/ \
 		"$work/static/"
 	static_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -102,7 +103,8 @@ if has_case restore; then
 	sed "s|^endpoint = http://127.0.0.1:$port\$|endpoint = http://127.0.0.1:$static_port|" \
 		"$work/cairn.conf" >"$work/static.conf"
 	chmod 600 "$work/static.conf"
-fi
+}
+has_case copy || "$cairn" -c "$work/cairn.conf" -q copy
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
 	if has_case copy; then
@@ -122,6 +124,7 @@ for run in $(seq "$runs"); do
 		vol:latest --from bench --to "$work/restored-remote"
 	cmp "$work/restored-remote$work/src/random.bin" "$work/src/random.bin"
 	rm -rf "$work/restored-remote"
+	static_start
 	drop
 	measure restore-from-static "$cairn" -c "$work/static.conf" -q restore \
 		vol:latest --from bench --to "$work/restored-remote"
