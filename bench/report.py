@@ -268,6 +268,7 @@ def main():
       "(for a shell pipeline, its biggest member). Page cache: backups "
       "read a warm cache (the tree is read once before the first round); "
       "restores and verifies start from a dropped cache%s.\n" % (
+          facts.get("date") or
           datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
           facts.get("scale", "?"), facts.get("runs", "?"),
           "" if facts.get("drop_caches") == "1"

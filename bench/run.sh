@@ -760,6 +760,8 @@ if wants profile; then
 fi
 
 say "writing bench/RESULTS.md"
+# When the run ended: the report may be written again from its inputs.
+fact date "$(date -u '+%Y-%m-%d %H:%M')"
 cp "$RESULTS" "$bench/results.tsv"
 [ -f "$WORK/retention-plan.txt" ] && cp "$WORK/retention-plan.txt" "$bench/retention-plan.txt"
 python3 "$bench/report.py" --results "$RESULTS" --commands "$COMMANDS" \
