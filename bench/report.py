@@ -228,8 +228,8 @@ def issue_17(w, cases, profiles, obstacles):
         w("### Missed: %s (%.2f, by %.2f)\n" % (text, ratio, ratio - limit))
         w(why.get(key, "(no analysis written for this target: "
                   "bench/obstacles.md, section '%s')" % key) + "\n")
-        present = [n for n in names
-                   if os.path.exists(os.path.join(profiles, n + ".txt"))]
+        present = [n for n in names if profiles and
+                   os.path.exists(os.path.join(profiles, n + ".txt"))]
         if present:
             w("The profiles of this run (`bench/profile.sh`): %s.\n" %
               ", then ".join("`%s`" % n for n in present))
