@@ -132,9 +132,12 @@ gen() { # gen JOB COUNT EVERY END
 	python3 "$GEN" "$(ls "$TEMPLATES/archives/$1"/*.tar.zst)" "$REPO" "$1" \
 		"$2" --every "$3" --end "$4"
 }
-# vol: every 20 hours; daily: every 10 hours; old: three days ago.
+# vol: every 20 hours; daily: every 10 hours; old: hourly, ending at noon
+# (UTC) three days ago, so that its four archives fall on one day whatever
+# the time the test runs (across midnight, keep-daily would keep a third).
+old_end=$(((now - 3 * 86400) / 86400 * 86400 + 43200))
 if gen vol 12 72000 $((now - 3600)) && gen daily 12 36000 $((now - 3600)) &&
-	gen old 4 3600 $((now - 3 * 86400)); then
+	gen old 4 3600 "$old_end"; then
 	ok "gen_archives.py wrote archives with chosen times"
 else
 	not_ok "gen_archives.py"
