@@ -17,9 +17,11 @@
 #                     the RSS sources (1 and 10 GiB) scale with it
 #   BENCH_RUNS=3      runs of each case
 #   BENCH_ONLY="..."  groups to run, among: volume restore verify postgres
-#                     redis catalog retention rss kong profile (default:
-#                     all; profile runs bench/profile.sh on the same data,
-#                     and RESULTS.md quotes it under each missed target)
+#                     redis catalog retention rss kong age profile
+#                     (default: all; age runs bench/age.sh, encrypted
+#                     against plain archives; profile runs bench/profile.sh
+#                     on the same data, and RESULTS.md quotes it under each
+#                     missed target)
 #   BENCH_CACHE=DIR   where the prepared data lives (default bench/cache)
 #   BENCH_NO_BUILD=1  use the existing build/bench
 #   BENCH_PREPARE_ONLY=1  prepare the cached data and stop
@@ -31,7 +33,7 @@ top=$(dirname "$bench")
 
 SCALE=${BENCH_SCALE:-1}
 RUNS=${BENCH_RUNS:-3}
-ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss kong profile"}
+ONLY=${BENCH_ONLY:-"volume restore verify postgres redis catalog retention rss kong age profile"}
 CACHE=${BENCH_CACHE:-$bench/cache}
 # The cache depends on the scale: another scale gets its own directory.
 DATA=$CACHE/scale-$SCALE
@@ -746,6 +748,25 @@ if wants kong; then
 		echo "bench: the kong restore case failed" >&2
 fi
 
+# Encrypted archives against plain ones: bench/age.sh's table, which the
+# report reads for issue 17's table and includes whole.
+ages=""
+if wants age; then
+	say "encrypted against plain archives (bench/age.sh)"
+	if BENCH_RUNS=$RUNS TMPDIR=$WORK "$bench/age.sh" "$CAIRN" >"$WORK/age.table"; then
+		ages=$bench/age.md
+		{
+			printf '## Encrypted archives against plain ones (bench/age.sh)\n\n'
+			printf 'The same tree (gen_volume.py at 0.4 and 256 MiB of noise) '
+			printf 'backed up, restored and verified plain and encrypted in turn, '
+			printf '%s runs of each.\n\n' "$RUNS"
+			cat "$WORK/age.table"
+		} >"$ages"
+	else
+		echo "bench: the encrypted cases failed" >&2
+	fi
+fi
+
 # Last, where the time of each volume case goes (perf, strace), on the
 # same data with the same build; the timings above are not disturbed.
 profiles=""
@@ -768,6 +789,7 @@ python3 "$bench/report.py" --results "$RESULTS" --commands "$COMMANDS" \
 	--facts "$FACTS" --retention "$bench/retention-plan.txt" \
 	--analysis "$bench/analysis.md" --section "$bench/kong-restore.md" \
 	--profiles "$profiles" --obstacles "$bench/obstacles.md" \
+	--age "$ages" ${ages:+--section "$ages"} \
 	--out "$bench/RESULTS.md" || die "report failed"
 sed -n '/^## Summary/,/^## /p' "$bench/RESULTS.md" | head -n 60
 # Leave nothing big behind but the cache.
