@@ -29,6 +29,7 @@
 #include "fsutil.h"
 #include "json.h"
 #include "progress.h"
+#include "thread_sink.h"
 #include "timefmt.h"
 
 #define FRAME_TARGET (64ULL * 1024 * 1024)
@@ -341,6 +342,10 @@ arc_writer_open(struct arc_writer *w, const char *path,
 			goto fail;
 		w->encrypted = 1;
 	}
+	/* Encrypting, hashing and writing off the main thread. */
+	w->out = thread_sink_new(w->out, err);
+	if (w->out == NULL)
+		goto fail;
 	if (zstd_writer_open(&w->zstd, w->out, compress, level, threads, err) !=
 	    0)
 		goto fail;

@@ -21,6 +21,7 @@ unit_tests = \
 	tests/unit/test_retention \
 	tests/unit/test_s3 \
 	tests/unit/test_sigv4 \
+	tests/unit/test_thread_sink \
 	tests/unit/test_timefmt \
 	tests/unit/test_xml
 check_PROGRAMS += $(unit_tests)
@@ -68,6 +69,10 @@ tests_unit_test_options_SOURCES = tests/unit/test_options.c \
 	$(CORE_TEST_SOURCES)
 tests_unit_test_options_CFLAGS = $(CORE_TEST_CFLAGS)
 tests_unit_test_options_LDADD = $(CORE_TEST_LDADD)
+
+tests_unit_test_thread_sink_SOURCES = tests/unit/test_thread_sink.c
+tests_unit_test_thread_sink_CFLAGS = $(CORE_TEST_CFLAGS)
+tests_unit_test_thread_sink_LDADD = $(CORE_TEST_LDADD)
 
 tests_unit_test_timefmt_SOURCES = tests/unit/test_timefmt.c \
 	$(CORE_TEST_SOURCES)
