@@ -20,10 +20,14 @@
 
 /*
  * Chunks decrypted ahead of a reader going through the payload: the one
- * it is in and four after it, 320 KiB. A reader is going through when it
- * enters the chunk after one it read last (chunk 0 counts).
+ * it is in and 15 after it, 1 MiB. A reader is going through when it
+ * enters the chunk after one it read last (chunk 0 counts). It reads
+ * AGE_BLOB_READ_CHUNKS at a time, so that while it decompresses what it
+ * got the thread fills the rest of the window: with reads as large as
+ * the window it would wait for each chunk in turn.
  */
-#define AGE_BLOB_AHEAD 5
+#define AGE_BLOB_AHEAD 16
+#define AGE_BLOB_READ_CHUNKS 4
 #define AGE_BLOB_RECENT 2
 
 struct age_slot {
@@ -483,5 +487,6 @@ age_blob_open(struct blob **out, struct blob *file,
 	}
 	*out = blob_new(&age_blob_ops, a, age_reader_size(a->reader),
 			file->name);
+	(*out)->read_size = AGE_BLOB_READ_CHUNKS * AGE_CHUNK_SIZE;
 	return AGE_OK;
 }

@@ -22,6 +22,7 @@ blob_new(const struct blob_ops *ops, void *self, uint64_t size,
 	b->self = self;
 	b->size = size;
 	b->name = xstrdup(name);
+	b->read_size = BLOB_READ_SIZE;
 	return b;
 }
 

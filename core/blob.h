@@ -39,7 +39,16 @@ struct blob {
 	void *self;
 	uint64_t size; /* bytes readable */
 	char *name;    /* for messages: the archive's id; owned */
+	/*
+	 * What a reader going through the blob asks for at a time: large
+	 * reads of a file make few system calls (BLOB_READ_SIZE, set by
+	 * blob_new); a blob that reads ahead in a thread of its own wants
+	 * reads that leave it room to stay ahead.
+	 */
+	size_t read_size;
 };
+
+#define BLOB_READ_SIZE (1024 * 1024)
 
 /*
  * A blob over `self` with the given operations; takes `self` (closed by

@@ -43,9 +43,6 @@ static const char trailer_tag[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', '1'};
  * compressing: zstd -3 would keep it in raw blocks or nearly so. */
 #define PROBE_KEEP_PERMILLE 970
 
-/* Bytes read from the blob at a time: large reads, few system calls. */
-#define READ_SIZE (1024 * 1024)
-
 static void
 put_le32(unsigned char *p, uint32_t v)
 {
@@ -725,7 +722,7 @@ zstd_reader_open(struct zstd_reader *r, struct blob *b,
 			error_set(err, "cannot create a zstd context");
 			goto fail;
 		}
-		r->in_size = READ_SIZE;
+		r->in_size = r->blob->read_size;
 		r->in = xmalloc(r->in_size);
 	} else {
 		r->ring_size = QUEUE_BYTES + BLOCK_TARGET;
