@@ -4,9 +4,17 @@
 # plain/encrypted BENCH_RUNS times; the medians and their ratios go to
 # stdout as a Markdown table (pasted into bench/RESULTS.md by hand).
 #
-#   bench/age.sh [CAIRN]      BENCH_SCALE (default 0.4 of gen_volume.py's
-#                             scale 1: about 0.45 GiB of text plus 256 MiB
-#                             of noise), BENCH_RUNS (default 3)
+#   bench/age.sh [CAIRN]      BENCH_TREE (a tree to back up; bench/run.sh
+#                             gives its volume tree, the data of every other
+#                             case), or else one generated: BENCH_SCALE
+#                             (default 0.4 of gen_volume.py's scale 1: about
+#                             0.45 GiB of text) plus 256 MiB of noise;
+#                             BENCH_RUNS (default 3)
+#
+# Each restore goes into a directory of its own, removed at the end: on
+# ext4, files created in the minute after many were deleted cost the
+# kernel up to three times as much (ext4_create skips the inodes freed
+# last, recently_deleted() in the profile), whoever creates them.
 #
 # On a loaded machine the medians of each kind drift with the load; the
 # "paired" column is the median of each run's encrypted/plain ratio, the
@@ -22,9 +30,13 @@ runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cairn-bench-age.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/tree"
-python3 "$here/gen_volume.py" "$work/tree" "$scale" >/dev/null || exit 1
-head -c $((256 * 1024 * 1024)) /dev/urandom >"$work/tree/noise.bin"
+tree=${BENCH_TREE:-}
+if [ -z "$tree" ]; then
+	tree=$work/tree
+	mkdir -p "$tree"
+	python3 "$here/gen_volume.py" "$tree" "$scale" >/dev/null || exit 1
+	head -c $((256 * 1024 * 1024)) /dev/urandom >"$tree/noise.bin"
+fi
 "$CAIRN" key generate "$work/id" >"$work/pub" || exit 1
 for kind in plain age; do
 	{
@@ -32,7 +44,7 @@ for kind in plain age; do
 		echo "path = $work/repo-$kind"
 		echo "[tree]"
 		echo "plugin = volume"
-		echo "paths = $work/tree"
+		echo "paths = $tree"
 		if [ "$kind" = age ]; then
 			echo "[encryption]"
 			echo "recipients = $(cat "$work/pub")"
@@ -41,7 +53,7 @@ for kind in plain age; do
 	} >"$work/$kind.conf"
 	chmod 600 "$work/$kind.conf"
 done
-du -sb "$work/tree" | awk '{printf "tree: %d bytes\n", $1}' >&2
+du -sb "$tree" | awk '{printf "tree: %d bytes\n", $1}' >&2
 
 # measure NAME COMMAND...: appends "NAME seconds kib cpu-seconds" to
 # results (cpu: user plus system time, which the load disturbs less than
@@ -55,14 +67,13 @@ measure() {
 	echo "$name $(cat "$work/time")" >>"$work/results"
 }
 
-cat "$work"/tree/noise.bin >/dev/null
+tar -cf - -C "$tree" . | cat >/dev/null # into the page cache
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for run in $(seq "$runs"); do
 	for kind in plain age; do
 		measure "backup-$kind" "$CAIRN" -q -c "$work/$kind.conf" backup
-		rm -rf "$work/out"
 		measure "restore-$kind" "$CAIRN" -q -c "$work/$kind.conf" \
-			restore tree:latest --to "$work/out"
+			restore tree:latest --to "$work/out-$run-$kind"
 		measure "verify-$kind" "$CAIRN" -q -c "$work/$kind.conf" \
 			verify tree:latest
 	done

@@ -731,7 +731,8 @@ if [ "${BENCH_PREPARE_ONLY:-0}" = 1 ]; then
 	prepare_catalog || die "cannot prepare the catalogue"
 	exit 0
 fi
-wants volume || wants restore || wants verify || wants rss || wants profile &&
+wants volume || wants restore || wants verify || wants rss || wants profile ||
+	wants age &&
 	{ prepare_volume || die "cannot prepare the volume tree"; }
 wants volume && volume_backup
 wants restore && volume_restore
@@ -753,16 +754,15 @@ fi
 ages=""
 if wants age; then
 	say "encrypted against plain archives (bench/age.sh)"
-	# bench/age.sh's own scale: 0.4 of the volume tree's, and 256 MiB of noise.
-	age_scale=$(python3 -c "print(round(0.4 * $SCALE, 3))")
-	if BENCH_SCALE=$age_scale BENCH_RUNS=$RUNS TMPDIR=$WORK "$bench/age.sh" "$CAIRN" \
+	# The volume tree of the other cases, backed up by the same build.
+	if BENCH_TREE=$VOLUME BENCH_RUNS=$RUNS TMPDIR=$WORK "$bench/age.sh" "$CAIRN" \
 		>"$WORK/age.table"; then
 		ages=$bench/age.md
 		{
 			printf '## Encrypted archives against plain ones (bench/age.sh)\n\n'
-			printf 'The same tree (gen_volume.py at %s and 256 MiB of noise) ' "$age_scale"
-			printf 'backed up, restored and verified plain and encrypted in turn, '
-			printf '%s times each.\n\n' "$RUNS"
+			printf 'The volume tree of the cases above backed up, restored and '
+			printf 'verified plain and encrypted in turn, %s times each; ' "$RUNS"
+			printf 'each restore into a new directory.\n\n'
 			cat "$WORK/age.table"
 		} >"$ages"
 	else
