@@ -2,7 +2,8 @@
 # Encrypted against plain archives, same tree, same run: backup, restore
 # and verify (with the identity) times and peak RSS, each case alternating
 # plain/encrypted BENCH_RUNS times; the medians and their ratios go to
-# stdout as a Markdown table (pasted into bench/RESULTS.md by hand).
+# stdout as a Markdown table (bench/run.sh puts it in bench/age.md, which
+# bench/RESULTS.md includes).
 #
 #   bench/age.sh [CAIRN]      BENCH_TREE (a tree to back up; bench/run.sh
 #                             gives its volume tree, the data of every other
@@ -16,16 +17,16 @@
 # is measured. On a disk file system they would measure the disk and the
 # kernel more than cairn: on ext4, files created in the minute after many
 # were deleted cost several times as much (ext4_create skips the inodes
-# freed last, recently_deleted() in the profile), whoever creates them,
-# and restores there took 0.9 s to 3.6 s for the same archive. Plain and
-# encrypted take turns going first.
+# freed last, recently_deleted() in the profile), whoever creates them:
+# one archive took 0.9 s to restore into new directories, 3.2 s to 8.6 s
+# into one just emptied. Plain and encrypted take turns going first.
 #
 # On a loaded machine the medians of each kind drift with the load; the
 # "paired" column is the median of each run's encrypted/plain ratio, the
 # two measured back to back, which the load disturbs less; "fastest" is
-# the ratio of each kind's fastest run: on a virtual machine whose host
-# takes back freed memory, what disturbs a run (pages faulted in again
-# on the host) only ever adds time. The load
+# the ratio of each kind's fastest run, as what disturbs a run here (the
+# other tenants of the host, the kernel's page cache) adds time and
+# never takes any away. The load
 # average before and after goes to stderr. The CPU columns (user plus
 # system time of each command) are the medians of what the commands
 # themselves spent, which the load changes much less than elapsed time.
