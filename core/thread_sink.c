@@ -86,6 +86,21 @@ thread_sink_status(struct thread_sink *t, struct cairn_error *err)
 	return -1;
 }
 
+/*
+ * The thread's error, if it had one. Once it has, the writer touches no
+ * buffer again: the one it was filling may be the thread's by then.
+ */
+static int
+thread_sink_check(struct thread_sink *t, struct cairn_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = thread_sink_status(t, err);
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
 /* Hands the buffer being filled to the thread, waits for a free one. */
 static int
 thread_sink_queue(struct thread_sink *t, struct cairn_error *err)
@@ -93,6 +108,10 @@ thread_sink_queue(struct thread_sink *t, struct cairn_error *err)
 	int rc;
 
 	pthread_mutex_lock(&t->lock);
+	if (thread_sink_status(t, err) != 0) {
+		pthread_mutex_unlock(&t->lock);
+		return -1;
+	}
 	t->queued++;
 	t->filling = (t->filling + 1) % THREAD_SINK_BUFFERS;
 	pthread_cond_signal(&t->queued_more);
@@ -110,6 +129,8 @@ thread_sink_write(void *self, const void *data, size_t length,
 	struct thread_sink *t = self;
 	const unsigned char *p = data;
 
+	if (thread_sink_check(t, err) != 0)
+		return -1;
 	while (length > 0) {
 		struct sink_buffer *b = &t->buffers[t->filling];
 		size_t n = THREAD_SINK_BUFFER_SIZE - b->length;
@@ -145,15 +166,13 @@ static int
 thread_sink_finish(void *self, struct cairn_error *err)
 {
 	struct thread_sink *t = self;
-	int rc;
 
+	if (thread_sink_check(t, err) != 0)
+		return -1;
 	if (t->buffers[t->filling].length > 0 && thread_sink_queue(t, err) != 0)
 		return -1;
 	thread_sink_stop(t);
-	pthread_mutex_lock(&t->lock);
-	rc = thread_sink_status(t, err);
-	pthread_mutex_unlock(&t->lock);
-	if (rc != 0)
+	if (thread_sink_check(t, err) != 0)
 		return -1;
 	return byte_sink_finish(t->inner, err);
 }

@@ -1,8 +1,9 @@
 /*
  * The sink that writes from a thread of its own: every byte reaches the
  * sink it wraps, in order, and finish is passed on once; an error in the
- * thread comes back from a later write or from finish, and the wrapped
- * sink is not finished then; a sink freed unfinished stops its thread.
+ * thread comes back from a later write or from finish, every call after
+ * it fails too, and the wrapped sink is not finished then; a sink freed
+ * unfinished stops its thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,8 +166,9 @@ an_error_in_the_thread_comes_back(void **state)
 	assert_string_equal(err.message,
 			    "cannot write the archive: No space left");
 	/* Nothing after the failure is written, nothing is finished. */
-	assert_int_equal(c->bytes.length, THREAD_SINK_BUFFER_SIZE);
+	assert_int_equal(byte_sink_write(s, piece, sizeof(piece), &err), -1);
 	assert_int_equal(byte_sink_finish(s, &err), -1);
+	assert_int_equal(c->bytes.length, THREAD_SINK_BUFFER_SIZE);
 	assert_int_equal(c->finished, 0);
 	byte_sink_free(s);
 	assert_true(freed);
