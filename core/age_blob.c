@@ -19,16 +19,29 @@
 #define AGE_BLOB_SLOTS 4
 
 /*
- * Chunks decrypted ahead of a reader going through the payload: the one
- * it is in and 15 after it, 1 MiB. A reader is going through when it
- * enters the chunk after one it read last (chunk 0 counts). It reads
- * AGE_BLOB_READ_CHUNKS at a time, so that while it decompresses what it
- * got the thread fills the rest of the window: with reads as large as
- * the window it would wait for each chunk in turn.
+ * Decryption ahead of a reader going through the payload, by windows of
+ * AGE_WINDOW_CHUNKS chunks: the one the reader is in and the one after
+ * it, 1 MiB in all. A reader is going through when it enters the chunk
+ * after one it read last (chunk 0 counts); entering a window, it asks
+ * for the next, which the thread reads from the file at once and
+ * decrypts while the reader goes through this one: one wake-up and one
+ * read per half MiB, where a chunk at a time cost a third of the
+ * thread's CPU in the kernel. A reader takes AGE_BLOB_READ_CHUNKS
+ * chunks at a time.
  */
-#define AGE_BLOB_AHEAD 16
+#define AGE_WINDOW_CHUNKS 8
+#define AGE_WINDOWS 2
 #define AGE_BLOB_READ_CHUNKS 4
 #define AGE_BLOB_RECENT 2
+
+/*
+ * A window's bytes start at the offset within a page that the file's do:
+ * the kernel copies from the page cache into such a buffer in half the
+ * time it takes into one that starts elsewhere in a page.
+ */
+#define AGE_WINDOW_ALIGN 4096
+#define AGE_WINDOW_MEMORY                                                      \
+	(AGE_WINDOW_CHUNKS * AGE_SEALED_CHUNK_SIZE + AGE_WINDOW_ALIGN)
 
 struct age_slot {
 	uint64_t index; /* UINT64_MAX: empty */
@@ -38,25 +51,28 @@ struct age_slot {
 };
 
 /*
- * A chunk decrypted ahead: FREE -> WANTED (asked for) -> BUSY (the thread
- * decrypts it, outside the lock) -> READY or FAILED. A reader waits for
- * a WANTED or BUSY chunk it needs; it decrypts a FAILED one itself, to
- * say why. A WANTED or BUSY slot is never taken back.
+ * A window: FREE -> WANTED (asked for) -> BUSY (the thread reads and
+ * decrypts it, outside the lock) -> READY. A reader waits for a WANTED or
+ * BUSY window holding the chunk it needs. The chunks of a READY window
+ * from `ready` on did not authenticate or could not be read: the reader
+ * decrypts those itself, to say why. A WANTED or BUSY window is never
+ * taken back.
  */
-enum ahead_state {
-	AHEAD_FREE,
-	AHEAD_WANTED,
-	AHEAD_BUSY,
-	AHEAD_READY,
-	AHEAD_FAILED,
+enum window_state {
+	WINDOW_FREE,
+	WINDOW_WANTED,
+	WINDOW_BUSY,
+	WINDOW_READY,
 };
 
-struct age_ahead {
-	enum ahead_state state;
-	uint64_t index;
-	size_t length;
-	int consumed;	     /* a reader copied from it */
-	unsigned char *data; /* AGE_SEALED_CHUNK_SIZE, allocated at first use */
+struct age_window {
+	enum window_state state;
+	uint64_t first; /* its first chunk's index */
+	size_t count;	/* its chunks: fewer at the end of the payload */
+	size_t ready;	/* chunks from the first that authenticated */
+	size_t length[AGE_WINDOW_CHUNKS]; /* their plaintext bytes */
+	unsigned char *memory; /* AGE_WINDOW_MEMORY, allocated at first use */
+	unsigned char *data;   /* within it: chunk j at j sealed chunks in */
 };
 
 struct age_blob {
@@ -68,13 +84,13 @@ struct age_blob {
 	struct age_slot slots[AGE_BLOB_SLOTS];
 
 	/* Read-ahead, started at the first reader going through. */
-	struct age_ahead ahead[AGE_BLOB_AHEAD];
+	struct age_window windows[AGE_WINDOWS];
 	struct age_reader *ahead_reader; /* the thread's own */
 	pthread_t thread;
 	int thread_state; /* 0 not started, 1 running, -1 could not start */
 	int stopping;
-	pthread_cond_t wanted; /* a slot became WANTED, or stopping */
-	pthread_cond_t done;   /* a slot became READY or FAILED */
+	pthread_cond_t wanted; /* a window became WANTED, or stopping */
+	pthread_cond_t done;   /* a window became READY */
 	uint64_t recent[AGE_BLOB_RECENT]; /* chunks read last, newest first */
 };
 
@@ -173,30 +189,82 @@ age_blob_slot(struct age_blob *a, uint64_t index, const char *name,
 	return victim;
 }
 
-static struct age_ahead *
-ahead_find(struct age_blob *a, uint64_t index)
+/* The window holding chunk index, or NULL; lock held. */
+static struct age_window *
+window_find(struct age_blob *a, uint64_t index)
 {
 	size_t i;
 
-	for (i = 0; i < AGE_BLOB_AHEAD; i++)
-		if (a->ahead[i].state != AHEAD_FREE &&
-		    a->ahead[i].index == index)
-			return &a->ahead[i];
+	for (i = 0; i < AGE_WINDOWS; i++) {
+		struct age_window *w = &a->windows[i];
+
+		if (w->state != WINDOW_FREE && w->first <= index &&
+		    index - w->first < w->count)
+			return w;
+	}
 	return NULL;
 }
 
-/* The WANTED slot of the lowest chunk: the one a reader needs first. */
-static struct age_ahead *
-ahead_next_wanted(struct age_blob *a)
+/* The WANTED window of the lowest chunks: the one a reader needs first. */
+static struct age_window *
+window_next_wanted(struct age_blob *a)
 {
-	struct age_ahead *best = NULL;
+	struct age_window *best = NULL;
 	size_t i;
 
-	for (i = 0; i < AGE_BLOB_AHEAD; i++)
-		if (a->ahead[i].state == AHEAD_WANTED &&
-		    (best == NULL || a->ahead[i].index < best->index))
-			best = &a->ahead[i];
+	for (i = 0; i < AGE_WINDOWS; i++)
+		if (a->windows[i].state == WINDOW_WANTED &&
+		    (best == NULL || a->windows[i].first < best->first))
+			best = &a->windows[i];
 	return best;
+}
+
+static unsigned char *
+window_memory(void)
+{
+	void *memory = NULL;
+
+	if (posix_memalign(&memory, AGE_WINDOW_ALIGN, AGE_WINDOW_MEMORY) != 0)
+		xalloc_die();
+	return memory;
+}
+
+/*
+ * Reads the window's chunks with one read and decrypts them in place;
+ * the window is BUSY, the lock not held. *ready and length[] get what
+ * authenticated; the bytes of the chunks after are wiped.
+ */
+static void
+window_fill(struct age_blob *a, struct age_window *w, size_t *ready,
+	    size_t length[AGE_WINDOW_CHUNKS])
+{
+	struct age_reader *reader = a->ahead_reader;
+	uint64_t offset = age_reader_chunk_offset(reader, w->first);
+	size_t total = 0, got = 0, j;
+	struct cairn_error err;
+
+	w->data = w->memory + offset % AGE_WINDOW_ALIGN;
+	for (j = 0; j < w->count; j++)
+		total += age_reader_sealed_length(reader, w->first + j);
+	*ready = 0;
+	error_clear(&err);
+	if (blob_read_at(a->file, offset, w->data, total, &got, &err) < 0)
+		got = 0;
+	for (j = 0; j < w->count; j++) {
+		unsigned char *sealed = w->data + j * AGE_SEALED_CHUNK_SIZE;
+		size_t sealed_length = age_reader_sealed_length(reader,
+								w->first + j);
+
+		if ((size_t)(sealed - w->data) + sealed_length > got ||
+		    age_reader_open_in_place(reader, w->first + j, sealed,
+					     sealed_length,
+					     &length[j]) != AGE_OK)
+			break;
+	}
+	*ready = j;
+	if (j < w->count)
+		OPENSSL_cleanse(w->data + j * AGE_SEALED_CHUNK_SIZE,
+				total - j * AGE_SEALED_CHUNK_SIZE);
 }
 
 static void *
@@ -206,33 +274,25 @@ ahead_run(void *context)
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		struct age_ahead *s;
-		struct cairn_error err;
-		enum age_status status;
-		size_t length = 0;
-		uint64_t index;
+		size_t length[AGE_WINDOW_CHUNKS];
+		struct age_window *w;
+		size_t ready;
 
-		while (!a->stopping && (s = ahead_next_wanted(a)) == NULL)
+		while (!a->stopping && (w = window_next_wanted(a)) == NULL)
 			pthread_cond_wait(&a->wanted, &a->lock);
 		if (a->stopping)
 			break;
-		s->state = AHEAD_BUSY;
-		index = s->index;
-		if (s->data == NULL)
-			s->data = xmalloc(AGE_SEALED_CHUNK_SIZE);
+		w->state = WINDOW_BUSY;
+		if (w->memory == NULL)
+			w->memory = window_memory();
 		pthread_mutex_unlock(&a->lock);
 
-		error_clear(&err);
-		status = age_reader_decrypt_into(a->ahead_reader, index,
-						 s->data, AGE_SEALED_CHUNK_SIZE,
-						 &length, &err);
-		if (status != AGE_OK)
-			OPENSSL_cleanse(s->data, AGE_SEALED_CHUNK_SIZE);
+		window_fill(a, w, &ready, length);
 
 		pthread_mutex_lock(&a->lock);
-		s->length = length;
-		s->consumed = 0;
-		s->state = status == AGE_OK ? AHEAD_READY : AHEAD_FAILED;
+		w->ready = ready;
+		memcpy(w->length, length, sizeof(length));
+		w->state = WINDOW_READY;
 		pthread_cond_broadcast(&a->done);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -260,37 +320,35 @@ ahead_start(struct age_blob *a)
 }
 
 /*
- * A slot for a chunk after `index`: a free one, or one a reader has
- * copied from and left behind (below `index`). Lock held.
+ * A window for chunks after `index`: a free one, or a READY one wholly
+ * before it, which the reader has left behind. Lock held.
  */
-static struct age_ahead *
-ahead_take(struct age_blob *a, uint64_t index)
+static struct age_window *
+window_take(struct age_blob *a, uint64_t index)
 {
 	size_t i;
 
-	for (i = 0; i < AGE_BLOB_AHEAD; i++)
-		if (a->ahead[i].state == AHEAD_FREE)
-			return &a->ahead[i];
-	for (i = 0; i < AGE_BLOB_AHEAD; i++) {
-		struct age_ahead *s = &a->ahead[i];
+	for (i = 0; i < AGE_WINDOWS; i++)
+		if (a->windows[i].state == WINDOW_FREE)
+			return &a->windows[i];
+	for (i = 0; i < AGE_WINDOWS; i++) {
+		struct age_window *w = &a->windows[i];
 
-		if ((s->state == AHEAD_READY && s->consumed &&
-		     s->index < index) ||
-		    (s->state == AHEAD_FAILED && s->index < index))
-			return s;
+		if (w->state == WINDOW_READY && w->first + w->count <= index)
+			return w;
 	}
 	return NULL;
 }
 
 /*
  * Notes that a reader is in chunk `index`; when it entered it from the
- * one before, asks for the chunks after it that no slot holds. Lock
- * held.
+ * one before, asks for the windows of the chunks after it up to a window
+ * ahead that no window holds. Lock held.
  */
 static void
 ahead_note_read(struct age_blob *a, uint64_t index)
 {
-	uint64_t chunks = age_reader_chunk_count(a->reader), k;
+	uint64_t chunks = age_reader_chunk_count(a->reader), first, last;
 	int sequential = 0;
 	size_t i;
 
@@ -304,45 +362,49 @@ ahead_note_read(struct age_blob *a, uint64_t index)
 	a->recent[0] = index;
 	if (!sequential || !ahead_start(a))
 		return;
-	for (k = index + 1; k < index + AGE_BLOB_AHEAD && k < chunks; k++) {
-		struct age_ahead *s;
+	last = index + (AGE_WINDOWS - 1) * AGE_WINDOW_CHUNKS;
+	for (first = (index + 1) / AGE_WINDOW_CHUNKS * AGE_WINDOW_CHUNKS;
+	     first <= last && first < chunks; first += AGE_WINDOW_CHUNKS) {
+		struct age_window *w;
 
-		if (ahead_find(a, k) != NULL || age_blob_cached(a, k) != NULL)
+		if (window_find(a, first) != NULL)
 			continue;
-		s = ahead_take(a, index);
-		if (s == NULL)
+		w = window_take(a, index);
+		if (w == NULL)
 			return;
-		s->state = AHEAD_WANTED;
-		s->index = k;
-		s->consumed = 0;
+		w->state = WINDOW_WANTED;
+		w->first = first;
+		w->count = chunks - first < AGE_WINDOW_CHUNKS
+				   ? (size_t)(chunks - first)
+				   : AGE_WINDOW_CHUNKS;
+		w->ready = 0;
 		pthread_cond_signal(&a->wanted);
 	}
 }
 
 /*
  * The bytes of chunk `index` decrypted ahead: 1 with *data and *length
- * (valid while the lock is held), 0 when no slot has them (or the thread
- * failed on them: the caller decrypts the chunk itself, and says why).
- * Waits for a chunk asked for. Lock held.
+ * (valid while the lock is held), 0 when no window has them (or the
+ * thread failed on them: the caller decrypts the chunk itself, and says
+ * why). Waits for a window asked for. Lock held.
  */
 static int
 ahead_get(struct age_blob *a, uint64_t index, const unsigned char **data,
 	  size_t *length)
 {
-	struct age_ahead *s;
+	struct age_window *w;
+	size_t j;
 
-	while ((s = ahead_find(a, index)) != NULL &&
-	       (s->state == AHEAD_WANTED || s->state == AHEAD_BUSY))
+	while ((w = window_find(a, index)) != NULL &&
+	       (w->state == WINDOW_WANTED || w->state == WINDOW_BUSY))
 		pthread_cond_wait(&a->done, &a->lock);
-	if (s == NULL)
+	if (w == NULL)
 		return 0;
-	if (s->state == AHEAD_FAILED) {
-		s->state = AHEAD_FREE;
+	j = (size_t)(index - w->first);
+	if (j >= w->ready)
 		return 0;
-	}
-	s->consumed = 1;
-	*data = s->data;
-	*length = s->length;
+	*data = w->data + j * AGE_SEALED_CHUNK_SIZE;
+	*length = w->length[j];
 	return 1;
 }
 
@@ -429,11 +491,11 @@ age_blob_close(void *self)
 	age_reader_free(a->reader);
 	for (i = 0; i < AGE_BLOB_SLOTS; i++)
 		OPENSSL_cleanse(a->slots[i].data, sizeof(a->slots[i].data));
-	for (i = 0; i < AGE_BLOB_AHEAD; i++) {
-		if (a->ahead[i].data != NULL)
-			OPENSSL_cleanse(a->ahead[i].data,
-					AGE_SEALED_CHUNK_SIZE);
-		free(a->ahead[i].data);
+	for (i = 0; i < AGE_WINDOWS; i++) {
+		if (a->windows[i].memory != NULL)
+			OPENSSL_cleanse(a->windows[i].memory,
+					AGE_WINDOW_MEMORY);
+		free(a->windows[i].memory);
 	}
 	pthread_cond_destroy(&a->wanted);
 	pthread_cond_destroy(&a->done);

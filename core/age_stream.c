@@ -281,46 +281,71 @@ age_reader_decrypt(struct age_reader *r, uint64_t index, unsigned char *out,
 	return AGE_OK;
 }
 
+uint64_t
+age_reader_chunk_offset(const struct age_reader *r, uint64_t index)
+{
+	return r->payload_offset + index * AGE_SEALED_CHUNK_SIZE;
+}
+
+size_t
+age_reader_sealed_length(const struct age_reader *r, uint64_t index)
+{
+	if (index >= r->chunk_count)
+		return 0;
+	if (index == r->chunk_count - 1)
+		return (size_t)(r->payload_size -
+				index * AGE_SEALED_CHUNK_SIZE);
+	return AGE_SEALED_CHUNK_SIZE;
+}
+
+enum age_status
+age_reader_open_in_place(struct age_reader *r, uint64_t index,
+			 unsigned char *sealed, size_t sealed_length,
+			 size_t *length)
+{
+	unsigned char nonce[AGE_NONCE_SIZE];
+	int rc;
+
+	*length = 0;
+	if (sealed_length <= AGE_TAG_SIZE ||
+	    sealed_length != age_reader_sealed_length(r, index)) {
+		OPENSSL_cleanse(sealed, sealed_length);
+		return AGE_PAYLOAD_FAILURE;
+	}
+	/*
+	 * The plaintext takes the place of the ciphertext, and the tag
+	 * after it is copied out before it is checked. age_aead_open wipes
+	 * the output if the tag does not verify.
+	 */
+	age_chunk_nonce(index, index == r->chunk_count - 1, nonce);
+	rc = age_aead_open(&r->aead, nonce, sealed, sealed_length, sealed);
+	if (rc != 0) {
+		OPENSSL_cleanse(sealed, sealed_length);
+		return rc < 0 ? AGE_SYSTEM_FAILURE : AGE_PAYLOAD_FAILURE;
+	}
+	*length = sealed_length - AGE_TAG_SIZE;
+	return AGE_OK;
+}
+
 enum age_status
 age_reader_decrypt_into(struct age_reader *r, uint64_t index,
 			unsigned char *out, size_t room, size_t *length,
 			struct cairn_error *err)
 {
-	uint64_t offset = r->payload_offset + index * AGE_SEALED_CHUNK_SIZE;
-	unsigned char nonce[AGE_NONCE_SIZE];
-	size_t sealed_length, got = 0;
-	int last, rc;
+	size_t sealed_length = age_reader_sealed_length(r, index), got = 0;
 
 	*length = 0;
-	if (index >= r->chunk_count)
+	if (sealed_length <= AGE_TAG_SIZE || room < sealed_length)
 		return age_reader_decrypt(r, index, out, length, err);
-	last = index == r->chunk_count - 1;
-	sealed_length = last ? (size_t)(r->payload_size -
-					index * AGE_SEALED_CHUNK_SIZE)
-			     : AGE_SEALED_CHUNK_SIZE;
-	if (room < sealed_length || sealed_length <= AGE_TAG_SIZE)
-		return age_reader_decrypt(r, index, out, length, err);
-	/*
-	 * Read and decrypted in place: the plaintext takes the place of
-	 * the ciphertext, and the tag after it is copied out before it is
-	 * checked. age_aead_open wipes out if the tag does not verify.
-	 */
-	if (age_read_full(r->src, offset, out, sealed_length, &got, err) < 0)
+	if (age_read_full(r->src, age_reader_chunk_offset(r, index), out,
+			  sealed_length, &got, err) < 0)
 		return AGE_SYSTEM_FAILURE;
-	if (got == sealed_length) {
-		age_chunk_nonce(index, last, nonce);
-		rc = age_aead_open(&r->aead, nonce, out, sealed_length, out);
-		if (rc < 0) {
-			error_set(err, "ChaCha20-Poly1305 failed in libcrypto");
-			return AGE_SYSTEM_FAILURE;
-		}
-		if (rc == 0) {
-			*length = sealed_length - AGE_TAG_SIZE;
-			return AGE_OK;
-		}
-	}
+	if (got == sealed_length &&
+	    age_reader_open_in_place(r, index, out, sealed_length, length) ==
+		    AGE_OK)
+		return AGE_OK;
 	/* The ciphertext is gone: the chunk is read again to say why. */
-	OPENSSL_cleanse(out, sealed_length);
+	OPENSSL_cleanse(out, got);
 	return age_reader_decrypt(r, index, out, length, err);
 }
 

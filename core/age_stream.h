@@ -108,6 +108,27 @@ enum age_status age_reader_decrypt_into(struct age_reader *reader,
 					struct cairn_error *err);
 
 /*
+ * Where chunk index starts in the file, and how many sealed bytes it has
+ * there (the last chunk's as the file's size says; 0 past the end), for
+ * a caller that reads chunks itself.
+ */
+uint64_t age_reader_chunk_offset(const struct age_reader *reader,
+				 uint64_t index);
+size_t age_reader_sealed_length(const struct age_reader *reader,
+				uint64_t index);
+
+/*
+ * Authenticates and decrypts in place chunk index, whose sealed_length
+ * sealed bytes the caller read from the file: AGE_OK with *length bytes
+ * of plaintext at sealed. On any other status the bytes are wiped and
+ * *length is 0, and no message is set: age_reader_decrypt, which reads
+ * the chunk again, says what is wrong.
+ */
+enum age_status age_reader_open_in_place(struct age_reader *reader,
+					 uint64_t index, unsigned char *sealed,
+					 size_t sealed_length, size_t *length);
+
+/*
  * Plaintext bytes at offset, through the chunk cache: *got < length only
  * at the end. Returns AGE_OK or the status of age_reader_chunk.
  */

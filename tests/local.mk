@@ -7,6 +7,7 @@ if HAVE_CMOCKA
 # library (or lib/'s, for the modules that live there).
 unit_tests = \
 	tests/unit/test_age \
+	tests/unit/test_age_blob \
 	tests/unit/test_arc_id \
 	tests/unit/test_catalog \
 	tests/unit/test_config \
@@ -98,6 +99,12 @@ tests_unit_test_age_SOURCES = tests/unit/test_age.c $(CORE_TEST_SOURCES)
 tests_unit_test_age_CFLAGS = $(CORE_TEST_CFLAGS) $(CRYPTO_CFLAGS) \
 	-DAGE_TESTKIT_DIR='"$(abs_top_srcdir)/tests/fixtures/age-testkit"'
 tests_unit_test_age_LDADD = $(CORE_TEST_LDADD) -lz
+
+# The decrypting blob: its read-ahead, damage and read errors.
+tests_unit_test_age_blob_SOURCES = tests/unit/test_age_blob.c \
+	$(CORE_TEST_SOURCES)
+tests_unit_test_age_blob_CFLAGS = $(CORE_TEST_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_age_blob_LDADD = $(CORE_TEST_LDADD)
 
 # Offsite: the signer on AWS's published examples, the XML reader and
 # the S3 client's replies.
