@@ -25,9 +25,9 @@
  * after one it read last (chunk 0 counts); entering a window, it asks
  * for the next, which the thread reads from the file at once and
  * decrypts while the reader goes through this one: one wake-up and one
- * read per half MiB, where a chunk at a time cost a third of the
- * thread's CPU in the kernel. A reader takes AGE_BLOB_READ_CHUNKS
- * chunks at a time.
+ * read per half MiB (a read and a wake-up per chunk cost the thread more
+ * CPU in the kernel than the cipher did). A reader takes
+ * AGE_BLOB_READ_CHUNKS chunks at a time.
  */
 #define AGE_WINDOW_CHUNKS 8
 #define AGE_WINDOWS 2
