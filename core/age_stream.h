@@ -158,11 +158,17 @@ struct age_writer;
 int age_writer_open(struct age_writer **writer, const struct age_recipients *r,
 		    age_output_fn output, void *self, struct cairn_error *err);
 
-/* Encrypts length bytes, writing every chunk as it fills. 0 or -1. */
+/*
+ * Encrypts length bytes, handing the sealed chunks to output a few at a
+ * time. 0 or -1.
+ */
 int age_writer_write(struct age_writer *writer, const void *data, size_t length,
 		     struct cairn_error *err);
 
-/* Writes the last chunk. No write is allowed afterwards. 0 or -1. */
+/*
+ * Seals the last chunk and hands output what it still holds. No write
+ * is allowed afterwards. 0 or -1.
+ */
 int age_writer_finish(struct age_writer *writer, struct cairn_error *err);
 
 /* Bytes handed to output so far. */
