@@ -436,6 +436,118 @@ test_write_read_random_access(void **state)
 	}
 }
 
+/* An output that also counts the calls it gets. */
+struct counted_output {
+	struct buf bytes;
+	size_t calls;
+};
+
+static int
+count_output(void *self, const void *data, size_t length,
+	     struct cairn_error *err)
+{
+	struct counted_output *out = self;
+
+	(void)err;
+	buf_append(&out->bytes, data, length);
+	out->calls++;
+	return 0;
+}
+
+/*
+ * Payloads around chunk and batch edges written in steps smaller than,
+ * equal to and larger than a chunk: each decrypts to its bytes, and the
+ * sealed chunks reach the output four at a time.
+ */
+static void
+test_write_in_steps(void **state)
+{
+	static const size_t sizes[] =
+		{0,	    1,	       65535,	      65536,	    65537,
+		 2 * 65536, 4 * 65536, 4 * 65536 + 1, 9 * 65536 + 5};
+	static const size_t steps[] = {1000, 65536, 65537, 262144, SIZE_MAX};
+	size_t k, m, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		unsigned char *payload = malloc(sizes[k] + 1);
+
+		assert_non_null(payload);
+		for (i = 0; i < sizes[k]; i++)
+			payload[i] = (unsigned char)(i * 7 % 253);
+		for (m = 0; m < sizeof(steps) / sizeof(steps[0]); m++) {
+			char identity[AGE_IDENTITY_STRING_SIZE + 1];
+			struct counted_output out = {BUF_INIT, 0};
+			struct age_identities ids = {0};
+			struct age_recipients r = {0};
+			struct age_writer *w = NULL;
+			struct age_reader *reader = NULL;
+			unsigned char public_key[32];
+			struct memory_file mem;
+			struct age_source src;
+			struct cairn_error err;
+			size_t done = 0, got = 0, chunks;
+			unsigned char *back = malloc(sizes[k] + 1);
+
+			assert_non_null(back);
+			assert_int_equal(age_identity_generate(identity,
+							       public_key),
+					 0);
+			assert_int_equal(age_identities_add_x25519(&ids,
+								   identity,
+								   &err),
+					 0);
+			age_recipients_add(&r, public_key);
+			assert_int_equal(age_writer_open(&w, &r, count_output,
+							 &out, &err),
+					 0);
+			while (done < sizes[k]) {
+				size_t n = sizes[k] - done < steps[m]
+						   ? sizes[k] - done
+						   : steps[m];
+
+				assert_int_equal(age_writer_write(w,
+								  payload +
+									  done,
+								  n, &err),
+						 0);
+				done += n;
+			}
+			assert_int_equal(age_writer_finish(w, &err), 0);
+			assert_int_equal(age_writer_written(w),
+					 out.bytes.length);
+			age_writer_free(w);
+
+			/* The header, then one call per four chunks. */
+			chunks = sizes[k] == 0 ? 1 : (sizes[k] + 65535) / 65536;
+			assert_int_equal(out.calls, 1 + (chunks + 3) / 4);
+			mem.data = (const unsigned char *)out.bytes.data;
+			mem.length = out.bytes.length;
+			src.read_at = memory_read_at;
+			src.self = &mem;
+			src.size = out.bytes.length;
+			assert_int_equal(age_reader_open(&reader, &src, &ids,
+							 &err),
+					 AGE_OK);
+			assert_int_equal(age_reader_chunk_count(reader),
+					 chunks);
+			assert_int_equal(age_reader_size(reader), sizes[k]);
+			assert_int_equal(age_reader_read_at(reader, 0, back,
+							    sizes[k] + 1, &got,
+							    &err),
+					 AGE_OK);
+			assert_int_equal(got, sizes[k]);
+			assert_memory_equal(back, payload, sizes[k]);
+			age_reader_free(reader);
+			free(back);
+			age_recipients_release(&r);
+			age_identities_release(&ids);
+			buf_release(&out.bytes);
+		}
+		free(payload);
+	}
+}
+
 int
 main(void)
 {
@@ -444,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_bech32_round_trip),
 		cmocka_unit_test(test_identity_generate),
 		cmocka_unit_test(test_write_read_random_access),
+		cmocka_unit_test(test_write_in_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
