@@ -317,44 +317,70 @@ test_identity_generate(void **state)
 	age_identities_release(&ids);
 }
 
+/* The bytes an age writer hands out, and how many calls it took. */
+struct counted_output {
+	struct buf bytes;
+	size_t calls;
+};
+
 static int
-collect_output(void *self, const void *data, size_t length,
-	       struct cairn_error *err)
+count_output(void *self, const void *data, size_t length,
+	     struct cairn_error *err)
 {
+	struct counted_output *out = self;
+
 	(void)err;
-	buf_append(self, data, length);
+	buf_append(&out->bytes, data, length);
+	out->calls++;
 	return 0;
 }
 
-/* Writes size bytes of a pattern encrypted to one new identity. */
+/*
+ * Encrypts size bytes of payload, step bytes per write, to one new
+ * identity added to ids; out gets the file.
+ */
 static void
-write_file(size_t size, struct buf *out, struct age_identities *ids)
+encrypt_in_steps(const unsigned char *payload, size_t size, size_t step,
+		 struct counted_output *out, struct age_identities *ids)
 {
 	char identity[AGE_IDENTITY_STRING_SIZE + 1];
 	unsigned char public_key[32];
 	struct age_recipients r = {0};
 	struct age_writer *w = NULL;
 	struct cairn_error err;
-	unsigned char block[1000];
-	size_t i, done = 0;
+	size_t done = 0;
 
-	for (i = 0; i < sizeof(block); i++)
-		block[i] = (unsigned char)(i % 251);
 	assert_int_equal(age_identity_generate(identity, public_key), 0);
 	assert_int_equal(age_identities_add_x25519(ids, identity, &err), 0);
 	age_recipients_add(&r, public_key);
-	assert_int_equal(age_writer_open(&w, &r, collect_output, out, &err), 0);
+	assert_int_equal(age_writer_open(&w, &r, count_output, out, &err), 0);
 	while (done < size) {
-		size_t n = size - done < sizeof(block) ? size - done
-						       : sizeof(block);
+		size_t n = size - done < step ? size - done : step;
 
-		assert_int_equal(age_writer_write(w, block, n, &err), 0);
+		assert_int_equal(age_writer_write(w, payload + done, n, &err),
+				 0);
 		done += n;
 	}
 	assert_int_equal(age_writer_finish(w, &err), 0);
-	assert_int_equal(age_writer_written(w), out->length);
+	assert_int_equal(age_writer_written(w), out->bytes.length);
 	age_writer_free(w);
 	age_recipients_release(&r);
+}
+
+/* Writes size bytes of a pattern, 1000 at a time, to a new identity. */
+static void
+write_file(size_t size, struct buf *out, struct age_identities *ids)
+{
+	struct counted_output file = {BUF_INIT, 0};
+	unsigned char *payload = malloc(size + 1);
+	size_t i;
+
+	assert_non_null(payload);
+	for (i = 0; i < size; i++)
+		payload[i] = (unsigned char)((i % 1000) % 251);
+	encrypt_in_steps(payload, size, 1000, &file, ids);
+	free(payload);
+	*out = file.bytes;
 }
 
 static void
@@ -436,24 +462,6 @@ test_write_read_random_access(void **state)
 	}
 }
 
-/* An output that also counts the calls it gets. */
-struct counted_output {
-	struct buf bytes;
-	size_t calls;
-};
-
-static int
-count_output(void *self, const void *data, size_t length,
-	     struct cairn_error *err)
-{
-	struct counted_output *out = self;
-
-	(void)err;
-	buf_append(&out->bytes, data, length);
-	out->calls++;
-	return 0;
-}
-
 /*
  * Payloads around chunk and batch edges written in steps smaller than,
  * equal to and larger than a chunk: each decrypts to its bytes, and the
@@ -462,64 +470,43 @@ count_output(void *self, const void *data, size_t length,
 static void
 test_write_in_steps(void **state)
 {
-	static const size_t sizes[] =
-		{0,	    1,	       65535,	      65536,	    65537,
-		 2 * 65536, 4 * 65536, 4 * 65536 + 1, 9 * 65536 + 5};
-	static const size_t steps[] = {1000, 65536, 65537, 262144, SIZE_MAX};
+	static const size_t sizes[] = {0,
+				       1,
+				       AGE_CHUNK_SIZE - 1,
+				       AGE_CHUNK_SIZE,
+				       AGE_CHUNK_SIZE + 1,
+				       2 * AGE_CHUNK_SIZE,
+				       4 * AGE_CHUNK_SIZE,
+				       4 * AGE_CHUNK_SIZE + 1,
+				       9 * AGE_CHUNK_SIZE + 5};
+	static const size_t steps[] = {1000, AGE_CHUNK_SIZE, AGE_CHUNK_SIZE + 1,
+				       4 * AGE_CHUNK_SIZE, SIZE_MAX};
 	size_t k, m, i;
 
 	(void)state;
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		unsigned char *payload = malloc(sizes[k] + 1);
+		size_t size = sizes[k];
+		size_t chunks = size == 0 ? 1
+					  : (size + AGE_CHUNK_SIZE - 1) /
+						    AGE_CHUNK_SIZE;
+		unsigned char *payload = malloc(size + 1);
+		unsigned char *back = malloc(size + 1);
 
 		assert_non_null(payload);
-		for (i = 0; i < sizes[k]; i++)
+		assert_non_null(back);
+		for (i = 0; i < size; i++)
 			payload[i] = (unsigned char)(i * 7 % 253);
 		for (m = 0; m < sizeof(steps) / sizeof(steps[0]); m++) {
-			char identity[AGE_IDENTITY_STRING_SIZE + 1];
 			struct counted_output out = {BUF_INIT, 0};
 			struct age_identities ids = {0};
-			struct age_recipients r = {0};
-			struct age_writer *w = NULL;
 			struct age_reader *reader = NULL;
-			unsigned char public_key[32];
 			struct memory_file mem;
 			struct age_source src;
 			struct cairn_error err;
-			size_t done = 0, got = 0, chunks;
-			unsigned char *back = malloc(sizes[k] + 1);
+			size_t got = 0;
 
-			assert_non_null(back);
-			assert_int_equal(age_identity_generate(identity,
-							       public_key),
-					 0);
-			assert_int_equal(age_identities_add_x25519(&ids,
-								   identity,
-								   &err),
-					 0);
-			age_recipients_add(&r, public_key);
-			assert_int_equal(age_writer_open(&w, &r, count_output,
-							 &out, &err),
-					 0);
-			while (done < sizes[k]) {
-				size_t n = sizes[k] - done < steps[m]
-						   ? sizes[k] - done
-						   : steps[m];
-
-				assert_int_equal(age_writer_write(w,
-								  payload +
-									  done,
-								  n, &err),
-						 0);
-				done += n;
-			}
-			assert_int_equal(age_writer_finish(w, &err), 0);
-			assert_int_equal(age_writer_written(w),
-					 out.bytes.length);
-			age_writer_free(w);
-
+			encrypt_in_steps(payload, size, steps[m], &out, &ids);
 			/* The header, then one call per four chunks. */
-			chunks = sizes[k] == 0 ? 1 : (sizes[k] + 65535) / 65536;
 			assert_int_equal(out.calls, 1 + (chunks + 3) / 4);
 			mem.data = (const unsigned char *)out.bytes.data;
 			mem.length = out.bytes.length;
@@ -531,19 +518,18 @@ test_write_in_steps(void **state)
 					 AGE_OK);
 			assert_int_equal(age_reader_chunk_count(reader),
 					 chunks);
-			assert_int_equal(age_reader_size(reader), sizes[k]);
+			assert_int_equal(age_reader_size(reader), size);
 			assert_int_equal(age_reader_read_at(reader, 0, back,
-							    sizes[k] + 1, &got,
+							    size + 1, &got,
 							    &err),
 					 AGE_OK);
-			assert_int_equal(got, sizes[k]);
-			assert_memory_equal(back, payload, sizes[k]);
+			assert_int_equal(got, size);
+			assert_memory_equal(back, payload, size);
 			age_reader_free(reader);
-			free(back);
-			age_recipients_release(&r);
 			age_identities_release(&ids);
 			buf_release(&out.bytes);
 		}
+		free(back);
 		free(payload);
 	}
 }
