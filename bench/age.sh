@@ -121,6 +121,11 @@ for line in open(sys.argv[1]):
     name, secs, kib, user, system = line.split()
     rows.setdefault(name, []).append((float(secs), int(kib),
                                       float(user) + float(system)))
+
+def ratio(a, b):
+    # /usr/bin/time counts in hundredths: a tiny tree can take 0.00 s.
+    return a / b if b > 0 else float("nan")
+
 print("| case | plain s | encrypted s | ratio | paired ratio (min-max) | fastest ratio | CPU s plain | CPU s encrypted | CPU ratio | plain peak RSS | encrypted peak RSS | RSS difference |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for case in ("backup", "restore", "verify"):
@@ -129,12 +134,12 @@ for case in ("backup", "restore", "verify"):
     as_ = statistics.median(r[0] for r in a)
     pc = statistics.median(r[2] for r in p)
     ac = statistics.median(r[2] for r in a)
-    pairs = sorted(b[0] / c[0] for c, b in zip(p, a))
+    pairs = sorted(ratio(b[0], c[0]) for c, b in zip(p, a))
     paired = "%.3f (%.2f-%.2f)" % (statistics.median(pairs), pairs[0], pairs[-1])
-    fastest = min(r[0] for r in a) / min(r[0] for r in p)
+    fastest = ratio(min(r[0] for r in a), min(r[0] for r in p))
     pk = max(r[1] for r in p)
     ak = max(r[1] for r in a)
     print("| %s | %.2f | %.2f | %.3f | %s | %.3f | %.2f | %.2f | %.3f | %.1f MiB | %.1f MiB | %+.2f MiB |" %
-          (case, ps, as_, as_ / ps, paired, fastest, pc, ac, ac / pc,
+          (case, ps, as_, ratio(as_, ps), paired, fastest, pc, ac, ratio(ac, pc),
            pk / 1024, ak / 1024, (ak - pk) / 1024))
 PY
